@@ -1,0 +1,320 @@
+//! Request signing (`WECHATPAY2-SHA256-RSA2048`): the string-to-sign, the prepared request
+//! and the `Authorization` header — built from one URI, so what is signed is what is sent.
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use http::header::{ACCEPT, AUTHORIZATION, USER_AGENT};
+use http::uri::PathAndQuery;
+use http::{HeaderMap, HeaderValue, Method, Request, Uri};
+
+use crate::api::Operation;
+use crate::config::{Config, Host};
+use crate::crypto::{SignError, Signer};
+use crate::error::Error;
+use crate::ids::{InvalidInput, Nonce};
+
+/// The signature scheme named in `Authorization`.
+pub const AUTH_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
+
+/// The per-request inputs of a signature: time and nonce. Use a fresh one for every
+/// attempt (WeChat Pay rejects timestamps more than 5 minutes off).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SigningInput {
+    /// Unix time in seconds.
+    pub timestamp: u64,
+    /// A random nonce.
+    pub nonce: Nonce,
+}
+
+impl SigningInput {
+    /// Fixed inputs (for tests and known-answer vectors).
+    pub fn new(timestamp: u64, nonce: Nonce) -> Self {
+        Self { timestamp, nonce }
+    }
+
+    /// The system clock and 32 characters from the OS CSPRNG.
+    ///
+    /// # Errors
+    /// [`SignError`] when the OS random source fails.
+    pub fn now() -> Result<Self, SignError> {
+        Ok(Self { timestamp: unix_now(), nonce: Nonce::random()? })
+    }
+}
+
+/// Seconds since the Unix epoch by the system clock (0 if the clock is before 1970).
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The five-line message signed for a request: method, target, timestamp, nonce, body.
+pub fn string_to_sign(method: &Method, target: &str, timestamp: u64, nonce: &str, body: &str) -> String {
+    let mut s = String::with_capacity(method.as_str().len() + target.len() + nonce.len() + body.len() + 16);
+    for part in [method.as_str(), target, &timestamp.to_string(), nonce, body] {
+        s.push_str(part);
+        s.push('\n');
+    }
+    s
+}
+
+/// A request whose target, headers and string-to-sign are fixed, waiting for its signature.
+///
+/// Sign it with [`PreparedRequest::sign`], or compute the signature elsewhere (an async
+/// HSM/KMS) over [`PreparedRequest::string_to_sign`] and call [`PreparedRequest::finish`].
+pub struct PreparedRequest {
+    method: Method,
+    uri: Uri,
+    body: Vec<u8>,
+    message: String,
+    headers: HeaderMap,
+    mchid: String,
+    serial_no: String,
+    timestamp: u64,
+    nonce: Nonce,
+}
+
+/// Builds the request for `op` to `host`, ready to sign.
+///
+/// # Errors
+/// [`Error::InvalidInput`] if the operation's target is not a valid request target.
+pub fn prepare<Op: Operation>(
+    config: &Config,
+    op: &Op,
+    host: Host,
+    input: SigningInput,
+) -> Result<PreparedRequest, Error> {
+    prepare_raw(config, Op::METHOD, &op.path_and_query(config.mchid()), String::new(), host, input)
+}
+
+/// Builds a request for any method, target and body (used by `wechatpay sign` and for
+/// endpoints this crate has no operation for yet).
+///
+/// # Errors
+/// [`Error::InvalidInput`] if `target` is not an origin-form request target
+/// (`/path?query`, already percent-encoded).
+pub fn prepare_raw(
+    config: &Config,
+    method: Method,
+    target: &str,
+    body: String,
+    host: Host,
+    input: SigningInput,
+) -> Result<PreparedRequest, Error> {
+    const RULE: &str = "an origin-form target: /path[?query], percent-encoded, no spaces, no fragment";
+    let pq =
+        PathAndQuery::try_from(target).map_err(|_| InvalidInput::new("url", "is not a valid request target", RULE))?;
+    if !target.starts_with('/') || pq.as_str() != target || target.contains('#') {
+        return Err(InvalidInput::new("url", "is not an origin-form request target", RULE).into());
+    }
+    let base = config.base_url(host);
+    let uri = Uri::builder()
+        .scheme(base.scheme().clone())
+        .authority(base.authority().clone())
+        .path_and_query(pq)
+        .build()
+        .map_err(|_| InvalidInput::new("url", "does not combine with the base URL", RULE))?;
+    let message = string_to_sign(&method, target, input.timestamp, input.nonce.as_str(), &body);
+    let mut headers = HeaderMap::with_capacity(4);
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    headers.insert(USER_AGENT, config.user_agent().clone());
+    if let Some(serial) = config.wechatpay_serial_header() {
+        headers.insert("wechatpay-serial", serial.clone());
+    }
+    if !body.is_empty() {
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    Ok(PreparedRequest {
+        method,
+        uri,
+        body: body.into_bytes(),
+        message,
+        headers,
+        mchid: config.mchid().to_string(),
+        serial_no: config.serial_no().to_string(),
+        timestamp: input.timestamp,
+        nonce: input.nonce,
+    })
+}
+
+impl PreparedRequest {
+    /// The exact message to sign (five lines, each ending in `\n`).
+    pub fn string_to_sign(&self) -> &str {
+        &self.message
+    }
+
+    /// The full URI that will be sent.
+    pub fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    /// The signed request target (path and query).
+    pub fn path_and_query(&self) -> &str {
+        self.uri.path_and_query().map_or("/", PathAndQuery::as_str)
+    }
+
+    /// The `Authorization` header value for a raw `signature` of the string-to-sign.
+    pub fn authorization(&self, signature: &[u8]) -> String {
+        format!(
+            "{AUTH_SCHEME} mchid=\"{}\",nonce_str=\"{}\",signature=\"{}\",timestamp=\"{}\",serial_no=\"{}\"",
+            self.mchid,
+            self.nonce,
+            base64::engine::general_purpose::STANDARD.encode(signature),
+            self.timestamp,
+            self.serial_no
+        )
+    }
+
+    /// Signs with `signer` and builds the request.
+    ///
+    /// # Errors
+    /// [`Error::Sign`] when the signer fails.
+    pub fn sign(self, signer: &dyn Signer) -> Result<Request<Vec<u8>>, Error> {
+        let signature = signer.sign(self.message.as_bytes())?;
+        Ok(self.finish(&signature))
+    }
+
+    /// Builds the request with a raw signature computed elsewhere over
+    /// [`PreparedRequest::string_to_sign`]. The `Authorization` header is marked sensitive.
+    pub fn finish(self, signature: &[u8]) -> Request<Vec<u8>> {
+        let mut auth = HeaderValue::try_from(self.authorization(signature))
+            .unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+        auth.set_sensitive(true);
+        let mut headers = self.headers;
+        headers.insert(AUTHORIZATION, auth);
+        let mut request = Request::new(self.body);
+        *request.method_mut() = self.method;
+        *request.uri_mut() = self.uri;
+        *request.headers_mut() = headers;
+        request
+    }
+}
+
+impl fmt::Debug for PreparedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PreparedRequest")
+            .field("method", &self.method)
+            .field("uri", &self.uri)
+            .field("timestamp", &self.timestamp)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The fields of a `WECHATPAY2-SHA256-RSA2048` `Authorization` header.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizationFields {
+    /// The caller's merchant id.
+    pub mchid: String,
+    /// The nonce.
+    pub nonce_str: String,
+    /// The Base64 signature.
+    pub signature: String,
+    /// Unix seconds, as sent.
+    pub timestamp: String,
+    /// The merchant certificate serial.
+    pub serial_no: String,
+}
+
+impl fmt::Debug for AuthorizationFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizationFields")
+            .field("mchid", &self.mchid)
+            .field("nonce_str", &self.nonce_str)
+            .field("signature", &"[redacted]")
+            .field("timestamp", &self.timestamp)
+            .field("serial_no", &self.serial_no)
+            .finish()
+    }
+}
+
+/// Why an `Authorization` header could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizationError(&'static str);
+
+impl AuthorizationError {
+    /// What is wrong.
+    pub fn reason(&self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Display for AuthorizationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed Authorization header: {}", self.0)
+    }
+}
+
+impl std::error::Error for AuthorizationError {}
+
+/// Reads an `Authorization` header strictly: the scheme, one space, then exactly the five
+/// fields `key="value"` separated by commas, in any order, each once.
+///
+/// # Errors
+/// [`AuthorizationError`] saying what is wrong.
+pub fn parse_authorization(value: &str) -> Result<AuthorizationFields, AuthorizationError> {
+    let params = value
+        .strip_prefix(AUTH_SCHEME)
+        .and_then(|r| r.strip_prefix(' '))
+        .ok_or(AuthorizationError("scheme is not WECHATPAY2-SHA256-RSA2048"))?;
+    let mut fields: [Option<&str>; 5] = [None; 5];
+    const NAMES: [&str; 5] = ["mchid", "nonce_str", "signature", "timestamp", "serial_no"];
+    let mut rest = params;
+    while !rest.is_empty() {
+        let eq = rest.find("=\"").ok_or(AuthorizationError("expected key=\"value\""))?;
+        let key = &rest[..eq];
+        let after = &rest[eq + 2..];
+        let close = after.find('"').ok_or(AuthorizationError("unterminated quoted value"))?;
+        let val = &after[..close];
+        let idx = NAMES.iter().position(|n| *n == key).ok_or(AuthorizationError("unknown field"))?;
+        if fields[idx].replace(val).is_some() {
+            return Err(AuthorizationError("a field appears twice"));
+        }
+        rest = &after[close + 1..];
+        if let Some(r) = rest.strip_prefix(',') {
+            if r.is_empty() {
+                return Err(AuthorizationError("trailing comma"));
+            }
+            rest = r;
+        } else if !rest.is_empty() {
+            return Err(AuthorizationError("fields must be separated by a comma without spaces"));
+        }
+    }
+    let get = |i: usize| fields[i].map(str::to_owned).ok_or(AuthorizationError("a required field is missing"));
+    Ok(AuthorizationFields {
+        mchid: get(0)?,
+        nonce_str: get(1)?,
+        signature: get(2)?,
+        timestamp: get(3)?,
+        serial_no: get(4)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorization_round_trip_and_strictness() {
+        let v = r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="s",timestamp="2",serial_no="AB""#;
+        let f = parse_authorization(v).unwrap();
+        assert_eq!((f.mchid.as_str(), f.signature.as_str(), f.serial_no.as_str()), ("1", "s", "AB"));
+        assert!(!format!("{f:?}").contains("\"s\""));
+        for bad in [
+            "Bearer x",
+            r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="s",timestamp="2""#,
+            r#"WECHATPAY2-SHA256-RSA2048 mchid="1", nonce_str="n",signature="s",timestamp="2",serial_no="AB""#,
+            r#"WECHATPAY2-SHA256-RSA2048 mchid="1",mchid="1",nonce_str="n",signature="s",timestamp="2",serial_no="AB""#,
+            r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="s",timestamp="2",serial_no="AB","#,
+            r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="s",timestamp="2",serial_no="AB",x="y""#,
+            r#"WECHATPAY2-SHA256-RSA2048 mchid="1"#,
+        ] {
+            assert!(parse_authorization(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn string_to_sign_has_five_terminated_lines() {
+        let s = string_to_sign(&Method::GET, "/v3/x?a=1", 1554208460, "N", "");
+        assert_eq!(s, "GET\n/v3/x?a=1\n1554208460\nN\n\n");
+    }
+}

@@ -1,0 +1,336 @@
+//! Who calls, where, with which keys and limits.
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::HeaderValue;
+use http::uri::{Authority, Scheme};
+
+use crate::crypto::{Signer, Verifier};
+use crate::ids::{InvalidInput, MchId, SerialNo};
+
+/// The primary host: the nearest access point.
+pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
+/// The backup host: an access point in another city.
+pub const DEFAULT_BACKUP_URL: &str = "https://api2.mch.weixin.qq.com";
+/// Default cap on a response body the core will parse: 4 MiB (query answers are a few KiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The widest allowed distance between a response timestamp and local time, in seconds.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
+
+/// Which of the two WeChat Pay hosts an attempt goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Host {
+    /// `api.mch.weixin.qq.com` by default.
+    Primary,
+    /// `api2.mch.weixin.qq.com` by default.
+    Backup,
+}
+
+impl Host {
+    /// The other host.
+    pub fn other(self) -> Host {
+        match self {
+            Host::Primary => Host::Backup,
+            Host::Backup => Host::Primary,
+        }
+    }
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Host::Primary => "primary",
+            Host::Backup => "backup",
+        })
+    }
+}
+
+/// A validated base URL: `http` or `https`, a host and optional port, nothing else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BaseUrl {
+    scheme: Scheme,
+    authority: Authority,
+}
+
+impl BaseUrl {
+    /// Parses `https://host[:port]` (a trailing `/` is allowed).
+    ///
+    /// # Errors
+    /// [`InvalidInput`] for another scheme, a path, query, user info or a malformed host.
+    pub fn parse(field: &'static str, url: &str) -> Result<Self, InvalidInput> {
+        const RULE: &str = "http:// or https:// followed by a host and optional port, no path";
+        let uri: http::Uri = url.parse().map_err(|_| InvalidInput::new(field, "is not a URL", RULE))?;
+        let scheme = uri.scheme().cloned().ok_or_else(|| InvalidInput::new(field, "has no scheme", RULE))?;
+        if scheme != Scheme::HTTPS && scheme != Scheme::HTTP {
+            return Err(InvalidInput::new(field, format!("has scheme {scheme}"), RULE));
+        }
+        let authority = uri.authority().cloned().ok_or_else(|| InvalidInput::new(field, "has no host", RULE))?;
+        if authority.as_str().contains('@') || authority.host().is_empty() {
+            return Err(InvalidInput::new(field, "has user info or an empty host", RULE));
+        }
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            return Err(InvalidInput::new(field, "has a path or query", RULE));
+        }
+        Ok(Self { scheme, authority })
+    }
+
+    /// The scheme.
+    pub fn scheme(&self) -> &Scheme {
+        &self.scheme
+    }
+
+    /// Host and port.
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}", self.scheme, self.authority)
+    }
+}
+
+/// Everything the core needs to build requests and check responses for one merchant.
+///
+/// Build it once and share it (it is `Send + Sync`); keys inside are parsed once.
+#[derive(Clone)]
+pub struct Config {
+    mchid: MchId,
+    serial_no: SerialNo,
+    signer: Option<Arc<dyn Signer>>,
+    verifier: Option<Arc<dyn Verifier>>,
+    wechatpay_serial: Option<HeaderValue>,
+    primary: BaseUrl,
+    backup: BaseUrl,
+    user_agent: HeaderValue,
+    max_body_bytes: usize,
+    max_clock_skew_secs: u64,
+}
+
+impl Config {
+    /// Starts a configuration for merchant `mchid` whose API certificate has `serial_no`.
+    pub fn builder(mchid: MchId, serial_no: SerialNo) -> ConfigBuilder {
+        ConfigBuilder {
+            mchid,
+            serial_no,
+            signer: None,
+            verifier: None,
+            wechatpay_serial: None,
+            primary: DEFAULT_BASE_URL.to_owned(),
+            backup: DEFAULT_BACKUP_URL.to_owned(),
+            user_agent_suffix: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_clock_skew_secs: MAX_CLOCK_SKEW_SECS,
+        }
+    }
+
+    /// The caller's merchant id (the service provider's for partner and parking calls).
+    pub fn mchid(&self) -> &MchId {
+        &self.mchid
+    }
+
+    /// The merchant API certificate serial.
+    pub fn serial_no(&self) -> &SerialNo {
+        &self.serial_no
+    }
+
+    /// The configured signer, if any.
+    pub fn signer(&self) -> Option<&dyn Signer> {
+        self.signer.as_deref()
+    }
+
+    /// The configured verifier, if any.
+    pub fn verifier(&self) -> Option<&dyn Verifier> {
+        self.verifier.as_deref()
+    }
+
+    /// The serial sent as `Wechatpay-Serial`, if set.
+    pub fn wechatpay_serial(&self) -> Option<&str> {
+        self.wechatpay_serial.as_ref().and_then(|v| v.to_str().ok())
+    }
+
+    pub(crate) fn wechatpay_serial_header(&self) -> Option<&HeaderValue> {
+        self.wechatpay_serial.as_ref()
+    }
+
+    /// The base URL of `host`.
+    pub fn base_url(&self, host: Host) -> &BaseUrl {
+        match host {
+            Host::Primary => &self.primary,
+            Host::Backup => &self.backup,
+        }
+    }
+
+    /// The `User-Agent` sent.
+    pub fn user_agent(&self) -> &HeaderValue {
+        &self.user_agent
+    }
+
+    /// Largest response body parsed, in bytes.
+    pub fn max_body_bytes(&self) -> usize {
+        self.max_body_bytes
+    }
+
+    /// Allowed distance between a response's timestamp and local time, in seconds.
+    pub fn max_clock_skew_secs(&self) -> u64 {
+        self.max_clock_skew_secs
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("mchid", &self.mchid)
+            .field("serial_no", &self.serial_no)
+            .field("signer", &self.signer.as_ref().map(|_| "[redacted]"))
+            .field("verifier", &self.verifier.as_ref().map(|_| "[set]"))
+            .field("wechatpay_serial", &self.wechatpay_serial())
+            .field("primary", &self.primary.to_string())
+            .field("backup", &self.backup.to_string())
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_clock_skew_secs", &self.max_clock_skew_secs)
+            .finish()
+    }
+}
+
+/// Builds a [`Config`]; see [`Config::builder`].
+#[must_use]
+pub struct ConfigBuilder {
+    mchid: MchId,
+    serial_no: SerialNo,
+    signer: Option<Arc<dyn Signer>>,
+    verifier: Option<Arc<dyn Verifier>>,
+    wechatpay_serial: Option<String>,
+    primary: String,
+    backup: String,
+    user_agent_suffix: Option<String>,
+    max_body_bytes: usize,
+    max_clock_skew_secs: u64,
+}
+
+impl ConfigBuilder {
+    /// Signs requests with `signer` (usually a [`crate::PrivateKey`]).
+    pub fn signer(mut self, signer: impl Signer + 'static) -> Self {
+        self.signer = Some(Arc::new(signer));
+        self
+    }
+
+    /// Verifies responses with `verifier` (usually a [`crate::KeyStore`]).
+    pub fn verifier(mut self, verifier: impl Verifier + 'static) -> Self {
+        self.verifier = Some(Arc::new(verifier));
+        self
+    }
+
+    /// Sends `Wechatpay-Serial: serial` to say which WeChat Pay key should sign answers
+    /// (a platform certificate serial or a `PUB_KEY_ID_…`).
+    pub fn wechatpay_serial(mut self, serial: impl Into<String>) -> Self {
+        self.wechatpay_serial = Some(serial.into());
+        self
+    }
+
+    /// Overrides the primary base URL (tests point it at a local simulator).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.primary = url.into();
+        self
+    }
+
+    /// Overrides the backup base URL.
+    pub fn backup_url(mut self, url: impl Into<String>) -> Self {
+        self.backup = url.into();
+        self
+    }
+
+    /// Appends a product token to the `User-Agent` (adapters name themselves here).
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// Caps the response bodies the core parses (default [`DEFAULT_MAX_BODY_BYTES`]).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Narrows the timestamp window (at most [`MAX_CLOCK_SKEW_SECS`]).
+    pub fn max_clock_skew_secs(mut self, secs: u64) -> Self {
+        self.max_clock_skew_secs = secs;
+        self
+    }
+
+    /// Checks everything and builds the configuration.
+    ///
+    /// # Errors
+    /// [`InvalidInput`] naming the setting and its rule.
+    pub fn build(self) -> Result<Config, InvalidInput> {
+        let wechatpay_serial = match self.wechatpay_serial {
+            None => None,
+            Some(s) => {
+                crate::ids::check(
+                    "wechatpay_serial",
+                    &s,
+                    64,
+                    |b| b.is_ascii_alphanumeric() || b == b'_',
+                    "1-64 characters of [0-9A-Za-z_]",
+                )?;
+                Some(
+                    HeaderValue::from_str(&s)
+                        .map_err(|_| InvalidInput::new("wechatpay_serial", "is not a header value", "visible ASCII"))?,
+                )
+            }
+        };
+        if self.max_clock_skew_secs > MAX_CLOCK_SKEW_SECS {
+            return Err(InvalidInput::new(
+                "max_clock_skew_secs",
+                format!("is {}", self.max_clock_skew_secs),
+                "at most 300 (WeChat Pay's own window)",
+            ));
+        }
+        if self.max_body_bytes == 0 {
+            return Err(InvalidInput::new("max_body_bytes", "is 0", "at least 1"));
+        }
+        let mut ua = format!("wechatpay-core/{} (Rust)", env!("CARGO_PKG_VERSION"));
+        if let Some(suffix) = &self.user_agent_suffix {
+            ua.push(' ');
+            ua.push_str(suffix);
+        }
+        let user_agent = HeaderValue::from_str(&ua)
+            .map_err(|_| InvalidInput::new("user_agent", "is not a header value", "visible ASCII"))?;
+        Ok(Config {
+            primary: BaseUrl::parse("base_url", &self.primary)?,
+            backup: BaseUrl::parse("backup_url", &self.backup)?,
+            mchid: self.mchid,
+            serial_no: self.serial_no,
+            signer: self.signer,
+            verifier: self.verifier,
+            wechatpay_serial,
+            user_agent,
+            max_body_bytes: self.max_body_bytes,
+            max_clock_skew_secs: self.max_clock_skew_secs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_strict() {
+        assert_eq!(BaseUrl::parse("base_url", "http://127.0.0.1:8080/").unwrap().to_string(), "http://127.0.0.1:8080");
+        for bad in ["ftp://x", "https://x/v3", "https://x?y", "api.mch.weixin.qq.com", "https://u@x", ""] {
+            let err = BaseUrl::parse("base_url", bad).unwrap_err();
+            assert_eq!(err.field(), "base_url", "{bad}");
+        }
+    }
+
+    #[test]
+    fn clock_skew_only_narrows() {
+        let b = || Config::builder(MchId::new("1").unwrap(), SerialNo::new("AB").unwrap());
+        assert!(b().max_clock_skew_secs(60).build().is_ok());
+        assert_eq!(b().max_clock_skew_secs(301).build().unwrap_err().field(), "max_clock_skew_secs");
+        assert_eq!(b().wechatpay_serial("a\nb").build().unwrap_err().field(), "wechatpay_serial");
+    }
+}

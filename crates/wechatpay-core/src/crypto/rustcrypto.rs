@@ -1,0 +1,47 @@
+//! The pure-Rust backend (`rsa` + `sha2`). The `rsa` crate carries RUSTSEC-2023-0071.
+
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs8::DecodePublicKey;
+use rsa::signature::{RandomizedSigner, SignatureEncoding, Verifier};
+use sha2::Sha256;
+
+use super::SignError;
+
+/// A parsed RSA private key (the `rsa` crate zeroizes it on drop).
+pub(crate) struct SigningKey(rsa::pkcs1v15::SigningKey<Sha256>);
+
+impl SigningKey {
+    /// From a PKCS#1 `RSAPrivateKey` DER.
+    pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, &'static str> {
+        let key = rsa::RsaPrivateKey::from_pkcs1_der(der).map_err(|_| "the rsa crate rejected the RSA private key")?;
+        Ok(Self(rsa::pkcs1v15::SigningKey::new(key)))
+    }
+
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        // Blinded signing (the randomness only blinds; PKCS#1 v1.5 output stays deterministic).
+        let sig = self
+            .0
+            .try_sign_with_rng(&mut rsa::rand_core::OsRng, message)
+            .map_err(|_| SignError::new("rsa crate signing failed"))?;
+        Ok(sig.to_vec())
+    }
+}
+
+/// A parsed RSA public key.
+pub(crate) struct VerifyingKey(rsa::pkcs1v15::VerifyingKey<Sha256>);
+
+impl VerifyingKey {
+    /// From a SubjectPublicKeyInfo DER.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, &'static str> {
+        let key =
+            rsa::RsaPublicKey::from_public_key_der(der).map_err(|_| "the rsa crate rejected the RSA public key")?;
+        Ok(Self(rsa::pkcs1v15::VerifyingKey::new(key)))
+    }
+
+    pub fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+        match rsa::pkcs1v15::Signature::try_from(sig) {
+            Ok(sig) => self.0.verify(message, &sig).is_ok(),
+            Err(_) => false,
+        }
+    }
+}

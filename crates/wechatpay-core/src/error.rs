@@ -1,0 +1,429 @@
+//! The one error type, whose variants say how far a call got.
+//!
+//! | variant | was anything sent? |
+//! |---|---|
+//! | [`Error::InvalidInput`], [`Error::NotConfigured`], [`Error::Sign`] | no |
+//! | [`Error::Transport`] | maybe |
+//! | [`Error::Verification`] | yes; the answer is not trusted and not returned |
+//! | [`Error::Api`], [`Error::UnexpectedResponse`], [`Error::Decode`], [`Error::BodyTooLarge`] | yes |
+//!
+//! No error carries a key, a signature or a header value.
+
+use std::fmt;
+
+use http::StatusCode;
+use serde_json::Value;
+
+use crate::config::Host;
+use crate::crypto::SignError;
+use crate::ids::InvalidInput;
+use crate::model::ErrorCode;
+
+/// Everything that can go wrong between building a request and reading its answer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input broke its rule; nothing was signed or sent.
+    InvalidInput(InvalidInput),
+    /// The configuration lacks what this call needs (a signer or a verifier); nothing was sent.
+    NotConfigured(&'static str),
+    /// Signing failed; nothing was sent.
+    Sign(SignError),
+    /// The transport failed; the request may or may not have reached WeChat Pay.
+    Transport(TransportError),
+    /// The response failed signature verification; its content is discarded.
+    Verification(VerificationError),
+    /// WeChat Pay answered with an error.
+    Api(ApiError),
+    /// An error status whose body is not a WeChat Pay error (e.g. an HTML gateway page).
+    UnexpectedResponse(UnexpectedResponse),
+    /// A verified success body that does not fit the response type.
+    Decode(DecodeError),
+    /// The response body exceeded the configured cap.
+    BodyTooLarge {
+        /// The cap in bytes.
+        limit: usize,
+    },
+}
+
+impl Error {
+    /// The `Request-ID` of the response, when there was one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Verification(e) => e.request_id.as_deref(),
+            Error::Api(e) => e.request_id.as_deref(),
+            Error::UnexpectedResponse(e) => e.request_id.as_deref(),
+            Error::Decode(e) => e.request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the response, when there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Verification(e) => Some(e.status),
+            Error::Api(e) => Some(e.status),
+            Error::UnexpectedResponse(e) => Some(e.status),
+            Error::Decode(e) => Some(e.status),
+            _ => None,
+        }
+    }
+
+    /// Whether the request certainly never left this process.
+    pub fn is_before_send(&self) -> bool {
+        matches!(self, Error::InvalidInput(_) | Error::NotConfigured(_) | Error::Sign(_))
+    }
+
+    /// Whether this is a transport timeout.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Transport(t) if t.kind == TransportErrorKind::Timeout)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput(e) => e.fmt(f),
+            Error::NotConfigured(what) => write!(f, "not configured: {what}"),
+            Error::Sign(e) => e.fmt(f),
+            Error::Transport(e) => e.fmt(f),
+            Error::Verification(e) => e.fmt(f),
+            Error::Api(e) => e.fmt(f),
+            Error::UnexpectedResponse(e) => e.fmt(f),
+            Error::Decode(e) => e.fmt(f),
+            Error::BodyTooLarge { limit } => write!(f, "response body larger than the {limit}-byte cap"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Transport(e) => e.source.as_deref().map(|s| s as _),
+            Error::Decode(e) => Some(&e.source),
+            _ => None,
+        }
+    }
+}
+
+impl From<InvalidInput> for Error {
+    fn from(e: InvalidInput) -> Self {
+        Error::InvalidInput(e)
+    }
+}
+
+impl From<SignError> for Error {
+    fn from(e: SignError) -> Self {
+        Error::Sign(e)
+    }
+}
+
+/// What kind of transport failure happened. Decides retries and failover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The host name did not resolve.
+    Dns,
+    /// The TCP connection could not be made.
+    Connect,
+    /// The TLS handshake failed.
+    Tls,
+    /// A connect or per-attempt timeout, or the overall deadline, passed.
+    Timeout,
+    /// The connection broke while sending or receiving.
+    Io,
+    /// Anything else (an invalid response head, a client bug, ...).
+    Other,
+}
+
+impl TransportErrorKind {
+    /// Whether the failure happened at connection level (DNS, connect, TLS, timeout), where
+    /// the backup host may help.
+    pub fn is_connection_level(self) -> bool {
+        matches!(self, Self::Dns | Self::Connect | Self::Tls | Self::Timeout)
+    }
+}
+
+/// A transport failure reported by an adapter.
+#[derive(Debug)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    host: Option<Host>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TransportError {
+    /// A failure of `kind` caused by `source` (which must not hold secrets).
+    pub fn new(kind: TransportErrorKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self { kind, host: None, source: Some(source.into()) }
+    }
+
+    /// A failure of `kind` without an underlying error.
+    pub fn of_kind(kind: TransportErrorKind) -> Self {
+        Self { kind, host: None, source: None }
+    }
+
+    /// Records which host the attempt went to.
+    pub fn on_host(mut self, host: Host) -> Self {
+        self.host = Some(host);
+        self
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// The host of the failed attempt, when known.
+    pub fn host(&self) -> Option<Host> {
+        self.host
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            TransportErrorKind::Dns => "DNS lookup failed",
+            TransportErrorKind::Connect => "could not connect",
+            TransportErrorKind::Tls => "TLS handshake failed",
+            TransportErrorKind::Timeout => "timed out",
+            TransportErrorKind::Io => "connection broke",
+            TransportErrorKind::Other => "transport error",
+        };
+        f.write_str(what)?;
+        if let Some(host) = self.host {
+            write!(f, " ({host} host)")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a response was not trusted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VerificationFailure {
+    /// A signature header is missing (a 2xx answer without them is forged).
+    MissingHeader(&'static str),
+    /// A signature header appears more than once.
+    DuplicateHeader(&'static str),
+    /// A signature header is empty or not visible ASCII.
+    InvalidHeader(&'static str),
+    /// `Wechatpay-Signature` is a `WECHATPAY/SIGNTEST/` probe: WeChat Pay checking that this
+    /// client verifies. Querying again is safe.
+    SignTestProbe,
+    /// `Wechatpay-Signature-Type` names another algorithm.
+    UnsupportedSignatureType,
+    /// `Wechatpay-Timestamp` is not a plain decimal number.
+    InvalidTimestamp,
+    /// `Wechatpay-Timestamp` is further from now than the allowed window.
+    StaleTimestamp {
+        /// Response time minus local time, in seconds.
+        skew_secs: i64,
+        /// The window in seconds.
+        max_secs: u64,
+    },
+    /// No key is held for `Wechatpay-Serial`.
+    UnknownSerial(String),
+    /// `Wechatpay-Signature` is not strict standard Base64.
+    InvalidBase64,
+    /// The decoded signature is not as long as the key's modulus.
+    WrongSignatureLength {
+        /// Modulus length in bytes.
+        expected: usize,
+        /// Decoded length in bytes.
+        actual: usize,
+    },
+    /// The signature does not match the response.
+    SignatureMismatch,
+}
+
+impl fmt::Display for VerificationFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingHeader(h) => write!(f, "missing {h} header"),
+            Self::DuplicateHeader(h) => write!(f, "{h} header appears more than once"),
+            Self::InvalidHeader(h) => write!(f, "{h} header is empty or not visible ASCII"),
+            Self::SignTestProbe => f.write_str("signature is a WECHATPAY/SIGNTEST/ probe"),
+            Self::UnsupportedSignatureType => f.write_str("Wechatpay-Signature-Type is not WECHATPAY2-SHA256-RSA2048"),
+            Self::InvalidTimestamp => f.write_str("Wechatpay-Timestamp is not a decimal number"),
+            Self::StaleTimestamp { skew_secs, max_secs } => {
+                write!(f, "Wechatpay-Timestamp is {skew_secs} s from local time (window ±{max_secs} s)")
+            }
+            Self::UnknownSerial(s) => write!(f, "no WeChat Pay key held for serial {s:?}"),
+            Self::InvalidBase64 => f.write_str("Wechatpay-Signature is not valid Base64"),
+            Self::WrongSignatureLength { expected, actual } => {
+                write!(f, "signature is {actual} bytes; the key needs {expected}")
+            }
+            Self::SignatureMismatch => f.write_str("signature does not match the response"),
+        }
+    }
+}
+
+/// A response failed verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerificationError {
+    /// Which check failed.
+    pub failure: VerificationFailure,
+    /// The response status.
+    pub status: StatusCode,
+    /// The response's `Request-ID`.
+    pub request_id: Option<String>,
+}
+
+impl fmt::Display for VerificationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "response verification failed: {} (HTTP {}", self.failure, self.status.as_u16())?;
+        if let Some(id) = &self.request_id {
+            write!(f, ", Request-ID {id}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// WeChat Pay answered with an error body `{"code", "message", "detail"}`.
+#[derive(Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The error code.
+    pub code: ErrorCode,
+    /// The message, for people.
+    pub message: String,
+    /// `detail`, kept as raw JSON; see the getters.
+    pub detail: Option<Value>,
+    /// The response's `Request-ID` (what WeChat Pay support asks for).
+    pub request_id: Option<String>,
+    /// Whether the error response carried a valid signature. An unverified error must never
+    /// be the sole ground for a money-relevant decision.
+    pub verified: bool,
+}
+
+impl ApiError {
+    fn detail_str(&self, key: &str) -> Option<&str> {
+        self.detail.as_ref()?.get(key)?.as_str()
+    }
+
+    /// `detail.field`: the offending field.
+    pub fn field(&self) -> Option<&str> {
+        self.detail_str("field")
+    }
+
+    /// `detail.value`: the offending value (may be a number, so raw JSON).
+    pub fn value(&self) -> Option<&Value> {
+        self.detail.as_ref()?.get("value")
+    }
+
+    /// `detail.issue`: what is wrong with it.
+    pub fn issue(&self) -> Option<&str> {
+        self.detail_str("issue")
+    }
+
+    /// `detail.location`: where the field was (`path`, `query`, `body`, ...).
+    pub fn location(&self) -> Option<&str> {
+        self.detail_str("location")
+    }
+
+    /// `detail.sign_information.truncated_sign_message` of a `SIGN_ERROR`: the string the
+    /// server tried to verify. Compare it with the string-to-sign; treat it as sensitive.
+    pub fn truncated_sign_message(&self) -> Option<&str> {
+        self.detail.as_ref()?.get("sign_information")?.get("truncated_sign_message")?.as_str()
+    }
+
+    /// Whether the code says to repeat the call with the same parameters.
+    pub fn is_retryable(&self) -> bool {
+        self.status == StatusCode::TOO_MANY_REQUESTS
+            || (self.status.is_server_error()
+                && !matches!(self.code, ErrorCode::InvalidTransactionid | ErrorCode::OpenidMismatch))
+    }
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiError")
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("field", &self.field())
+            .field("issue", &self.issue())
+            .field("request_id", &self.request_id)
+            .field("verified", &self.verified)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WeChat Pay answered HTTP {} {}: {}", self.status.as_u16(), self.code, self.message)?;
+        if let Some(field) = self.field() {
+            write!(f, " (field {field}")?;
+            if let Some(issue) = self.issue() {
+                write!(f, ": {issue}")?;
+            }
+            f.write_str(")")?;
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " [Request-ID {id}]")?;
+        }
+        if !self.verified {
+            f.write_str(" [unsigned]")?;
+        }
+        Ok(())
+    }
+}
+
+/// An error status with a body that is not a WeChat Pay error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UnexpectedResponse {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The response's `Request-ID`, if any.
+    pub request_id: Option<String>,
+    /// The first characters of the body, control characters replaced.
+    pub excerpt: String,
+    /// Whether the response carried a valid signature.
+    pub verified: bool,
+}
+
+impl fmt::Display for UnexpectedResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unexpected HTTP {} response", self.status.as_u16())?;
+        if let Some(id) = &self.request_id {
+            write!(f, " [Request-ID {id}]")?;
+        }
+        write!(f, ": {:?}", self.excerpt)
+    }
+}
+
+/// A verified success body that did not fit the response type.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The response's `Request-ID`.
+    pub request_id: Option<String>,
+    /// The JSON error (line, column and what was expected).
+    pub source: serde_json::Error,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "could not decode the response body: {}", self.source)?;
+        if let Some(id) = &self.request_id {
+            write!(f, " [Request-ID {id}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// A short, printable excerpt of an untrusted body.
+pub(crate) fn excerpt(body: &[u8], max_chars: usize) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(max_chars * 4)]);
+    let mut out: String = text.chars().take(max_chars).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if text.chars().count() > max_chars || body.len() > max_chars * 4 {
+        out.push('…');
+    }
+    out
+}

@@ -1,0 +1,23 @@
+//! Response types: orders, money, time and open enums.
+//!
+//! Every enum is open (unknown values survive as strings), money is [`Fen`], times are
+//! [`Rfc3339`], optional fields are `Option` and never serialise as `null`, and fields
+//! this version does not know are kept in each struct's `extra` map.
+
+mod enums;
+mod money;
+pub(crate) mod open_enum;
+mod parking;
+mod time;
+mod transaction;
+
+pub use enums::{
+    Currency, ErrorCode, ParkingTradeState, PlateColor, PromotionScope, PromotionType, TradeScene, TradeState,
+    TradeType, UserRepaid,
+};
+pub use money::Fen;
+pub use parking::{ParkingAmount, ParkingInfo, ParkingPayer, ParkingTransaction};
+pub use time::Rfc3339;
+pub use transaction::{
+    Amount, GoodsDetail, PartnerPayer, PartnerTransaction, Payer, PromotionDetail, SceneInfo, Transaction,
+};

@@ -1,0 +1,184 @@
+//! RFC 3339 times as WeChat Pay sends them (`2018-06-08T10:34:56+08:00`), kept verbatim.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A validated RFC 3339 date-time with its offset. The original text is kept, so it
+/// serialises back byte for byte.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Rfc3339 {
+    text: String,
+    unix: i64,
+    offset_minutes: i32,
+}
+
+impl Rfc3339 {
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
+    ///
+    /// # Errors
+    /// A message naming the part that is wrong.
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let b = text.as_bytes();
+        let num = |range: std::ops::Range<usize>| -> Result<i64, &'static str> {
+            let part = b.get(range).ok_or("too short for an RFC 3339 time")?;
+            if part.iter().all(u8::is_ascii_digit) {
+                Ok(part.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0')))
+            } else {
+                Err("expected digits in an RFC 3339 time")
+            }
+        };
+        let sep = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
+        if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt") && sep(13, b":") && sep(16, b":")) {
+            return Err("not in the form YYYY-MM-DDTHH:MM:SS+HH:MM");
+        }
+        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+            return Err("date out of range");
+        }
+        if hour > 23 || minute > 59 || second > 60 {
+            return Err("time of day out of range");
+        }
+        let mut i = 19;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let start = i;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            if i == start {
+                return Err("empty fraction of a second");
+            }
+        }
+        let offset_minutes = match b.get(i) {
+            Some(b'Z' | b'z') if b.len() == i + 1 => 0,
+            Some(&s @ (b'+' | b'-')) if b.len() == i + 6 && b[i + 3] == b':' => {
+                let (h, m) = (num(i + 1..i + 3)?, num(i + 4..i + 6)?);
+                if h > 23 || m > 59 {
+                    return Err("offset out of range");
+                }
+                let minutes = (h * 60 + m) as i32;
+                if s == b'-' { -minutes } else { minutes }
+            }
+            _ => return Err("missing or malformed offset (Z or +HH:MM)"),
+        };
+        let days = days_from_civil(year, month, day);
+        let unix = days * 86_400 + hour * 3600 + minute * 60 + second - i64::from(offset_minutes) * 60;
+        Ok(Self { text: text.to_owned(), unix, offset_minutes })
+    }
+
+    /// The text exactly as received.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Seconds since the Unix epoch (fractions dropped).
+    pub fn unix_timestamp(&self) -> i64 {
+        self.unix
+    }
+
+    /// The offset from UTC in minutes (`+08:00` is 480).
+    pub fn offset_minutes(&self) -> i32 {
+        self.offset_minutes
+    }
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+impl fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for Rfc3339 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Rfc3339({:?})", self.text)
+    }
+}
+
+impl std::str::FromStr for Rfc3339 {
+    type Err = &'static str;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for Rfc3339 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Rfc3339 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Rfc3339;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an RFC 3339 date-time string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Rfc3339, E> {
+                Rfc3339::parse(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_wechat_times() {
+        let t = Rfc3339::parse("2018-06-08T10:34:56+08:00").unwrap();
+        assert_eq!(t.unix_timestamp(), 1_528_425_296);
+        assert_eq!(t.offset_minutes(), 480);
+        assert_eq!(t.as_str(), "2018-06-08T10:34:56+08:00");
+        assert_eq!(Rfc3339::parse("1970-01-01T00:00:00Z").unwrap().unix_timestamp(), 0);
+        assert_eq!(Rfc3339::parse("2000-02-29T23:59:59.123-01:30").unwrap().unix_timestamp(), 951_868_799 + 5400);
+    }
+
+    #[test]
+    fn rejects_malformed_times() {
+        for bad in [
+            "",
+            "2018-06-08",
+            "2018-06-08T10:34:56",
+            "2018-13-08T10:34:56+08:00",
+            "2019-02-29T10:34:56Z",
+            "2018-06-08 10:34:56+08:00",
+            "2018-06-08T24:00:00Z",
+            "2018-06-08T10:34:56+0800",
+            "2018-06-08T10:34:56.Z",
+            "2018-06-08T10:34:56Zx",
+            "２018-06-08T10:34:56Z",
+        ] {
+            assert!(Rfc3339::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

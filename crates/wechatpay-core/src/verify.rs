@@ -1,0 +1,136 @@
+//! Response signature checks, in the order of spec §3.
+
+use base64::Engine as _;
+use http::HeaderMap;
+
+use crate::crypto::{Verifier, VerifyError};
+use crate::error::VerificationFailure;
+
+/// `Wechatpay-Timestamp`.
+pub const HEADER_TIMESTAMP: &str = "wechatpay-timestamp";
+/// `Wechatpay-Nonce`.
+pub const HEADER_NONCE: &str = "wechatpay-nonce";
+/// `Wechatpay-Signature`.
+pub const HEADER_SIGNATURE: &str = "wechatpay-signature";
+/// `Wechatpay-Serial`.
+pub const HEADER_SERIAL: &str = "wechatpay-serial";
+/// `Wechatpay-Signature-Type`.
+pub const HEADER_SIGNATURE_TYPE: &str = "wechatpay-signature-type";
+/// `Request-ID`.
+pub const HEADER_REQUEST_ID: &str = "request-id";
+/// Prefix of the signatures WeChat Pay injects to probe that clients verify.
+pub const SIGN_TEST_PREFIX: &str = "WECHATPAY/SIGNTEST/";
+
+/// The four signature headers of a response.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SignatureHeaders<'a> {
+    /// `Wechatpay-Timestamp`.
+    pub timestamp: &'a str,
+    /// `Wechatpay-Nonce`.
+    pub nonce: &'a str,
+    /// `Wechatpay-Signature` (Base64).
+    pub signature: &'a str,
+    /// `Wechatpay-Serial`.
+    pub serial: &'a str,
+}
+
+impl std::fmt::Debug for SignatureHeaders<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignatureHeaders")
+            .field("timestamp", &self.timestamp)
+            .field("nonce", &self.nonce)
+            .field("signature", &"[redacted]")
+            .field("serial", &self.serial)
+            .finish()
+    }
+}
+
+const SIGNATURE_HEADERS: [&str; 4] = [HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE, HEADER_SERIAL];
+const DISPLAY_NAMES: [&str; 4] = ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"];
+
+/// Whether any of the four signature headers is present.
+pub(crate) fn has_any_signature_header(headers: &HeaderMap) -> bool {
+    SIGNATURE_HEADERS.iter().any(|h| headers.contains_key(*h))
+}
+
+/// Reads the four signature headers: each present exactly once, non-empty, visible ASCII;
+/// and `Wechatpay-Signature-Type`, if present, must be `WECHATPAY2-SHA256-RSA2048`.
+///
+/// # Errors
+/// The first [`VerificationFailure`] found.
+pub fn signature_headers(headers: &HeaderMap) -> Result<SignatureHeaders<'_>, VerificationFailure> {
+    let mut values = [""; 4];
+    for (i, name) in SIGNATURE_HEADERS.iter().enumerate() {
+        values[i] = single_header(headers, name, DISPLAY_NAMES[i])?;
+    }
+    // The probe is recognised before anything else about the signature is judged.
+    if values[2].starts_with(SIGN_TEST_PREFIX) {
+        return Err(VerificationFailure::SignTestProbe);
+    }
+    if headers.contains_key(HEADER_SIGNATURE_TYPE)
+        && single_header(headers, HEADER_SIGNATURE_TYPE, "Wechatpay-Signature-Type")? != crate::auth::AUTH_SCHEME
+    {
+        return Err(VerificationFailure::UnsupportedSignatureType);
+    }
+    Ok(SignatureHeaders { timestamp: values[0], nonce: values[1], signature: values[2], serial: values[3] })
+}
+
+fn single_header<'a>(
+    headers: &'a HeaderMap,
+    name: &str,
+    display: &'static str,
+) -> Result<&'a str, VerificationFailure> {
+    let mut all = headers.get_all(name).iter();
+    let value = all.next().ok_or(VerificationFailure::MissingHeader(display))?;
+    if all.next().is_some() {
+        return Err(VerificationFailure::DuplicateHeader(display));
+    }
+    match value.to_str() {
+        Ok(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic()) => Ok(s),
+        _ => Err(VerificationFailure::InvalidHeader(display)),
+    }
+}
+
+/// Verifies a WeChat Pay signature (of a response or a callback) over the raw `body`:
+/// probe, timestamp window around `now`, exact serial, strict Base64, length, RSA.
+///
+/// # Errors
+/// The first [`VerificationFailure`] found.
+pub fn verify_signature(
+    verifier: &dyn Verifier,
+    sig: &SignatureHeaders<'_>,
+    body: &[u8],
+    now: u64,
+    max_skew_secs: u64,
+) -> Result<(), VerificationFailure> {
+    if sig.signature.starts_with(SIGN_TEST_PREFIX) {
+        return Err(VerificationFailure::SignTestProbe);
+    }
+    let ts = sig.timestamp;
+    if ts.is_empty() || ts.len() > 18 || !ts.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(VerificationFailure::InvalidTimestamp);
+    }
+    let ts: i64 = ts.parse().map_err(|_| VerificationFailure::InvalidTimestamp)?;
+    let skew = ts - i64::try_from(now).unwrap_or(i64::MAX);
+    if skew.unsigned_abs() > max_skew_secs {
+        return Err(VerificationFailure::StaleTimestamp { skew_secs: skew, max_secs: max_skew_secs });
+    }
+    if !verifier.knows(sig.serial) {
+        return Err(VerificationFailure::UnknownSerial(sig.serial.chars().take(80).collect()));
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(sig.signature)
+        .map_err(|_| VerificationFailure::InvalidBase64)?;
+    let mut message = Vec::with_capacity(sig.timestamp.len() + sig.nonce.len() + body.len() + 3);
+    message.extend_from_slice(sig.timestamp.as_bytes());
+    message.push(b'\n');
+    message.extend_from_slice(sig.nonce.as_bytes());
+    message.push(b'\n');
+    message.extend_from_slice(body);
+    message.push(b'\n');
+    verifier.verify(sig.serial, &message, &raw).map_err(|e| match e {
+        VerifyError::UnknownSerial => VerificationFailure::UnknownSerial(sig.serial.chars().take(80).collect()),
+        VerifyError::WrongLength { expected, actual } => VerificationFailure::WrongSignatureLength { expected, actual },
+        VerifyError::Mismatch => VerificationFailure::SignatureMismatch,
+    })
+}
