@@ -129,3 +129,162 @@ impl RetryPolicy {
 fn is_gateway(status: StatusCode) -> bool {
     matches!(status.as_u16(), 502..=504)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{
+        ApiError, DecodeError, TransportError, TransportErrorKind, UnexpectedResponse, VerificationError,
+    };
+    use crate::ids::InvalidInput;
+    use crate::model::ErrorCode;
+
+    fn api(status: u16, code: &str) -> Error {
+        Error::Api(ApiError {
+            status: StatusCode::from_u16(status).unwrap(),
+            code: ErrorCode::from(code),
+            message: String::new(),
+            detail: None,
+            request_id: None,
+            verified: false,
+        })
+    }
+
+    fn page(status: u16) -> Error {
+        Error::UnexpectedResponse(UnexpectedResponse {
+            status: StatusCode::from_u16(status).unwrap(),
+            request_id: None,
+            excerpt: String::new(),
+            verified: false,
+        })
+    }
+
+    fn transport(kind: TransportErrorKind) -> Error {
+        Error::Transport(TransportError::of_kind(kind))
+    }
+
+    fn verification(failure: VerificationFailure) -> Error {
+        Error::Verification(VerificationError { failure, status: StatusCode::OK, request_id: None })
+    }
+
+    const ALL_KINDS: [TransportErrorKind; 6] = [
+        TransportErrorKind::Dns,
+        TransportErrorKind::Connect,
+        TransportErrorKind::Tls,
+        TransportErrorKind::Timeout,
+        TransportErrorKind::Io,
+        TransportErrorKind::Other,
+    ];
+
+    fn first(policy: &RetryPolicy, error: &Error) -> Decision {
+        policy.decide(1, Duration::ZERO, error, Host::Primary, 0.0)
+    }
+
+    #[test]
+    fn transport_errors_retry_and_connection_level_ones_fail_over() {
+        let p = RetryPolicy::default();
+        for kind in ALL_KINDS {
+            for host in [Host::Primary, Host::Backup] {
+                let d = p.decide(1, Duration::ZERO, &transport(kind), host, 0.5);
+                let expected_host = if kind.is_connection_level() { host.other() } else { host };
+                assert!(matches!(d, Decision::Retry { host: h, .. } if h == expected_host), "{kind:?} {host:?}: {d:?}");
+            }
+            let d = first(&p.clone().without_failover(), &transport(kind));
+            assert!(matches!(d, Decision::Retry { host: Host::Primary, .. }), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn status_classes() {
+        let p = RetryPolicy::default();
+        let retry_same = |e: &Error| matches!(first(&p, e), Decision::Retry { host: Host::Primary, .. });
+        let retry_other = |e: &Error| matches!(first(&p, e), Decision::Retry { host: Host::Backup, .. });
+        let give_up = |e: &Error| first(&p, e) == Decision::GiveUp;
+        for code in ["SYSTEM_ERROR", "SYSTE_MERROR", "BANK_ERROR", "SOMETHING_NEW"] {
+            assert!(retry_same(&api(500, code)), "{code}");
+        }
+        for code in ["INVALID_TRANSACTIONID", "OPENID_MISMATCH"] {
+            assert!(give_up(&api(500, code)), "{code}");
+        }
+        assert!(retry_same(&api(429, "FREQUENCY_LIMITED")));
+        assert!(retry_same(&api(429, "RATELIMIT_EXCEEDED")));
+        assert!(retry_same(&page(429)));
+        for status in [502, 503, 504] {
+            assert!(retry_other(&page(status)), "{status}");
+            assert!(retry_other(&api(status, "SYSTEM_ERROR")), "{status}");
+            let no_failover = RetryPolicy { failover_on_gateway_error: false, ..RetryPolicy::default() };
+            assert!(matches!(first(&no_failover, &page(status)), Decision::Retry { host: Host::Primary, .. }));
+        }
+        assert!(retry_same(&page(500)));
+        for status in 400..=499u16 {
+            if status == 429 {
+                continue;
+            }
+            assert!(give_up(&api(status, "PARAM_ERROR")), "{status}");
+            assert!(give_up(&page(status)), "{status}");
+        }
+    }
+
+    #[test]
+    fn never_retries_what_cannot_improve() {
+        let p = RetryPolicy::default();
+        let decode = serde_json::from_slice::<u8>(b"x").unwrap_err();
+        for e in [
+            Error::InvalidInput(InvalidInput::new("f", "p", "r")),
+            Error::NotConfigured("x"),
+            Error::Sign(crate::SignError::new("x")),
+            Error::BodyTooLarge { limit: 1 },
+            Error::Decode(DecodeError { status: StatusCode::OK, request_id: None, source: decode }),
+            verification(VerificationFailure::SignatureMismatch),
+            verification(VerificationFailure::UnknownSerial("X".into())),
+            verification(VerificationFailure::MissingHeader("Wechatpay-Serial")),
+            verification(VerificationFailure::StaleTimestamp { skew_secs: 999, max_secs: 300 }),
+        ] {
+            assert_eq!(first(&p, &e), Decision::GiveUp, "{e:?}");
+        }
+        let probe = verification(VerificationFailure::SignTestProbe);
+        assert!(matches!(first(&p, &probe), Decision::Retry { host: Host::Primary, .. }));
+        let p = RetryPolicy { retry_sign_test_probe: false, ..p };
+        assert_eq!(first(&p, &probe), Decision::GiveUp);
+    }
+
+    #[test]
+    fn attempts_and_deadline_bound_the_call() {
+        let p = RetryPolicy::default();
+        let e = api(500, "SYSTEM_ERROR");
+        assert!(matches!(p.decide(1, Duration::ZERO, &e, Host::Primary, 0.0), Decision::Retry { .. }));
+        assert!(matches!(p.decide(2, Duration::ZERO, &e, Host::Primary, 0.0), Decision::Retry { .. }));
+        assert_eq!(p.decide(3, Duration::ZERO, &e, Host::Primary, 0.0), Decision::GiveUp);
+        assert_eq!(RetryPolicy::none().decide(1, Duration::ZERO, &e, Host::Primary, 0.0), Decision::GiveUp);
+        assert_eq!(p.decide(1, Duration::from_secs(60), &e, Host::Primary, 0.0), Decision::GiveUp);
+        assert_eq!(p.decide(1, Duration::from_millis(59_950), &e, Host::Primary, 0.0), Decision::GiveUp);
+        let many = RetryPolicy { max_attempts: 100, ..RetryPolicy::default() };
+        assert!(matches!(many.decide(99, Duration::ZERO, &e, Host::Primary, 1.0), Decision::Retry { .. }));
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_caps() {
+        let p = RetryPolicy { max_attempts: 40, deadline: Duration::from_secs(3600), ..RetryPolicy::default() };
+        let delay = |attempt, e: &Error, jitter| match p.decide(attempt, Duration::ZERO, e, Host::Primary, jitter) {
+            Decision::Retry { delay, .. } => delay,
+            Decision::GiveUp => panic!("gave up"),
+        };
+        let e = api(500, "SYSTEM_ERROR");
+        assert_eq!(delay(1, &e, 0.0), Duration::from_millis(100));
+        assert_eq!(delay(1, &e, 1.0), Duration::from_millis(200));
+        assert_eq!(delay(2, &e, 0.0), Duration::from_millis(200));
+        assert_eq!(delay(3, &e, 0.5), Duration::from_millis(600));
+        assert_eq!(delay(30, &e, 1.0), Duration::from_secs(5));
+        assert_eq!(delay(1, &e, f64::NAN), Duration::from_millis(100));
+        assert_eq!(delay(1, &e, 7.0), Duration::from_millis(200));
+        let limited = api(429, "FREQUENCY_LIMITED");
+        assert_eq!(delay(1, &limited, 0.0), Duration::from_millis(500));
+        assert!(delay(1, &limited, 0.0) > delay(1, &e, 1.0));
+        for attempt in 1..40 {
+            for jitter in [0.0, 0.25, 0.999] {
+                let d = delay(attempt, &e, jitter);
+                assert!(d <= p.max_delay && d >= Duration::from_millis(100));
+            }
+        }
+    }
+}

@@ -15,3 +15,4 @@ openssl req -new -x509 -key platform_key.pem -days 1825 -sha256 \
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out rsa1024_key.pem
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec_key.pem
 openssl pkcs8 -topk8 -v2 aes-256-cbc -passout pass:test -in merchant_key.pem -out encrypted_key.pem
+openssl pkey -in ec_key.pem -pubout -out ec_pub.pem

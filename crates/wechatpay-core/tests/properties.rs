@@ -1,0 +1,135 @@
+//! Property tests: ids, signed messages, parse robustness, tamper detection, enums.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use proptest::prelude::*;
+use wechatpay_core::api::*;
+use wechatpay_core::auth::parse_authorization;
+use wechatpay_core::model::{ErrorCode, ParkingTradeState, PlateColor, TradeState, TradeType};
+use wechatpay_core::{
+    Host, KeyStore, MchId, Nonce, OutTradeNo, PrivateKey, PublicKey, SigningInput, SubMchId, TransactionId, Verifier,
+};
+
+fn valid_out_trade_no() -> impl Strategy<Value = String> {
+    "[0-9A-Za-z_|*-]{1,32}"
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn valid_ids_build_and_the_signed_message_is_the_request(
+        no in valid_out_trade_no(),
+        id in "[0-9A-Za-z]{1,32}",
+        sub in "[0-9]{1,32}",
+        ts in 1_000_000_000u64..4_000_000_000,
+        nonce in "[0-9A-Za-z]{1,32}",
+    ) {
+        let config = config();
+        let key = PublicKey::from_pem(&data("merchant_pub.pem")).unwrap();
+        let no = OutTradeNo::new(no).unwrap();
+        let id = TransactionId::new(id).unwrap();
+        let sub = SubMchId::new(sub).unwrap();
+        let input = || SigningInput::new(ts, Nonce::new(nonce.clone()).unwrap());
+        let requests = [
+            config.signed_request(&QueryOrderByOutTradeNo { out_trade_no: no.clone() }, Host::Primary, input()),
+            config.signed_request(&QueryOrderByTransactionId { transaction_id: id.clone() }, Host::Backup, input()),
+            config.signed_request(&QueryPartnerOrderByOutTradeNo { sub_mchid: sub.clone(), out_trade_no: no.clone() }, Host::Primary, input()),
+            config.signed_request(&QueryPartnerOrderByTransactionId { sub_mchid: sub.clone(), transaction_id: id }, Host::Primary, input()),
+            config.signed_request(&QueryParkingOrder { out_trade_no: no, sub_mchid: Some(sub) }, Host::Primary, input()),
+        ];
+        for request in requests {
+            let request = request.unwrap();
+            let target = request.uri().path_and_query().unwrap().as_str().to_owned();
+            prop_assert!(target.starts_with("/v3/"));
+            prop_assert!(!target.contains("..") && !target.contains('|') && target.matches('?').count() <= 1);
+            let auth = parse_authorization(request.headers()["authorization"].to_str().unwrap()).unwrap();
+            prop_assert_eq!(&auth.timestamp, &ts.to_string());
+            prop_assert_eq!(&auth.nonce_str, &nonce);
+            let message = format!("GET\n{target}\n{ts}\n{nonce}\n\n");
+            let sig = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &auth.signature).unwrap();
+            prop_assert!(key.verify(message.as_bytes(), &sig).is_ok());
+        }
+    }
+
+    #[test]
+    fn invalid_ids_are_rejected_naming_the_field(s in "\\PC{0,40}") {
+        let valid_no = !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-|*".contains(&b));
+        match OutTradeNo::new(s.clone()) {
+            Ok(_) => prop_assert!(valid_no),
+            Err(e) => { prop_assert!(!valid_no); prop_assert_eq!(e.field(), "out_trade_no"); }
+        }
+        let valid_id = !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+        prop_assert_eq!(TransactionId::new(s.clone()).is_ok(), valid_id);
+        let valid_mch = !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_digit());
+        prop_assert_eq!(MchId::new(s.clone()).is_ok(), valid_mch);
+        prop_assert_eq!(SubMchId::new(s).is_ok(), valid_mch);
+    }
+
+    #[test]
+    fn parse_never_panics(
+        status in 100u16..600,
+        headers in proptest::collection::vec(("(?i)(wechatpay-(timestamp|nonce|signature|serial|signature-type)|request-id|x)", "[ -~]{0,64}"), 0..8),
+        body in proptest::collection::vec(any::<u8>(), 0..512),
+        now in any::<u64>(),
+    ) {
+        let config = config();
+        let mut map = HeaderMap::new();
+        for (k, v) in headers {
+            if let (Ok(name), Ok(value)) = (http::HeaderName::try_from(k), HeaderValue::from_str(&v)) {
+                map.append(name, value);
+            }
+        }
+        let status = StatusCode::from_u16(status).unwrap();
+        let _ = config.parse_response::<QueryOrderByOutTradeNo>(status, &map, &body, now);
+        let _ = config.parse_response::<QueryParkingOrder>(status, &map, &body, now);
+        let _ = parse_authorization(&String::from_utf8_lossy(&body));
+        let _ = PrivateKey::from_der(&body);
+        let _ = PrivateKey::from_pem(&body);
+        let _ = KeyStore::new().add_platform_certificates(&body);
+    }
+
+    #[test]
+    fn any_single_change_fails_verification(which in 0usize..5, pos in any::<usize>(), delta in 1u8..=255) {
+        let config = config();
+        let mut body = data("responses/parking_seed.json");
+        let mut h = signed_headers(&body, TS, By::PublicKey);
+        let flip = |s: &str| {
+            let mut b = s.as_bytes().to_vec();
+            let i = pos % b.len();
+            // Stay within visible ASCII so the header stays a valid value.
+            b[i] = b'!' + ((b[i] - b'!' + delta % 94) % 94);
+            if b == s.as_bytes() { b[i] = if b[i] == b'A' { b'B' } else { b'A' }; }
+            HeaderValue::from_bytes(&b).unwrap()
+        };
+        match which {
+            0 => { let i = pos % body.len(); body[i] ^= delta; }
+            1 => { let v = flip(h["wechatpay-timestamp"].to_str().unwrap()); h.insert("wechatpay-timestamp", v); }
+            2 => { let v = flip(h["wechatpay-nonce"].to_str().unwrap()); h.insert("wechatpay-nonce", v); }
+            3 => { let v = flip(h["wechatpay-serial"].to_str().unwrap()); h.insert("wechatpay-serial", v); }
+            _ => { let v = flip(h["wechatpay-signature"].to_str().unwrap()); h.insert("wechatpay-signature", v); }
+        }
+        let result = config.parse_response::<QueryParkingOrder>(StatusCode::OK, &h, &body, TS);
+        prop_assert!(matches!(result, Err(wechatpay_core::Error::Verification(_))), "{:?}", result.map(|_| ()));
+    }
+
+    #[test]
+    fn open_enums_round_trip(s in "[A-Z_]{1,20}") {
+        let json = serde_json::to_string(&s).unwrap();
+        prop_assert_eq!(serde_json::to_string(&serde_json::from_str::<TradeState>(&json).unwrap()).unwrap(), json.clone());
+        prop_assert_eq!(serde_json::to_string(&serde_json::from_str::<TradeType>(&json).unwrap()).unwrap(), json.clone());
+        prop_assert_eq!(serde_json::to_string(&serde_json::from_str::<ParkingTradeState>(&json).unwrap()).unwrap(), json.clone());
+        prop_assert_eq!(serde_json::to_string(&serde_json::from_str::<PlateColor>(&json).unwrap()).unwrap(), json.clone());
+        let code = ErrorCode::from(s.as_str());
+        prop_assert_eq!(code.as_str(), s.as_str());
+    }
+}
+
+#[test]
+fn verifier_is_only_asked_for_the_named_serial() {
+    let store = key_store(wechatpay_core::Backend::default());
+    assert!(store.verify("PUB_KEY_ID_X", b"m", &[0; 256]).is_err());
+}
