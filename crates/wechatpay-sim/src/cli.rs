@@ -1,0 +1,180 @@
+//! The command line: `wechatpay-sim --addr A --state-dir DIR [--orders FILE] [--sign-with K]`.
+//!
+//! [`run_cli`] is the whole program, so another binary (a `wechatpay sim` subcommand) can
+//! reuse it.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::{SigningKeyChoice, SimHandle, Simulator};
+
+/// The usage text.
+pub const USAGE: &str = "\
+usage: wechatpay-sim [--addr HOST:PORT] --state-dir DIR [--orders FILE.json] [--sign-with public-key|platform-cert]
+
+A local WeChat Pay API v3 simulator with THROWAWAY keys. Writes into DIR the merchant key,
+the WeChat Pay public key, the platform certificate and `env` (WECHATPAY_* variables), prints
+`listening on http://HOST:PORT` as its first line, then serves until killed.
+
+  --addr HOST:PORT     address to listen on (default 127.0.0.1:0, a free port)
+  --state-dir DIR      where to write the keys and `env` (created if missing)
+  --orders FILE.json   extra orders: {\"direct\":[...],\"partner\":[...],\"parking\":[...]}
+  --sign-with KEY      default response key: public-key (default) or platform-cert
+";
+
+/// Parsed command-line options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// The address to listen on.
+    pub addr: String,
+    /// Where keys and `env` are written.
+    pub state_dir: PathBuf,
+    /// An extra orders file.
+    pub orders: Option<PathBuf>,
+    /// The default signing key.
+    pub sign_with: SigningKeyChoice,
+}
+
+impl Options {
+    /// Parses arguments (without the program name).
+    ///
+    /// # Errors
+    /// A message saying what is wrong; `Err(None)` for `--help`.
+    pub fn parse(args: impl Iterator<Item = String>) -> Result<Self, Option<String>> {
+        let mut addr = "127.0.0.1:0".to_owned();
+        let mut state_dir = None;
+        let mut orders = None;
+        let mut sign_with = SigningKeyChoice::PublicKey;
+        let mut args = args.peekable();
+        while let Some(arg) = args.next() {
+            if arg == "-h" || arg == "--help" {
+                return Err(None);
+            }
+            let (name, inline) = match arg.split_once('=') {
+                Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+                _ => (arg.clone(), None),
+            };
+            let mut value =
+                || inline.clone().or_else(|| args.next()).ok_or_else(|| Some(format!("{name} needs a value")));
+            match name.as_str() {
+                "--addr" => addr = value()?,
+                "--state-dir" => state_dir = Some(PathBuf::from(value()?)),
+                "--orders" => orders = Some(PathBuf::from(value()?)),
+                "--sign-with" => {
+                    sign_with = match value()?.as_str() {
+                        "public-key" => SigningKeyChoice::PublicKey,
+                        "platform-cert" => SigningKeyChoice::PlatformCertificate,
+                        other => return Err(Some(format!("--sign-with: unknown key {other:?}"))),
+                    }
+                }
+                other => return Err(Some(format!("unknown argument {other:?}"))),
+            }
+        }
+        let state_dir = state_dir.ok_or_else(|| Some("--state-dir is required".to_owned()))?;
+        Ok(Self { addr, state_dir, orders, sign_with })
+    }
+}
+
+/// Runs the simulator program with `args` (without the program name): exit code 2 with the
+/// usage on stderr for bad arguments, 1 when it cannot start; otherwise it serves until the
+/// process is killed.
+pub fn run_cli(args: impl Iterator<Item = String>) -> ExitCode {
+    let options = match Options::parse(args) {
+        Ok(o) => o,
+        Err(None) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(Some(message)) => {
+            eprintln!("wechatpay-sim: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let handle = match start(&options) {
+        Ok(h) => h,
+        Err(message) => {
+            eprintln!("wechatpay-sim: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "listening on {}", handle.base_url()).and_then(|()| out.flush()).is_err() {
+        return ExitCode::FAILURE;
+    }
+    drop(out);
+    loop {
+        std::thread::park();
+    }
+}
+
+/// Starts the simulator and writes the state directory.
+fn start(options: &Options) -> Result<SimHandle, String> {
+    let mut builder = Simulator::builder().addr(options.addr.clone()).signing(options.sign_with);
+    if let Some(orders) = &options.orders {
+        builder = builder.orders_file(orders);
+    }
+    let handle = builder.start().map_err(|e| format!("cannot start on {}: {e}", options.addr))?;
+    write_state(&options.state_dir, &handle)
+        .map_err(|e| format!("cannot write the state directory {}: {e}", options.state_dir.display()))?;
+    Ok(handle)
+}
+
+/// Writes the keys and `env` into `dir`.
+pub fn write_state(dir: &Path, handle: &SimHandle) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let dir = std::fs::canonicalize(dir)?;
+    let creds = handle.credentials();
+    let key_path = dir.join("merchant_key.pem");
+    write_private(&key_path, creds.merchant_private_key_pem())?;
+    let pub_path = dir.join("wechatpay_pub.pem");
+    std::fs::write(&pub_path, creds.wechatpay_public_key_pem())?;
+    let cert_path = dir.join("platform_cert.pem");
+    std::fs::write(&cert_path, creds.platform_certificate_pem())?;
+    let url = handle.base_url();
+    let env = format!(
+        "WECHATPAY_MCHID={}\nWECHATPAY_SERIAL_NO={}\nWECHATPAY_PRIVATE_KEY={}\nWECHATPAY_PUBLIC_KEY={}\n\
+         WECHATPAY_PUBLIC_KEY_ID={}\nWECHATPAY_PLATFORM_CERTS={}\nWECHATPAY_BASE_URL={url}\nWECHATPAY_BACKUP_URL={url}\n",
+        creds.mchid(),
+        creds.merchant_serial(),
+        key_path.display(),
+        pub_path.display(),
+        creds.wechatpay_public_key_id(),
+        cert_path.display(),
+    );
+    // Write then rename, so a reader polling for `env` never sees half of it.
+    let tmp = dir.join("env.tmp");
+    std::fs::write(&tmp, env)?;
+    std::fs::rename(&tmp, dir.join("env"))
+}
+
+/// Writes a private key readable by the owner only (where the platform allows).
+fn write_private(path: &Path, pem: &str) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(pem.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, Option<String>> {
+        Options::parse(args.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn options() {
+        let o = parse(&["--addr", "127.0.0.1:9", "--state-dir=/tmp/x", "--sign-with", "platform-cert"]).unwrap();
+        assert_eq!(o.addr, "127.0.0.1:9");
+        assert_eq!(o.state_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(o.sign_with, SigningKeyChoice::PlatformCertificate);
+        assert_eq!(parse(&["--help"]), Err(None));
+        assert!(parse(&[]).unwrap_err().unwrap().contains("--state-dir"));
+        assert!(parse(&["--state-dir"]).unwrap_err().unwrap().contains("needs a value"));
+        assert!(parse(&["--state-dir", "x", "--sign-with", "rsa"]).is_err());
+        assert!(parse(&["--state-dir", "x", "--verbose"]).is_err());
+    }
+}

@@ -1,0 +1,67 @@
+//! A local WeChat Pay API v3 simulator: real HTTP/1.1 on loopback, real request
+//! verification and real response signatures, with throwaway keys.
+//!
+//! It serves the five order queries of the SDK (direct and partner orders by
+//! `out_trade_no` or `transaction_id`, and parking-service orders), checks every request
+//! the way WeChat Pay does (`Accept`, `User-Agent`, the `Authorization` signature over the
+//! request target exactly as received) and signs every answer with either the simulated
+//! WeChat Pay public key or the simulated platform certificate. Faults (rate limits,
+//! gateway pages, tampered or unsigned bodies, hangs, dropped connections, ...) can be
+//! injected per route to test clients.
+//!
+//! ```no_run
+//! use wechatpay_sim::{Fault, Route, Simulator, Times};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sim = Simulator::start()?;
+//! let config = sim.config_builder().build()?; // points at the simulator, keys included
+//! sim.inject(Fault::RateLimited, Times::Next(1), Some(Route::DirectByOutTradeNo));
+//! # let _ = config;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The keys are public test keys (see `testdata/README.md`): never use them for anything
+//! real. The simulator uses no async runtime: a thread accepts connections and each
+//! connection gets a thread.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod auth;
+pub mod cli;
+mod credentials;
+mod faults;
+mod http;
+mod orders;
+mod reply;
+mod respond;
+mod routes;
+mod server;
+mod signing;
+
+pub use cli::run_cli;
+pub use credentials::Credentials;
+pub use faults::{Fault, Route, Times};
+pub use orders::{OrderError, OrderKind};
+pub use server::{SimBuilder, SimHandle};
+pub use signing::SigningKeyChoice;
+
+/// Entry point: [`Simulator::builder`] to configure, [`Simulator::start`] for the defaults.
+#[derive(Debug)]
+pub struct Simulator;
+
+impl Simulator {
+    /// A builder with the defaults: `127.0.0.1:0`, the seed orders, responses signed with
+    /// the WeChat Pay public key unless a request's `Wechatpay-Serial` asks otherwise.
+    pub fn builder() -> SimBuilder {
+        SimBuilder::new()
+    }
+
+    /// Starts a simulator with the defaults of [`Simulator::builder`].
+    ///
+    /// # Errors
+    /// When the listening socket cannot be bound.
+    pub fn start() -> std::io::Result<SimHandle> {
+        Self::builder().start()
+    }
+}

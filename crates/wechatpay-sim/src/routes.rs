@@ -1,0 +1,208 @@
+//! The five operations: matching a request target, checking parameters with the core's
+//! id types, and looking the order up.
+
+use serde_json::json;
+use wechatpay_core::{InvalidInput, MchId, OutTradeNo, SubMchId, TransactionId};
+
+use crate::faults::Route;
+use crate::orders::OrderBook;
+use crate::reply::Reply;
+
+const PREFIXES: [(&str, Route); 5] = [
+    ("/v3/pay/transactions/out-trade-no/", Route::DirectByOutTradeNo),
+    ("/v3/pay/transactions/id/", Route::DirectById),
+    ("/v3/pay/partner/transactions/out-trade-no/", Route::PartnerByOutTradeNo),
+    ("/v3/pay/partner/transactions/id/", Route::PartnerById),
+    ("/v3/vehicle/transactions/out-trade-no/", Route::Parking),
+];
+
+/// A request target split into its route, raw (still percent-encoded) id and raw query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Target<'a> {
+    pub route: Route,
+    pub id: &'a str,
+    pub query: &'a str,
+}
+
+/// The route of a request target, if it names one of the five operations.
+pub(crate) fn match_target(target: &str) -> Option<Target<'_>> {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    PREFIXES.iter().find_map(|(prefix, route)| {
+        let id = path.strip_prefix(prefix)?;
+        (!id.is_empty() && !id.contains('/')).then_some(Target { route: *route, id, query })
+    })
+}
+
+/// The answer to a verified `GET` for `target` by merchant `caller`.
+pub(crate) fn handle(target: &Target<'_>, caller: &str, orders: &OrderBook) -> Reply {
+    match answer(target, caller, orders) {
+        Ok(reply) | Err(reply) => reply,
+    }
+}
+
+fn answer(target: &Target<'_>, caller: &str, orders: &OrderBook) -> Result<Reply, Reply> {
+    let query = Query::parse(target.query)?;
+    fn not_exist() -> Reply {
+        Reply::error(404, "ORDER_NOT_EXIST", "订单不存在", None)
+    }
+    let found = |order: Option<std::sync::Arc<[u8]>>, missing: fn() -> Reply| order.map(Reply::ok).ok_or_else(missing);
+    match target.route {
+        Route::DirectByOutTradeNo | Route::DirectById => {
+            let mchid = query.required("mchid", MchId::new)?;
+            if mchid.as_str() != caller {
+                return Err(Reply::param_error("mchid", "query", "mchid与Authorization中的商户号不一致"));
+            }
+            let (key, value) = path_id(target)?;
+            found(orders.direct(caller, key, &value), not_exist)
+        }
+        Route::PartnerByOutTradeNo | Route::PartnerById => {
+            let sp_mchid = query.required("sp_mchid", |v| MchId::new(v).map_err(|e| rename(e, "sp_mchid")))?;
+            let sub_mchid = query.required("sub_mchid", SubMchId::new)?;
+            if sp_mchid.as_str() != caller {
+                return Err(Reply::param_error("sp_mchid", "query", "sp_mchid与Authorization中的商户号不一致"));
+            }
+            if !orders.is_bound(sub_mchid.as_str()) {
+                return Err(Reply::invalid_request("服务商和子商户没有绑定关系"));
+            }
+            let (key, value) = path_id(target)?;
+            found(orders.partner(caller, sub_mchid.as_str(), key, &value), not_exist)
+        }
+        Route::Parking => {
+            let sub_mchid = query.optional("sub_mchid", SubMchId::new)?;
+            if sub_mchid.as_ref().is_some_and(|sub| !orders.is_bound(sub.as_str())) {
+                return Err(Reply::invalid_request("服务商和子商户没有绑定关系"));
+            }
+            let (_, value) = path_id(target).map_err(|_| {
+                Reply::error(
+                    400,
+                    "PARAM_ERROR",
+                    "参数错误,请检查out_trade_no",
+                    Some(json!({ "field": "out_trade_no", "location": "path", "issue": OutTradeNo::RULE })),
+                )
+            })?;
+            let order = orders.parking(caller, sub_mchid.as_ref().map(SubMchId::as_str), &value);
+            found(order, || Reply::error(404, "NOT_FOUND", "订单不存在", None))
+        }
+    }
+}
+
+/// The decoded, validated id in the path, with the order field it names.
+fn path_id(target: &Target<'_>) -> Result<(&'static str, String), Reply> {
+    let by_id = matches!(target.route, Route::DirectById | Route::PartnerById);
+    let field = if by_id { "transaction_id" } else { "out_trade_no" };
+    let decoded = percent_decode(target.id)
+        .ok_or_else(|| Reply::param_error(field, "path", "invalid percent-encoding or not UTF-8"))?;
+    let checked = if by_id {
+        TransactionId::new(decoded).map(|t| t.as_str().to_owned())
+    } else {
+        OutTradeNo::new(decoded).map(|t| t.as_str().to_owned())
+    };
+    checked.map(|v| (field, v)).map_err(|e| invalid(&e, "path"))
+}
+
+fn invalid(e: &InvalidInput, location: &str) -> Reply {
+    Reply::param_error(e.field(), location, &format!("{}; rule: {}", e.problem(), e.rule()))
+}
+
+fn rename(e: InvalidInput, field: &'static str) -> InvalidInput {
+    InvalidInput::new(field, e.problem(), e.rule())
+}
+
+/// Decodes `%XX` escapes; `None` for a bad escape or bytes that are not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok().filter(|_| hex.bytes().all(|b| b.is_ascii_hexdigit()))?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Decoded query parameters; a repeated name is refused.
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn parse(raw: &str) -> Result<Self, Reply> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for piece in raw.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
+            let bad = || Reply::param_error(k, "query", "invalid percent-encoding or not UTF-8");
+            let (k, v) = (percent_decode(k).ok_or_else(bad)?, percent_decode(v).ok_or_else(bad)?);
+            if pairs.iter().any(|(n, _)| *n == k) {
+                return Err(Reply::param_error(&k, "query", "parameter appears more than once"));
+            }
+            pairs.push((k, v));
+        }
+        Ok(Self(pairs))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn optional<T>(&self, name: &str, check: impl Fn(String) -> Result<T, InvalidInput>) -> Result<Option<T>, Reply> {
+        self.get(name).map(|v| check(v.to_owned()).map_err(|e| invalid(&e, "query"))).transpose()
+    }
+
+    fn required<T>(&self, name: &str, check: impl Fn(String) -> Result<T, InvalidInput>) -> Result<T, Reply> {
+        self.optional(name, check)?
+            .ok_or_else(|| Reply::param_error(name, "query", &format!("缺少参数 {name} (missing required parameter)")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::{MCHID, SUB_MCHID};
+
+    fn code(target: &str) -> (u16, String) {
+        let orders = OrderBook::seeded().unwrap();
+        let t = match_target(target).unwrap();
+        let r = handle(&t, MCHID, &orders);
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        (r.status, v.get("code").and_then(|c| c.as_str()).unwrap_or("").to_owned())
+    }
+
+    #[test]
+    fn targets_match_routes() {
+        let t = match_target("/v3/pay/transactions/id/42?mchid=1").unwrap();
+        assert_eq!((t.route, t.id, t.query), (Route::DirectById, "42", "mchid=1"));
+        assert_eq!(match_target("/v3/vehicle/transactions/out-trade-no/x").unwrap().route, Route::Parking);
+        assert!(match_target("/v3/pay/transactions/id/").is_none());
+        assert!(match_target("/v3/pay/transactions/id/a/b").is_none());
+        assert!(match_target("/v3/refund/domestic/refunds/1").is_none());
+    }
+
+    #[test]
+    fn answers_and_errors() {
+        assert_eq!(code("/v3/pay/transactions/out-trade-no/1217752501201407033233368018?mchid=1230000109").0, 200);
+        assert_eq!(code("/v3/pay/transactions/out-trade-no/SIM%7CPIPE*0001?mchid=1230000109").0, 200);
+        assert_eq!(code("/v3/pay/transactions/id/4200000985202103031441826014?mchid=1230000109").0, 200);
+        assert_eq!(code("/v3/pay/transactions/id/1?mchid=1230000109"), (404, "ORDER_NOT_EXIST".into()));
+        assert_eq!(code("/v3/pay/transactions/id/1").1, "PARAM_ERROR");
+        assert_eq!(code("/v3/pay/transactions/id/1?mchid=1230000110").1, "PARAM_ERROR");
+        assert_eq!(code("/v3/pay/transactions/id/1?mchid=1230000109&mchid=1230000109").1, "PARAM_ERROR");
+        assert_eq!(code("/v3/pay/transactions/id/a_b?mchid=1230000109").1, "PARAM_ERROR");
+        assert_eq!(code("/v3/pay/transactions/out-trade-no/%2e%2e?mchid=1230000109").1, "PARAM_ERROR");
+        assert_eq!(code("/v3/pay/transactions/out-trade-no/%zz?mchid=1230000109").1, "PARAM_ERROR");
+        assert_eq!(code("/v3/pay/transactions/out-trade-no/%FF?mchid=1230000109").1, "PARAM_ERROR");
+        let p = format!("/v3/pay/partner/transactions/out-trade-no/1217752501201407033233368018?sp_mchid={MCHID}");
+        assert_eq!(code(&format!("{p}&sub_mchid={SUB_MCHID}")).0, 200);
+        assert_eq!(code(&format!("{p}&sub_mchid=1900000999")), (400, "INVALID_REQUEST".into()));
+        assert_eq!(code(&p), (400, "PARAM_ERROR".into()));
+        assert_eq!(code("/v3/vehicle/transactions/out-trade-no/20150806125346?sub_mchid=1900000109").0, 200);
+        assert_eq!(code("/v3/vehicle/transactions/out-trade-no/SIM_PARKING_0001").0, 200);
+        assert_eq!(code("/v3/vehicle/transactions/out-trade-no/nope"), (404, "NOT_FOUND".into()));
+        assert_eq!(code("/v3/vehicle/transactions/out-trade-no/a%20b"), (400, "PARAM_ERROR".into()));
+        assert_eq!(code("/v3/vehicle/transactions/out-trade-no/x?sub_mchid=1"), (400, "INVALID_REQUEST".into()));
+    }
+}
