@@ -1,0 +1,110 @@
+//! The `wechatpay-sim` binary: first line, state directory, serving, bad arguments.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use wechatpay_core::api::QueryOrderByOutTradeNo;
+use wechatpay_core::{Config, KeyStore, MchId, OutTradeNo, PrivateKey, SerialNo, unix_now};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wechatpay-sim");
+
+/// Kills the child when dropped, so a failing test leaves no process behind.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn state_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wechatpay-sim-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn env_map(text: &str) -> std::collections::HashMap<String, String> {
+    text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+}
+
+#[test]
+fn prints_the_listening_line_writes_the_state_and_serves() {
+    let dir = state_dir("serve");
+    let child = Command::new(BIN)
+        .args(["--addr", "127.0.0.1:0", "--state-dir"])
+        .arg(&dir)
+        .args(["--sign-with", "platform-cert"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = Killed(child);
+    let mut first = String::new();
+    BufReader::new(child.0.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let url = first.trim().strip_prefix("listening on ").expect("first line").to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let env = env_map(&std::fs::read_to_string(dir.join("env")).unwrap());
+    assert_eq!(env["WECHATPAY_MCHID"], "1230000109");
+    assert_eq!(env["WECHATPAY_SERIAL_NO"], "444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0");
+    assert_eq!(env["WECHATPAY_PUBLIC_KEY_ID"], "PUB_KEY_ID_0114232019092600000000000000000001");
+    assert_eq!(env["WECHATPAY_BASE_URL"], url);
+    assert_eq!(env["WECHATPAY_BACKUP_URL"], url);
+    for key in ["WECHATPAY_PRIVATE_KEY", "WECHATPAY_PUBLIC_KEY", "WECHATPAY_PLATFORM_CERTS"] {
+        assert!(PathBuf::from(&env[key]).is_absolute(), "{key}");
+    }
+
+    // A client built only from the state directory talks to the running binary.
+    let key = PrivateKey::from_pem(&std::fs::read(&env["WECHATPAY_PRIVATE_KEY"]).unwrap()).unwrap();
+    let mut store = KeyStore::new();
+    store
+        .add_public_key(&env["WECHATPAY_PUBLIC_KEY_ID"], &std::fs::read(&env["WECHATPAY_PUBLIC_KEY"]).unwrap())
+        .unwrap();
+    store.add_platform_certificates(&std::fs::read(&env["WECHATPAY_PLATFORM_CERTS"]).unwrap()).unwrap();
+    let config = Config::builder(
+        MchId::new(env["WECHATPAY_MCHID"].as_str()).unwrap(),
+        SerialNo::new(env["WECHATPAY_SERIAL_NO"].as_str()).unwrap(),
+    )
+    .signer(key)
+    .verifier(store)
+    .base_url(&env["WECHATPAY_BASE_URL"])
+    .build()
+    .unwrap();
+    let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("1217752501201407033233368018").unwrap() };
+    let addr = url.strip_prefix("http://").unwrap().parse().unwrap();
+    let resp = common::send(addr, &common::signed(&config, &op)).unwrap();
+    assert_eq!(resp.header("wechatpay-serial"), Some("5157F09EFDC096DE15EBE81A47057A7232F1B8E1"));
+    let order = config.parse_response::<QueryOrderByOutTradeNo>(resp.status, &resp.headers, &resp.body, unix_now());
+    assert_eq!(order.unwrap().out_trade_no, "1217752501201407033233368018");
+
+    drop(child);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_arguments_print_usage_and_exit_2() {
+    for args in [&["--state-dir"][..], &["--bogus"], &[], &["--state-dir", "x", "--sign-with", "nope"]] {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("usage: wechatpay-sim"), "{args:?}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn an_unreadable_orders_file_fails_to_start() {
+    let dir = state_dir("orders");
+    let out = Command::new(BIN)
+        .args(["--state-dir"])
+        .arg(&dir)
+        .args(["--orders", "/nonexistent/orders.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("orders"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
