@@ -9,17 +9,31 @@
 //! gateway pages, tampered or unsigned bodies, hangs, dropped connections, ...) can be
 //! injected per route to test clients.
 //!
-//! ```no_run
+//! ```
+//! use wechatpay_core::{api::QueryOrderByOutTradeNo, Host, OutTradeNo, SigningInput};
 //! use wechatpay_sim::{Fault, Route, Simulator, Times};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let sim = Simulator::start()?;
-//! let config = sim.config_builder().build()?; // points at the simulator, keys included
+//! let sim = Simulator::start()?; // 127.0.0.1, a free port, the seed orders
+//! assert!(sim.base_url().starts_with("http://127.0.0.1:"));
+//!
+//! // A client configuration for the simulated merchant: keys, ids and URLs included.
+//! let config = sim.config_builder().build()?;
+//! let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("1217752501201407033233368018")? };
+//! let request = config.signed_request(&op, Host::Primary, SigningInput::now()?)?;
+//! assert!(request.uri().to_string().starts_with(&sim.base_url()));
+//! // ... send `request` with any HTTP client and give the answer to `config.parse_response` ...
+//!
+//! // The next answer on this route is a signed 429 FREQUENCY_LIMITED.
 //! sim.inject(Fault::RateLimited, Times::Next(1), Some(Route::DirectByOutTradeNo));
-//! # let _ = config;
+//! sim.stop();
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Seed orders (`seeds/orders.json`) cover every trade state; their ids are listed in the
+//! crate README. Run the simulator as a process with the `wechatpay-sim` binary
+//! ([`run_cli`]).
 //!
 //! The keys are public test keys (see `testdata/README.md`): never use them for anything
 //! real. The simulator uses no async runtime: a thread accepts connections and each
