@@ -1,0 +1,167 @@
+//! Harness for the cross-crate integration tests: runs the same call through either
+//! adapter (`wechatpay-reqwest` on a Tokio runtime, `wechatpay-ureq` on the calling
+//! thread) against a `wechatpay-sim` simulator over real loopback HTTP.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use wechatpay_core::api::{
+    QueryOrderByOutTradeNo, QueryOrderByTransactionId, QueryParkingOrder, QueryPartnerOrderByOutTradeNo,
+    QueryPartnerOrderByTransactionId,
+};
+use wechatpay_core::{Config, Error, Operation, OutTradeNo, RetryPolicy, SubMchId, TransactionId};
+
+pub use wechatpay_sim::{Fault, Route, SimHandle, Simulator, Times};
+
+/// The sub-merchant bound to the simulated service provider.
+pub const SUB_MCHID: &str = "1900000109";
+
+/// Which adapter a client goes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Adapter {
+    /// `wechatpay-reqwest` (async), driven by a current-thread Tokio runtime.
+    Reqwest,
+    /// `wechatpay-ureq` (blocking).
+    Ureq,
+}
+
+/// Both adapters, for tests that loop over them.
+pub const ADAPTERS: [Adapter; 2] = [Adapter::Reqwest, Adapter::Ureq];
+
+/// A client of either adapter with one blocking `execute`.
+pub struct TestClient {
+    adapter: Adapter,
+    inner: Inner,
+}
+
+enum Inner {
+    Reqwest { client: wechatpay_reqwest::Client, runtime: tokio::runtime::Runtime },
+    Ureq(wechatpay_ureq::Client),
+}
+
+impl TestClient {
+    /// A client of `adapter` with `policy` and per-attempt `timeout`.
+    ///
+    /// # Panics
+    /// When the client or the runtime cannot be built.
+    pub fn new(adapter: Adapter, config: Config, policy: RetryPolicy, timeout: Duration) -> Self {
+        let inner = match adapter {
+            Adapter::Reqwest => Inner::Reqwest {
+                client: wechatpay_reqwest::Client::builder(config)
+                    .retry_policy(policy)
+                    .timeout(timeout)
+                    .build()
+                    .expect("reqwest client"),
+                runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime"),
+            },
+            Adapter::Ureq => Inner::Ureq(
+                wechatpay_ureq::Client::builder(config)
+                    .retry_policy(policy)
+                    .timeout(timeout)
+                    .build()
+                    .expect("ureq client"),
+            ),
+        };
+        Self { adapter, inner }
+    }
+
+    /// A client of `adapter` with the default options.
+    pub fn with_defaults(adapter: Adapter, config: Config) -> Self {
+        Self::new(adapter, config, RetryPolicy::default(), Duration::from_secs(30))
+    }
+
+    /// The adapter in use.
+    pub fn adapter(&self) -> Adapter {
+        self.adapter
+    }
+
+    /// Calls `op` through the adapter, blocking until it finishes.
+    ///
+    /// # Errors
+    /// Whatever the adapter returns.
+    pub fn execute<Op: Operation>(&self, op: &Op) -> Result<Op::Output, Error> {
+        match &self.inner {
+            Inner::Reqwest { client, runtime } => runtime.block_on(client.execute(op)),
+            Inner::Ureq(client) => client.execute(op),
+        }
+    }
+}
+
+/// The default policy with millisecond backoff, so retry tests stay quick.
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        base_delay: Duration::from_millis(5),
+        rate_limit_base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(50),
+        ..RetryPolicy::default()
+    }
+}
+
+/// A simulator with its defaults.
+///
+/// # Panics
+/// When it cannot start.
+pub fn sim() -> SimHandle {
+    Simulator::start().expect("simulator starts")
+}
+
+/// The simulator's own client configuration (both hosts point at it).
+///
+/// # Panics
+/// When it does not build.
+pub fn config(sim: &SimHandle) -> Config {
+    sim.config_builder().build().expect("config")
+}
+
+/// `http://127.0.0.1:PORT` for a port that was free a moment ago and has no listener.
+///
+/// # Panics
+/// When no loopback port can be bound.
+pub fn closed_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+fn out_trade_no(s: &str) -> OutTradeNo {
+    OutTradeNo::new(s).expect("valid out_trade_no")
+}
+
+fn transaction_id(s: &str) -> TransactionId {
+    TransactionId::new(s).expect("valid transaction_id")
+}
+
+fn sub_mchid(s: &str) -> SubMchId {
+    SubMchId::new(s).expect("valid sub_mchid")
+}
+
+/// Direct order by merchant order number.
+pub fn by_out_trade_no(no: &str) -> QueryOrderByOutTradeNo {
+    QueryOrderByOutTradeNo { out_trade_no: out_trade_no(no) }
+}
+
+/// Direct order by transaction id.
+pub fn by_transaction_id(id: &str) -> QueryOrderByTransactionId {
+    QueryOrderByTransactionId { transaction_id: transaction_id(id) }
+}
+
+/// Partner order by merchant order number.
+pub fn partner_by_out_trade_no(sub: &str, no: &str) -> QueryPartnerOrderByOutTradeNo {
+    QueryPartnerOrderByOutTradeNo { sub_mchid: sub_mchid(sub), out_trade_no: out_trade_no(no) }
+}
+
+/// Partner order by transaction id.
+pub fn partner_by_transaction_id(sub: &str, id: &str) -> QueryPartnerOrderByTransactionId {
+    QueryPartnerOrderByTransactionId { sub_mchid: sub_mchid(sub), transaction_id: transaction_id(id) }
+}
+
+/// Parking order, for a service provider (`Some(sub)`) or a merchant (`None`).
+pub fn parking(no: &str, sub: Option<&str>) -> QueryParkingOrder {
+    QueryParkingOrder { out_trade_no: out_trade_no(no), sub_mchid: sub.map(sub_mchid) }
+}
+
+/// The seed order every direct-order test uses.
+pub const SEED_OUT_TRADE_NO: &str = "1217752501201407033233368018";
