@@ -1,0 +1,208 @@
+//! The command line: flags, their environment variables, and the subcommands.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+/// Query WeChat Pay API v3 orders, debug signatures, and run a local simulator.
+#[derive(Debug, Parser)]
+#[command(name = "wechatpay", version, propagate_version = true)]
+pub struct Cli {
+    /// Raise log verbosity (-v info, -vv debug). Logs go to stderr and never hold secrets.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Credentials and hosts (flags win over environment variables).
+    #[command(flatten)]
+    pub settings: Settings,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Who is calling and where. Each flag has an environment variable of the same meaning.
+#[derive(Debug, Args, Default)]
+pub struct Settings {
+    /// The caller's merchant id (the service provider's for partner and parking calls).
+    #[arg(long, env = "WECHATPAY_MCHID", global = true, value_name = "MCHID")]
+    pub mchid: Option<String>,
+    /// Merchant API certificate serial.
+    #[arg(long, env = "WECHATPAY_SERIAL_NO", global = true, value_name = "SERIAL")]
+    pub serial_no: Option<String>,
+    /// Path to the merchant private key PEM (PKCS#8 or PKCS#1).
+    #[arg(long, env = "WECHATPAY_PRIVATE_KEY", global = true, value_name = "FILE")]
+    pub private_key: Option<PathBuf>,
+    /// Path to the WeChat Pay public key PEM.
+    #[arg(long, env = "WECHATPAY_PUBLIC_KEY", global = true, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+    /// The WeChat Pay public key's id (PUB_KEY_ID_…).
+    #[arg(long, env = "WECHATPAY_PUBLIC_KEY_ID", global = true, value_name = "ID")]
+    pub public_key_id: Option<String>,
+    /// Platform certificate PEM paths, comma-separated.
+    #[arg(long, env = "WECHATPAY_PLATFORM_CERTS", global = true, value_name = "FILES", value_delimiter = ',')]
+    pub platform_certs: Vec<PathBuf>,
+    /// Primary host (default https://api.mch.weixin.qq.com).
+    #[arg(long, env = "WECHATPAY_BASE_URL", global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Backup host (default https://api2.mch.weixin.qq.com).
+    #[arg(long, env = "WECHATPAY_BACKUP_URL", global = true, value_name = "URL")]
+    pub backup_url: Option<String>,
+    /// Per-attempt timeout in seconds (default 30).
+    #[arg(long, env = "WECHATPAY_TIMEOUT", global = true, value_name = "SECONDS")]
+    pub timeout: Option<String>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// A direct merchant's orders.
+    Order {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: OrderCommand,
+    },
+    /// A sub-merchant's orders, queried by its service provider.
+    PartnerOrder {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: PartnerOrderCommand,
+    },
+    /// Parking-service orders (微信支付分停车服务).
+    ParkingOrder {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: ParkingOrderCommand,
+    },
+    /// Print a request's string-to-sign and its Authorization header (debug SIGN_ERROR).
+    Sign(SignArgs),
+    /// Check a response or callback signature against the configured WeChat Pay keys.
+    Verify(VerifyArgs),
+    /// Start the simulator in-process and run every query type against it.
+    Demo,
+    /// Run the local WeChat Pay simulator (same options as `wechatpay-sim`).
+    Sim {
+        /// Simulator options: --addr ADDR --state-dir DIR [--orders FILE] [--sign-with public-key|platform-cert].
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<String>,
+    },
+}
+
+/// Which order.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct OrderId {
+    /// The merchant order number.
+    #[arg(long)]
+    pub out_trade_no: Option<String>,
+    /// The WeChat Pay transaction id.
+    #[arg(long)]
+    pub transaction_id: Option<String>,
+}
+
+/// `wechatpay order …`
+#[derive(Debug, Subcommand)]
+pub enum OrderCommand {
+    /// Query one order.
+    Get {
+        /// Which order.
+        #[command(flatten)]
+        id: OrderId,
+    },
+    /// Query many orders by out_trade_no, for reconciliation.
+    GetMany(GetManyArgs),
+}
+
+/// `wechatpay partner-order …`
+#[derive(Debug, Subcommand)]
+pub enum PartnerOrderCommand {
+    /// Query one sub-merchant order.
+    Get {
+        /// Which order.
+        #[command(flatten)]
+        id: OrderId,
+        /// The sub-merchant's id.
+        #[arg(long)]
+        sub_mchid: String,
+    },
+}
+
+/// `wechatpay parking-order …`
+#[derive(Debug, Subcommand)]
+pub enum ParkingOrderCommand {
+    /// Query one parking order.
+    Get {
+        /// The merchant order number.
+        #[arg(long)]
+        out_trade_no: String,
+        /// The sub-merchant's id (service providers); leave out as a merchant.
+        #[arg(long)]
+        sub_mchid: Option<String>,
+    },
+}
+
+/// Output format of `get-many`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON document per line.
+    Jsonl,
+    /// Comma-separated values with a header line.
+    Csv,
+}
+
+/// `wechatpay order get-many`
+#[derive(Debug, Args)]
+pub struct GetManyArgs {
+    /// File with one out_trade_no per line, or - for standard input.
+    #[arg(long, value_name = "FILE|-")]
+    pub input: String,
+    /// Queries in flight at once (1-64).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
+}
+
+/// `wechatpay sign`
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// HTTP method (GET, POST, ...).
+    #[arg(long)]
+    pub method: String,
+    /// The request target: /path?query as sent (a full URL is accepted; its host is ignored).
+    #[arg(long, value_name = "PATH_AND_QUERY")]
+    pub url: String,
+    /// File holding the request body, byte for byte.
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// Unix time in seconds (default: now).
+    #[arg(long)]
+    pub timestamp: Option<u64>,
+    /// Nonce (default: 32 random characters).
+    #[arg(long)]
+    pub nonce: Option<String>,
+}
+
+/// `wechatpay verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The Wechatpay-Timestamp header.
+    #[arg(long)]
+    pub timestamp: String,
+    /// The Wechatpay-Nonce header.
+    #[arg(long)]
+    pub nonce: String,
+    /// The Wechatpay-Signature header.
+    #[arg(long)]
+    pub signature: String,
+    /// The Wechatpay-Serial header.
+    #[arg(long)]
+    pub serial: String,
+    /// File holding the raw response or callback body.
+    #[arg(long, value_name = "FILE")]
+    pub body_file: PathBuf,
+    /// Judge the timestamp as if it were this Unix time (for old captures; default: now).
+    #[arg(long)]
+    pub now: Option<u64>,
+}

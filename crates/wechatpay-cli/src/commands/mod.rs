@@ -1,0 +1,35 @@
+//! One module per subcommand.
+
+pub mod demo;
+pub mod get_many;
+pub mod query;
+pub mod sign;
+pub mod verify;
+
+use serde::Serialize;
+
+use crate::failure::Failure;
+
+/// Prints one JSON document on stdout.
+pub fn print_json(value: &impl Serialize) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Failure::other(format!("cannot print JSON: {e}")))?;
+    emit(&text)
+}
+
+/// Writes `text` and a line break to stdout. A closed pipe (`| head`) is an error, not a panic.
+pub fn emit(text: &str) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::other(format!("cannot write to stdout: {e}")))
+}
+
+/// Like `println!`, but a closed stdout is ignored instead of panicking (for narration).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+pub(crate) use say;

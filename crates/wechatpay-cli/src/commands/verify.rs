@@ -1,0 +1,45 @@
+//! `wechatpay verify`: checks a response or callback signature and names the failed check.
+
+use wechatpay_core::VerificationFailure;
+use wechatpay_core::config::MAX_CLOCK_SKEW_SECS;
+use wechatpay_core::verify::{SignatureHeaders, verify_signature};
+
+use super::emit;
+use crate::args::{Settings, VerifyArgs};
+use crate::failure::{Failure, VERIFICATION};
+use crate::settings;
+
+/// Runs the command.
+pub fn run(s: &Settings, args: &VerifyArgs) -> Result<(), Failure> {
+    let keys = settings::key_store(s)?;
+    let body = settings::read_file("--body-file", &args.body_file)?;
+    let headers = SignatureHeaders {
+        timestamp: &args.timestamp,
+        nonce: &args.nonce,
+        signature: &args.signature,
+        serial: &args.serial,
+    };
+    let now = args.now.unwrap_or_else(wechatpay_core::unix_now);
+    match verify_signature(&keys, &headers, &body, now, MAX_CLOCK_SKEW_SECS) {
+        Ok(()) => {
+            emit(&format!("valid: signed by {} over {} body bytes at {}", args.serial, body.len(), args.timestamp))
+        }
+        Err(failure) => Err(Failure {
+            code: VERIFICATION,
+            message: format!("invalid: the {} check failed: {failure}", check_name(&failure)),
+        }),
+    }
+}
+
+/// The name of the check that failed.
+fn check_name(failure: &VerificationFailure) -> &'static str {
+    match failure {
+        VerificationFailure::SignTestProbe => "sign-test probe",
+        VerificationFailure::InvalidTimestamp | VerificationFailure::StaleTimestamp { .. } => "timestamp",
+        VerificationFailure::UnknownSerial(_) => "serial",
+        VerificationFailure::InvalidBase64 => "Base64",
+        VerificationFailure::WrongSignatureLength { .. } => "signature length",
+        VerificationFailure::SignatureMismatch => "signature",
+        _ => "header",
+    }
+}

@@ -1,0 +1,61 @@
+//! `wechatpay`: query WeChat Pay API v3 orders, debug signatures, run a local simulator.
+//!
+//! Exit codes: 0 success, 1 anything else, 2 invalid input or usage (nothing was signed or
+//! sent), 3 WeChat Pay answered with an error, 4 the response failed signature verification,
+//! 5 transport failure or timeout after retries and failover. On failure stdout stays empty.
+#![forbid(unsafe_code)]
+
+mod args;
+mod commands;
+mod failure;
+mod settings;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use args::{Cli, Command, OrderCommand, ParkingOrderCommand, PartnerOrderCommand};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { failure::USAGE } else { failure::OK });
+        }
+    };
+    init_logging(cli.verbose);
+    let s = &cli.settings;
+    let result = match &cli.command {
+        Command::Order { command: OrderCommand::Get { id } } => commands::query::order(s, id),
+        Command::Order { command: OrderCommand::GetMany(args) } => commands::get_many::run(s, args),
+        Command::PartnerOrder { command: PartnerOrderCommand::Get { id, sub_mchid } } => {
+            commands::query::partner(s, id, sub_mchid)
+        }
+        Command::ParkingOrder { command: ParkingOrderCommand::Get { out_trade_no, sub_mchid } } => {
+            commands::query::parking(s, out_trade_no, sub_mchid.as_deref())
+        }
+        Command::Sign(args) => commands::sign::run(s, args),
+        Command::Verify(args) => commands::verify::run(s, args),
+        Command::Demo => commands::demo::run(),
+        Command::Sim { args } => return wechatpay_sim::run_cli(args.iter().cloned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            failure.exit_code()
+        }
+    }
+}
+
+/// Logs to stderr: warnings by default, `-v` info, `-vv` debug. Never secrets: the
+/// libraries log method, path, status, Request-ID and timings only.
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => tracing::Level::WARN,
+        1 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    };
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(level).with_target(false).init();
+}

@@ -1,0 +1,109 @@
+//! Turning flags and environment variables into a core `Config` and an HTTP client.
+
+use std::path::Path;
+use std::time::Duration;
+
+use wechatpay_core::{Config, KeyStore, MchId, PrivateKey, SerialNo};
+
+use crate::args::Settings;
+use crate::failure::Failure;
+
+/// Reads a file named by a setting, with an error naming the setting.
+pub fn read_file(setting: &str, path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {setting} file {}: {e}", path.display())))
+}
+
+fn required<'a>(value: &'a Option<String>, flag: &str, var: &str, what: &str) -> Result<&'a str, Failure> {
+    value.as_deref().ok_or_else(|| Failure::usage(format!("missing {what}: set {var} or pass --{flag}")))
+}
+
+/// The WeChat Pay keys configured (public key, platform certificates, or both).
+pub fn key_store(s: &Settings) -> Result<KeyStore, Failure> {
+    let mut keys = KeyStore::new();
+    match (&s.public_key, &s.public_key_id) {
+        (Some(path), Some(id)) => {
+            let pem = read_file("WECHATPAY_PUBLIC_KEY", path)?;
+            keys.add_public_key(id, &pem).map_err(|e| {
+                Failure::usage(format!("invalid WeChat Pay public key ({} / {id}): {e}", path.display()))
+            })?;
+        }
+        (Some(_), None) => {
+            return Err(Failure::usage(
+                "WECHATPAY_PUBLIC_KEY is set but WECHATPAY_PUBLIC_KEY_ID (--public-key-id) is not",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(Failure::usage(
+                "WECHATPAY_PUBLIC_KEY_ID is set but WECHATPAY_PUBLIC_KEY (--public-key) is not",
+            ));
+        }
+        (None, None) => {}
+    }
+    for path in &s.platform_certs {
+        let pem = read_file("WECHATPAY_PLATFORM_CERTS", path)?;
+        keys.add_platform_certificates(&pem)
+            .map_err(|e| Failure::usage(format!("invalid platform certificate {}: {e}", path.display())))?;
+    }
+    if keys.is_empty() {
+        return Err(Failure::usage(
+            "no WeChat Pay key configured: set WECHATPAY_PUBLIC_KEY and WECHATPAY_PUBLIC_KEY_ID, \
+             or WECHATPAY_PLATFORM_CERTS (or pass --public-key/--public-key-id/--platform-certs)",
+        ));
+    }
+    Ok(keys)
+}
+
+/// A configuration that can sign; with `verify`, also one that can check answers.
+pub fn config(s: &Settings, verify: bool) -> Result<Config, Failure> {
+    let mchid = MchId::new(required(&s.mchid, "mchid", "WECHATPAY_MCHID", "merchant id")?)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let serial = SerialNo::new(required(&s.serial_no, "serial-no", "WECHATPAY_SERIAL_NO", "certificate serial")?)
+        .map_err(|e| Failure::usage(e.to_string()))?;
+    let key_path = s
+        .private_key
+        .as_deref()
+        .ok_or_else(|| Failure::usage("missing private key: set WECHATPAY_PRIVATE_KEY or pass --private-key"))?;
+    let pem = read_file("WECHATPAY_PRIVATE_KEY", key_path)?;
+    let key = PrivateKey::from_pem(&pem)
+        .map_err(|e| Failure::usage(format!("invalid private key {}: {e}", key_path.display())))?;
+    let mut builder = Config::builder(mchid, serial).signer(key);
+    if verify {
+        let keys = key_store(s)?;
+        // Ask for answers signed by the public key when one is configured (as the official
+        // SDKs do during the move to public-key mode), else by the first certificate.
+        let preferred = s.public_key_id.clone().or_else(|| keys.serials().next().map(|(id, _)| id.to_owned()));
+        if let Some(serial) = preferred {
+            builder = builder.wechatpay_serial(serial);
+        }
+        builder = builder.verifier(keys);
+    }
+    if let Some(url) = &s.base_url {
+        builder = builder.base_url(url.clone());
+    }
+    if let Some(url) = &s.backup_url {
+        builder = builder.backup_url(url.clone());
+    }
+    builder = builder.user_agent_suffix(format!("wechatpay-cli/{}", env!("CARGO_PKG_VERSION")));
+    builder.build().map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// The per-attempt timeout, if set.
+pub fn timeout(s: &Settings) -> Result<Option<Duration>, Failure> {
+    let Some(text) = &s.timeout else { return Ok(None) };
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => Ok(Some(Duration::from_secs_f64(secs))),
+        _ => Err(Failure::usage(format!(
+            "invalid WECHATPAY_TIMEOUT/--timeout {text:?}: rule: a number of seconds greater than 0, at most 3600"
+        ))),
+    }
+}
+
+/// The blocking client for queries.
+pub fn client(s: &Settings) -> Result<wechatpay_ureq::Client, Failure> {
+    let config = config(s, true)?;
+    let mut builder = wechatpay_ureq::Client::builder(config);
+    if let Some(t) = timeout(s)? {
+        builder = builder.timeout(t);
+    }
+    builder.build().map_err(Failure::from)
+}
