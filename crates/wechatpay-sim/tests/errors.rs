@@ -185,3 +185,45 @@ fn hostile_http_gets_an_answer_and_never_kills_the_server() {
     let config = config(&sim);
     assert!(call(&sim, &config, &QueryOrderByOutTradeNo { out_trade_no: no("SIM_NOTPAY_0001") }).is_ok());
 }
+
+#[test]
+fn random_bytes_never_kill_the_server() {
+    let sim = Simulator::start().unwrap();
+    let addr = sim.addr();
+    // A fixed linear congruential generator: reproducible, no extra dependency.
+    let mut state: u64 = 0x5EED;
+    let mut next = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 33) as u8
+    };
+    let prefixes: [&[u8]; 4] =
+        [b"", b"GET ", b"GET /v3/pay/transactions/id/1?mchid=1 HTTP/1.1\r\n", b"GET / HTTP/1.1\r\nA"];
+    for i in 0..200 {
+        let mut bytes = prefixes[i % prefixes.len()].to_vec();
+        let len = usize::from(next()) * 4;
+        bytes.extend((0..len).map(|_| next()));
+        if i % 2 == 0 {
+            bytes.extend_from_slice(b"\r\n\r\n");
+        }
+        let mut s = common::connect(addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_millis(100))).unwrap();
+        let _ = s.write_all(&bytes);
+        let _ = common::read_response(&mut s, 1 << 20);
+    }
+    let config = config(&sim);
+    assert!(call(&sim, &config, &QueryOrderByOutTradeNo { out_trade_no: no("SIM_NOTPAY_0001") }).is_ok());
+}
+
+#[test]
+fn connection_close_is_honoured() {
+    let sim = Simulator::start().unwrap();
+    let config = config(&sim);
+    let mut request = signed(&config, &QueryOrderByOutTradeNo { out_trade_no: no("SIM_NOTPAY_0001") });
+    request.headers_mut().insert("connection", "close".parse().unwrap());
+    let mut stream = common::connect(sim.addr()).unwrap();
+    stream.write_all(&common::encode(&request)).unwrap();
+    let resp = common::read_response(&mut stream, usize::MAX - 1).unwrap();
+    assert_eq!((resp.status.as_u16(), resp.header("connection")), (200, Some("close")));
+    let mut rest = Vec::new();
+    assert_eq!(std::io::Read::read_to_end(&mut stream, &mut rest).unwrap(), 0, "closed after the answer");
+}
