@@ -174,7 +174,6 @@ impl ClientBuilder {
                 .redirect(reqwest::redirect::Policy::none())
                 .retry(reqwest::retry::never())
                 .connect_timeout(self.connect_timeout)
-                .https_only(false)
                 .build()
                 .map_err(|e| Error::Transport(TransportError::new(TransportErrorKind::Other, e)))?,
         };

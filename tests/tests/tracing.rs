@@ -1,0 +1,111 @@
+//! What the adapters log: operation, host, attempt, status, Request-ID and timings, never
+//! headers, bodies, keys or signatures.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Metadata, Subscriber};
+use wechatpay_tests::*;
+
+/// Records every span name, event and field value as text.
+#[derive(Clone, Default)]
+struct Capture {
+    text: Arc<Mutex<String>>,
+    next_id: Arc<AtomicU64>,
+}
+
+struct Fields<'a>(&'a mut String);
+
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let _ = write!(self.0, " {}={:?}", field.name(), value);
+    }
+}
+
+impl Capture {
+    fn push(&self, f: impl FnOnce(&mut String)) {
+        let mut text = self.text.lock().unwrap();
+        f(&mut text);
+        text.push('\n');
+    }
+
+    fn text(&self) -> String {
+        self.text.lock().unwrap().clone()
+    }
+}
+
+impl Subscriber for Capture {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &Attributes<'_>) -> Id {
+        self.push(|t| {
+            let _ = write!(t, "span {} target={}", span.metadata().name(), span.metadata().target());
+            span.record(&mut Fields(t));
+        });
+        Id::from_u64(self.next_id.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+    fn record(&self, _: &Id, values: &Record<'_>) {
+        self.push(|t| {
+            t.push_str("record");
+            values.record(&mut Fields(t));
+        });
+    }
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        self.push(|t| {
+            let _ = write!(t, "event target={}", event.metadata().target());
+            event.record(&mut Fields(t));
+        });
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+#[test]
+fn logs_name_the_call_and_never_its_secrets() {
+    for adapter in ADAPTERS {
+        let sim = sim();
+        let client = TestClient::new(adapter, config(&sim), fast_retries(), Duration::from_secs(30));
+        sim.inject(Fault::HtmlBadGateway, Times::Next(1), None);
+        let capture = Capture::default();
+        let order =
+            tracing::subscriber::with_default(capture.clone(), || client.execute(&by_out_trade_no(SEED_OUT_TRADE_NO)))
+                .unwrap();
+        let text = capture.text();
+        for wanted in [
+            "span wechatpay.call",
+            "operation=\"query_order_by_out_trade_no\"",
+            "span wechatpay.attempt",
+            "attempt=1",
+            "attempt=2",
+            "host=primary",
+            "host=backup",
+            "status=502",
+            "status=200",
+            "request_id=",
+            "elapsed_ms=",
+            "attempts=2",
+        ] {
+            assert!(text.contains(wanted), "{adapter:?}: {wanted:?} missing from:\n{text}");
+        }
+        let openid = order.payer.and_then(|p| p.openid).unwrap_or_default();
+        assert!(!openid.is_empty());
+        for secret in [
+            "WECHATPAY2-SHA256-RSA2048",
+            "signature=",
+            "nonce",
+            "PRIVATE KEY",
+            "authorization",
+            "Authorization",
+            openid.as_str(),
+            "trade_state",
+        ] {
+            assert!(!text.contains(secret), "{adapter:?}: {secret:?} leaked into:\n{text}");
+        }
+    }
+}
