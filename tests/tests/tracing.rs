@@ -28,13 +28,13 @@ impl Visit for Fields<'_> {
 
 impl Capture {
     fn push(&self, f: impl FnOnce(&mut String)) {
-        let mut text = self.text.lock().unwrap();
+        let mut text = self.text.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&mut text);
         text.push('\n');
     }
 
     fn text(&self) -> String {
-        self.text.lock().unwrap().clone()
+        self.text.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 
