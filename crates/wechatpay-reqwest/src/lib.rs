@@ -273,7 +273,8 @@ impl Client {
                     tracing::debug!(
                         parent: &span,
                         attempt,
-                        error = %err,
+                        error = label(&err),
+                        code = api_code(&err),
                         next_host = %next,
                         delay_ms = millis(delay),
                         "attempt failed; retrying"
@@ -286,7 +287,7 @@ impl Client {
                     seen.record(&span);
                     span.record("attempts", attempt);
                     span.record("elapsed_ms", millis(started.elapsed()));
-                    tracing::debug!(parent: &span, attempt, error = %err, "call failed");
+                    tracing::debug!(parent: &span, attempt, error = label(&err), code = api_code(&err), "call failed");
                     return Err(err);
                 }
             }
@@ -397,6 +398,37 @@ fn io_kind_in_chain(err: &(dyn StdError + 'static)) -> Option<io::ErrorKind> {
         next = e.source();
     }
     None
+}
+
+/// A fixed description of `err` for logs: no server text, no body excerpt.
+fn label(err: &Error) -> &'static str {
+    match err {
+        Error::Transport(t) => match t.kind() {
+            TransportErrorKind::Dns => "transport: dns",
+            TransportErrorKind::Connect => "transport: connect",
+            TransportErrorKind::Tls => "transport: tls",
+            TransportErrorKind::Timeout => "transport: timeout",
+            TransportErrorKind::Io => "transport: io",
+            _ => "transport",
+        },
+        Error::Verification(_) => "verification failed",
+        Error::Api(_) => "api error",
+        Error::UnexpectedResponse(_) => "unexpected response",
+        Error::Decode(_) => "decode",
+        Error::BodyTooLarge { .. } => "body too large",
+        Error::InvalidInput(_) => "invalid input",
+        Error::NotConfigured(_) => "not configured",
+        Error::Sign(_) => "sign",
+        _ => "other",
+    }
+}
+
+/// The WeChat Pay error code, for API errors.
+fn api_code(err: &Error) -> Option<&str> {
+    match err {
+        Error::Api(e) => Some(e.code.as_str()),
+        _ => None,
+    }
 }
 
 fn millis(d: Duration) -> u64 {

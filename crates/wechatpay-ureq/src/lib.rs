@@ -268,7 +268,8 @@ impl Client {
                 Decision::Retry { host: next, delay } => {
                     tracing::debug!(
                         attempt,
-                        error = %err,
+                        error = label(&err),
+                        code = api_code(&err),
                         next_host = %next,
                         delay_ms = millis(delay),
                         "attempt failed; retrying"
@@ -281,7 +282,7 @@ impl Client {
                     seen.record(&span);
                     span.record("attempts", attempt);
                     span.record("elapsed_ms", millis(started.elapsed()));
-                    tracing::debug!(attempt, error = %err, "call failed");
+                    tracing::debug!(attempt, error = label(&err), code = api_code(&err), "call failed");
                     return Err(err);
                 }
             }
@@ -407,6 +408,37 @@ fn io_kind(kind: io::ErrorKind) -> TransportErrorKind {
             TransportErrorKind::Connect
         }
         _ => TransportErrorKind::Io,
+    }
+}
+
+/// A fixed description of `err` for logs: no server text, no body excerpt.
+fn label(err: &Error) -> &'static str {
+    match err {
+        Error::Transport(t) => match t.kind() {
+            TransportErrorKind::Dns => "transport: dns",
+            TransportErrorKind::Connect => "transport: connect",
+            TransportErrorKind::Tls => "transport: tls",
+            TransportErrorKind::Timeout => "transport: timeout",
+            TransportErrorKind::Io => "transport: io",
+            _ => "transport",
+        },
+        Error::Verification(_) => "verification failed",
+        Error::Api(_) => "api error",
+        Error::UnexpectedResponse(_) => "unexpected response",
+        Error::Decode(_) => "decode",
+        Error::BodyTooLarge { .. } => "body too large",
+        Error::InvalidInput(_) => "invalid input",
+        Error::NotConfigured(_) => "not configured",
+        Error::Sign(_) => "sign",
+        _ => "other",
+    }
+}
+
+/// The WeChat Pay error code, for API errors.
+fn api_code(err: &Error) -> Option<&str> {
+    match err {
+        Error::Api(e) => Some(e.code.as_str()),
+        _ => None,
     }
 }
 
