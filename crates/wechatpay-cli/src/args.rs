@@ -42,10 +42,10 @@ pub struct Settings {
     /// Platform certificate PEM paths, comma-separated.
     #[arg(long, env = "WECHATPAY_PLATFORM_CERTS", global = true, value_name = "FILES", value_delimiter = ',')]
     pub platform_certs: Vec<PathBuf>,
-    /// Primary host (default https://api.mch.weixin.qq.com).
+    /// Primary host (default: the official api.mch.weixin.qq.com, over HTTPS).
     #[arg(long, env = "WECHATPAY_BASE_URL", global = true, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Backup host (default https://api2.mch.weixin.qq.com).
+    /// Backup host (default: the official api2.mch.weixin.qq.com, over HTTPS).
     #[arg(long, env = "WECHATPAY_BACKUP_URL", global = true, value_name = "URL")]
     pub backup_url: Option<String>,
     /// Per-attempt timeout in seconds (default 30).
