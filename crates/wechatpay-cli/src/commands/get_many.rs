@@ -36,6 +36,14 @@ pub fn run(s: &Settings, args: &GetManyArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::usage(format!("cannot read --input file {}: {e}", args.input)))?;
         Box::new(BufReader::new(file))
     };
+    // With a file, count its lines first (streaming) so the progress bar knows the total.
+    let total = if args.input == "-" || !std::io::stderr().is_terminal() {
+        None
+    } else {
+        std::fs::File::open(&args.input)
+            .ok()
+            .map(|f| BufReader::new(f).lines().map_while(Result::ok).filter(|l| !l.trim().is_empty()).count())
+    };
     let client = settings::client(s)?;
     let concurrency = usize::from(args.concurrency);
     let window = concurrency * 4;
@@ -115,14 +123,14 @@ pub fn run(s: &Settings, args: &GetManyArgs) -> Result<(), Failure> {
             progressed.notify_all();
             if progress && last_progress.elapsed() > Duration::from_millis(100) {
                 last_progress = Instant::now();
-                eprint!("\r{}", counts.progress_line(started.elapsed()));
+                eprint!("\r{}", counts.progress_line(total, started.elapsed()));
             }
         }
         Ok(())
     })?;
     stdout.flush().map_err(write_failed)?;
     if progress {
-        eprintln!();
+        eprintln!("\r{}", counts.progress_line(total, started.elapsed()));
     }
     eprintln!("{}", counts.summary(started.elapsed()));
     if let Some(e) = read_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
@@ -245,14 +253,16 @@ impl Counts {
         }
     }
 
-    fn progress_line(&self, elapsed: Duration) -> String {
-        format!(
-            "{} done ({} ok, {} failed) in {:.1} s",
-            self.total,
-            self.ok,
-            self.total - self.ok,
-            elapsed.as_secs_f64()
-        )
+    fn progress_line(&self, total: Option<usize>, elapsed: Duration) -> String {
+        let counts = format!("({} ok, {} failed) {:.1} s", self.ok, self.total - self.ok, elapsed.as_secs_f64());
+        match total {
+            Some(total) if total > 0 => {
+                const WIDTH: usize = 30;
+                let filled = (self.total * WIDTH / total).min(WIDTH);
+                format!("[{}{}] {}/{total} {counts}", "#".repeat(filled), " ".repeat(WIDTH - filled), self.total)
+            }
+            _ => format!("{} done {counts}", self.total),
+        }
     }
 
     fn summary(&self, elapsed: Duration) -> String {
@@ -298,5 +308,7 @@ mod tests {
         c.add(Some((failure::VERIFICATION, "VERIFICATION_FAILED".into())));
         assert_eq!(c.worst(), Some(failure::VERIFICATION));
         assert!(c.summary(Duration::ZERO).contains("ORDER_NOT_EXIST: 1"));
+        assert!(c.progress_line(Some(6), Duration::ZERO).starts_with("[###############               ] 3/6"));
+        assert!(c.progress_line(None, Duration::ZERO).starts_with("3 done (1 ok, 2 failed)"));
     }
 }
