@@ -74,6 +74,37 @@ impl Error {
         matches!(self, Error::InvalidInput(_) | Error::NotConfigured(_) | Error::Sign(_))
     }
 
+    /// A fixed, secret-free description for logs and metrics: no server text, no body
+    /// excerpt, no header value (e.g. `"transport: timeout"`, `"api error"`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Error::Transport(t) => match t.kind {
+                TransportErrorKind::Dns => "transport: dns",
+                TransportErrorKind::Connect => "transport: connect",
+                TransportErrorKind::Tls => "transport: tls",
+                TransportErrorKind::Timeout => "transport: timeout",
+                TransportErrorKind::Io => "transport: io",
+                TransportErrorKind::Other => "transport",
+            },
+            Error::Verification(_) => "verification failed",
+            Error::Api(_) => "api error",
+            Error::UnexpectedResponse(_) => "unexpected response",
+            Error::Decode(_) => "decode",
+            Error::BodyTooLarge { .. } => "body too large",
+            Error::InvalidInput(_) => "invalid input",
+            Error::NotConfigured(_) => "not configured",
+            Error::Sign(_) => "sign",
+        }
+    }
+
+    /// The WeChat Pay error code, for [`Error::Api`].
+    pub fn api_code(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => Some(e.code.as_str()),
+            _ => None,
+        }
+    }
+
     /// Whether this is a transport timeout.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Error::Transport(t) if t.kind == TransportErrorKind::Timeout)

@@ -126,6 +126,16 @@ impl RetryPolicy {
     }
 }
 
+/// A uniform number in `[0, 1)` for [`RetryPolicy::decide`]'s jitter: OS randomness, or the
+/// clock's nanoseconds if that fails (jitter need not be unpredictable, only spread).
+pub fn jitter() -> f64 {
+    let bits = getrandom::u64().unwrap_or_else(|_| {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        u64::from(nanos).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    });
+    (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
 fn is_gateway(status: StatusCode) -> bool {
     matches!(status.as_u16(), 502..=504)
 }
@@ -260,6 +270,14 @@ mod tests {
         assert_eq!(p.decide(1, Duration::from_millis(59_950), &e, Host::Primary, 0.0), Decision::GiveUp);
         let many = RetryPolicy { max_attempts: 100, ..RetryPolicy::default() };
         assert!(matches!(many.decide(99, Duration::ZERO, &e, Host::Primary, 1.0), Decision::Retry { .. }));
+    }
+
+    #[test]
+    fn jitter_is_in_range() {
+        for _ in 0..1000 {
+            let j = jitter();
+            assert!((0.0..1.0).contains(&j));
+        }
     }
 
     #[test]

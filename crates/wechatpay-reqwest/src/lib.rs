@@ -268,13 +268,13 @@ impl Client {
                 }
                 Err(err) => err,
             };
-            match policy.decide(attempt, started.elapsed(), &err, host, jitter()) {
+            match policy.decide(attempt, started.elapsed(), &err, host, wechatpay_core::retry::jitter()) {
                 Decision::Retry { host: next, delay } => {
                     tracing::debug!(
                         parent: &span,
                         attempt,
-                        error = label(&err),
-                        code = api_code(&err),
+                        error = err.label(),
+                        code = err.api_code(),
                         next_host = %next,
                         delay_ms = millis(delay),
                         "attempt failed; retrying"
@@ -287,7 +287,7 @@ impl Client {
                     seen.record(&span);
                     span.record("attempts", attempt);
                     span.record("elapsed_ms", millis(started.elapsed()));
-                    tracing::debug!(parent: &span, attempt, error = label(&err), code = api_code(&err), "call failed");
+                    tracing::debug!(parent: &span, attempt, error = err.label(), code = err.api_code(), "call failed");
                     return Err(err);
                 }
             }
@@ -400,49 +400,8 @@ fn io_kind_in_chain(err: &(dyn StdError + 'static)) -> Option<io::ErrorKind> {
     None
 }
 
-/// A fixed description of `err` for logs: no server text, no body excerpt.
-fn label(err: &Error) -> &'static str {
-    match err {
-        Error::Transport(t) => match t.kind() {
-            TransportErrorKind::Dns => "transport: dns",
-            TransportErrorKind::Connect => "transport: connect",
-            TransportErrorKind::Tls => "transport: tls",
-            TransportErrorKind::Timeout => "transport: timeout",
-            TransportErrorKind::Io => "transport: io",
-            _ => "transport",
-        },
-        Error::Verification(_) => "verification failed",
-        Error::Api(_) => "api error",
-        Error::UnexpectedResponse(_) => "unexpected response",
-        Error::Decode(_) => "decode",
-        Error::BodyTooLarge { .. } => "body too large",
-        Error::InvalidInput(_) => "invalid input",
-        Error::NotConfigured(_) => "not configured",
-        Error::Sign(_) => "sign",
-        _ => "other",
-    }
-}
-
-/// The WeChat Pay error code, for API errors.
-fn api_code(err: &Error) -> Option<&str> {
-    match err {
-        Error::Api(e) => Some(e.code.as_str()),
-        _ => None,
-    }
-}
-
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// A uniform number in `[0, 1)` for backoff jitter: OS randomness, or the clock's
-/// nanoseconds if that fails (jitter need not be unpredictable, only spread).
-fn jitter() -> f64 {
-    let bits = getrandom::u64().unwrap_or_else(|_| {
-        u64::from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()))
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-    });
-    (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -577,14 +536,6 @@ mod tests {
         append_capped(&mut body, b"d", 4).unwrap();
         assert!(matches!(append_capped(&mut body, b"e", 4), Err(Error::BodyTooLarge { limit: 4 })));
         assert_eq!(body, b"abcd");
-    }
-
-    #[test]
-    fn jitter_is_in_unit_interval() {
-        for _ in 0..1000 {
-            let j = jitter();
-            assert!((0.0..1.0).contains(&j), "{j}");
-        }
     }
 
     fn client(config: Config, policy: RetryPolicy) -> Client {
