@@ -10,6 +10,7 @@ mod commands;
 mod failure;
 mod settings;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -43,7 +44,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {failure}");
+            // A closed stderr must not turn a clean failure into a panic.
+            let _ = writeln!(std::io::stderr(), "error: {failure}");
             failure.exit_code()
         }
     }

@@ -112,3 +112,21 @@ fn openssl_signed_responses_verify_and_parse() {
         }
     }
 }
+
+#[test]
+fn an_external_signature_finishes_the_same_request() {
+    // As with an HSM or KMS: read the string-to-sign, sign elsewhere (here: OpenSSL's
+    // answer), and finish. The result equals signing in-process.
+    let config = config();
+    let op = QueryOrderByTransactionId { transaction_id: TransactionId::new("4200000985202103031441826014").unwrap() };
+    let prepared = wechatpay_core::prepare(&config, &op, Host::Backup, input()).unwrap();
+    assert_eq!(prepared.string_to_sign(), text("kat/req_direct_id.msg"));
+    let external = base64::engine::general_purpose::STANDARD.decode(text("kat/req_direct_id.sig")).unwrap();
+    let finished = prepared.finish(&external);
+    let signed =
+        wechatpay_core::prepare(&config, &op, Host::Backup, input()).unwrap().sign(config.signer().unwrap()).unwrap();
+    assert_eq!(finished.headers()["authorization"], signed.headers()["authorization"]);
+    assert_eq!(finished.uri(), signed.uri());
+    assert_eq!(finished.uri().host(), Some("api2.mch.weixin.qq.com"));
+    assert!(!format!("{finished:?}").contains(&text("kat/req_direct_id.sig")[..40]), "Debug hides the signature");
+}

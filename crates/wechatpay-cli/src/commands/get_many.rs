@@ -123,16 +123,16 @@ pub fn run(s: &Settings, args: &GetManyArgs) -> Result<(), Failure> {
             progressed.notify_all();
             if progress && last_progress.elapsed() > Duration::from_millis(100) {
                 last_progress = Instant::now();
-                eprint!("\r{}", counts.progress_line(total, started.elapsed()));
+                let _ = write!(std::io::stderr(), "\r{}", counts.progress_line(total, started.elapsed()));
             }
         }
         Ok(())
     })?;
     stdout.flush().map_err(write_failed)?;
     if progress {
-        eprintln!("\r{}", counts.progress_line(total, started.elapsed()));
+        let _ = writeln!(std::io::stderr(), "\r{}", counts.progress_line(total, started.elapsed()));
     }
-    eprintln!("{}", counts.summary(started.elapsed()));
+    let _ = writeln!(std::io::stderr(), "{}", counts.summary(started.elapsed()));
     if let Some(e) = read_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
         return Err(Failure::other(format!("reading --input failed after {} lines: {e}", counts.total)));
     }
