@@ -1,0 +1,188 @@
+//! Shared fixtures of the `wechatpay-benches` criterion benchmarks: the repository's
+//! throwaway test keys and seed responses, a [`Config`] per backend, responses signed as
+//! WeChat Pay would sign them, and the operations measured. See `README.md` for the bench
+//! ids.
+//!
+//! Everything here is loaded once, outside the measured loops.
+
+use base64::Engine as _;
+use http::{HeaderMap, HeaderValue, Method};
+use wechatpay_core::api::{
+    QueryOrderByOutTradeNo, QueryOrderByTransactionId, QueryParkingOrder, QueryPartnerOrderByOutTradeNo,
+    QueryPartnerOrderByTransactionId,
+};
+use wechatpay_core::{
+    Backend, Config, Host, KeyStore, MchId, Nonce, OutTradeNo, PrivateKey, SerialNo, Signer, SigningInput, SubMchId,
+    TransactionId,
+};
+
+/// Merchant id of the fixtures.
+pub const MCHID: &str = "1230000109";
+/// Merchant certificate serial of the fixtures.
+pub const MERCHANT_SERIAL: &str = "444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0";
+/// WeChat Pay public key id of the fixtures.
+pub const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232019092600000000000000000001";
+/// A fixed request/response timestamp.
+pub const TS: u64 = 1554208460;
+/// A fixed nonce.
+pub const NONCE: &str = "593BEC0C930BF1AFEB40B4A08C8FB242";
+
+/// The merchant private key (PKCS#8 PEM, throwaway).
+pub const MERCHANT_KEY_PEM: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/merchant_key.pem");
+/// The merchant private key (PKCS#8 DER, throwaway).
+pub const MERCHANT_KEY_DER: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/merchant_key.der");
+/// The private half of the WeChat Pay public key (signs the test responses).
+pub const WECHATPAY_KEY_PEM: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/wechatpay_key.pem");
+/// The WeChat Pay public key (SPKI PEM).
+pub const WECHATPAY_PUB_PEM: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/wechatpay_pub.pem");
+/// A platform certificate (X.509 PEM).
+pub const PLATFORM_CERT_PEM: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/platform_cert.pem");
+/// The direct-merchant seed response (the official example order, 1.1 KB).
+pub const DIRECT_SEED: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/responses/direct_seed.json");
+/// The parking seed response (1.4 KB).
+pub const PARKING_SEED: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/responses/parking_seed.json");
+
+/// Both backends with the name used in bench ids.
+pub const BACKENDS: [(Backend, &str); 2] = [(Backend::AwsLcRs, "aws-lc-rs"), (Backend::RustCrypto, "rustcrypto")];
+
+/// A key store holding the WeChat Pay public key and the platform certificate on `backend`.
+///
+/// # Panics
+/// If a fixture does not load (it always does).
+pub fn key_store(backend: Backend) -> KeyStore {
+    let mut keys = KeyStore::with_backend(backend);
+    keys.add_public_key(PUB_KEY_ID, WECHATPAY_PUB_PEM).expect("fixture public key");
+    keys.add_platform_certificates(PLATFORM_CERT_PEM).expect("fixture certificate");
+    keys
+}
+
+/// The merchant key on `backend`.
+///
+/// # Panics
+/// If the fixture does not load (it always does).
+pub fn merchant_key(backend: Backend) -> PrivateKey {
+    PrivateKey::from_pem_with(MERCHANT_KEY_PEM, backend).expect("fixture private key")
+}
+
+/// A signing and verifying configuration whose keys all use `backend`.
+///
+/// # Panics
+/// If a fixture does not load (it always does).
+pub fn config(backend: Backend) -> Config {
+    Config::builder(MchId::new(MCHID).expect("mchid"), SerialNo::new(MERCHANT_SERIAL).expect("serial"))
+        .signer(merchant_key(backend))
+        .verifier(key_store(backend))
+        .wechatpay_serial(PUB_KEY_ID)
+        .build()
+        .expect("config")
+}
+
+/// The fixed signing input of the benches (the nonce clone is part of what is measured,
+/// as it would be for a caller).
+///
+/// # Panics
+/// Never: the nonce is valid.
+pub fn signing_input() -> SigningInput {
+    SigningInput::new(TS, Nonce::new(NONCE).expect("nonce"))
+}
+
+/// One operation of each kind the core knows, with the name used in bench ids.
+pub struct Operations {
+    /// `query_order_by_out_trade_no`.
+    pub by_out_trade_no: QueryOrderByOutTradeNo,
+    /// `query_order_by_transaction_id`.
+    pub by_transaction_id: QueryOrderByTransactionId,
+    /// `query_partner_order_by_out_trade_no`.
+    pub partner_by_out_trade_no: QueryPartnerOrderByOutTradeNo,
+    /// `query_partner_order_by_transaction_id`.
+    pub partner_by_transaction_id: QueryPartnerOrderByTransactionId,
+    /// `query_parking_order` (service provider mode).
+    pub parking: QueryParkingOrder,
+}
+
+/// The operations of the seed orders.
+///
+/// # Panics
+/// Never: the ids are valid.
+pub fn operations() -> Operations {
+    let no = || OutTradeNo::new("1217752501201407033233368018").expect("out_trade_no");
+    let tid = || TransactionId::new("4200000985202103031441826014").expect("transaction_id");
+    let sub = || SubMchId::new("1900000109").expect("sub_mchid");
+    Operations {
+        by_out_trade_no: QueryOrderByOutTradeNo { out_trade_no: no() },
+        by_transaction_id: QueryOrderByTransactionId { transaction_id: tid() },
+        partner_by_out_trade_no: QueryPartnerOrderByOutTradeNo { sub_mchid: sub(), out_trade_no: no() },
+        partner_by_transaction_id: QueryPartnerOrderByTransactionId { sub_mchid: sub(), transaction_id: tid() },
+        parking: QueryParkingOrder {
+            out_trade_no: OutTradeNo::new("20150806125346").expect("out_trade_no"),
+            sub_mchid: Some(sub()),
+        },
+    }
+}
+
+/// The string-to-sign of `query_order_by_out_trade_no` at [`TS`]/[`NONCE`]: the message the
+/// raw-sign benches sign, so raw and prepared signing sign the same bytes.
+///
+/// # Panics
+/// Never for the fixtures.
+pub fn query_message() -> String {
+    let config = config(Backend::AwsLcRs);
+    let prepared = wechatpay_core::prepare(&config, &operations().by_out_trade_no, Host::Primary, signing_input())
+        .expect("prepare");
+    debug_assert!(prepared.string_to_sign().starts_with(Method::GET.as_str()));
+    prepared.string_to_sign().to_owned()
+}
+
+/// The message WeChat Pay signs for a response `body` at [`TS`]/[`NONCE`].
+pub fn response_message(body: &[u8]) -> Vec<u8> {
+    let mut msg = format!("{TS}\n{NONCE}\n").into_bytes();
+    msg.extend_from_slice(body);
+    msg.push(b'\n');
+    msg
+}
+
+/// `body` signed by the WeChat Pay key: the raw signature, and the response headers.
+///
+/// # Panics
+/// Never for the fixtures.
+pub fn signed_response(body: &[u8]) -> (Vec<u8>, HeaderMap) {
+    let key = PrivateKey::from_pem_with(WECHATPAY_KEY_PEM, Backend::AwsLcRs).expect("fixture key");
+    let raw = key.sign(&response_message(body)).expect("sign");
+    let sig = base64::engine::general_purpose::STANDARD.encode(&raw);
+    let mut h = HeaderMap::new();
+    h.insert("Wechatpay-Timestamp", HeaderValue::from_str(&TS.to_string()).expect("header"));
+    h.insert("Wechatpay-Nonce", HeaderValue::from_static(NONCE));
+    h.insert("Wechatpay-Signature", HeaderValue::from_str(&sig).expect("header"));
+    h.insert("Wechatpay-Serial", HeaderValue::from_static(PUB_KEY_ID));
+    h.insert("Request-ID", HeaderValue::from_static("08F78BB5AF0610D302A2F5BA03-0"));
+    h.insert("Content-Type", HeaderValue::from_static("application/json"));
+    (raw, h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::StatusCode;
+    use wechatpay_core::Verifier;
+
+    #[test]
+    fn fixtures_load_and_verify_on_both_backends() {
+        let ops = operations();
+        for (backend, _) in BACKENDS {
+            let config = config(backend);
+            let request = config.signed_request(&ops.by_out_trade_no, Host::Primary, signing_input());
+            assert!(request.is_ok());
+            for (body, parking) in [(DIRECT_SEED, false), (PARKING_SEED, true)] {
+                let (raw, headers) = signed_response(body);
+                let ok = if parking {
+                    config.parse_response::<QueryParkingOrder>(StatusCode::OK, &headers, body, TS).is_ok()
+                } else {
+                    config.parse_response::<QueryOrderByOutTradeNo>(StatusCode::OK, &headers, body, TS).is_ok()
+                };
+                assert!(ok);
+                assert!(key_store(backend).verify(PUB_KEY_ID, &response_message(body), &raw).is_ok());
+            }
+        }
+        assert!(query_message().starts_with("GET\n/v3/pay/transactions/out-trade-no/"));
+    }
+}

@@ -1,0 +1,328 @@
+//! One function per fuzz target. Each takes arbitrary bytes, must never panic, and checks
+//! the invariants that make a crash meaningful (round trips, bounds, agreement between
+//! equivalent entry points). Shared, via `#[path]`, by the cargo-fuzz crate in `fuzz/`
+//! and by the corpus replay test of `wechatpay-core`, so a corpus file means the same in
+//! both.
+
+use std::sync::OnceLock;
+
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use wechatpay_core::auth::parse_authorization;
+use wechatpay_core::model::{
+    Currency, ErrorCode, ParkingTradeState, ParkingTransaction, PartnerTransaction, PlateColor, PromotionScope,
+    PromotionType, Rfc3339, TradeScene, TradeState, TradeType, Transaction, UserRepaid,
+};
+use wechatpay_core::{
+    Backend, Config, Error, KeyStore, MchId, Nonce, OutTradeNo, PrivateKey, PublicKey, SerialNo, SubMchId,
+    TransactionId, Verifier, VerifyError, parse_as,
+};
+
+/// The "now" of every fuzzed response (the fixtures' timestamp).
+pub const NOW: u64 = 1554208460;
+
+/// A verifier that knows every serial and accepts every signature, so that the fuzzer gets
+/// past the RSA check to the JSON. (The real checks before it still run: headers,
+/// timestamp window, Base64.)
+pub struct AcceptAll;
+
+impl Verifier for AcceptAll {
+    fn knows(&self, _serial: &str) -> bool {
+        true
+    }
+    fn verify(&self, _serial: &str, _message: &[u8], _signature: &[u8]) -> Result<(), VerifyError> {
+        Ok(())
+    }
+}
+
+fn config() -> &'static Config {
+    static CONFIG: OnceLock<Config> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        let mchid = MchId::new("1230000109").expect("valid mchid");
+        let serial = SerialNo::new("444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0").expect("valid serial");
+        Config::builder(mchid, serial).build().expect("valid config")
+    })
+}
+
+/// Headers that pass every check before the RSA one: a fresh timestamp, a nonce, a
+/// well-formed 256-byte Base64 signature and a serial.
+fn valid_signature_headers(h: &mut HeaderMap) {
+    h.insert("wechatpay-timestamp", HeaderValue::from(NOW));
+    h.insert("wechatpay-nonce", HeaderValue::from_static("593BEC0C930BF1AFEB40B4A08C8FB242"));
+    // 256 zero bytes in Base64: 85 × "AAAA" + "AA==".
+    let sig = format!("{}AA==", "AAAA".repeat(85));
+    h.insert("wechatpay-signature", HeaderValue::from_str(&sig).expect("base64 is a header value"));
+    h.insert("wechatpay-serial", HeaderValue::from_static("PUB_KEY_ID_0114232019092600000000000000000001"));
+}
+
+/// Reads `name: value` lines (up to an empty line) into a header map, skipping lines that
+/// are not valid header names or values. Returns the map and the rest (the body).
+fn split_headers(data: &[u8]) -> (HeaderMap, &[u8]) {
+    let (head, body) = match data.windows(2).position(|w| w == b"\n\n") {
+        Some(i) => (&data[..i], &data[i + 2..]),
+        None => (&[][..], data),
+    };
+    let mut headers = HeaderMap::new();
+    for line in head.split(|&b| b == b'\n') {
+        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        let value = line[colon + 1..].strip_prefix(b" ").unwrap_or(&line[colon + 1..]);
+        if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(&line[..colon]), HeaderValue::from_bytes(value)) {
+            headers.append(name, value);
+        }
+    }
+    (headers, body)
+}
+
+/// Whether a JSON value holds a non-integer number (serde_json's default float parsing is
+/// best-effort, so such values need not survive a text round trip bit for bit).
+fn has_float(v: &Value) -> bool {
+    match v {
+        Value::Number(n) => n.is_f64(),
+        Value::Array(a) => a.iter().any(has_float),
+        Value::Object(o) => o.values().any(has_float),
+        _ => false,
+    }
+}
+
+/// A parsed response serialises, parses back, and (floats aside) to the same value.
+fn round_trips<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(t: &T) {
+    let text = serde_json::to_string(t).expect("a parsed response serialises");
+    let again: T = serde_json::from_str(&text).expect("a serialised response parses back");
+    let (v1, v2) = (serde_json::to_value(t).expect("to_value"), serde_json::to_value(&again).expect("to_value"));
+    if !has_float(&v1) {
+        assert_eq!(v1, v2, "round trip changed the value");
+        assert_eq!(*t, again, "round trip changed the struct");
+    }
+}
+
+fn parse_one<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) {
+    match parse_as::<T>(config(), &AcceptAll, status, headers, body, NOW) {
+        Ok(t) => {
+            assert!(status.is_success(), "only a 2xx answer parses into a value");
+            round_trips(&t);
+        }
+        Err(e) => {
+            let shown = format!("{e} {e:?}");
+            assert!(!shown.is_empty());
+            if let Error::UnexpectedResponse(u) = &e {
+                assert!(u.excerpt.chars().count() <= 161, "excerpts are bounded");
+            }
+        }
+    }
+}
+
+const STATUSES: [u16; 12] = [200, 200, 200, 201, 204, 400, 401, 403, 404, 429, 500, 502];
+
+/// `parse_response`: status, headers and body through `parse_as` with an accepting
+/// verifier. Byte 0 chooses: bits 0-3 the status, bit 4 synthesised valid signature
+/// headers (else headers are read from the input as `name: value` lines up to a blank
+/// line), bits 5-6 the response type (`Transaction`, `PartnerTransaction`,
+/// `ParkingTransaction`, `Value`). The rest is headers and/or body.
+pub fn parse_response(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let status = StatusCode::from_u16(STATUSES[usize::from(mode & 0x0f) % STATUSES.len()]).expect("valid status");
+    let (mut headers, body) = if mode & 0x10 != 0 { (HeaderMap::new(), rest) } else { split_headers(rest) };
+    if mode & 0x10 != 0 {
+        valid_signature_headers(&mut headers);
+    }
+    match (mode >> 5) & 0x03 {
+        0 => parse_one::<Transaction>(status, &headers, body),
+        1 => parse_one::<PartnerTransaction>(status, &headers, body),
+        2 => parse_one::<ParkingTransaction>(status, &headers, body),
+        _ => parse_one::<Value>(status, &headers, body),
+    }
+}
+
+/// `error_body`: a non-2xx answer (byte 0 picks the status; bit 7 adds valid signature
+/// headers) never parses into a value, and becomes `Api` (a JSON error object with a
+/// string `code`) or `UnexpectedResponse`, or a verification error when signed.
+pub fn error_body(data: &[u8]) {
+    let Some((&mode, body)) = data.split_first() else { return };
+    let errors = [400u16, 401, 403, 404, 409, 429, 500, 502, 503, 504, 301, 100];
+    let status = StatusCode::from_u16(errors[usize::from(mode & 0x7f) % errors.len()]).expect("valid status");
+    let mut headers = HeaderMap::new();
+    if mode & 0x80 != 0 {
+        valid_signature_headers(&mut headers);
+    }
+    match parse_as::<Transaction>(config(), &AcceptAll, status, &headers, body, NOW) {
+        Ok(_) => panic!("an error status parsed into a value"),
+        Err(Error::Api(api)) => {
+            assert_eq!(api.status, status);
+            assert_eq!(api.verified, mode & 0x80 != 0);
+            // serde skips unknown fields without validating them (UTF-8 inside an ignored
+            // string, for one), so a strict `Value` parse may fail where the error body
+            // parsed: compare codes only when it succeeds.
+            if let Ok(v) = serde_json::from_slice::<Value>(body) {
+                assert_eq!(v.get("code").and_then(Value::as_str), Some(api.code.as_str()), "code kept verbatim");
+            }
+        }
+        Err(Error::UnexpectedResponse(u)) => {
+            assert_eq!(u.status, status);
+            assert!(u.excerpt.chars().count() <= 161, "excerpts are bounded");
+        }
+        Err(Error::Verification(_)) => assert!(mode & 0x80 == 0, "valid-looking headers pass an accepting verifier"),
+        Err(other) => panic!("unexpected error kind for an error status: {other:?}"),
+    }
+}
+
+/// `authorization`: the simulator's strict `Authorization` parser; whatever it accepts
+/// re-serialises into a header that parses to the same fields.
+pub fn authorization(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(f) = parse_authorization(text) {
+        assert!(text.starts_with("WECHATPAY2-SHA256-RSA2048 "));
+        let rebuilt = format!(
+            "WECHATPAY2-SHA256-RSA2048 mchid=\"{}\",nonce_str=\"{}\",signature=\"{}\",timestamp=\"{}\",serial_no=\"{}\"",
+            f.mchid, f.nonce_str, f.signature, f.timestamp, f.serial_no
+        );
+        let again = parse_authorization(&rebuilt).expect("a re-serialised header parses");
+        assert_eq!(f, again);
+    }
+}
+
+#[allow(unused_mut, clippy::vec_init_then_push)]
+fn backends() -> Vec<Backend> {
+    let mut v = Vec::new();
+    #[cfg(feature = "aws-lc-rs")]
+    v.push(Backend::AwsLcRs);
+    #[cfg(feature = "rustcrypto")]
+    v.push(Backend::RustCrypto);
+    v
+}
+
+/// `keys`: PEM/DER private keys, SPKI public keys, certificate chains and public-key ids,
+/// on every backend compiled in. Byte 0 selects the loader. Whatever loads is at least
+/// RSA-2048, and a private key that loads can sign.
+pub fn keys(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else { return };
+    if rest.len() > 16 * 1024 {
+        return; // keys are small; very large inputs only slow the fuzzer down
+    }
+    for backend in backends() {
+        match mode % 5 {
+            0 => {
+                if let Ok(k) = PrivateKey::from_pem_with(rest, backend) {
+                    assert!(k.bits() >= 2048);
+                    assert!(!format!("{k:?}").is_empty());
+                }
+            }
+            1 => {
+                if let Ok(k) = PrivateKey::from_der_with(rest, backend) {
+                    assert!(k.bits() >= 2048);
+                }
+            }
+            2 => {
+                if let Ok(k) = PublicKey::from_pem_with(rest, backend) {
+                    assert!(k.modulus_len() >= 256);
+                    assert!(k.verify(b"message", &[0u8; 8]).is_err());
+                }
+            }
+            3 => {
+                let mut store = KeyStore::with_backend(backend);
+                if let Ok(serials) = store.add_platform_certificates(rest) {
+                    for s in &serials {
+                        assert!(!s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase()));
+                        assert!(store.knows(s));
+                    }
+                }
+            }
+            _ => {
+                // "<id>\n<pem>"
+                let split = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+                let Ok(id) = std::str::from_utf8(&rest[..split]) else { return };
+                let pem = rest.get(split + 1..).unwrap_or_default();
+                let mut store = KeyStore::with_backend(backend);
+                if store.add_public_key(id, pem).is_ok() {
+                    assert!(id.starts_with("PUB_KEY_ID_") && store.knows(id));
+                }
+            }
+        }
+    }
+}
+
+macro_rules! check_id {
+    ($ty:ty, $s:expr, $max:expr) => {{
+        let s: &str = $s;
+        match <$ty>::new(s) {
+            Ok(id) => {
+                assert_eq!(id.as_str(), s);
+                assert_eq!(id.to_string(), s);
+                assert!(!s.is_empty() && s.len() <= $max && s.is_ascii());
+                assert_eq!(s.parse::<$ty>().ok(), Some(id));
+            }
+            Err(e) => {
+                assert!(s.parse::<$ty>().is_err());
+                assert!(!e.to_string().is_empty());
+            }
+        }
+    }};
+}
+
+/// `ids`: every id newtype and `Rfc3339::parse`. Accepted values are kept verbatim and
+/// bounded; the constructors and `FromStr` agree; times parse back to themselves.
+pub fn ids(data: &[u8]) {
+    let Ok(s) = std::str::from_utf8(data) else { return };
+    check_id!(OutTradeNo, s, 32);
+    check_id!(TransactionId, s, 32);
+    check_id!(MchId, s, 32);
+    check_id!(SubMchId, s, 32);
+    check_id!(Nonce, s, 32);
+    if let Ok(serial) = SerialNo::new(s) {
+        assert_eq!(serial.as_str(), s.to_ascii_uppercase(), "serials normalise to upper case");
+        assert_eq!(SerialNo::new(serial.as_str()).ok(), Some(serial.clone()));
+    }
+    match Rfc3339::parse(s) {
+        Ok(t) => {
+            assert_eq!(t.as_str(), s);
+            assert!(t.offset_minutes().abs() < 24 * 60);
+            let _ = t.unix_timestamp();
+            let json = serde_json::to_string(&t).expect("serialises");
+            let back: Rfc3339 = serde_json::from_str(&json).expect("parses back");
+            assert_eq!(back, t);
+        }
+        Err(why) => {
+            assert!(!why.is_empty());
+            let json = serde_json::to_string(s).expect("a string serialises");
+            assert!(serde_json::from_str::<Rfc3339>(&json).is_err(), "serde and parse agree");
+        }
+    }
+}
+
+macro_rules! check_enum {
+    ($ty:ty, $s:expr, $json:expr) => {{
+        let s: &str = $s;
+        let v: $ty = serde_json::from_value(Value::String(s.to_owned())).expect("an open enum takes any string");
+        assert_eq!(v.as_str(), s);
+        assert_eq!(v, <$ty>::from(s));
+        assert_eq!(v, <$ty>::from(s.to_owned()));
+        assert_eq!(v.is_known(), <$ty>::KNOWN.contains(&v));
+        assert_eq!(serde_json::to_value(&v).expect("serialises"), Value::String(s.to_owned()));
+        if let Ok(w) = serde_json::from_slice::<$ty>($json) {
+            let back: $ty = serde_json::from_str(&serde_json::to_string(&w).expect("serialises")).expect("parses");
+            assert_eq!(back, w);
+        }
+    }};
+}
+
+/// `open_enums`: every open enum takes any string (from JSON or `From`), keeps it verbatim,
+/// knows exactly its known values, and round-trips. The input is used both as the string
+/// and as raw JSON.
+pub fn open_enums(data: &[u8]) {
+    let s = String::from_utf8_lossy(data);
+    check_enum!(TradeType, &s, data);
+    check_enum!(TradeState, &s, data);
+    check_enum!(ParkingTradeState, &s, data);
+    check_enum!(PlateColor, &s, data);
+    check_enum!(PromotionScope, &s, data);
+    check_enum!(PromotionType, &s, data);
+    check_enum!(Currency, &s, data);
+    check_enum!(TradeScene, &s, data);
+    check_enum!(UserRepaid, &s, data);
+    check_enum!(ErrorCode, &s, data);
+}
