@@ -78,7 +78,14 @@ struct ErrorBody {
 }
 
 fn error_from_body(status: StatusCode, body: &[u8], request_id: Option<String>, verified: bool) -> Error {
-    match serde_json::from_slice::<ErrorBody>(body) {
+    // Only a JSON object is an error body: serde would also read the struct from an array
+    // (`["PARAM_ERROR"]`), which WeChat Pay never sends (found by the `error_body` fuzzer).
+    let parsed = if body.trim_ascii_start().starts_with(b"{") {
+        serde_json::from_slice::<ErrorBody>(body).map_err(|_| ())
+    } else {
+        Err(())
+    };
+    match parsed {
         Ok(e) => Error::Api(ApiError {
             status,
             code: ErrorCode::from(e.code),
