@@ -65,6 +65,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod resolver;
+
 use std::fmt;
 use std::io::{self, Read as _};
 use std::sync::Arc;
@@ -167,13 +169,19 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let agent = match self.agent {
             Some(agent) => agent,
-            None => ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .max_redirects(0)
-                .accept_encoding("identity")
-                .timeout_connect(Some(self.connect_timeout))
-                .build()
-                .new_agent(),
+            None => {
+                let config = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .max_redirects(0)
+                    .accept_encoding("identity")
+                    .timeout_connect(Some(self.connect_timeout))
+                    .build();
+                ureq::Agent::with_parts(
+                    config,
+                    ureq::unversioned::transport::DefaultConnector::default(),
+                    resolver::LiteralFirstResolver::default(),
+                )
+            }
         };
         Ok(Client { inner: Arc::new(Inner { config: self.config, agent, policy: self.policy, timeout: self.timeout }) })
     }

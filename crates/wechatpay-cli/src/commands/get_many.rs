@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -19,6 +20,35 @@ use wechatpay_core::{Error, OutTradeNo};
 use crate::args::{Format, GetManyArgs, Settings};
 use crate::failure::{self, Failure};
 use crate::settings;
+
+/// The input, numbered: blank lines are skipped, read errors end it.
+struct Feed {
+    lines: std::io::Lines<Box<dyn BufRead + Send>>,
+    next_index: usize,
+    ended: bool,
+}
+
+impl Feed {
+    fn next_line(&mut self) -> Result<Option<(usize, String)>, String> {
+        if self.ended {
+            return Ok(None);
+        }
+        for line in self.lines.by_ref() {
+            let line = line.map_err(|e| {
+                self.ended = true;
+                e.to_string()
+            })?;
+            let no = line.trim();
+            if !no.is_empty() {
+                let index = self.next_index;
+                self.next_index += 1;
+                return Ok(Some((index, no.to_owned())));
+            }
+        }
+        self.ended = true;
+        Ok(None)
+    }
+}
 
 /// The outcome of one line.
 struct Outcome {
@@ -60,46 +90,36 @@ pub fn run(s: &Settings, args: &GetManyArgs) -> Result<(), Failure> {
     let mut counts = Counts::default();
     let read_error: Mutex<Option<String>> = Mutex::new(None);
 
-    let (job_tx, job_rx) = mpsc::sync_channel::<(usize, String)>(concurrency);
-    let job_rx = Mutex::new(job_rx);
+    // Workers take numbered lines straight from the shared reader, and never run more than
+    // `window` lines ahead of what has been printed (bounded memory for any input size).
+    let feed = Mutex::new(Feed { lines: input.lines(), next_index: 0, ended: false });
+    let waiters = AtomicUsize::new(0);
     std::thread::scope(|scope| -> Result<(), Failure> {
         let (done_tx, done_rx) = mpsc::channel::<(usize, Outcome)>();
-
-        // Reader: never more than `window` lines ahead of what has been printed.
-        let (printed, progressed, read_error) = (&printed, &progressed, &read_error);
-        scope.spawn(move || {
-            let mut index = 0usize;
-            for line in input.lines() {
-                let line = match line {
-                    Ok(line) => line,
-                    Err(e) => {
-                        *read_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-                        break;
-                    }
-                };
-                let no = line.trim();
-                if no.is_empty() {
-                    continue;
-                }
-                let mut done = printed.lock().unwrap_or_else(|p| p.into_inner());
-                while index >= *done + window {
-                    done = progressed.wait(done).unwrap_or_else(|p| p.into_inner());
-                }
-                drop(done);
-                if job_tx.send((index, no.to_owned())).is_err() {
-                    break;
-                }
-                index += 1;
-            }
-        });
-
+        let (printed, progressed, read_error, feed, waiters) = (&printed, &progressed, &read_error, &feed, &waiters);
         for _ in 0..concurrency {
-            let (job_rx, done_tx, client) = (&job_rx, done_tx.clone(), &client);
+            let (done_tx, client) = (done_tx.clone(), &client);
             let format = args.format;
             scope.spawn(move || {
                 loop {
-                    let job = job_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                    let Ok((index, no)) = job else { break };
+                    let next = feed.lock().unwrap_or_else(|p| p.into_inner()).next_line();
+                    let (index, no) = match next {
+                        Ok(Some(job)) => job,
+                        Ok(None) => break,
+                        Err(e) => {
+                            *read_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                            break;
+                        }
+                    };
+                    let mut done = printed.lock().unwrap_or_else(|p| p.into_inner());
+                    if index >= *done + window {
+                        waiters.fetch_add(1, Ordering::SeqCst);
+                        while index >= *done + window {
+                            done = progressed.wait(done).unwrap_or_else(|p| p.into_inner());
+                        }
+                        waiters.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    drop(done);
                     if done_tx.send((index, query(client, &no, format))).is_err() {
                         break;
                     }
@@ -120,7 +140,9 @@ pub fn run(s: &Settings, args: &GetManyArgs) -> Result<(), Failure> {
                 next += 1;
             }
             *printed.lock().unwrap_or_else(|p| p.into_inner()) = next;
-            progressed.notify_all();
+            if waiters.load(Ordering::SeqCst) > 0 {
+                progressed.notify_all();
+            }
             if progress && last_progress.elapsed() > Duration::from_millis(100) {
                 last_progress = Instant::now();
                 let _ = write!(std::io::stderr(), "\r{}", counts.progress_line(total, started.elapsed()));
