@@ -42,6 +42,7 @@
 #![deny(missing_docs)]
 
 mod auth;
+pub mod canned;
 pub mod cli;
 mod credentials;
 mod faults;

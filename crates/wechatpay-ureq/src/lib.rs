@@ -426,126 +426,18 @@ fn millis(d: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write as _;
-    use std::net::{TcpListener, TcpStream};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use wechatpay_core::api::QueryOrderByOutTradeNo;
-    use wechatpay_core::{MchId, OutTradeNo, SerialNo, SignError, Verifier, VerifyError};
+    use std::sync::atomic::Ordering;
 
-    struct ZeroSigner;
-    impl wechatpay_core::Signer for ZeroSigner {
-        fn sign(&self, _: &[u8]) -> Result<Vec<u8>, SignError> {
-            Ok(vec![0; 256])
-        }
-    }
-    struct NoKeys;
-    impl Verifier for NoKeys {
-        fn knows(&self, _: &str) -> bool {
-            false
-        }
-        fn verify(&self, _: &str, _: &[u8], _: &[u8]) -> Result<(), VerifyError> {
-            Err(VerifyError::UnknownSerial)
-        }
-    }
+    use wechatpay_sim::canned::{
+        self, closed_url, hang, huge_chunked, huge_content_length, redirect, serve, unsigned_400, unsigned_500,
+    };
 
     fn config(base: &str, backup: &str, max_body: usize) -> Config {
-        Config::builder(
-            MchId::new("1230000109").unwrap(),
-            SerialNo::new("444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0").unwrap(),
-        )
-        .signer(ZeroSigner)
-        .verifier(NoKeys)
-        .base_url(base)
-        .backup_url(backup)
-        .max_body_bytes(max_body)
-        .build()
-        .unwrap()
+        canned::transport_config(base, backup, max_body)
     }
 
-    fn op() -> QueryOrderByOutTradeNo {
-        QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("1217752501201407033233368018").unwrap() }
-    }
-
-    /// A closed loopback port: bind, note the port, drop the listener.
-    fn closed_url() -> String {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        drop(listener);
-        format!("http://127.0.0.1:{port}")
-    }
-
-    /// Serves up to `max` connections with `respond`, counting them; the thread ends after
-    /// `max` connections (tests make sure they arrive).
-    fn serve(max: usize, respond: fn(&mut TcpStream)) -> (String, Arc<AtomicUsize>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let count = Arc::new(AtomicUsize::new(0));
-        let seen = count.clone();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().take(max) {
-                let Ok(mut stream) = stream else { return };
-                seen.fetch_add(1, Ordering::SeqCst);
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).is_ok_and(|n| n == 1) {
-                    head.push(byte[0]);
-                }
-                let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
-                assert!(head.contains("accept-encoding: identity\r\n"), "{head}");
-                assert!(head.contains("authorization: wechatpay2-sha256-rsa2048 "), "{head}");
-                respond(&mut stream);
-            }
-        });
-        (url, count)
-    }
-
-    fn unsigned_500(stream: &mut TcpStream) {
-        let body = r#"{"code":"SYSTEM_ERROR","message":"try again"}"#;
-        let _ = write!(
-            stream,
-            "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nRequest-ID: rid-500\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-    }
-
-    fn unsigned_400(stream: &mut TcpStream) {
-        let body = r#"{"code":"PARAM_ERROR","message":"bad","detail":{"field":"mchid"}}"#;
-        let _ = write!(
-            stream,
-            "HTTP/1.1 400 Bad Request\r\nRequest-ID: rid-400\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-    }
-
-    fn huge_content_length(stream: &mut TcpStream) {
-        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 67108864\r\n\r\n");
-        let _ = stream.write_all(&[b'x'; 4096]);
-    }
-
-    fn huge_chunked(stream: &mut TcpStream) {
-        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
-        let chunk = [b'x'; 1024];
-        for _ in 0..64 {
-            if stream
-                .write_all(b"400\r\n")
-                .and_then(|()| stream.write_all(&chunk))
-                .and_then(|()| stream.write_all(b"\r\n"))
-                .is_err()
-            {
-                return;
-            }
-        }
-        let _ = stream.write_all(b"0\r\n\r\n");
-    }
-
-    fn redirect(stream: &mut TcpStream) {
-        let _ = stream.write_all(b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/elsewhere\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-    }
-
-    fn hang(stream: &mut TcpStream) {
-        // Hold the connection open without answering; bounded so the thread ends.
-        std::thread::sleep(Duration::from_secs(5));
-        let _ = stream.flush();
+    fn op() -> wechatpay_core::api::QueryOrderByOutTradeNo {
+        canned::query()
     }
 
     #[test]
