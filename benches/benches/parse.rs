@@ -11,9 +11,8 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_main};
 use http::{HeaderMap, StatusCode};
-use wechatpay_benches::{DIRECT_SEED, PARKING_SEED, TS, config};
+use wechatpay_benches::{DIRECT_SEED, PARKING_SEED, config, now, operations, response};
 use wechatpay_core::Backend;
-use wechatpay_core::api::QueryOrderByOutTradeNo;
 use wechatpay_core::model::{ParkingTransaction, Transaction};
 
 fn parse(c: &mut Criterion) {
@@ -29,13 +28,10 @@ fn parse(c: &mut Criterion) {
     });
     let config = config(Backend::AwsLcRs);
     let body: &[u8] = br#"{"code":"PARAM_ERROR","message":"out_trade_no is invalid","detail":{"field":"out_trade_no","location":"uri"}}"#;
-    let headers = HeaderMap::new();
+    let answer = response(StatusCode::BAD_REQUEST, &HeaderMap::new(), body);
+    let op = operations().by_out_trade_no;
     g.bench_function("error_body", |b| {
-        b.iter(|| {
-            config
-                .parse_response::<QueryOrderByOutTradeNo>(StatusCode::BAD_REQUEST, &headers, black_box(body), TS)
-                .expect_err("an error")
-        })
+        b.iter(|| config.parse_response(&op, black_box(&answer), now()).expect_err("an error"))
     });
     g.finish();
 }

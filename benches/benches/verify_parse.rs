@@ -12,35 +12,25 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_main};
 use http::StatusCode;
 use wechatpay_benches::{
-    BACKENDS, DIRECT_SEED, PARKING_SEED, PUB_KEY_ID, TS, config, key_store, response_message, signed_response,
+    BACKENDS, DIRECT_SEED, PARKING_SEED, PUB_KEY_ID, config, key_store, now, operations, response, response_message,
+    signed_response,
 };
-use wechatpay_core::api::{QueryOrderByOutTradeNo, QueryParkingOrder};
 
 fn verify_parse(c: &mut Criterion) {
     let (_, direct_headers) = signed_response(DIRECT_SEED);
     let (parking_raw, parking_headers) = signed_response(PARKING_SEED);
     let parking_message = response_message(PARKING_SEED);
+    let direct = response(StatusCode::OK, &direct_headers, DIRECT_SEED);
+    let parking = response(StatusCode::OK, &parking_headers, PARKING_SEED);
+    let ops = operations();
     let mut g = c.benchmark_group("verify_parse");
     for (backend, name) in BACKENDS {
         let config = config(backend);
         g.bench_function(format!("{name}/direct_seed"), |b| {
-            b.iter(|| {
-                config
-                    .parse_response::<QueryOrderByOutTradeNo>(
-                        StatusCode::OK,
-                        &direct_headers,
-                        black_box(DIRECT_SEED),
-                        TS,
-                    )
-                    .expect("verified")
-            })
+            b.iter(|| config.parse_response(&ops.by_out_trade_no, black_box(&direct), now()).expect("verified"))
         });
         g.bench_function(format!("{name}/parking_seed"), |b| {
-            b.iter(|| {
-                config
-                    .parse_response::<QueryParkingOrder>(StatusCode::OK, &parking_headers, black_box(PARKING_SEED), TS)
-                    .expect("verified")
-            })
+            b.iter(|| config.parse_response(&ops.parking, black_box(&parking), now()).expect("verified"))
         });
         let keys = key_store(backend);
         let key = keys.get(PUB_KEY_ID).expect("key");

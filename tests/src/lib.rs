@@ -91,12 +91,10 @@ impl TestClient {
 
 /// The default policy with millisecond backoff, so retry tests stay quick.
 pub fn fast_retries() -> RetryPolicy {
-    RetryPolicy {
-        base_delay: Duration::from_millis(5),
-        rate_limit_base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(50),
-        ..RetryPolicy::default()
-    }
+    RetryPolicy::default()
+        .with_base_delay(Duration::from_millis(5))
+        .with_rate_limit_base_delay(Duration::from_millis(10))
+        .with_max_delay(Duration::from_millis(50))
 }
 
 /// A simulator with its defaults.

@@ -128,7 +128,7 @@ fn a_hang_fails_over_and_the_backup_answers() {
 fn the_policy_deadline_bounds_the_whole_call() {
     for adapter in ADAPTERS {
         let sim = sim();
-        let policy = RetryPolicy { deadline: Duration::from_millis(300), ..fast_retries() };
+        let policy = fast_retries().with_deadline(Duration::from_millis(300));
         // The per-attempt timeout alone would wait 30 s; the deadline cuts it.
         let client = TestClient::new(adapter, config(&sim), policy, Duration::from_secs(30));
         sim.inject(Fault::Hang, Times::Always, None);

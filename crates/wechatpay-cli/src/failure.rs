@@ -53,7 +53,7 @@ impl fmt::Display for Failure {
 /// The exit code for a core error.
 pub fn code_of(error: &Error) -> u8 {
     match error {
-        Error::InvalidInput(_) | Error::NotConfigured(_) => USAGE,
+        Error::InvalidInput(_) | Error::Key(_) => USAGE,
         Error::Api(_) | Error::UnexpectedResponse(_) => API,
         Error::Verification(_) => VERIFICATION,
         Error::Transport(_) => TRANSPORT,

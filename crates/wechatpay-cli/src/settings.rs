@@ -66,16 +66,15 @@ pub fn config(s: &Settings, verify: bool) -> Result<Config, Failure> {
     let pem = read_file("WECHATPAY_PRIVATE_KEY", key_path)?;
     let key = PrivateKey::from_pem(&pem)
         .map_err(|e| Failure::usage(format!("invalid private key {}: {e}", key_path.display())))?;
-    let mut builder = Config::builder(mchid, serial).signer(key);
-    if verify {
-        let keys = key_store(s)?;
-        // Ask for answers signed by the public key when one is configured (as the official
-        // SDKs do during the move to public-key mode), else by the first certificate.
-        let preferred = s.public_key_id.clone().or_else(|| keys.serials().next().map(|(id, _)| id.to_owned()));
-        if let Some(serial) = preferred {
-            builder = builder.wechatpay_serial(serial);
-        }
-        builder = builder.verifier(keys);
+    // Without `verify` (the `sign` command) the configuration only signs: its key store
+    // trusts no WeChat Pay key, so nothing could ever verify with it.
+    let keys = if verify { key_store(s)? } else { KeyStore::new() };
+    // Ask for answers signed by the public key when one is configured (as the official
+    // SDKs do during the move to public-key mode), else by the first certificate.
+    let preferred = s.public_key_id.clone().or_else(|| keys.serials().next().map(|(id, _)| id.to_owned()));
+    let mut builder = Config::builder(mchid, serial, key, keys);
+    if let Some(serial) = preferred.filter(|_| verify) {
+        builder = builder.wechatpay_serial(serial);
     }
     if let Some(url) = &s.base_url {
         builder = builder.base_url(url.clone());

@@ -1,15 +1,17 @@
 //! One type per endpoint. Each is a plain struct of validated ids; [`Operation`] says how
-//! it becomes a request target and what it returns.
+//! it becomes a request, whether it may be repeated, what it returns and how its answer is
+//! tied to the question (spec §11).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::error::VerificationFailure;
 use crate::ids::{MchId, OutTradeNo, SubMchId, TransactionId};
 use crate::model::{ParkingTransaction, PartnerTransaction, Transaction};
 
-/// An API call: its name, its request target and the type of its answer.
+/// An API call: its name, its request, and the type of its answer.
 pub trait Operation {
-    /// What a successful (200) answer deserialises into.
+    /// What a successful (2xx) answer deserialises into.
     type Output: DeserializeOwned + Serialize;
 
     /// A stable name for logs and metrics, e.g. `query_order_by_out_trade_no`.
@@ -18,9 +20,40 @@ pub trait Operation {
     /// The HTTP method.
     const METHOD: http::Method = http::Method::GET;
 
+    /// Whether sending the call twice has the same effect as sending it once. The retry
+    /// policy repeats a non-idempotent call only when it certainly never reached the server.
+    const IDEMPOTENT: bool = true;
+
     /// The request target (path and query), percent-encoded exactly as it will be sent.
     /// `mchid` is the caller's merchant id (the service provider's for partner calls).
     fn path_and_query(&self, mchid: &MchId) -> String;
+
+    /// The JSON request body, exactly as it will be sent and signed (`None`: no body).
+    /// A body is sent with `Content-Type: application/json`.
+    fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
+        let _ = mchid;
+        None
+    }
+
+    /// Checks that a verified answer belongs to this request (spec §11): the ids it names
+    /// are the ones asked for. `mchid` is the caller's merchant id.
+    ///
+    /// # Errors
+    /// [`VerificationFailure::AnswerMismatch`] naming the first field that differs.
+    fn check_answer(&self, mchid: &MchId, answer: &Self::Output) -> Result<(), VerificationFailure> {
+        let _ = (mchid, answer);
+        Ok(())
+    }
+}
+
+/// `Err(AnswerMismatch { field })` unless `got == asked`.
+fn same(field: &'static str, got: &str, asked: &str) -> Result<(), VerificationFailure> {
+    if got == asked { Ok(()) } else { Err(VerificationFailure::AnswerMismatch { field }) }
+}
+
+/// Like [`same`] for a field the answer may leave out: absent also differs.
+fn same_opt(field: &'static str, got: Option<&str>, asked: &str) -> Result<(), VerificationFailure> {
+    same(field, got.unwrap_or_default(), asked)
 }
 
 /// Encodes an out_trade_no as a path segment: `|` is the only allowed byte that a URI
@@ -43,6 +76,10 @@ impl Operation for QueryOrderByOutTradeNo {
     fn path_and_query(&self, mchid: &MchId) -> String {
         format!("/v3/pay/transactions/out-trade-no/{}?mchid={mchid}", encode_out_trade_no(&self.out_trade_no))
     }
+    fn check_answer(&self, mchid: &MchId, answer: &Transaction) -> Result<(), VerificationFailure> {
+        same("out_trade_no", &answer.out_trade_no, self.out_trade_no.as_str())?;
+        same("mchid", &answer.mchid, mchid.as_str())
+    }
 }
 
 /// Direct merchant: query an order by WeChat Pay transaction id.
@@ -58,6 +95,10 @@ impl Operation for QueryOrderByTransactionId {
     const NAME: &'static str = "query_order_by_transaction_id";
     fn path_and_query(&self, mchid: &MchId) -> String {
         format!("/v3/pay/transactions/id/{}?mchid={mchid}", self.transaction_id)
+    }
+    fn check_answer(&self, mchid: &MchId, answer: &Transaction) -> Result<(), VerificationFailure> {
+        same_opt("transaction_id", answer.transaction_id.as_deref(), self.transaction_id.as_str())?;
+        same("mchid", &answer.mchid, mchid.as_str())
     }
 }
 
@@ -81,6 +122,11 @@ impl Operation for QueryPartnerOrderByOutTradeNo {
             self.sub_mchid
         )
     }
+    fn check_answer(&self, mchid: &MchId, answer: &PartnerTransaction) -> Result<(), VerificationFailure> {
+        same("out_trade_no", &answer.out_trade_no, self.out_trade_no.as_str())?;
+        same("sp_mchid", &answer.sp_mchid, mchid.as_str())?;
+        same("sub_mchid", &answer.sub_mchid, self.sub_mchid.as_str())
+    }
 }
 
 /// Service provider: query a sub-merchant's order by WeChat Pay transaction id.
@@ -98,6 +144,11 @@ impl Operation for QueryPartnerOrderByTransactionId {
     const NAME: &'static str = "query_partner_order_by_transaction_id";
     fn path_and_query(&self, mchid: &MchId) -> String {
         format!("/v3/pay/partner/transactions/id/{}?sp_mchid={mchid}&sub_mchid={}", self.transaction_id, self.sub_mchid)
+    }
+    fn check_answer(&self, mchid: &MchId, answer: &PartnerTransaction) -> Result<(), VerificationFailure> {
+        same_opt("transaction_id", answer.transaction_id.as_deref(), self.transaction_id.as_str())?;
+        same("sp_mchid", &answer.sp_mchid, mchid.as_str())?;
+        same("sub_mchid", &answer.sub_mchid, self.sub_mchid.as_str())
     }
 }
 
@@ -120,6 +171,13 @@ impl Operation for QueryParkingOrder {
         match &self.sub_mchid {
             Some(sub) => format!("/v3/vehicle/transactions/out-trade-no/{no}?sub_mchid={sub}"),
             None => format!("/v3/vehicle/transactions/out-trade-no/{no}"),
+        }
+    }
+    fn check_answer(&self, _mchid: &MchId, answer: &ParkingTransaction) -> Result<(), VerificationFailure> {
+        same("out_trade_no", &answer.out_trade_no, self.out_trade_no.as_str())?;
+        match &self.sub_mchid {
+            Some(sub) => same_opt("sub_mchid", answer.sub_mchid.as_deref(), sub.as_str()),
+            None => Ok(()),
         }
     }
 }

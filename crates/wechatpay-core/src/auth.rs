@@ -74,7 +74,8 @@ pub struct PreparedRequest {
     nonce: Nonce,
 }
 
-/// Builds the request for `op` to `host`, ready to sign.
+/// Builds the request for `op` to `host`, ready to sign: the target and the body (if the
+/// operation has one, with `Content-Type: application/json`) are signed exactly as sent.
 ///
 /// # Errors
 /// [`Error::InvalidInput`] if the operation's target is not a valid request target.
@@ -84,7 +85,12 @@ pub fn prepare<Op: Operation>(
     host: Host,
     input: SigningInput,
 ) -> Result<PreparedRequest, Error> {
-    prepare_raw(config, Op::METHOD, &op.path_and_query(config.mchid()), String::new(), host, input)
+    let body = match op.body(config.mchid()) {
+        None => String::new(),
+        Some(bytes) => String::from_utf8(bytes)
+            .map_err(|_| InvalidInput::new("body", "is not UTF-8", "a JSON body (UTF-8 text)"))?,
+    };
+    prepare_raw(config, Op::METHOD, &op.path_and_query(config.mchid()), body, host, input)
 }
 
 /// Builds a request for any method, target and body (used by `wechatpay sign` and for

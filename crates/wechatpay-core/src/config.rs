@@ -6,7 +6,10 @@ use std::sync::Arc;
 use http::HeaderValue;
 use http::uri::{Authority, Scheme};
 
+use crate::api::Operation;
+use crate::auth::{SigningInput, prepare};
 use crate::crypto::{Signer, Verifier};
+use crate::error::Error;
 use crate::ids::{InvalidInput, MchId, SerialNo};
 
 /// The primary host: the nearest access point.
@@ -94,13 +97,14 @@ impl fmt::Display for BaseUrl {
 
 /// Everything the core needs to build requests and check responses for one merchant.
 ///
-/// Build it once and share it (it is `Send + Sync`); keys inside are parsed once.
+/// Build it once and share it (it is `Send + Sync`); keys inside are parsed once. A
+/// configuration always has a signer and a verifier: nothing can fail later for lack of one.
 #[derive(Clone)]
 pub struct Config {
     mchid: MchId,
     serial_no: SerialNo,
-    signer: Option<Arc<dyn Signer>>,
-    verifier: Option<Arc<dyn Verifier>>,
+    signer: Arc<dyn Signer>,
+    verifier: Arc<dyn Verifier>,
     wechatpay_serial: Option<HeaderValue>,
     primary: BaseUrl,
     backup: BaseUrl,
@@ -110,13 +114,20 @@ pub struct Config {
 }
 
 impl Config {
-    /// Starts a configuration for merchant `mchid` whose API certificate has `serial_no`.
-    pub fn builder(mchid: MchId, serial_no: SerialNo) -> ConfigBuilder {
+    /// Starts a configuration for merchant `mchid` whose API certificate has `serial_no`,
+    /// signing requests with `signer` (usually a [`crate::PrivateKey`]) and verifying answers
+    /// with `verifier` (usually a [`crate::KeyStore`] of WeChat Pay keys).
+    pub fn builder(
+        mchid: MchId,
+        serial_no: SerialNo,
+        signer: impl Signer + 'static,
+        verifier: impl Verifier + 'static,
+    ) -> ConfigBuilder {
         ConfigBuilder {
             mchid,
             serial_no,
-            signer: None,
-            verifier: None,
+            signer: Arc::new(signer),
+            verifier: Arc::new(verifier),
             wechatpay_serial: None,
             primary: DEFAULT_BASE_URL.to_owned(),
             backup: DEFAULT_BACKUP_URL.to_owned(),
@@ -136,14 +147,45 @@ impl Config {
         &self.serial_no
     }
 
-    /// The configured signer, if any.
-    pub fn signer(&self) -> Option<&dyn Signer> {
-        self.signer.as_deref()
+    /// The signer of requests.
+    pub fn signer(&self) -> &dyn Signer {
+        &*self.signer
     }
 
-    /// The configured verifier, if any.
-    pub fn verifier(&self) -> Option<&dyn Verifier> {
-        self.verifier.as_deref()
+    /// The verifier of answers.
+    pub fn verifier(&self) -> &dyn Verifier {
+        &*self.verifier
+    }
+
+    /// Prepares `op` for `host` and signs it with the configured signer.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`], [`Error::Sign`].
+    pub fn signed_request<Op: Operation>(
+        &self,
+        op: &Op,
+        host: Host,
+        input: SigningInput,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
+        prepare(self, op, host, input)?.sign(self.signer())
+    }
+
+    /// Verifies and parses the answer to `op`: checks size, verifies the signature (spec §3,
+    /// in order) with the configured verifier against `now`, deserialises only the verified
+    /// bytes, and checks that the answer belongs to the question (spec §11).
+    ///
+    /// # Errors
+    /// [`Error::Verification`] when the answer is not trusted (a bad signature, or an answer
+    /// for another order or merchant), [`Error::Api`] or [`Error::UnexpectedResponse`] for
+    /// error statuses, [`Error::Decode`] for a verified body that does not fit,
+    /// [`Error::BodyTooLarge`] above the cap (by length read or declared).
+    pub fn parse_response<Op: Operation, B: AsRef<[u8]>>(
+        &self,
+        op: &Op,
+        response: &http::Response<B>,
+        now: std::time::SystemTime,
+    ) -> Result<Op::Output, Error> {
+        crate::response::parse(self, op, response, now)
     }
 
     /// The serial sent as `Wechatpay-Serial`, if set.
@@ -184,8 +226,8 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("mchid", &self.mchid)
             .field("serial_no", &self.serial_no)
-            .field("signer", &self.signer.as_ref().map(|_| "[redacted]"))
-            .field("verifier", &self.verifier.as_ref().map(|_| "[set]"))
+            .field("signer", &"[redacted]")
+            .field("verifier", &"[set]")
             .field("wechatpay_serial", &self.wechatpay_serial())
             .field("primary", &self.primary.to_string())
             .field("backup", &self.backup.to_string())
@@ -200,8 +242,8 @@ impl fmt::Debug for Config {
 pub struct ConfigBuilder {
     mchid: MchId,
     serial_no: SerialNo,
-    signer: Option<Arc<dyn Signer>>,
-    verifier: Option<Arc<dyn Verifier>>,
+    signer: Arc<dyn Signer>,
+    verifier: Arc<dyn Verifier>,
     wechatpay_serial: Option<String>,
     primary: String,
     backup: String,
@@ -210,16 +252,32 @@ pub struct ConfigBuilder {
     max_clock_skew_secs: u64,
 }
 
+impl fmt::Debug for ConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigBuilder")
+            .field("mchid", &self.mchid)
+            .field("serial_no", &self.serial_no)
+            .field("signer", &"[redacted]")
+            .field("verifier", &"[set]")
+            .field("wechatpay_serial", &self.wechatpay_serial)
+            .field("primary", &self.primary)
+            .field("backup", &self.backup)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_clock_skew_secs", &self.max_clock_skew_secs)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ConfigBuilder {
-    /// Signs requests with `signer` (usually a [`crate::PrivateKey`]).
+    /// Replaces the signer given to [`Config::builder`].
     pub fn signer(mut self, signer: impl Signer + 'static) -> Self {
-        self.signer = Some(Arc::new(signer));
+        self.signer = Arc::new(signer);
         self
     }
 
-    /// Verifies responses with `verifier` (usually a [`crate::KeyStore`]).
+    /// Replaces the verifier given to [`Config::builder`].
     pub fn verifier(mut self, verifier: impl Verifier + 'static) -> Self {
-        self.verifier = Some(Arc::new(verifier));
+        self.verifier = Arc::new(verifier);
         self
     }
 
@@ -328,7 +386,9 @@ mod tests {
 
     #[test]
     fn clock_skew_only_narrows() {
-        let b = || Config::builder(MchId::new("1").unwrap(), SerialNo::new("AB").unwrap());
+        let key = || crate::PrivateKey::from_pem(include_bytes!("../tests/data/merchant_key.pem")).unwrap();
+        let b =
+            || Config::builder(MchId::new("1").unwrap(), SerialNo::new("AB").unwrap(), key(), crate::KeyStore::new());
         assert!(b().max_clock_skew_secs(60).build().is_ok());
         assert_eq!(b().max_clock_skew_secs(301).build().unwrap_err().field(), "max_clock_skew_secs");
         assert_eq!(b().wechatpay_serial("a\nb").build().unwrap_err().field(), "wechatpay_serial");

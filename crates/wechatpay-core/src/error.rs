@@ -2,7 +2,7 @@
 //!
 //! | variant | was anything sent? |
 //! |---|---|
-//! | [`Error::InvalidInput`], [`Error::NotConfigured`], [`Error::Sign`] | no |
+//! | [`Error::InvalidInput`], [`Error::Key`], [`Error::Sign`] | no |
 //! | [`Error::Transport`] | maybe |
 //! | [`Error::Verification`] | yes; the answer is not trusted and not returned |
 //! | [`Error::Api`], [`Error::UnexpectedResponse`], [`Error::Decode`], [`Error::BodyTooLarge`] | yes |
@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::config::Host;
 use crate::crypto::SignError;
 use crate::ids::InvalidInput;
+use crate::keys::KeyError;
 use crate::model::ErrorCode;
 
 /// Everything that can go wrong between building a request and reading its answer.
@@ -25,8 +26,8 @@ use crate::model::ErrorCode;
 pub enum Error {
     /// An input broke its rule; nothing was signed or sent.
     InvalidInput(InvalidInput),
-    /// The configuration lacks what this call needs (a signer or a verifier); nothing was sent.
-    NotConfigured(&'static str),
+    /// A key could not be loaded; nothing was signed or sent.
+    Key(KeyError),
     /// Signing failed; nothing was sent.
     Sign(SignError),
     /// The transport failed; the request may or may not have reached WeChat Pay.
@@ -69,11 +70,6 @@ impl Error {
         }
     }
 
-    /// Whether the request certainly never left this process.
-    pub fn is_before_send(&self) -> bool {
-        matches!(self, Error::InvalidInput(_) | Error::NotConfigured(_) | Error::Sign(_))
-    }
-
     /// A fixed, secret-free description for logs and metrics: no server text, no body
     /// excerpt, no header value (e.g. `"transport: timeout"`, `"api error"`).
     pub fn label(&self) -> &'static str {
@@ -92,7 +88,7 @@ impl Error {
             Error::Decode(_) => "decode",
             Error::BodyTooLarge { .. } => "body too large",
             Error::InvalidInput(_) => "invalid input",
-            Error::NotConfigured(_) => "not configured",
+            Error::Key(_) => "key",
             Error::Sign(_) => "sign",
         }
     }
@@ -115,7 +111,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidInput(e) => e.fmt(f),
-            Error::NotConfigured(what) => write!(f, "not configured: {what}"),
+            Error::Key(e) => e.fmt(f),
             Error::Sign(e) => e.fmt(f),
             Error::Transport(e) => e.fmt(f),
             Error::Verification(e) => e.fmt(f),
@@ -132,6 +128,8 @@ impl std::error::Error for Error {
         match self {
             Error::Transport(e) => e.source.as_deref().map(|s| s as _),
             Error::Decode(e) => Some(&e.source),
+            Error::Key(e) => e.source(),
+            Error::Sign(e) => e.source(),
             _ => None,
         }
     }
@@ -140,6 +138,12 @@ impl std::error::Error for Error {
 impl From<InvalidInput> for Error {
     fn from(e: InvalidInput) -> Self {
         Error::InvalidInput(e)
+    }
+}
+
+impl From<KeyError> for Error {
+    fn from(e: KeyError) -> Self {
+        Error::Key(e)
     }
 }
 
@@ -181,17 +185,36 @@ pub struct TransportError {
     kind: TransportErrorKind,
     host: Option<Host>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    body_cap: Option<usize>,
 }
 
 impl TransportError {
     /// A failure of `kind` caused by `source` (which must not hold secrets).
     pub fn new(kind: TransportErrorKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self { kind, host: None, source: Some(source.into()) }
+        Self { kind, host: None, source: Some(source.into()), body_cap: None }
+    }
+
+    /// A failure of kind [`TransportErrorKind::Other`] caused by `source` (a library author's
+    /// own HTTP stack reports what it cannot classify this way).
+    pub fn other(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::new(TransportErrorKind::Other, source)
     }
 
     /// A failure of `kind` without an underlying error.
     pub fn of_kind(kind: TransportErrorKind) -> Self {
-        Self { kind, host: None, source: None }
+        Self { kind, host: None, source: None, body_cap: None }
+    }
+
+    /// The response body (read or declared) passed the transport's cap of `limit` bytes
+    /// ([`crate::transport::Limits::max_body_bytes`]); the driver reports it as
+    /// [`Error::BodyTooLarge`].
+    pub fn body_too_large(limit: usize) -> Self {
+        Self { kind: TransportErrorKind::Other, host: None, source: None, body_cap: Some(limit) }
+    }
+
+    /// The cap passed, for an error made by [`TransportError::body_too_large`].
+    pub fn body_cap(&self) -> Option<usize> {
+        self.body_cap
     }
 
     /// Records which host the attempt went to.
@@ -266,6 +289,13 @@ pub enum VerificationFailure {
     },
     /// The signature does not match the response.
     SignatureMismatch,
+    /// A correctly signed answer that is not the answer to the question asked (spec §11):
+    /// `field` (e.g. `out_trade_no`, `mchid`) differs from the request. The answer is
+    /// discarded; the signature covers only the body, so only the client can bind it.
+    AnswerMismatch {
+        /// The field that differs.
+        field: &'static str,
+    },
 }
 
 impl fmt::Display for VerificationFailure {
@@ -286,12 +316,16 @@ impl fmt::Display for VerificationFailure {
                 write!(f, "signature is {actual} bytes; the key needs {expected}")
             }
             Self::SignatureMismatch => f.write_str("signature does not match the response"),
+            Self::AnswerMismatch { field } => {
+                write!(f, "answer for another order or merchant: {field} is not the one asked for")
+            }
         }
     }
 }
 
 /// A response failed verification.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VerificationError {
     /// Which check failed.
     pub failure: VerificationFailure,
@@ -299,6 +333,13 @@ pub struct VerificationError {
     pub status: StatusCode,
     /// The response's `Request-ID`.
     pub request_id: Option<String>,
+}
+
+impl VerificationError {
+    /// A failed check of a response with `status` and `request_id`.
+    pub fn new(failure: VerificationFailure, status: StatusCode, request_id: Option<String>) -> Self {
+        Self { failure, status, request_id }
+    }
 }
 
 impl fmt::Display for VerificationError {

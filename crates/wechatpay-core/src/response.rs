@@ -1,71 +1,66 @@
-//! Turning status, headers and raw body bytes into a typed result or a typed error.
+//! Turning a response (status, headers, raw body bytes) into a typed result or a typed error.
+//! The one entry point is [`crate::Config::parse_response`].
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http::header::CONTENT_LENGTH;
 use http::{HeaderMap, StatusCode};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::api::Operation;
 use crate::config::Config;
-use crate::crypto::Verifier;
 use crate::error::{ApiError, DecodeError, Error, UnexpectedResponse, VerificationError};
 use crate::model::ErrorCode;
 use crate::verify::{self, HEADER_REQUEST_ID};
 
-/// Parses the answer to `Op`: checks size, verifies the signature (spec §3, in order) and
-/// only then deserialises the verified bytes. `now` is Unix seconds (inject it in tests).
-///
-/// # Errors
-/// [`Error::Verification`] when the answer is not trusted, [`Error::Api`] or
-/// [`Error::UnexpectedResponse`] for error statuses, [`Error::Decode`] for a verified body
-/// that does not fit, [`Error::BodyTooLarge`] above the cap.
-pub fn parse<Op: Operation>(
+/// Parses the answer to `op`: size (read or declared), signature (spec §3, in order), then
+/// the verified bytes, then whether the answer belongs to the question (spec §11).
+pub(crate) fn parse<Op: Operation, B: AsRef<[u8]>>(
     config: &Config,
-    verifier: &dyn Verifier,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
-    now: u64,
+    op: &Op,
+    response: &http::Response<B>,
+    now: SystemTime,
 ) -> Result<Op::Output, Error> {
-    parse_as::<Op::Output>(config, verifier, status, headers, body, now)
-}
-
-/// [`parse`] for any JSON response type.
-///
-/// # Errors
-/// As [`parse`].
-pub fn parse_as<T: DeserializeOwned>(
-    config: &Config,
-    verifier: &dyn Verifier,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
-    now: u64,
-) -> Result<T, Error> {
-    if body.len() > config.max_body_bytes() {
-        return Err(Error::BodyTooLarge { limit: config.max_body_bytes() });
+    let (status, headers, body) = (response.status(), response.headers(), response.body().as_ref());
+    let limit = config.max_body_bytes();
+    if body.len() > limit || declared_length(headers).is_some_and(|len| len > limit as u64) {
+        return Err(Error::BodyTooLarge { limit });
     }
+    let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let request_id = headers.get(HEADER_REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let verify = |request_id: &Option<String>| {
+    let verify = || {
         verify::signature_headers(headers)
-            .and_then(|sig| verify::verify_signature(verifier, &sig, body, now, config.max_clock_skew_secs()))
-            .map_err(|failure| {
-                Error::Verification(VerificationError { failure, status, request_id: request_id.clone() })
-            })
+            .and_then(|sig| verify::verify_signature(config.verifier(), &sig, body, now, config.max_clock_skew_secs()))
+            .map_err(|failure| Error::Verification(VerificationError::new(failure, status, request_id.clone())))
     };
     if status.is_success() {
-        verify(&request_id)?;
-        return serde_json::from_slice(body)
-            .map_err(|source| Error::Decode(DecodeError { status, request_id, source }));
+        verify()?;
+        let output: Op::Output = decode_success(body)
+            .map_err(|source| Error::Decode(DecodeError { status, request_id: request_id.clone(), source }))?;
+        op.check_answer(config.mchid(), &output)
+            .map_err(|failure| Error::Verification(VerificationError::new(failure, status, request_id)))?;
+        return Ok(output);
     }
     // Error answers are often unsigned; when any signature header is there, all must verify.
     let verified = if verify::has_any_signature_header(headers) {
-        verify(&request_id)?;
+        verify()?;
         true
     } else {
         false
     };
     Err(error_from_body(status, body, request_id, verified))
+}
+
+/// A verified success body as `T`; an empty body (a `204`) reads as JSON `null`, which
+/// only a unit-like output accepts.
+fn decode_success<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
+    if body.is_empty() { serde_json::from_slice(b"null") } else { serde_json::from_slice(body) }
+}
+
+/// The `Content-Length` a response declares, when it is a plain number.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,9 @@
 //! system-error class and gateway 502/503/504 are retried, never other 4xx; connection-level
 //! failures (DNS, connect, TLS, timeout) move to the other host, and so do gateway errors
 //! if enabled; backoff is exponential with jitter and longer after 429; attempts and total
-//! time are bounded. Every attempt must be signed afresh.
+//! time are bounded. A non-idempotent call (see [`crate::Operation::IDEMPOTENT`]) is
+//! repeated only after a failure that proves it never reached the server (DNS, connect,
+//! TLS). Every attempt must be signed afresh.
 
 use std::time::Duration;
 
@@ -14,8 +16,10 @@ use http::StatusCode;
 use crate::config::Host;
 use crate::error::{Error, VerificationFailure};
 
-/// When and how to try again.
+/// When and how to try again. Start from [`RetryPolicy::default`] or [`RetryPolicy::none`]
+/// and adjust with the `with_…` methods (or assign the public fields).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 = no retries).
     pub max_attempts: u32,
@@ -53,6 +57,7 @@ impl Default for RetryPolicy {
 
 /// What to do after a failed attempt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Decision {
     /// Sign again and send to `host` after `delay`.
     Retry {
@@ -63,6 +68,32 @@ pub enum Decision {
     },
     /// Return the error.
     GiveUp,
+}
+
+/// The facts about a failed attempt that a decision depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// Its number, 1-based.
+    pub number: u32,
+    /// Time since the first attempt of the call started.
+    pub elapsed: Duration,
+    /// Where it went.
+    pub host: Host,
+    /// Whether the call may be repeated freely ([`crate::Operation::IDEMPOTENT`]).
+    pub idempotent: bool,
+}
+
+impl Attempt {
+    /// Attempt `number` of an idempotent call to `host`, `elapsed` after the call started.
+    pub fn new(number: u32, elapsed: Duration, host: Host) -> Self {
+        Self { number, elapsed, host, idempotent: true }
+    }
+
+    /// The same attempt of a call that must not be repeated once it may have been received.
+    pub fn non_idempotent(self) -> Self {
+        Self { idempotent: false, ..self }
+    }
 }
 
 /// How an outcome is treated.
@@ -83,20 +114,59 @@ impl RetryPolicy {
         Self { failover_on_connection_error: false, failover_on_gateway_error: false, ..self }
     }
 
-    /// Decides after attempt number `attempt` (1-based) to `host` failed with `error`,
-    /// `elapsed` after the first attempt started. `jitter` is a uniform random number in
-    /// `[0, 1)` supplied by the caller (so the policy stays pure and testable).
-    pub fn decide(&self, attempt: u32, elapsed: Duration, error: &Error, host: Host, jitter: f64) -> Decision {
+    /// Sets [`RetryPolicy::max_attempts`] (the first attempt included).
+    pub fn with_max_attempts(self, max_attempts: u32) -> Self {
+        Self { max_attempts, ..self }
+    }
+
+    /// Sets [`RetryPolicy::base_delay`].
+    pub fn with_base_delay(self, base_delay: Duration) -> Self {
+        Self { base_delay, ..self }
+    }
+
+    /// Sets [`RetryPolicy::rate_limit_base_delay`].
+    pub fn with_rate_limit_base_delay(self, rate_limit_base_delay: Duration) -> Self {
+        Self { rate_limit_base_delay, ..self }
+    }
+
+    /// Sets [`RetryPolicy::max_delay`].
+    pub fn with_max_delay(self, max_delay: Duration) -> Self {
+        Self { max_delay, ..self }
+    }
+
+    /// Sets [`RetryPolicy::deadline`].
+    pub fn with_deadline(self, deadline: Duration) -> Self {
+        Self { deadline, ..self }
+    }
+
+    /// Sets [`RetryPolicy::failover_on_gateway_error`].
+    pub fn with_failover_on_gateway_error(self, on: bool) -> Self {
+        Self { failover_on_gateway_error: on, ..self }
+    }
+
+    /// Sets [`RetryPolicy::retry_sign_test_probe`].
+    pub fn with_retry_sign_test_probe(self, on: bool) -> Self {
+        Self { retry_sign_test_probe: on, ..self }
+    }
+
+    /// Decides after `attempt` failed with `error`. `jitter` is a uniform random number in
+    /// `[0, 1)` supplied by the caller (so the policy stays pure and testable; see
+    /// [`jitter`]).
+    pub fn decide(&self, attempt: &Attempt, error: &Error, jitter: f64) -> Decision {
         let Class::Retry { failover, rate_limited } = self.classify(error) else {
             return Decision::GiveUp;
         };
-        if attempt >= self.max_attempts {
+        if !attempt.idempotent && !never_reached_server(error) {
             return Decision::GiveUp;
         }
-        let delay = self.backoff(attempt, rate_limited, jitter);
-        if elapsed.saturating_add(delay) >= self.deadline {
+        if attempt.number >= self.max_attempts {
             return Decision::GiveUp;
         }
+        let delay = self.backoff(attempt.number.max(1), rate_limited, jitter);
+        if attempt.elapsed.saturating_add(delay) >= self.deadline {
+            return Decision::GiveUp;
+        }
+        let host = attempt.host;
         Decision::Retry { host: if failover { host.other() } else { host }, delay }
     }
 
@@ -134,6 +204,13 @@ pub fn jitter() -> f64 {
         u64::from(nanos).wrapping_mul(0x9E37_79B9_7F4A_7C15)
     });
     (bits >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Whether `error` proves that the request never reached the server, so that even a
+/// non-idempotent call may be sent again.
+fn never_reached_server(error: &Error) -> bool {
+    use crate::error::TransportErrorKind as K;
+    matches!(error, Error::Transport(t) if matches!(t.kind(), K::Dns | K::Connect | K::Tls))
 }
 
 fn is_gateway(status: StatusCode) -> bool {
@@ -186,8 +263,12 @@ mod tests {
         TransportErrorKind::Other,
     ];
 
+    fn at(number: u32, elapsed: Duration, host: Host) -> Attempt {
+        Attempt::new(number, elapsed, host)
+    }
+
     fn first(policy: &RetryPolicy, error: &Error) -> Decision {
-        policy.decide(1, Duration::ZERO, error, Host::Primary, 0.0)
+        policy.decide(&at(1, Duration::ZERO, Host::Primary), error, 0.0)
     }
 
     #[test]
@@ -195,7 +276,7 @@ mod tests {
         let p = RetryPolicy::default();
         for kind in ALL_KINDS {
             for host in [Host::Primary, Host::Backup] {
-                let d = p.decide(1, Duration::ZERO, &transport(kind), host, 0.5);
+                let d = p.decide(&at(1, Duration::ZERO, host), &transport(kind), 0.5);
                 let expected_host = if kind.is_connection_level() { host.other() } else { host };
                 assert!(matches!(d, Decision::Retry { host: h, .. } if h == expected_host), "{kind:?} {host:?}: {d:?}");
             }
@@ -241,7 +322,6 @@ mod tests {
         let decode = serde_json::from_slice::<u8>(b"x").unwrap_err();
         for e in [
             Error::InvalidInput(InvalidInput::new("f", "p", "r")),
-            Error::NotConfigured("x"),
             Error::Sign(crate::SignError::new("x")),
             Error::BodyTooLarge { limit: 1 },
             Error::Decode(DecodeError { status: StatusCode::OK, request_id: None, source: decode }),
@@ -262,14 +342,50 @@ mod tests {
     fn attempts_and_deadline_bound_the_call() {
         let p = RetryPolicy::default();
         let e = api(500, "SYSTEM_ERROR");
-        assert!(matches!(p.decide(1, Duration::ZERO, &e, Host::Primary, 0.0), Decision::Retry { .. }));
-        assert!(matches!(p.decide(2, Duration::ZERO, &e, Host::Primary, 0.0), Decision::Retry { .. }));
-        assert_eq!(p.decide(3, Duration::ZERO, &e, Host::Primary, 0.0), Decision::GiveUp);
-        assert_eq!(RetryPolicy::none().decide(1, Duration::ZERO, &e, Host::Primary, 0.0), Decision::GiveUp);
-        assert_eq!(p.decide(1, Duration::from_secs(60), &e, Host::Primary, 0.0), Decision::GiveUp);
-        assert_eq!(p.decide(1, Duration::from_millis(59_950), &e, Host::Primary, 0.0), Decision::GiveUp);
+        assert!(matches!(p.decide(&at(1, Duration::ZERO, Host::Primary), &e, 0.0), Decision::Retry { .. }));
+        assert!(matches!(p.decide(&at(2, Duration::ZERO, Host::Primary), &e, 0.0), Decision::Retry { .. }));
+        assert_eq!(p.decide(&at(3, Duration::ZERO, Host::Primary), &e, 0.0), Decision::GiveUp);
+        assert_eq!(RetryPolicy::none().decide(&at(1, Duration::ZERO, Host::Primary), &e, 0.0), Decision::GiveUp);
+        assert_eq!(p.decide(&at(1, Duration::from_secs(60), Host::Primary), &e, 0.0), Decision::GiveUp);
+        assert_eq!(p.decide(&at(1, Duration::from_millis(59_950), Host::Primary), &e, 0.0), Decision::GiveUp);
         let many = RetryPolicy { max_attempts: 100, ..RetryPolicy::default() };
-        assert!(matches!(many.decide(99, Duration::ZERO, &e, Host::Primary, 1.0), Decision::Retry { .. }));
+        assert!(matches!(many.decide(&at(99, Duration::ZERO, Host::Primary), &e, 1.0), Decision::Retry { .. }));
+    }
+
+    #[test]
+    fn non_idempotent_calls_repeat_only_what_never_reached_the_server() {
+        let p = RetryPolicy::default();
+        let once = at(1, Duration::ZERO, Host::Primary).non_idempotent();
+        for kind in [TransportErrorKind::Dns, TransportErrorKind::Connect, TransportErrorKind::Tls] {
+            assert!(matches!(p.decide(&once, &transport(kind), 0.0), Decision::Retry { .. }), "{kind:?}");
+        }
+        for e in [
+            transport(TransportErrorKind::Timeout),
+            transport(TransportErrorKind::Io),
+            transport(TransportErrorKind::Other),
+            api(500, "SYSTEM_ERROR"),
+            api(429, "FREQUENCY_LIMITED"),
+            page(503),
+            verification(VerificationFailure::SignTestProbe),
+        ] {
+            assert_eq!(p.decide(&once, &e, 0.0), Decision::GiveUp, "{e:?}");
+            assert!(matches!(first(&p, &e), Decision::Retry { .. }), "idempotent {e:?}");
+        }
+    }
+
+    #[test]
+    fn builders_set_fields() {
+        let p = RetryPolicy::none()
+            .with_max_attempts(5)
+            .with_base_delay(Duration::from_millis(1))
+            .with_rate_limit_base_delay(Duration::from_millis(2))
+            .with_max_delay(Duration::from_millis(3))
+            .with_deadline(Duration::from_millis(4))
+            .with_failover_on_gateway_error(false)
+            .with_retry_sign_test_probe(false);
+        assert_eq!((p.max_attempts, p.base_delay.as_millis(), p.rate_limit_base_delay.as_millis()), (5, 1, 2));
+        assert_eq!((p.max_delay.as_millis(), p.deadline.as_millis()), (3, 4));
+        assert!(!p.failover_on_gateway_error && !p.retry_sign_test_probe && p.failover_on_connection_error);
     }
 
     #[test]
@@ -283,7 +399,8 @@ mod tests {
     #[test]
     fn backoff_grows_with_jitter_and_caps() {
         let p = RetryPolicy { max_attempts: 40, deadline: Duration::from_secs(3600), ..RetryPolicy::default() };
-        let delay = |attempt, e: &Error, jitter| match p.decide(attempt, Duration::ZERO, e, Host::Primary, jitter) {
+        let delay = |attempt, e: &Error, jitter| match p.decide(&at(attempt, Duration::ZERO, Host::Primary), e, jitter)
+        {
             Decision::Retry { delay, .. } => delay,
             Decision::GiveUp => panic!("gave up"),
         };

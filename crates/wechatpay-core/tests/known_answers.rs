@@ -22,7 +22,7 @@ fn check<Op: wechatpay_core::Operation>(name: &str, op: &Op) {
         let prepared = wechatpay_core::prepare(&config, op, Host::Primary, input()).unwrap();
         assert_eq!(prepared.string_to_sign(), expected_msg, "{name}");
         assert_eq!(prepared.path_and_query(), expected_target, "{name}");
-        let request = prepared.sign(config.signer().unwrap()).unwrap();
+        let request = prepared.sign(config.signer()).unwrap();
         assert_eq!(request.uri().to_string(), format!("https://api.mch.weixin.qq.com{expected_target}"));
         let auth = request.headers()["authorization"].to_str().unwrap();
         assert_eq!(
@@ -103,10 +103,10 @@ fn openssl_signed_responses_verify_and_parse() {
             headers.insert("wechatpay-signature", text(&format!("kat/resp_{name}.sig")).parse().unwrap());
             headers.insert("wechatpay-serial", serial.parse().unwrap());
             if name.starts_with("direct") {
-                let t = config.parse_response::<QueryOrderByOutTradeNo>(StatusCode::OK, &headers, &body, TS).unwrap();
+                let t = config.parse_at::<QueryOrderByOutTradeNo>(StatusCode::OK, &headers, &body, TS).unwrap();
                 assert_eq!(t.out_trade_no, "1217752501201407033233368018");
             } else {
-                let t = config.parse_response::<QueryParkingOrder>(StatusCode::OK, &headers, &body, TS + 299).unwrap();
+                let t = config.parse_at::<QueryParkingOrder>(StatusCode::OK, &headers, &body, TS + 299).unwrap();
                 assert_eq!(t.out_trade_no, "20150806125346");
             }
         }
@@ -123,8 +123,7 @@ fn an_external_signature_finishes_the_same_request() {
     assert_eq!(prepared.string_to_sign(), text("kat/req_direct_id.msg"));
     let external = base64::engine::general_purpose::STANDARD.decode(text("kat/req_direct_id.sig")).unwrap();
     let finished = prepared.finish(&external);
-    let signed =
-        wechatpay_core::prepare(&config, &op, Host::Backup, input()).unwrap().sign(config.signer().unwrap()).unwrap();
+    let signed = wechatpay_core::prepare(&config, &op, Host::Backup, input()).unwrap().sign(config.signer()).unwrap();
     assert_eq!(finished.headers()["authorization"], signed.headers()["authorization"]);
     assert_eq!(finished.uri(), signed.uri());
     assert_eq!(finished.uri().host(), Some("api2.mch.weixin.qq.com"));

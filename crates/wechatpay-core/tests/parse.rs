@@ -10,8 +10,8 @@ use wechatpay_core::api::*;
 use wechatpay_core::model::*;
 use wechatpay_core::{Config, Error, VerificationFailure};
 
-fn ok<Op: wechatpay_core::Operation>(config: &Config, body: &[u8]) -> Result<Op::Output, Error> {
-    config.parse_response::<Op>(StatusCode::OK, &signed_headers(body, TS, By::PublicKey), body, TS)
+fn ok<Op: Seed>(config: &Config, body: &[u8]) -> Result<Op::Output, Error> {
+    config.parse_at::<Op>(StatusCode::OK, &signed_headers(body, TS, By::PublicKey), body, TS)
 }
 
 fn failure(err: Error) -> VerificationFailure {
@@ -50,15 +50,17 @@ fn seed_examples_round_trip_every_field() {
 fn every_trade_state_parses() {
     let config = config();
     for state in ["SUCCESS", "REFUND", "NOTPAY", "CLOSED", "REVOKED", "USERPAYING", "PAYERROR"] {
-        let body = format!(r#"{{"mchid":"1","out_trade_no":"o","trade_state":"{state}","trade_state_desc":"d"}}"#);
-        let t = ok::<QueryOrderByTransactionId>(&config, body.as_bytes()).unwrap();
+        let body = format!(
+            r#"{{"mchid":"1230000109","out_trade_no":"{DIRECT_SEED_NO}","trade_state":"{state}","trade_state_desc":"d"}}"#
+        );
+        let t = ok::<QueryOrderByOutTradeNo>(&config, body.as_bytes()).unwrap();
         assert!(t.trade_state.is_known());
         assert_eq!(t.trade_state.as_str(), state);
         assert!(t.transaction_id.is_none() && t.amount.is_none() && t.payer.is_none());
         assert_eq!(serde_json::to_string(&t).unwrap(), body);
     }
     for state in ["SUCCESS", "ACCEPTED", "PAY_FAIL", "REFUND"] {
-        let body = format!(r#"{{"out_trade_no":"o","trade_state":"{state}"}}"#);
+        let body = format!(r#"{{"out_trade_no":"{PARKING_SEED_NO}","trade_state":"{state}"}}"#);
         let t = ok::<QueryParkingOrder>(&config, body.as_bytes()).unwrap();
         assert!(t.trade_state.is_known(), "{state}");
     }
@@ -67,14 +69,14 @@ fn every_trade_state_parses() {
 #[test]
 fn unknown_values_and_fields_survive() {
     let config = config();
-    let body = br#"{"sp_mchid":"1","sub_mchid":"2","out_trade_no":"o","trade_state":"PARTIAL","trade_state_desc":"d","trade_type":"NEWPAY","future":{"a":[1,2]},"amount":{"total":5,"currency":"USD","fx":1},"payer":{"sp_openid":"x","sub_openid":"y"}}"#;
+    let body = br#"{"sp_mchid":"1230000109","sub_mchid":"1900000109","out_trade_no":"o","transaction_id":"42","trade_state":"PARTIAL","trade_state_desc":"d","trade_type":"NEWPAY","future":{"a":[1,2]},"amount":{"total":5,"currency":"USD","fx":1},"payer":{"sp_openid":"x","sub_openid":"y"}}"#;
     let t = ok::<QueryPartnerOrderByTransactionId>(&config, body).unwrap();
     assert_eq!(t.trade_state, TradeState::Unknown("PARTIAL".into()));
     assert_eq!(t.trade_type, Some(TradeType::Unknown("NEWPAY".into())));
     assert_eq!(t.amount.as_ref().unwrap().currency, Some(Currency::Unknown("USD".into())));
     assert_eq!(t.extra["future"], serde_json::json!({"a": [1, 2]}));
     assert_eq!(serde_json::to_value(&t).unwrap(), serde_json::from_slice::<Value>(body).unwrap());
-    let parking = br#"{"out_trade_no":"o","trade_state":"WAITING","parking_info":{"plate_color":"PURPLE"},"user_repaid":"?","trade_scene":"AIRPORT"}"#;
+    let parking = br#"{"out_trade_no":"20150806125346","trade_state":"WAITING","parking_info":{"plate_color":"PURPLE"},"user_repaid":"?","trade_scene":"AIRPORT"}"#;
     let p = ok::<QueryParkingOrder>(&config, parking).unwrap();
     assert_eq!(p.parking_info.unwrap().plate_color, Some(PlateColor::Unknown("PURPLE".into())));
     assert_eq!(p.trade_scene, Some(TradeScene::Unknown("AIRPORT".into())));
@@ -96,7 +98,7 @@ fn both_key_kinds_verify() {
     let config = config();
     let body = data("responses/parking_seed.json");
     for by in [By::PublicKey, By::Platform] {
-        config.parse_response::<QueryParkingOrder>(StatusCode::OK, &signed_headers(&body, TS, by), &body, TS).unwrap();
+        config.parse_at::<QueryParkingOrder>(StatusCode::OK, &signed_headers(&body, TS, by), &body, TS).unwrap();
     }
 }
 
@@ -106,7 +108,7 @@ fn checks_run_in_order_and_fail_closed() {
     let body = data("responses/direct_seed.json");
     let good = signed_headers(&body, TS, By::PublicKey);
     let run = |h: &HeaderMap, b: &[u8], now: u64| {
-        config.parse_response::<QueryOrderByOutTradeNo>(StatusCode::OK, h, b, now).map(|_| ())
+        config.parse_at::<QueryOrderByOutTradeNo>(StatusCode::OK, h, b, now).map(|_| ())
     };
     run(&good, &body, TS).unwrap();
 
@@ -230,8 +232,7 @@ fn every_seed_error_code_becomes_a_typed_api_error() {
                 h.insert("request-id", HeaderValue::from_static("RID-1"));
                 h
             };
-            let err =
-                config.parse_response::<QueryOrderByOutTradeNo>(status, &headers, body.as_bytes(), TS).unwrap_err();
+            let err = config.parse_at::<QueryOrderByOutTradeNo>(status, &headers, body.as_bytes(), TS).unwrap_err();
             let Error::Api(api) = err else { panic!("{err:?}") };
             assert_eq!(api.code, expected);
             assert_eq!(api.status, status);
@@ -249,7 +250,7 @@ fn error_detail_getters_and_sign_error_debugging() {
     let config = config();
     let body = br#"{"code":"PARAM_ERROR","message":"bad","detail":{"field":"/amount/total","value":0,"issue":"must be > 0","location":"body"}}"#;
     let Error::Api(e) =
-        config.parse_response::<QueryParkingOrder>(StatusCode::BAD_REQUEST, &HeaderMap::new(), body, TS).unwrap_err()
+        config.parse_at::<QueryParkingOrder>(StatusCode::BAD_REQUEST, &HeaderMap::new(), body, TS).unwrap_err()
     else {
         panic!()
     };
@@ -258,7 +259,7 @@ fn error_detail_getters_and_sign_error_debugging() {
     assert!(!e.verified);
     let sign = br#"{"code":"SIGN_ERROR","message":"sig","detail":{"detail":{"issue":"sign not match"},"field":"signature","location":"authorization","sign_information":{"method":"GET","sign_message_length":70,"truncated_sign_message":"GET\n/v3/pay/transactions/id/1?mchid=1\n1554208460\nN\n\n","truncated_sign_signature":"abc"}}}"#;
     let Error::Api(e) =
-        config.parse_response::<QueryParkingOrder>(StatusCode::UNAUTHORIZED, &HeaderMap::new(), sign, TS).unwrap_err()
+        config.parse_at::<QueryParkingOrder>(StatusCode::UNAUTHORIZED, &HeaderMap::new(), sign, TS).unwrap_err()
     else {
         panic!()
     };
@@ -271,9 +272,8 @@ fn error_detail_getters_and_sign_error_debugging() {
 fn gateway_pages_and_bad_error_signatures() {
     let config = config();
     let html = b"<html><head><title>502 Bad Gateway</title></head>\n<body>\x00 nginx</body></html>";
-    let err = config
-        .parse_response::<QueryOrderByOutTradeNo>(StatusCode::BAD_GATEWAY, &HeaderMap::new(), html, TS)
-        .unwrap_err();
+    let err =
+        config.parse_at::<QueryOrderByOutTradeNo>(StatusCode::BAD_GATEWAY, &HeaderMap::new(), html, TS).unwrap_err();
     let Error::UnexpectedResponse(u) = &err else { panic!("{err:?}") };
     assert_eq!(u.status, StatusCode::BAD_GATEWAY);
     assert!(u.excerpt.starts_with("<html><head><title>502 Bad Gateway"), "{}", u.excerpt);
@@ -284,36 +284,123 @@ fn gateway_pages_and_bad_error_signatures() {
     let body = error_body("ORDER_NOT_EXIST", "no");
     let mut h = signed_headers(body.as_bytes(), TS, By::PublicKey);
     h.insert("wechatpay-nonce", HeaderValue::from_static("other"));
-    let err =
-        config.parse_response::<QueryOrderByOutTradeNo>(StatusCode::NOT_FOUND, &h, body.as_bytes(), TS).unwrap_err();
+    let err = config.parse_at::<QueryOrderByOutTradeNo>(StatusCode::NOT_FOUND, &h, body.as_bytes(), TS).unwrap_err();
     assert_eq!(failure(err), VerificationFailure::SignatureMismatch);
     h.remove("wechatpay-serial");
-    let err =
-        config.parse_response::<QueryOrderByOutTradeNo>(StatusCode::NOT_FOUND, &h, body.as_bytes(), TS).unwrap_err();
+    let err = config.parse_at::<QueryOrderByOutTradeNo>(StatusCode::NOT_FOUND, &h, body.as_bytes(), TS).unwrap_err();
     assert_eq!(failure(err), VerificationFailure::MissingHeader("Wechatpay-Serial"));
 }
 
 #[test]
 fn body_cap_is_enforced() {
-    let config = wechatpay_core::Config::builder(
-        wechatpay_core::MchId::new(MCHID).unwrap(),
-        wechatpay_core::SerialNo::new(MERCHANT_SERIAL).unwrap(),
-    )
-    .verifier(key_store(wechatpay_core::Backend::default()))
-    .max_body_bytes(1024)
-    .build()
-    .unwrap();
+    let config = builder_with(wechatpay_core::Backend::default()).max_body_bytes(1024).build().unwrap();
     let body = vec![b' '; 1025];
     let err = config
-        .parse_response::<QueryOrderByOutTradeNo>(StatusCode::OK, &signed_headers(&body, TS, By::PublicKey), &body, TS)
+        .parse_at::<QueryOrderByOutTradeNo>(StatusCode::OK, &signed_headers(&body, TS, By::PublicKey), &body, TS)
         .unwrap_err();
     assert!(matches!(err, Error::BodyTooLarge { limit: 1024 }));
-    let err = config
-        .signed_request(
-            &QueryOrderByOutTradeNo { out_trade_no: wechatpay_core::OutTradeNo::new("1").unwrap() },
-            wechatpay_core::Host::Primary,
-            wechatpay_core::SigningInput::now().unwrap(),
-        )
-        .unwrap_err();
-    assert!(matches!(err, Error::NotConfigured(_)));
+    // A declared length past the cap is refused too, whatever was read.
+    let mut h = signed_headers(b"{}", TS, By::PublicKey);
+    h.insert("content-length", HeaderValue::from_static("1025"));
+    let err = config.parse_at::<QueryOrderByOutTradeNo>(StatusCode::OK, &h, b"{}", TS).unwrap_err();
+    assert!(matches!(err, Error::BodyTooLarge { limit: 1024 }));
+}
+
+/// Spec §11: a correctly signed answer for another order or merchant is not the answer.
+#[test]
+fn answers_must_belong_to_their_question() {
+    let config = config();
+    let direct = data("responses/direct_seed.json");
+    let seed: Value = serde_json::from_slice(&direct).unwrap();
+    let answer = |edit: &dyn Fn(&mut Value)| {
+        let mut v = seed.clone();
+        edit(&mut v);
+        serde_json::to_vec(&v).unwrap()
+    };
+    let parse = |op: &dyn Fn(&[u8]) -> Result<(), Error>, body: Vec<u8>| op(&body);
+    let by_no = |no: &str| {
+        let op = QueryOrderByOutTradeNo { out_trade_no: wechatpay_core::OutTradeNo::new(no).unwrap() };
+        let config = config.clone();
+        move |body: &[u8]| {
+            let h = signed_headers(body, TS, By::PublicKey);
+            config.parse_response(&op, &response(StatusCode::OK, &h, body), at(TS)).map(|_| ())
+        }
+    };
+    let mismatch = |r: Result<(), Error>| failure(r.unwrap_err());
+    parse(&by_no(DIRECT_SEED_NO), direct.clone()).unwrap();
+    assert_eq!(
+        mismatch(parse(&by_no("OTHER_ORDER"), direct.clone())),
+        VerificationFailure::AnswerMismatch { field: "out_trade_no" }
+    );
+    let other_merchant = answer(&|v| v["mchid"] = "1900000000".into());
+    assert_eq!(
+        mismatch(parse(&by_no(DIRECT_SEED_NO), other_merchant)),
+        VerificationFailure::AnswerMismatch { field: "mchid" }
+    );
+    // By transaction id: the id must match, and an answer without one does not.
+    let tid = seed["transaction_id"].as_str().unwrap().to_owned();
+    let by_id = |id: &str| {
+        let op = QueryOrderByTransactionId { transaction_id: wechatpay_core::TransactionId::new(id).unwrap() };
+        let config = config.clone();
+        move |body: &[u8]| {
+            let h = signed_headers(body, TS, By::PublicKey);
+            config.parse_response(&op, &response(StatusCode::OK, &h, body), at(TS)).map(|_| ())
+        }
+    };
+    parse(&by_id(&tid), direct.clone()).unwrap();
+    assert_eq!(
+        mismatch(parse(&by_id("4200000000000000000000000000"), direct.clone())),
+        VerificationFailure::AnswerMismatch { field: "transaction_id" }
+    );
+    let unpaid = answer(&|v| {
+        v.as_object_mut().unwrap().remove("transaction_id");
+    });
+    assert_eq!(mismatch(parse(&by_id(&tid), unpaid)), VerificationFailure::AnswerMismatch { field: "transaction_id" });
+    // The error names the field and never the other order's data.
+    let err = parse(&by_no("OTHER_ORDER"), direct.clone()).unwrap_err().to_string();
+    assert!(err.contains("out_trade_no") && !err.contains(DIRECT_SEED_NO), "{err}");
+}
+
+/// Partner and parking answers are bound to sp_mchid, sub_mchid and the order number.
+#[test]
+fn partner_and_parking_answers_are_bound() {
+    let config = config();
+    let partner = |sp: &str, sub: &str, no: &str| {
+        serde_json::to_vec(&serde_json::json!({
+            "sp_mchid": sp, "sub_mchid": sub, "out_trade_no": no,
+            "trade_state": "NOTPAY", "trade_state_desc": "x"
+        }))
+        .unwrap()
+    };
+    let ask = QueryPartnerOrderByOutTradeNo {
+        sub_mchid: wechatpay_core::SubMchId::new("1900000109").unwrap(),
+        out_trade_no: wechatpay_core::OutTradeNo::new("NO1").unwrap(),
+    };
+    let run = |body: Vec<u8>| {
+        let h = signed_headers(&body, TS, By::PublicKey);
+        config.parse_response(&ask, &response(StatusCode::OK, &h, &body), at(TS)).map(|_| ())
+    };
+    run(partner(MCHID, "1900000109", "NO1")).unwrap();
+    for (body, field) in [
+        (partner("1900000000", "1900000109", "NO1"), "sp_mchid"),
+        (partner(MCHID, "1900000999", "NO1"), "sub_mchid"),
+        (partner(MCHID, "1900000109", "NO2"), "out_trade_no"),
+    ] {
+        assert_eq!(failure(run(body).unwrap_err()), VerificationFailure::AnswerMismatch { field });
+    }
+    let parking = data("responses/parking_seed.json");
+    let seed: Value = serde_json::from_slice(&parking).unwrap();
+    let sub = seed["sub_mchid"].as_str().unwrap();
+    let h = signed_headers(&parking, TS, By::PublicKey);
+    let ask = |sub_mchid: Option<&str>, no: &str| QueryParkingOrder {
+        out_trade_no: wechatpay_core::OutTradeNo::new(no).unwrap(),
+        sub_mchid: sub_mchid.map(|s| wechatpay_core::SubMchId::new(s).unwrap()),
+    };
+    let resp = response(StatusCode::OK, &h, &parking);
+    config.parse_response(&ask(Some(sub), PARKING_SEED_NO), &resp, at(TS)).unwrap();
+    config.parse_response(&ask(None, PARKING_SEED_NO), &resp, at(TS)).unwrap();
+    let err = config.parse_response(&ask(Some("1900000999"), PARKING_SEED_NO), &resp, at(TS)).unwrap_err();
+    assert_eq!(failure(err), VerificationFailure::AnswerMismatch { field: "sub_mchid" });
+    let err = config.parse_response(&ask(None, "OTHER"), &resp, at(TS)).unwrap_err();
+    assert_eq!(failure(err), VerificationFailure::AnswerMismatch { field: "out_trade_no" });
 }

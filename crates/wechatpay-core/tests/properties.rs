@@ -84,8 +84,8 @@ proptest! {
             }
         }
         let status = StatusCode::from_u16(status).unwrap();
-        let _ = config.parse_response::<QueryOrderByOutTradeNo>(status, &map, &body, now);
-        let _ = config.parse_response::<QueryParkingOrder>(status, &map, &body, now);
+        let _ = config.parse_at::<QueryOrderByOutTradeNo>(status, &map, &body, now);
+        let _ = config.parse_at::<QueryParkingOrder>(status, &map, &body, now);
         let _ = parse_authorization(&String::from_utf8_lossy(&body));
         let _ = PrivateKey::from_der(&body);
         let _ = PrivateKey::from_pem(&body);
@@ -112,7 +112,7 @@ proptest! {
             3 => { let v = flip(h["wechatpay-serial"].to_str().unwrap()); h.insert("wechatpay-serial", v); }
             _ => { let v = flip(h["wechatpay-signature"].to_str().unwrap()); h.insert("wechatpay-signature", v); }
         }
-        let result = config.parse_response::<QueryParkingOrder>(StatusCode::OK, &h, &body, TS);
+        let result = config.parse_at::<QueryParkingOrder>(StatusCode::OK, &h, &body, TS);
         prop_assert!(matches!(result, Err(wechatpay_core::Error::Verification(_))), "{:?}", result.map(|_| ()));
     }
 

@@ -22,7 +22,8 @@
 //! let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("1217752501201407033233368018")? };
 //! let request = config.signed_request(&op, Host::Primary, SigningInput::now()?)?;
 //! assert!(request.uri().to_string().starts_with(&sim.base_url()));
-//! // ... send `request` with any HTTP client and give the answer to `config.parse_response` ...
+//! // ... send `request` with any HTTP client (or hand a client to a
+//! // `wechatpay_core::Driver`) and give the answer to `config.parse_response` ...
 //!
 //! // The next answer on this route is a signed 429 FREQUENCY_LIMITED.
 //! sim.inject(Fault::RateLimited, Times::Next(1), Some(Route::DirectByOutTradeNo));
@@ -42,7 +43,6 @@
 #![deny(missing_docs)]
 
 mod auth;
-pub mod canned;
 pub mod cli;
 mod credentials;
 mod faults;

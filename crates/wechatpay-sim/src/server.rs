@@ -238,11 +238,14 @@ impl SimHandle {
     /// platform certificate, and both base URLs pointing at the simulator. Override what
     /// you need before `build()`.
     pub fn config_builder(&self) -> ConfigBuilder {
-        wechatpay_core::Config::builder(self.mchid.clone(), self.serial.clone())
-            .signer(Arc::clone(&self.merchant_key))
-            .verifier(Arc::clone(&self.key_store))
-            .base_url(self.base_url())
-            .backup_url(self.base_url())
+        wechatpay_core::Config::builder(
+            self.mchid.clone(),
+            self.serial.clone(),
+            Arc::clone(&self.merchant_key),
+            Arc::clone(&self.key_store),
+        )
+        .base_url(self.base_url())
+        .backup_url(self.base_url())
     }
 
     /// Adds an order while running; it replaces an older one with the same key.

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use wechatpay_core::api::QueryOrderByOutTradeNo;
-use wechatpay_core::{Config, KeyStore, MchId, OutTradeNo, PrivateKey, SerialNo, unix_now};
+use wechatpay_core::{Config, KeyStore, MchId, OutTradeNo, PrivateKey, SerialNo};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wechatpay-sim");
 
@@ -68,9 +68,9 @@ fn prints_the_listening_line_writes_the_state_and_serves() {
     let config = Config::builder(
         MchId::new(env["WECHATPAY_MCHID"].as_str()).unwrap(),
         SerialNo::new(env["WECHATPAY_SERIAL_NO"].as_str()).unwrap(),
+        key,
+        store,
     )
-    .signer(key)
-    .verifier(store)
     .base_url(&env["WECHATPAY_BASE_URL"])
     .build()
     .unwrap();
@@ -78,7 +78,7 @@ fn prints_the_listening_line_writes_the_state_and_serves() {
     let addr = url.strip_prefix("http://").unwrap().parse().unwrap();
     let resp = common::send(addr, &common::signed(&config, &op)).unwrap();
     assert_eq!(resp.header("wechatpay-serial"), Some("5157F09EFDC096DE15EBE81A47057A7232F1B8E1"));
-    let order = config.parse_response::<QueryOrderByOutTradeNo>(resp.status, &resp.headers, &resp.body, unix_now());
+    let order = config.parse_response(&op, &resp.to_http(), std::time::SystemTime::now());
     assert_eq!(order.unwrap().out_trade_no, "1217752501201407033233368018");
 
     drop(child);

@@ -4,12 +4,12 @@ mod common;
 
 use std::io::Write;
 
-use common::{api_error, call, config, parse, send, send_raw, signed, signed_raw};
+use common::{any_direct, api_error, call, config, parse, send, send_raw, signed, signed_raw};
 use wechatpay_core::api::{
     QueryOrderByOutTradeNo, QueryOrderByTransactionId, QueryParkingOrder, QueryPartnerOrderByOutTradeNo,
 };
 use wechatpay_core::model::ErrorCode;
-use wechatpay_core::{Host, Nonce, OutTradeNo, PrivateKey, SigningInput, SubMchId, TransactionId, unix_now};
+use wechatpay_core::{Host, KeyStore, Nonce, OutTradeNo, PrivateKey, SigningInput, SubMchId, TransactionId, unix_now};
 use wechatpay_sim::{Route, Simulator};
 
 fn no(s: &str) -> OutTradeNo {
@@ -64,7 +64,7 @@ fn bad_parameters_are_param_errors_naming_field_and_location() {
         ("/v3/vehicle/transactions/out-trade-no/a%20b", "out_trade_no", "path"),
     ];
     for (target, field, location) in cases {
-        let e = api_error(parse::<QueryPartnerOrderByOutTradeNo>(&config, sim.addr(), &signed_raw(&config, target)));
+        let e = api_error(parse(&config, sim.addr(), &any_direct(), &signed_raw(&config, target)));
         assert_eq!((e.status.as_u16(), &e.code), (400, &ErrorCode::ParamError), "{target}");
         assert_eq!((e.field(), e.location()), (Some(field), Some(location)), "{target}");
         assert!(e.verified);
@@ -79,8 +79,8 @@ fn wrong_signature_is_sign_error_with_the_servers_view() {
     let op = QueryOrderByOutTradeNo { out_trade_no: no("1217752501201407033233368018") };
     let prepared = wechatpay_core::prepare(&config, &op, Host::Primary, SigningInput::now().unwrap()).unwrap();
     let expected = prepared.string_to_sign().to_owned();
-    let request = prepared.sign(config.signer().unwrap()).unwrap();
-    let e = api_error(parse::<QueryOrderByOutTradeNo>(&config, sim.addr(), &request));
+    let request = prepared.sign(config.signer()).unwrap();
+    let e = api_error(parse(&config, sim.addr(), &any_direct(), &request));
     assert_eq!((e.status.as_u16(), &e.code), (401, &ErrorCode::SignError));
     assert_eq!(e.truncated_sign_message(), Some(expected.as_str()));
     let info = &e.detail.as_ref().unwrap()["sign_information"];
@@ -100,7 +100,7 @@ fn the_signature_covers_the_target_exactly_as_sent() {
         format!("{}/v3/pay/transactions/out-trade-no/SIM_NOTPAY_000%31?mchid=1230000109", sim.base_url())
             .parse()
             .unwrap();
-    let e = api_error(parse::<QueryOrderByOutTradeNo>(&config, sim.addr(), &request));
+    let e = api_error(parse(&config, sim.addr(), &any_direct(), &request));
     assert_eq!(e.code, ErrorCode::SignError);
     assert!(e.truncated_sign_message().unwrap().contains("SIM_NOTPAY_000%31"));
 }
@@ -112,16 +112,20 @@ fn stale_timestamps_wrong_mchid_or_serial_are_sign_errors() {
     let config = config(&sim);
     let stale = SigningInput::new(unix_now() - 1000, Nonce::random().unwrap());
     let request = config.signed_request(&op, Host::Primary, stale).unwrap();
-    let e = api_error(parse::<QueryOrderByOutTradeNo>(&config, sim.addr(), &request));
+    let e = api_error(parse(&config, sim.addr(), &any_direct(), &request));
     assert_eq!((e.status.as_u16(), &e.code), (401, &ErrorCode::SignError));
 
     let merchant_key = || PrivateKey::from_pem(sim.credentials().merchant_private_key_pem().as_bytes()).unwrap();
     for (mchid, serial) in [("1230000110", sim.credentials().merchant_serial()), ("1230000109", "ABCDEF")] {
-        let config = wechatpay_core::Config::builder(mchid.parse().unwrap(), serial.parse().unwrap())
-            .signer(merchant_key())
-            .base_url(sim.base_url())
-            .build()
-            .unwrap();
+        let config = wechatpay_core::Config::builder(
+            mchid.parse().unwrap(),
+            serial.parse().unwrap(),
+            merchant_key(),
+            KeyStore::new(),
+        )
+        .base_url(sim.base_url())
+        .build()
+        .unwrap();
         let resp = send(sim.addr(), &signed(&config, &op)).unwrap();
         assert_eq!(resp.status, 401, "{mchid} {serial}");
         assert_eq!(resp.json()["code"], "SIGN_ERROR");
@@ -140,7 +144,7 @@ fn missing_accept_or_user_agent_is_400_invalid_request() {
     for header in ["accept", "user-agent"] {
         let mut request = signed(&config, &QueryOrderByOutTradeNo { out_trade_no: no("SIM_NOTPAY_0001") });
         request.headers_mut().remove(header);
-        let e = api_error(parse::<QueryOrderByOutTradeNo>(&config, sim.addr(), &request));
+        let e = api_error(parse(&config, sim.addr(), &any_direct(), &request));
         assert_eq!((e.status.as_u16(), &e.code), (400, &ErrorCode::InvalidRequest), "{header}");
     }
 }
@@ -155,7 +159,7 @@ fn unknown_paths_are_404_and_other_methods_405() {
     let target = "/v3/pay/transactions/out-trade-no/SIM_NOTPAY_0001?mchid=1230000109";
     let request = wechatpay_core::prepare_raw(&config, http::Method::POST, target, "{}".into(), Host::Primary, input)
         .unwrap()
-        .sign(config.signer().unwrap())
+        .sign(config.signer())
         .unwrap();
     assert_eq!(send(sim.addr(), &request).unwrap().status, 405);
     assert_eq!(sim.requests_for(Route::DirectByOutTradeNo), 1);

@@ -3,6 +3,7 @@
 mod common;
 
 use std::io::Write;
+use std::time::SystemTime;
 
 use common::{call, config, connect, encode, read_response, signed};
 use wechatpay_core::api::{
@@ -10,7 +11,7 @@ use wechatpay_core::api::{
     QueryPartnerOrderByTransactionId,
 };
 use wechatpay_core::model::{ParkingTradeState, TradeState, TradeType, UserRepaid};
-use wechatpay_core::{OutTradeNo, SubMchId, TransactionId, unix_now};
+use wechatpay_core::{OutTradeNo, SubMchId, TransactionId};
 use wechatpay_sim::{OrderKind, Route, SigningKeyChoice, Simulator};
 
 fn no(s: &str) -> OutTradeNo {
@@ -111,16 +112,14 @@ fn both_signing_modes_verify() {
         assert_eq!(resp.header("wechatpay-signature-type"), Some("WECHATPAY2-SHA256-RSA2048"));
         assert_eq!(resp.header("content-type").map(|c| c.starts_with("application/json")), Some(true));
         assert!(resp.header("request-id").is_some());
-        config.parse_response::<QueryOrderByOutTradeNo>(resp.status, &resp.headers, &resp.body, unix_now()).unwrap();
+        config.parse_response(&op, &resp.to_http(), SystemTime::now()).unwrap();
 
         // The request's Wechatpay-Serial wins over the default.
         for asked in [sim.credentials().wechatpay_public_key_id(), sim.credentials().platform_serial()] {
             let config = sim.config_builder().wechatpay_serial(asked).build().unwrap();
             let resp = common::send(sim.addr(), &signed(&config, &op)).unwrap();
             assert_eq!(resp.header("wechatpay-serial"), Some(asked));
-            config
-                .parse_response::<QueryOrderByOutTradeNo>(resp.status, &resp.headers, &resp.body, unix_now())
-                .unwrap();
+            config.parse_response(&op, &resp.to_http(), SystemTime::now()).unwrap();
         }
     }
 }
@@ -152,11 +151,10 @@ fn orders_are_served_byte_for_byte_and_can_be_added_while_running() {
         "trade_state_desc": "未支付", "zz_unknown": [1, 2]});
     sim.add_order(OrderKind::Direct, order.clone()).unwrap();
     assert!(sim.add_order(OrderKind::Direct, serde_json::json!([1])).is_err());
-    let resp =
-        common::send(sim.addr(), &signed(&config, &QueryOrderByOutTradeNo { out_trade_no: no("LIVE_1") })).unwrap();
+    let op = QueryOrderByOutTradeNo { out_trade_no: no("LIVE_1") };
+    let resp = common::send(sim.addr(), &signed(&config, &op)).unwrap();
     assert_eq!(resp.body, serde_json::to_vec(&order).unwrap());
-    let parsed =
-        config.parse_response::<QueryOrderByOutTradeNo>(resp.status, &resp.headers, &resp.body, unix_now()).unwrap();
+    let parsed = config.parse_response(&op, &resp.to_http(), SystemTime::now()).unwrap();
     assert_eq!(parsed.extra["zz_unknown"], serde_json::json!([1, 2]));
     // Without seeds the seed order is unknown.
     let seed = QueryOrderByOutTradeNo { out_trade_no: no("1217752501201407033233368018") };

@@ -22,7 +22,7 @@ pub fn run() -> Result<(), Failure> {
         creds.platform_serial()
     );
     let config = sim.config_builder().wechatpay_serial(creds.wechatpay_public_key_id()).build()?;
-    let policy = RetryPolicy { base_delay: Duration::from_millis(20), ..RetryPolicy::default() };
+    let policy = RetryPolicy::default().with_base_delay(Duration::from_millis(20));
     let client =
         wechatpay_ureq::Client::builder(config).timeout(Duration::from_secs(5)).retry_policy(policy).build()?;
     let sub = SubMchId::new(creds.sub_mchid())?;

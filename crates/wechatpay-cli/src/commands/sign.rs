@@ -30,8 +30,8 @@ pub fn run(s: &Settings, args: &SignArgs) -> Result<(), Failure> {
     let input = SigningInput::new(args.timestamp.unwrap_or_else(unix_now), nonce);
     let config = settings::config(s, false)?;
     let prepared = wechatpay_core::prepare_raw(&config, method, &target, body, Host::Primary, input)?;
-    let signer = config.signer().ok_or_else(|| Failure::usage("no private key configured"))?;
-    let signature = signer.sign(prepared.string_to_sign().as_bytes()).map_err(|e| Failure::other(e.to_string()))?;
+    let signature =
+        config.signer().sign(prepared.string_to_sign().as_bytes()).map_err(|e| Failure::other(e.to_string()))?;
     let shown = visible_newlines(prepared.string_to_sign());
     emit(&format!(
         "string-to-sign (each line ends in a line break, shown as \\n):\n{}Authorization header:\n{}",

@@ -2,9 +2,15 @@
 //! response signer standing in for WeChat Pay.
 #![allow(dead_code, clippy::unwrap_used, clippy::vec_init_then_push)]
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use base64::Engine as _;
-use http::{HeaderMap, HeaderValue};
-use wechatpay_core::{Backend, Config, KeyStore, MchId, PrivateKey, SerialNo, Signer};
+use http::{HeaderMap, HeaderValue, StatusCode};
+use wechatpay_core::api::{QueryOrderByOutTradeNo, QueryParkingOrder, QueryPartnerOrderByTransactionId};
+use wechatpay_core::{
+    Backend, Config, Error, KeyStore, MchId, Operation, OutTradeNo, PrivateKey, SerialNo, Signer, SubMchId,
+    TransactionId,
+};
 
 pub const MCHID: &str = "1230000109";
 pub const MERCHANT_SERIAL: &str = "444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0";
@@ -40,11 +46,80 @@ pub fn key_store(backend: Backend) -> KeyStore {
 }
 
 pub fn config_with(backend: Backend) -> Config {
-    Config::builder(MchId::new(MCHID).unwrap(), SerialNo::new(MERCHANT_SERIAL).unwrap())
-        .signer(PrivateKey::from_pem_with(&data("merchant_key.pem"), backend).unwrap())
-        .verifier(key_store(backend))
-        .build()
-        .unwrap()
+    builder_with(backend).build().unwrap()
+}
+
+pub fn builder_with(backend: Backend) -> wechatpay_core::ConfigBuilder {
+    Config::builder(
+        MchId::new(MCHID).unwrap(),
+        SerialNo::new(MERCHANT_SERIAL).unwrap(),
+        PrivateKey::from_pem_with(&data("merchant_key.pem"), backend).unwrap(),
+        key_store(backend),
+    )
+}
+
+/// The out_trade_no of the direct seed answer (`responses/direct_seed.json`).
+pub const DIRECT_SEED_NO: &str = "1217752501201407033233368018";
+/// The out_trade_no of the parking seed answer (`responses/parking_seed.json`).
+pub const PARKING_SEED_NO: &str = "20150806125346";
+
+/// The request whose answer a fixture is.
+pub trait Seed: Operation + Sized {
+    fn seed() -> Self;
+}
+
+impl Seed for QueryOrderByOutTradeNo {
+    fn seed() -> Self {
+        Self { out_trade_no: OutTradeNo::new(DIRECT_SEED_NO).unwrap() }
+    }
+}
+
+impl Seed for QueryPartnerOrderByTransactionId {
+    fn seed() -> Self {
+        Self { sub_mchid: SubMchId::new("1900000109").unwrap(), transaction_id: TransactionId::new("42").unwrap() }
+    }
+}
+
+impl Seed for QueryParkingOrder {
+    fn seed() -> Self {
+        Self { out_trade_no: OutTradeNo::new(PARKING_SEED_NO).unwrap(), sub_mchid: None }
+    }
+}
+
+/// Unix seconds as a `SystemTime` (saturating: property tests pass any `u64`).
+pub fn at(unix: u64) -> SystemTime {
+    UNIX_EPOCH.checked_add(Duration::from_secs(unix)).unwrap_or(UNIX_EPOCH + Duration::from_secs(1 << 40))
+}
+
+/// A response of status, headers and body.
+pub fn response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> http::Response<Vec<u8>> {
+    let mut r = http::Response::new(body.to_vec());
+    *r.status_mut() = status;
+    *r.headers_mut() = headers.clone();
+    r
+}
+
+/// `Config::parse_response` of a fixture answer to its seed request, at Unix time `now`.
+pub trait ParseAt {
+    fn parse_at<Op: Seed>(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: u64,
+    ) -> Result<Op::Output, Error>;
+}
+
+impl ParseAt for Config {
+    fn parse_at<Op: Seed>(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: u64,
+    ) -> Result<Op::Output, Error> {
+        self.parse_response(&Op::seed(), &response(status, headers, body), at(now))
+    }
 }
 
 pub fn config() -> Config {

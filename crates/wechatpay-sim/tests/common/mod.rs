@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use wechatpay_core::{Config, Error, Host, Operation, SigningInput, TransportError, TransportErrorKind, unix_now};
+use wechatpay_core::{Config, Error, Host, Operation, SigningInput, TransportError, TransportErrorKind};
 use wechatpay_sim::SimHandle;
 
 /// A raw answer.
@@ -19,6 +19,14 @@ pub struct Response {
 }
 
 impl Response {
+    /// The same answer as an `http::Response`, for `Config::parse_response`.
+    pub fn to_http(&self) -> http::Response<Vec<u8>> {
+        let mut r = http::Response::new(self.body.clone());
+        *r.status_mut() = self.status;
+        *r.headers_mut() = self.headers.clone();
+        r
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
@@ -119,7 +127,7 @@ pub fn signed_raw(config: &Config, target: &str) -> http::Request<Vec<u8>> {
     let input = SigningInput::now().expect("random");
     wechatpay_core::prepare_raw(config, http::Method::GET, target, String::new(), Host::Primary, input)
         .expect("prepared")
-        .sign(config.signer().expect("signer"))
+        .sign(config.signer())
         .expect("signed")
 }
 
@@ -132,21 +140,27 @@ fn transport(e: io::Error) -> Error {
     Error::Transport(TransportError::new(kind, e))
 }
 
-/// Sends the raw request and lets the core judge the answer as `Op`'s.
+/// Sends the raw request and lets the core judge the answer as the answer to `op`.
 pub fn parse<Op: Operation>(
     config: &Config,
     addr: SocketAddr,
+    op: &Op,
     req: &http::Request<Vec<u8>>,
 ) -> Result<Op::Output, Error> {
     let mut stream = connect(addr).map_err(transport)?;
     stream.write_all(&encode(req)).map_err(transport)?;
     let resp = read_response(&mut stream, config.max_body_bytes()).map_err(transport)?;
-    config.parse_response::<Op>(resp.status, &resp.headers, &resp.body, unix_now())
+    config.parse_response(op, &resp.to_http(), std::time::SystemTime::now())
+}
+
+/// A direct query whose answer is expected to be an error.
+pub fn any_direct() -> wechatpay_core::api::QueryOrderByOutTradeNo {
+    wechatpay_core::api::QueryOrderByOutTradeNo { out_trade_no: "X1".parse().expect("valid") }
 }
 
 /// Signs, sends and parses `op` against the simulator.
 pub fn call<Op: Operation>(sim: &SimHandle, config: &Config, op: &Op) -> Result<Op::Output, Error> {
-    parse::<Op>(config, sim.addr(), &signed(config, op))
+    parse(config, sim.addr(), op, &signed(config, op))
 }
 
 /// The default configuration for `sim`.

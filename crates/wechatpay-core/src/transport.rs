@@ -1,0 +1,370 @@
+//! The transport traits and the one call loop (the driver) that every adapter shares.
+//!
+//! A transport only sends: it takes a signed [`http::Request`] and gives back the
+//! [`http::Response`] with its body read, or a [`TransportError`] of the right
+//! [`TransportErrorKind`]. Everything else — signing every attempt afresh, verifying and
+//! parsing, asking the [`RetryPolicy`], waiting, failing over, tracing — happens once, here,
+//! in [`Driver::execute`] (blocking) and [`Driver::execute_async`]. Sleeping is passed in, so
+//! the core still does no I/O of its own and picks no runtime.
+//!
+//! Closures are transports, so a test or a library author's own HTTP stack plugs in directly:
+//!
+//! ```
+//! use wechatpay_core::transport::{Driver, Limits};
+//! use wechatpay_core::{api::QueryOrderByOutTradeNo, Config, Error, KeyStore, MchId, OutTradeNo, PrivateKey,
+//!                      RetryPolicy, SerialNo, TransportError, TransportErrorKind};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let key = PrivateKey::from_pem(include_bytes!("../tests/data/merchant_key.pem"))?;
+//! # let config = Config::builder(MchId::new("1230000109")?, SerialNo::new("AB12")?, key, KeyStore::new()).build()?;
+//! let driver = Driver::new(config).with_retry_policy(RetryPolicy::none());
+//! let send = |request: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, TransportError> {
+//!     let limits = request.extensions().get::<Limits>().copied().unwrap_or_default();
+//!     // ... send with your own stack, within `limits.timeout`, reading at most
+//!     // `limits.max_body_bytes + 1` bytes of body ...
+//!     Err(TransportError::of_kind(TransportErrorKind::Connect))
+//! };
+//! let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("1217752501201407033233368018")? };
+//! let err = driver.execute(&send, |_delay| {}, &op).unwrap_err();
+//! assert!(matches!(err, Error::Transport(_)));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Tracing
+//!
+//! Each call runs in a `wechatpay.call` span (fields `operation`, `attempts`, `status`,
+//! `request_id`, `elapsed_ms`) and each attempt in a `wechatpay.attempt` span (`attempt`,
+//! `host`, `status`, `request_id`, `elapsed_ms`); events say when an attempt failed (with
+//! [`Error::label`] and the API code), where the next one goes and after how long. Headers,
+//! bodies, keys and signatures are never recorded.
+
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime};
+
+use tracing::field::Empty;
+use tracing::{Instrument as _, Span};
+
+use crate::api::Operation;
+use crate::auth::SigningInput;
+use crate::config::{Config, DEFAULT_MAX_BODY_BYTES, Host};
+use crate::error::{Error, TransportError, TransportErrorKind};
+use crate::retry::{self, Attempt, Decision, RetryPolicy};
+use crate::verify::HEADER_REQUEST_ID;
+
+/// Default limit on one attempt, from connecting to the end of the body: 30 seconds.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a transport must respect for one attempt; the driver puts it in every request's
+/// [`http::Extensions`] (`request.extensions().get::<Limits>()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The whole attempt, from connecting to the end of the body, must end within this.
+    /// It is the per-attempt timeout, shortened to what is left of the call's deadline.
+    pub timeout: Duration,
+    /// The body cap: read at most `max_body_bytes + 1` bytes and stop. A longer body (read or
+    /// declared in `Content-Length`) is refused by the driver with [`Error::BodyTooLarge`], so
+    /// a transport may also skip reading a body whose declared length passes the cap.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    /// [`DEFAULT_ATTEMPT_TIMEOUT`] and [`DEFAULT_MAX_BODY_BYTES`].
+    fn default() -> Self {
+        Self { timeout: DEFAULT_ATTEMPT_TIMEOUT, max_body_bytes: DEFAULT_MAX_BODY_BYTES }
+    }
+}
+
+/// A blocking transport: sends one request and returns the response with its body read.
+///
+/// Implemented for every `Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>,
+/// TransportError>`. An implementation must not follow redirects, must not decompress, must
+/// verify TLS, and should honour the request's [`Limits`].
+pub trait Transport {
+    /// Sends `request` and reads the response.
+    ///
+    /// # Errors
+    /// A [`TransportError`] whose kind drives retries and failover.
+    fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError>;
+}
+
+impl<F> Transport for F
+where
+    F: Fn(http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError>,
+{
+    fn send(&self, request: http::Request<Vec<u8>>) -> Result<http::Response<Vec<u8>>, TransportError> {
+        self(request)
+    }
+}
+
+/// An async transport: the counterpart of [`Transport`].
+///
+/// Implemented for every `Fn(http::Request<Vec<u8>>) -> Fut` whose `Fut` is a `Send` future
+/// of `Result<http::Response<Vec<u8>>, TransportError>`.
+pub trait AsyncTransport {
+    /// Sends `request` and reads the response.
+    ///
+    /// # Errors
+    /// A [`TransportError`] whose kind drives retries and failover.
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send;
+}
+
+impl<F, Fut> AsyncTransport for F
+where
+    F: Fn(http::Request<Vec<u8>>) -> Fut,
+    Fut: Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send,
+{
+    fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> impl Future<Output = Result<http::Response<Vec<u8>>, TransportError>> + Send {
+        self(request)
+    }
+}
+
+/// The call loop: a [`Config`], a [`RetryPolicy`] and a per-attempt timeout. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Driver {
+    config: Config,
+    policy: RetryPolicy,
+    attempt_timeout: Duration,
+}
+
+impl Driver {
+    /// A driver for `config` with [`RetryPolicy::default`] and [`DEFAULT_ATTEMPT_TIMEOUT`].
+    pub fn new(config: Config) -> Self {
+        Self { config, policy: RetryPolicy::default(), attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT }
+    }
+
+    /// Retries as `policy` says.
+    pub fn with_retry_policy(self, policy: RetryPolicy) -> Self {
+        Self { policy, ..self }
+    }
+
+    /// Limits each attempt to `timeout` (the policy's deadline may shorten it further).
+    pub fn with_attempt_timeout(self, timeout: Duration) -> Self {
+        Self { attempt_timeout: timeout, ..self }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// The per-attempt timeout.
+    pub fn attempt_timeout(&self) -> Duration {
+        self.attempt_timeout
+    }
+
+    /// Calls `op` through a blocking `transport`: signs each attempt afresh, sends, verifies
+    /// and parses, and retries as the policy decides, calling `sleep` between attempts.
+    ///
+    /// # Errors
+    /// Any [`Error`]: the last attempt's error when the policy gives up. A verification
+    /// failure is never turned into data.
+    pub fn execute<Op: Operation>(
+        &self,
+        transport: &impl Transport,
+        mut sleep: impl FnMut(Duration),
+        op: &Op,
+    ) -> Result<Op::Output, Error> {
+        let mut call = Call::start(self, op);
+        let _in_call = call.span.clone().entered();
+        loop {
+            let step = match call.begin_attempt() {
+                Ok(request) => {
+                    let sent = call.attempt_span.in_scope(|| transport.send(request));
+                    call.end_attempt(sent.map_err(Error::Transport))
+                }
+                Err(err) => call.end_attempt(Err(err)),
+            };
+            match step {
+                Step::Done(result) => return result,
+                Step::Wait(delay) => sleep(delay),
+            }
+        }
+    }
+
+    /// Calls `op` through an async `transport`, as [`Driver::execute`] does; `sleep` returns
+    /// the future to await between attempts (e.g. `tokio::time::sleep`).
+    ///
+    /// # Errors
+    /// As [`Driver::execute`].
+    pub async fn execute_async<Op, T, S, F>(&self, transport: &T, sleep: S, op: &Op) -> Result<Op::Output, Error>
+    where
+        Op: Operation,
+        T: AsyncTransport,
+        S: Fn(Duration) -> F,
+        F: Future<Output = ()>,
+    {
+        let mut call = Call::start(self, op);
+        let span = call.span.clone();
+        async move {
+            loop {
+                let step = match call.begin_attempt() {
+                    Ok(request) => {
+                        let sent = transport.send(request).instrument(call.attempt_span.clone()).await;
+                        call.end_attempt(sent.map_err(Error::Transport))
+                    }
+                    Err(err) => call.end_attempt(Err(err)),
+                };
+                match step {
+                    Step::Done(result) => return result,
+                    Step::Wait(delay) => sleep(delay).await,
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// What the loop does next.
+enum Step<T> {
+    /// The call is over.
+    Done(Result<T, Error>),
+    /// Wait this long, then begin the next attempt.
+    Wait(Duration),
+}
+
+/// The state of one call: where it is, how far it got, and its spans.
+struct Call<'a, Op: Operation> {
+    driver: &'a Driver,
+    op: &'a Op,
+    span: Span,
+    started: Instant,
+    host: Host,
+    number: u32,
+    attempt_span: Span,
+    attempt_started: Instant,
+}
+
+impl<'a, Op: Operation> Call<'a, Op> {
+    fn start(driver: &'a Driver, op: &'a Op) -> Self {
+        let span = tracing::info_span!(
+            "wechatpay.call",
+            operation = Op::NAME,
+            attempts = Empty,
+            status = Empty,
+            request_id = Empty,
+            elapsed_ms = Empty,
+        );
+        let now = Instant::now();
+        Self {
+            driver,
+            op,
+            span,
+            started: now,
+            host: Host::Primary,
+            number: 0,
+            attempt_span: Span::none(),
+            attempt_started: now,
+        }
+    }
+
+    /// Opens the next attempt and signs its request afresh (new timestamp and nonce).
+    fn begin_attempt(&mut self) -> Result<http::Request<Vec<u8>>, Error> {
+        self.number += 1;
+        self.attempt_started = Instant::now();
+        self.attempt_span = tracing::debug_span!(
+            parent: &self.span,
+            "wechatpay.attempt",
+            attempt = self.number,
+            host = %self.host,
+            status = Empty,
+            request_id = Empty,
+            elapsed_ms = Empty,
+        );
+        let remaining = self.driver.policy.deadline.saturating_sub(self.started.elapsed());
+        if remaining.is_zero() {
+            return Err(Error::Transport(TransportError::of_kind(TransportErrorKind::Timeout).on_host(self.host)));
+        }
+        let config = &self.driver.config;
+        let mut request = config.signed_request(self.op, self.host, SigningInput::now()?)?;
+        request.extensions_mut().insert(Limits {
+            timeout: self.driver.attempt_timeout.min(remaining),
+            max_body_bytes: config.max_body_bytes(),
+        });
+        Ok(request)
+    }
+
+    /// Judges the attempt's outcome: done, or wait and go again.
+    fn end_attempt(&mut self, sent: Result<http::Response<Vec<u8>>, Error>) -> Step<Op::Output> {
+        let result = sent.and_then(|response| {
+            let (status, request_id) = (response.status().as_u16(), response.headers().get(HEADER_REQUEST_ID));
+            let request_id = request_id.and_then(|v| v.to_str().ok());
+            for span in [&self.attempt_span, &self.span] {
+                span.record("status", status);
+                if let Some(id) = request_id {
+                    span.record("request_id", id);
+                }
+            }
+            self.driver.config.parse_response(self.op, &response, SystemTime::now())
+        });
+        self.attempt_span.record("elapsed_ms", millis(self.attempt_started.elapsed()));
+        let err = match result {
+            Ok(output) => {
+                self.close_call();
+                tracing::debug!(parent: &self.span, attempt = self.number, "call succeeded");
+                return Step::Done(Ok(output));
+            }
+            Err(err) => err,
+        };
+        let err = match err {
+            Error::Transport(t) => match t.body_cap() {
+                Some(limit) => Error::BodyTooLarge { limit },
+                None if t.host().is_none() => Error::Transport(t.on_host(self.host)),
+                None => Error::Transport(t),
+            },
+            other => other,
+        };
+        let mut attempt = Attempt::new(self.number, self.started.elapsed(), self.host);
+        if !Op::IDEMPOTENT {
+            attempt = attempt.non_idempotent();
+        }
+        match self.driver.policy.decide(&attempt, &err, retry::jitter()) {
+            Decision::Retry { host, delay } => {
+                tracing::debug!(
+                    parent: &self.span,
+                    attempt = self.number,
+                    error = err.label(),
+                    code = err.api_code(),
+                    next_host = %host,
+                    delay_ms = millis(delay),
+                    "attempt failed; retrying"
+                );
+                self.host = host;
+                Step::Wait(delay)
+            }
+            Decision::GiveUp => {
+                self.close_call();
+                tracing::debug!(
+                    parent: &self.span,
+                    attempt = self.number,
+                    error = err.label(),
+                    code = err.api_code(),
+                    "call failed"
+                );
+                Step::Done(Err(err))
+            }
+        }
+    }
+
+    fn close_call(&self) {
+        self.span.record("attempts", self.number);
+        self.span.record("elapsed_ms", millis(self.started.elapsed()));
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
