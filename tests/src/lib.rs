@@ -11,7 +11,7 @@ use wechatpay_core::api::{
     QueryOrderByOutTradeNo, QueryOrderByTransactionId, QueryParkingOrder, QueryPartnerOrderByOutTradeNo,
     QueryPartnerOrderByTransactionId,
 };
-use wechatpay_core::{Config, Error, Operation, OutTradeNo, RetryPolicy, SubMchId, TransactionId};
+use wechatpay_core::{Config, Driver, Error, Operation, OutTradeNo, RetryPolicy, SubMchId, TransactionId};
 
 pub use wechatpay_sim::{Fault, Route, SimHandle, Simulator, Times};
 
@@ -49,19 +49,13 @@ impl TestClient {
     pub fn new(adapter: Adapter, config: Config, policy: RetryPolicy, timeout: Duration) -> Self {
         let inner = match adapter {
             Adapter::Reqwest => Inner::Reqwest {
-                client: wechatpay_reqwest::Client::builder(config)
-                    .retry_policy(policy)
-                    .timeout(timeout)
+                client: wechatpay_reqwest::Client::builder(driver(config, policy, timeout))
                     .build()
                     .expect("reqwest client"),
                 runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime"),
             },
             Adapter::Ureq => Inner::Ureq(
-                wechatpay_ureq::Client::builder(config)
-                    .retry_policy(policy)
-                    .timeout(timeout)
-                    .build()
-                    .expect("ureq client"),
+                wechatpay_ureq::Client::builder(driver(config, policy, timeout)).build().expect("ureq client"),
             ),
         };
         Self { adapter, inner }
@@ -87,6 +81,11 @@ impl TestClient {
             Inner::Ureq(client) => client.execute(op),
         }
     }
+}
+
+/// The call loop's settings for a test client.
+pub fn driver(config: Config, policy: RetryPolicy, timeout: Duration) -> Driver {
+    Driver::new(config).with_retry_policy(policy).with_attempt_timeout(timeout)
 }
 
 /// The default policy with millisecond backoff, so retry tests stay quick.

@@ -1,13 +1,12 @@
 //! Many calls at once through one shared client.
 
-use std::time::Duration;
 
 use wechatpay_tests::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_async_queries_all_succeed() {
     let sim = sim();
-    let client = wechatpay_reqwest::Client::new(config(&sim)).unwrap();
+    let client = wechatpay_reqwest::Client::builder(config(&sim)).build().unwrap();
     let mut set = tokio::task::JoinSet::new();
     for i in 0..200 {
         let client = client.clone();
@@ -29,7 +28,7 @@ async fn two_hundred_concurrent_async_queries_all_succeed() {
 #[test]
 fn many_threads_share_one_blocking_client() {
     let sim = sim();
-    let client = wechatpay_ureq::Client::builder(config(&sim)).timeout(Duration::from_secs(30)).build().unwrap();
+    let client = wechatpay_ureq::Client::builder(config(&sim)).build().unwrap();
     let handles: Vec<_> = (0..16)
         .map(|_| {
             let client = client.clone();

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use wechatpay_core::{Config, KeyStore, MchId, PrivateKey, SerialNo};
+use wechatpay_core::{Config, Driver, KeyStore, MchId, PrivateKey, SerialNo};
 
 use crate::args::Settings;
 use crate::failure::Failure;
@@ -100,9 +100,9 @@ pub fn timeout(s: &Settings) -> Result<Option<Duration>, Failure> {
 /// The blocking client for queries.
 pub fn client(s: &Settings) -> Result<wechatpay_ureq::Client, Failure> {
     let config = config(s, true)?;
-    let mut builder = wechatpay_ureq::Client::builder(config);
+    let mut driver = Driver::new(config);
     if let Some(t) = timeout(s)? {
-        builder = builder.timeout(t);
+        driver = driver.with_attempt_timeout(t);
     }
-    builder.build().map_err(Failure::from)
+    wechatpay_ureq::Client::builder(driver).build().map_err(Failure::from)
 }

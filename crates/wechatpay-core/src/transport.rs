@@ -228,6 +228,13 @@ impl Driver {
     }
 }
 
+impl From<Config> for Driver {
+    /// [`Driver::new`].
+    fn from(config: Config) -> Self {
+        Driver::new(config)
+    }
+}
+
 /// What the loop does next.
 enum Step<T> {
     /// The call is over.

@@ -1,62 +1,4 @@
-//! An async WeChat Pay API v3 (微信支付 APIv3) client: [`wechatpay_core`] over [`reqwest`].
-//!
-//! The call loop — signing every attempt afresh, verifying and parsing, retries, failover,
-//! tracing — is the core's [`Driver`]; this crate only builds the HTTP client, sends, reads
-//! the body under the cap while it streams, and classifies reqwest's errors.
-//!
-//! ```no_run
-//! use std::time::Duration;
-//! use wechatpay_core::{api::QueryOrderByOutTradeNo, Config, Error, KeyStore, MchId, OutTradeNo,
-//!                      PrivateKey, SerialNo};
-//! use wechatpay_reqwest::Client;
-//!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let merchant_key = PrivateKey::from_pem(&std::fs::read("apiclient_key.pem")?)?;
-//! let mut keys = KeyStore::new();
-//! keys.add_public_key("PUB_KEY_ID_0114232019092600000000000000000001", &std::fs::read("pub_key.pem")?)?;
-//! let config = Config::builder(MchId::new("1230000109")?, SerialNo::new("444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0")?,
-//!                              merchant_key, keys)
-//!     .wechatpay_serial("PUB_KEY_ID_0114232019092600000000000000000001")
-//!     .build()?;
-//!
-//! // Build once and share: `Client` is cheap to clone and pools connections.
-//! let client = Client::builder(config).timeout(Duration::from_secs(10)).build()?;
-//!
-//! let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("1217752501201407033233368018")? };
-//! match client.execute(&op).await {
-//!     Ok(order) => println!("{:?}", order.trade_state),
-//!     Err(Error::Api(e)) => println!("WeChat Pay said {} (Request-ID {:?})", e.code, e.request_id),
-//!     Err(e) => return Err(e.into()),
-//! }
-//! # Ok(())
-//! # }
-//! # fn main() {}
-//! ```
-//!
-//! # What the client does on the wire
-//!
-//! - Attempt 1 goes to [`Host::Primary`](wechatpay_core::Host::Primary); later attempts go
-//!   where the policy says (the backup host after connection-level failures, by default).
-//! - No redirects are followed, no retries happen inside reqwest, and responses are never
-//!   compressed (`Accept-Encoding: identity`).
-//! - Each attempt is bounded by [`ClientBuilder::timeout`] (default [`DEFAULT_TIMEOUT`])
-//!   and by what is left of the policy's deadline, whichever is shorter.
-//! - The body is read chunk by chunk and reading stops one byte past
-//!   [`Config::max_body_bytes`]; the core then refuses it with
-//!   [`Error::BodyTooLarge`](wechatpay_core::Error::BodyTooLarge). A too-large
-//!   `Content-Length` is refused before any of the body is read.
-//!
-//! # TLS
-//!
-//! TLS verification is always on. The default feature `rustls` enables reqwest's `rustls`
-//! feature (rustls with the aws-lc-rs provider and the platform's root certificates). To
-//! trust an extra CA (a corporate proxy), build the reqwest client yourself with
-//! `reqwest::Client::builder().add_root_certificate(reqwest::Certificate::from_pem(..)?)`
-//! plus the settings listed at [`ClientBuilder::http_client`], and hand it in there.
-//!
-//! # Tracing
-//!
-//! The spans and events are the core's: see [`wechatpay_core::transport`].
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -67,13 +9,11 @@ use std::time::Duration;
 use http::HeaderValue;
 use http::header::ACCEPT_ENCODING;
 use wechatpay_core::transport::{AsyncTransport, Driver, Limits};
-use wechatpay_core::{Config, Error, Operation, RetryPolicy, TransportError, TransportErrorKind};
+use wechatpay_core::{Error, Operation, TransportError, TransportErrorKind};
 
 pub use reqwest;
 pub use wechatpay_core;
 
-/// Default limit on one attempt, from connecting to the end of the body: 30 seconds.
-pub const DEFAULT_TIMEOUT: Duration = wechatpay_core::transport::DEFAULT_ATTEMPT_TIMEOUT;
 /// Default limit on establishing a connection (TCP and TLS): 5 seconds.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -98,23 +38,10 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// How to retry (default [`RetryPolicy::default`]: 3 attempts, failover on).
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.driver = self.driver.with_retry_policy(policy);
-        self
-    }
-
     /// Limit on establishing a connection (default [`DEFAULT_CONNECT_TIMEOUT`]). Ignored
     /// when you bring your own client with [`ClientBuilder::http_client`].
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
-        self
-    }
-
-    /// Limit on one attempt, from connecting to the end of the body
-    /// (default [`DEFAULT_TIMEOUT`]). The policy's deadline can shorten it further.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.driver = self.driver.with_attempt_timeout(timeout);
         self
     }
 
@@ -149,36 +76,16 @@ impl ClientBuilder {
 }
 
 impl Client {
-    /// A client with the default options.
-    ///
-    /// # Errors
-    /// As [`ClientBuilder::build`].
-    pub fn new(config: Config) -> Result<Client, Error> {
-        Self::builder(config).build()
+    /// Starts a client that runs `driver`'s call loop: a [`Config`](wechatpay_core::Config) (signer, verifier, base
+    /// URLs) or a [`Driver`] with its retry policy and per-attempt timeout
+    /// ([`DEFAULT_ATTEMPT_TIMEOUT`](wechatpay_core::transport::DEFAULT_ATTEMPT_TIMEOUT) unless set).
+    pub fn builder(driver: impl Into<Driver>) -> ClientBuilder {
+        ClientBuilder { driver: driver.into(), connect_timeout: DEFAULT_CONNECT_TIMEOUT, http: None }
     }
 
-    /// Starts a client for `config` (which holds the signer, verifier and base URLs).
-    pub fn builder(config: Config) -> ClientBuilder {
-        ClientBuilder {
-            driver: Driver::new(config).with_attempt_timeout(DEFAULT_TIMEOUT),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            http: None,
-        }
-    }
-
-    /// The core configuration.
-    pub fn config(&self) -> &Config {
-        self.driver.config()
-    }
-
-    /// The retry policy.
-    pub fn retry_policy(&self) -> &RetryPolicy {
-        self.driver.retry_policy()
-    }
-
-    /// The per-attempt timeout.
-    pub fn timeout(&self) -> Duration {
-        self.driver.attempt_timeout()
+    /// The call loop's settings: configuration, retry policy, per-attempt timeout.
+    pub fn driver(&self) -> &Driver {
+        &self.driver
     }
 
     /// Calls `op`: signs, sends, verifies and parses, retrying as the policy decides.

@@ -1,58 +1,4 @@
-//! A blocking WeChat Pay API v3 (微信支付 APIv3) client: [`wechatpay_core`] over [`ureq`].
-//!
-//! The call loop — signing every attempt afresh, verifying and parsing, retries, failover,
-//! tracing — is the core's [`Driver`]; this crate only builds the agent, sends, reads the
-//! body under the cap, and classifies ureq's errors.
-//!
-//! ```no_run
-//! use std::time::Duration;
-//! use wechatpay_core::{api::QueryOrderByOutTradeNo, Config, Error, KeyStore, MchId, OutTradeNo,
-//!                      PrivateKey, SerialNo};
-//! use wechatpay_ureq::Client;
-//!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let merchant_key = PrivateKey::from_pem(&std::fs::read("apiclient_key.pem")?)?;
-//! let mut keys = KeyStore::new();
-//! keys.add_public_key("PUB_KEY_ID_0114232019092600000000000000000001", &std::fs::read("pub_key.pem")?)?;
-//! let config = Config::builder(MchId::new("1230000109")?, SerialNo::new("444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0")?,
-//!                              merchant_key, keys)
-//!     .wechatpay_serial("PUB_KEY_ID_0114232019092600000000000000000001")
-//!     .build()?;
-//!
-//! // Build once and share: `Client` is cheap to clone and pools connections.
-//! let client = Client::builder(config).timeout(Duration::from_secs(10)).build()?;
-//!
-//! let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("1217752501201407033233368018")? };
-//! match client.execute(&op) {
-//!     Ok(order) => println!("{:?}", order.trade_state),
-//!     Err(Error::Api(e)) => println!("WeChat Pay said {} (Request-ID {:?})", e.code, e.request_id),
-//!     Err(e) => return Err(e.into()),
-//! }
-//! # Ok(())
-//! # }
-//! ```
-//!
-//! # What the client does on the wire
-//!
-//! - Attempts go where the core's policy says (primary first, the backup host after
-//!   connection-level failures by default); each is bounded by [`ClientBuilder::timeout`]
-//!   (default [`DEFAULT_TIMEOUT`]) and what is left of the deadline (ureq's `timeout_global`).
-//! - No redirects, 4xx/5xx answers read like any other, no compression
-//!   (`Accept-Encoding: identity`) — set on every request, even on an agent you bring.
-//! - The body is read with ureq's own limit at [`Config::max_body_bytes`]; a longer body,
-//!   or a longer declared `Content-Length`, is refused with
-//!   [`Error::BodyTooLarge`](wechatpay_core::Error::BodyTooLarge).
-//!
-//! # TLS
-//!
-//! TLS verification is always on. The default feature `rustls` uses rustls with the
-//! aws-lc-rs provider (the crypto the core already uses: no `ring`) and the webpki roots. To
-//! trust an extra CA (a corporate proxy), build an agent from [`tls_config`] with
-//! `.root_certs(ureq::tls::RootCerts::new_with_certs(&[..]))` and hand it in with
-//! [`ClientBuilder::agent`].
-//!
-//! ureq is pinned to one exact version: this crate uses ureq's `unversioned` APIs (the
-//! resolver below and the rustls crypto provider), which ureq may change in a minor release.
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -62,13 +8,11 @@ use std::time::Duration;
 
 use http::header::CONTENT_LENGTH;
 use wechatpay_core::transport::{Driver, Limits, Transport};
-use wechatpay_core::{Config, Error, Operation, RetryPolicy, TransportError, TransportErrorKind};
+use wechatpay_core::{Error, Operation, TransportError, TransportErrorKind};
 
 pub use ureq;
 pub use wechatpay_core;
 
-/// Default limit on one attempt, from resolving the host to the end of the body: 30 seconds.
-pub const DEFAULT_TIMEOUT: Duration = wechatpay_core::transport::DEFAULT_ATTEMPT_TIMEOUT;
 /// Default limit on establishing a connection (TCP and TLS): 5 seconds.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -104,23 +48,10 @@ pub fn tls_config() -> ureq::tls::TlsConfigBuilder {
 }
 
 impl ClientBuilder {
-    /// How to retry (default [`RetryPolicy::default`]: 3 attempts, failover on).
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.driver = self.driver.with_retry_policy(policy);
-        self
-    }
-
     /// Limit on establishing a connection (default [`DEFAULT_CONNECT_TIMEOUT`]). Ignored
     /// when you bring your own agent with [`ClientBuilder::agent`].
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
-        self
-    }
-
-    /// Limit on one attempt, from resolving the host to the end of the body
-    /// (default [`DEFAULT_TIMEOUT`]). The policy's deadline can shorten it further.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.driver = self.driver.with_attempt_timeout(timeout);
         self
     }
 
@@ -157,36 +88,16 @@ impl ClientBuilder {
 }
 
 impl Client {
-    /// A client with the default options.
-    ///
-    /// # Errors
-    /// As [`ClientBuilder::build`].
-    pub fn new(config: Config) -> Result<Client, Error> {
-        Self::builder(config).build()
+    /// Starts a client that runs `driver`'s call loop: a [`Config`](wechatpay_core::Config) (signer, verifier, base
+    /// URLs) or a [`Driver`] with its retry policy and per-attempt timeout
+    /// ([`DEFAULT_ATTEMPT_TIMEOUT`](wechatpay_core::transport::DEFAULT_ATTEMPT_TIMEOUT) unless set).
+    pub fn builder(driver: impl Into<Driver>) -> ClientBuilder {
+        ClientBuilder { driver: driver.into(), connect_timeout: DEFAULT_CONNECT_TIMEOUT, agent: None }
     }
 
-    /// Starts a client for `config` (which holds the signer, verifier and base URLs).
-    pub fn builder(config: Config) -> ClientBuilder {
-        ClientBuilder {
-            driver: Driver::new(config).with_attempt_timeout(DEFAULT_TIMEOUT),
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            agent: None,
-        }
-    }
-
-    /// The core configuration.
-    pub fn config(&self) -> &Config {
-        self.driver.config()
-    }
-
-    /// The retry policy.
-    pub fn retry_policy(&self) -> &RetryPolicy {
-        self.driver.retry_policy()
-    }
-
-    /// The per-attempt timeout.
-    pub fn timeout(&self) -> Duration {
-        self.driver.attempt_timeout()
+    /// The call loop's settings: configuration, retry policy, per-attempt timeout.
+    pub fn driver(&self) -> &Driver {
+        &self.driver
     }
 
     /// Calls `op`: signs, sends, verifies and parses, retrying as the policy decides.
