@@ -49,14 +49,10 @@ impl TestClient {
     pub fn new(adapter: Adapter, config: Config, policy: RetryPolicy, timeout: Duration) -> Self {
         let inner = match adapter {
             Adapter::Reqwest => Inner::Reqwest {
-                client: wechatpay_reqwest::Client::builder(driver(config, policy, timeout))
-                    .build()
-                    .expect("reqwest client"),
+                client: wechatpay_reqwest::Client::new(driver(config, policy, timeout)).expect("reqwest client"),
                 runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime"),
             },
-            Adapter::Ureq => Inner::Ureq(
-                wechatpay_ureq::Client::builder(driver(config, policy, timeout)).build().expect("ureq client"),
-            ),
+            Adapter::Ureq => Inner::Ureq(wechatpay_ureq::Client::new(driver(config, policy, timeout))),
         };
         Self { adapter, inner }
     }

@@ -1,12 +1,11 @@
 //! Many calls at once through one shared client.
 
-
 use wechatpay_tests::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_concurrent_async_queries_all_succeed() {
     let sim = sim();
-    let client = wechatpay_reqwest::Client::builder(config(&sim)).build().unwrap();
+    let client = wechatpay_reqwest::Client::new(config(&sim)).unwrap();
     let mut set = tokio::task::JoinSet::new();
     for i in 0..200 {
         let client = client.clone();
@@ -28,7 +27,7 @@ async fn two_hundred_concurrent_async_queries_all_succeed() {
 #[test]
 fn many_threads_share_one_blocking_client() {
     let sim = sim();
-    let client = wechatpay_ureq::Client::builder(config(&sim)).build().unwrap();
+    let client = wechatpay_ureq::Client::new(config(&sim));
     let handles: Vec<_> = (0..16)
         .map(|_| {
             let client = client.clone();

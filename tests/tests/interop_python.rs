@@ -89,7 +89,7 @@ fn python_wechatpayv3_and_the_simulator_accept_each_other() {
 
     // Both clients see the same orders, field for field.
     let config = sim.config_builder().build().unwrap();
-    let ours = wechatpay_ureq::Client::builder(config).build().unwrap();
+    let ours = wechatpay_ureq::Client::new(config);
     let sub = SubMchId::new(creds.sub_mchid()).unwrap();
     let seed = OutTradeNo::new("1217752501201407033233368018").unwrap();
     let same = |name: &str, ours: Value| assert_eq!(results[name]["body"], ours, "{name}");

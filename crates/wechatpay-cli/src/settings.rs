@@ -104,5 +104,5 @@ pub fn client(s: &Settings) -> Result<wechatpay_ureq::Client, Failure> {
     if let Some(t) = timeout(s)? {
         driver = driver.with_attempt_timeout(t);
     }
-    wechatpay_ureq::Client::builder(driver).build().map_err(Failure::from)
+    Ok(wechatpay_ureq::Client::new(driver))
 }

@@ -28,59 +28,35 @@ pub struct Client {
 #[derive(Clone, Debug)]
 struct Sender(reqwest::Client);
 
-/// Builds a [`Client`]; see [`Client::builder`].
-#[must_use]
-#[derive(Debug)]
-pub struct ClientBuilder {
-    driver: Driver,
-    connect_timeout: Duration,
-    http: Option<reqwest::Client>,
+/// A reqwest client builder with the settings this crate needs: no redirects, no retries
+/// inside reqwest, a [`DEFAULT_CONNECT_TIMEOUT`]. Add what you need (an extra root
+/// certificate, a proxy) and hand the result to [`Client::with_http_client`]; never disable
+/// certificate verification.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .retry(reqwest::retry::never())
+        .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
 }
 
-impl ClientBuilder {
-    /// Limit on establishing a connection (default [`DEFAULT_CONNECT_TIMEOUT`]). Ignored
-    /// when you bring your own client with [`ClientBuilder::http_client`].
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Sends through `client` instead of one built here.
-    ///
-    /// The per-attempt timeout and `Accept-Encoding: identity` are still applied to every
-    /// request, but the rest is up to you: build it with
-    /// `redirect(reqwest::redirect::Policy::none())`, `retry(reqwest::retry::never())`,
-    /// without decompression features, and never disable certificate verification.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    /// Builds the client.
+impl Client {
+    /// A client that runs `driver`'s call loop — a [`Config`](wechatpay_core::Config) (signer,
+    /// verifier, base URLs) or a [`Driver`] with its retry policy and per-attempt timeout —
+    /// over a reqwest client from [`http_client_builder`].
     ///
     /// # Errors
     /// [`Error::Transport`] (kind [`TransportErrorKind::Other`]) when reqwest cannot build
     /// its client (e.g. the TLS backend fails to initialise).
-    pub fn build(self) -> Result<Client, Error> {
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .retry(reqwest::retry::never())
-                .connect_timeout(self.connect_timeout)
-                .build()
-                .map_err(|e| Error::Transport(TransportError::other(e)))?,
-        };
-        Ok(Client { driver: self.driver, http: Sender(http) })
+    pub fn new(driver: impl Into<Driver>) -> Result<Client, Error> {
+        let http = http_client_builder().build().map_err(|e| Error::Transport(TransportError::other(e)))?;
+        Ok(Self::with_http_client(driver, http))
     }
-}
 
-impl Client {
-    /// Starts a client that runs `driver`'s call loop: a [`Config`](wechatpay_core::Config) (signer, verifier, base
-    /// URLs) or a [`Driver`] with its retry policy and per-attempt timeout
-    /// ([`DEFAULT_ATTEMPT_TIMEOUT`](wechatpay_core::transport::DEFAULT_ATTEMPT_TIMEOUT) unless set).
-    pub fn builder(driver: impl Into<Driver>) -> ClientBuilder {
-        ClientBuilder { driver: driver.into(), connect_timeout: DEFAULT_CONNECT_TIMEOUT, http: None }
+    /// A client that sends through `http`. The per-attempt timeout and
+    /// `Accept-Encoding: identity` are applied to every request; the rest is up to you (start
+    /// from [`http_client_builder`], build without decompression features).
+    pub fn with_http_client(driver: impl Into<Driver>, http: reqwest::Client) -> Client {
+        Client { driver: driver.into(), http: Sender(http) }
     }
 
     /// The call loop's settings: configuration, retry policy, per-attempt timeout.

@@ -27,17 +27,33 @@ pub struct Client {
 #[derive(Clone, Debug)]
 struct Sender(ureq::Agent);
 
-/// Builds a [`Client`]; see [`Client::builder`].
-#[must_use]
-#[derive(Debug)]
-pub struct ClientBuilder {
-    driver: Driver,
-    connect_timeout: Duration,
-    agent: Option<ureq::Agent>,
+/// The agent settings this crate needs: 4xx/5xx read as answers, no redirects, no
+/// compression, a [`DEFAULT_CONNECT_TIMEOUT`], and with the `rustls` feature [`tls_config`].
+/// Change what you need (e.g. the roots of the TLS configuration) and build an agent with
+/// [`agent`].
+pub fn agent_config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .accept_encoding("identity")
+        .timeout_connect(Some(DEFAULT_CONNECT_TIMEOUT));
+    #[cfg(feature = "rustls")]
+    let config = config.tls_config(tls_config().build());
+    config
+}
+
+/// An agent with `config` that answers IP-literal hosts without ureq's thread-per-lookup
+/// resolver (see the `resolver` module).
+pub fn agent(config: ureq::config::Config) -> ureq::Agent {
+    ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::default(),
+        resolver::LiteralFirstResolver::default(),
+    )
 }
 
 /// The TLS settings of the default agent: rustls with the aws-lc-rs provider and the
-/// webpki roots. Start from it to build an agent of your own (e.g. with other roots).
+/// webpki roots. Start from it to trust other roots (`.root_certs(..)`).
 #[cfg(feature = "rustls")]
 pub fn tls_config() -> ureq::tls::TlsConfigBuilder {
     let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -47,52 +63,19 @@ pub fn tls_config() -> ureq::tls::TlsConfigBuilder {
         .unversioned_rustls_crypto_provider(provider)
 }
 
-impl ClientBuilder {
-    /// Limit on establishing a connection (default [`DEFAULT_CONNECT_TIMEOUT`]). Ignored
-    /// when you bring your own agent with [`ClientBuilder::agent`].
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Sends through `agent` instead of one built here. No redirects,
-    /// `http_status_as_error(false)`, the per-attempt timeout and `Accept-Encoding: identity`
-    /// are still applied to every request. Give it a TLS configuration with a crypto provider
-    /// (start from [`tls_config`]) and never disable certificate verification on it.
-    pub fn agent(mut self, agent: ureq::Agent) -> Self {
-        self.agent = Some(agent);
-        self
-    }
-
-    /// Builds the client.
-    ///
-    /// # Errors
-    /// None today; the `Result` leaves room for fallible transport setup.
-    pub fn build(self) -> Result<Client, Error> {
-        let agent = self.agent.unwrap_or_else(|| {
-            let config = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .max_redirects(0)
-                .accept_encoding("identity")
-                .timeout_connect(Some(self.connect_timeout));
-            #[cfg(feature = "rustls")]
-            let config = config.tls_config(tls_config().build());
-            ureq::Agent::with_parts(
-                config.build(),
-                ureq::unversioned::transport::DefaultConnector::default(),
-                resolver::LiteralFirstResolver::default(),
-            )
-        });
-        Ok(Client { driver: self.driver, agent: Sender(agent) })
-    }
-}
-
 impl Client {
-    /// Starts a client that runs `driver`'s call loop: a [`Config`](wechatpay_core::Config) (signer, verifier, base
-    /// URLs) or a [`Driver`] with its retry policy and per-attempt timeout
-    /// ([`DEFAULT_ATTEMPT_TIMEOUT`](wechatpay_core::transport::DEFAULT_ATTEMPT_TIMEOUT) unless set).
-    pub fn builder(driver: impl Into<Driver>) -> ClientBuilder {
-        ClientBuilder { driver: driver.into(), connect_timeout: DEFAULT_CONNECT_TIMEOUT, agent: None }
+    /// A client that runs `driver`'s call loop — a [`Config`](wechatpay_core::Config) (signer,
+    /// verifier, base URLs) or a [`Driver`] with its retry policy and per-attempt timeout —
+    /// over an agent built from [`agent_config`].
+    pub fn new(driver: impl Into<Driver>) -> Client {
+        Self::with_agent(driver, agent(agent_config().build()))
+    }
+
+    /// A client that sends through `agent`. No redirects, `http_status_as_error(false)`, the
+    /// per-attempt timeout and `Accept-Encoding: identity` are applied to every request; give
+    /// it a TLS configuration with a crypto provider (start from [`agent_config`]).
+    pub fn with_agent(driver: impl Into<Driver>, agent: ureq::Agent) -> Client {
+        Client { driver: driver.into(), agent: Sender(agent) }
     }
 
     /// The call loop's settings: configuration, retry policy, per-attempt timeout.

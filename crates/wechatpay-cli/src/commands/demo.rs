@@ -23,10 +23,9 @@ pub fn run() -> Result<(), Failure> {
     );
     let config = sim.config_builder().wechatpay_serial(creds.wechatpay_public_key_id()).build()?;
     let policy = RetryPolicy::default().with_base_delay(Duration::from_millis(20));
-    let client = wechatpay_ureq::Client::builder(
+    let client = wechatpay_ureq::Client::new(
         wechatpay_core::Driver::new(config).with_attempt_timeout(Duration::from_secs(5)).with_retry_policy(policy),
-    )
-    .build()?;
+    );
     let sub = SubMchId::new(creds.sub_mchid())?;
     let mut demo = Demo { ok: 0, unexpected: Vec::new() };
 
