@@ -54,6 +54,8 @@ use crate::verify::HEADER_REQUEST_ID;
 
 /// Default limit on one attempt, from connecting to the end of the body: 30 seconds.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default limit on establishing a connection (TCP and TLS), for transports that have one.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What a transport must respect for one attempt; the driver puts it in every request's
 /// [`http::Extensions`] (`request.extensions().get::<Limits>()`).

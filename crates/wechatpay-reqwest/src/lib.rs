@@ -1,21 +1,15 @@
 #![doc = include_str!("../README.md")]
-#![forbid(unsafe_code)]
-#![deny(missing_docs)]
 
 use std::error::Error as StdError;
 use std::io;
-use std::time::Duration;
 
 use http::HeaderValue;
 use http::header::ACCEPT_ENCODING;
-use wechatpay_core::transport::{AsyncTransport, Driver, Limits};
+use wechatpay_core::transport::{AsyncTransport, DEFAULT_CONNECT_TIMEOUT, Driver, Limits};
 use wechatpay_core::{Error, Operation, TransportError, TransportErrorKind};
 
 pub use reqwest;
 pub use wechatpay_core;
-
-/// Default limit on establishing a connection (TCP and TLS): 5 seconds.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// An async WeChat Pay client. Cheap to clone; clones share the connection pool.
 #[derive(Clone, Debug)]

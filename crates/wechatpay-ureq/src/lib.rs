@@ -1,20 +1,15 @@
 #![doc = include_str!("../README.md")]
-#![forbid(unsafe_code)]
-#![deny(missing_docs)]
 
 mod resolver;
 
 use std::time::Duration;
 
 use http::header::CONTENT_LENGTH;
-use wechatpay_core::transport::{Driver, Limits, Transport};
+use wechatpay_core::transport::{DEFAULT_CONNECT_TIMEOUT, Driver, Limits, Transport};
 use wechatpay_core::{Error, Operation, TransportError, TransportErrorKind};
 
 pub use ureq;
 pub use wechatpay_core;
-
-/// Default limit on establishing a connection (TCP and TLS): 5 seconds.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A blocking WeChat Pay client. Cheap to clone; clones share the connection pool.
 #[derive(Clone, Debug)]
