@@ -132,6 +132,8 @@ impl std::error::Error for Error {
         match self {
             Error::Transport(e) => e.source.as_deref().map(|s| s as _),
             Error::Decode(e) => Some(&e.source),
+            // `Error::Sign` shows the `SignError` itself, so the chain goes on with its cause.
+            Error::Sign(e) => std::error::Error::source(e),
             _ => None,
         }
     }
@@ -291,7 +293,11 @@ impl fmt::Display for VerificationFailure {
 }
 
 /// A response failed verification.
+///
+/// Its fields can be read; it is built with [`VerificationError::new`] (for example by a
+/// custom transport's tests), so that new fields can be added without breaking callers.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VerificationError {
     /// Which check failed.
     pub failure: VerificationFailure,
@@ -299,6 +305,14 @@ pub struct VerificationError {
     pub status: StatusCode,
     /// The response's `Request-ID`.
     pub request_id: Option<String>,
+}
+
+impl VerificationError {
+    /// A failed `failure` check on a response with `status` and, when it had one, a
+    /// `Request-ID`.
+    pub fn new(failure: VerificationFailure, status: StatusCode, request_id: Option<String>) -> Self {
+        Self { failure, status, request_id }
+    }
 }
 
 impl fmt::Display for VerificationError {

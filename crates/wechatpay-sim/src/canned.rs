@@ -12,6 +12,7 @@ use wechatpay_core::api::QueryOrderByOutTradeNo;
 use wechatpay_core::{Config, MchId, OutTradeNo, SerialNo, SignError, Signer, Verifier, VerifyError};
 
 /// Signs with 256 zero bytes (the canned server never checks signatures).
+#[derive(Debug)]
 struct ZeroSigner;
 
 impl Signer for ZeroSigner {
@@ -21,6 +22,7 @@ impl Signer for ZeroSigner {
 }
 
 /// Knows no key: any answer that reaches verification fails it.
+#[derive(Debug)]
 struct NoKeys;
 
 impl Verifier for NoKeys {
