@@ -6,24 +6,24 @@ use base64::Engine as _;
 use http::{HeaderMap, HeaderValue};
 use wechatpay_core::{Backend, Config, KeyStore, MchId, PrivateKey, SerialNo, Signer};
 
-pub const MCHID: &str = "1230000109";
-pub const MERCHANT_SERIAL: &str = "444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0";
-pub const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232019092600000000000000000001";
-pub const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
-pub const TS: u64 = 1554208460;
-pub const NONCE: &str = "593BEC0C930BF1AFEB40B4A08C8FB242";
+pub(crate) const MCHID: &str = "1230000109";
+pub(crate) const MERCHANT_SERIAL: &str = "444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0";
+pub(crate) const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232019092600000000000000000001";
+pub(crate) const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+pub(crate) const TS: u64 = 1554208460;
+pub(crate) const NONCE: &str = "593BEC0C930BF1AFEB40B4A08C8FB242";
 
-pub fn data(name: &str) -> Vec<u8> {
+pub(crate) fn data(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
 }
 
-pub fn text(name: &str) -> String {
+pub(crate) fn text(name: &str) -> String {
     String::from_utf8(data(name)).unwrap()
 }
 
 /// Every backend compiled in.
-pub fn backends() -> Vec<Backend> {
+pub(crate) fn backends() -> Vec<Backend> {
     let mut v = Vec::new();
     #[cfg(feature = "aws-lc-rs")]
     v.push(Backend::AwsLcRs);
@@ -32,14 +32,14 @@ pub fn backends() -> Vec<Backend> {
     v
 }
 
-pub fn key_store(backend: Backend) -> KeyStore {
+pub(crate) fn key_store(backend: Backend) -> KeyStore {
     let mut keys = KeyStore::with_backend(backend);
     keys.add_public_key(PUB_KEY_ID, &data("wechatpay_pub.pem")).unwrap();
     assert_eq!(keys.add_platform_certificates(&data("platform_cert.pem")).unwrap(), vec![PLATFORM_SERIAL.to_owned()]);
     keys
 }
 
-pub fn config_with(backend: Backend) -> Config {
+pub(crate) fn config_with(backend: Backend) -> Config {
     Config::builder(MchId::new(MCHID).unwrap(), SerialNo::new(MERCHANT_SERIAL).unwrap())
         .signer(PrivateKey::from_pem_with(&data("merchant_key.pem"), backend).unwrap())
         .verifier(key_store(backend))
@@ -47,19 +47,19 @@ pub fn config_with(backend: Backend) -> Config {
         .unwrap()
 }
 
-pub fn config() -> Config {
+pub(crate) fn config() -> Config {
     config_with(Backend::default())
 }
 
 /// Which WeChat Pay key signs a test response.
 #[derive(Clone, Copy, Debug)]
-pub enum By {
+pub(crate) enum By {
     PublicKey,
     Platform,
 }
 
 /// Signs `body` as WeChat Pay would and returns the four signature headers plus Request-ID.
-pub fn signed_headers(body: &[u8], ts: u64, by: By) -> HeaderMap {
+pub(crate) fn signed_headers(body: &[u8], ts: u64, by: By) -> HeaderMap {
     let (key, serial) = match by {
         By::PublicKey => ("wechatpay_key.pem", PUB_KEY_ID),
         By::Platform => ("platform_key.pem", PLATFORM_SERIAL),
