@@ -91,3 +91,32 @@ for name, s in [("success", "SUCCESS"), ("json-notpay", '"NOTPAY"'), ("blue", "B
                 ("json-unknown", '"PARTIAL_REFUND"'), ("json-escape", '"SUC\\u0043ESS"'), ("empty", ""),
                 ("json-number", "17"), ("micropay", "MICROPAY"), ("yes", "Y")]:
     write("open_enums", name, s.encode())
+
+# der: byte 0 = loader (0 private key DER, 1 SubjectPublicKeyInfo DER, 2 certificate DER).
+import base64
+
+
+def pem_der(name):
+    text = data(name).decode()
+    body = text.split("-----", 2)[2].split("-----END", 1)[0]
+    return base64.b64decode("".join(body.split()))
+
+
+def pad_outer(der):
+    """The outermost length one byte longer than DER allows (what the target checks)."""
+    if der[1] < 0x80:
+        return der[:1] + bytes([0x81, der[1]]) + der[2:]
+    return der[:1] + bytes([der[1] + 1, 0]) + der[2:]
+
+
+write("der", "pkcs8", b"\x00" + data("merchant_key.der"))
+write("der", "pkcs1", b"\x00" + pem_der("merchant_key_pkcs1.pem"))
+write("der", "pkcs8-padded-length", b"\x00" + pad_outer(data("merchant_key.der")))
+write("der", "rsa1024", b"\x00" + pem_der("rsa1024_key.pem"))
+write("der", "ec-pkcs8", b"\x00" + pem_der("ec_key.pem"))
+write("der", "spki", b"\x01" + pem_der("wechatpay_pub.pem"))
+write("der", "spki-ec", b"\x01" + pem_der("ec_pub.pem"))
+write("der", "spki-indefinite", b"\x01\x30\x80" + pem_der("wechatpay_pub.pem")[4:] + b"\x00\x00")
+write("der", "certificate", b"\x02" + pem_der("platform_cert.pem"))
+write("der", "certificate-padded-length", b"\x02" + pad_outer(pem_der("platform_cert.pem")))
+write("der", "certificate-truncated", b"\x02" + pem_der("platform_cert.pem")[:200])

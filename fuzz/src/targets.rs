@@ -360,3 +360,65 @@ pub fn open_enums(data: &[u8]) {
     check_enum!(UserRepaid, &s, data);
     check_enum!(ErrorCode, &s, data);
 }
+
+/// `pem`-wraps DER the way `openssl x509 -outform PEM` does (Base64, 64 characters a line).
+fn pem_wrap(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> =
+        b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).expect("Base64 is ASCII")).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+}
+
+/// The same DER with its outermost length re-encoded one byte longer than DER allows: the
+/// long form for a length below 128 (`05` → `81 05`), or one leading zero byte in the long
+/// form (`82 01 0A` → `83 00 01 0A`). `None` when the header is not even well-formed BER.
+fn pad_outer_length(der: &[u8]) -> Option<Vec<u8>> {
+    let (&tag, rest) = der.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let mut out = vec![tag];
+    if first < 0x80 {
+        out.extend([0x81, first]);
+        out.extend_from_slice(rest);
+    } else {
+        out.extend([first + 1, 0x00]);
+        out.extend_from_slice(rest);
+    }
+    Some(out)
+}
+
+/// `der`: raw DER straight into the loaders that read it with the core's DER field
+/// locator, on every backend compiled in. Byte 0 chooses: 0 a private key
+/// (`PrivateKey::from_der_with`, PKCS#8 or PKCS#1), 1 a SubjectPublicKeyInfo
+/// (`PublicKey::from_spki_der_with`), 2 an X.509 certificate (wrapped in PEM here, for
+/// `KeyStore::add_platform_certificates`). Whatever loads is RSA ≥ 2048, and the same input
+/// with its outermost length in a non-minimal form is refused: the locator is strict DER.
+pub fn der(data: &[u8]) {
+    let Some((&mode, der)) = data.split_first() else { return };
+    if der.len() > 16 * 1024 {
+        return; // keys and certificates are small
+    }
+    for backend in backends() {
+        let loads = |der: &[u8]| match mode % 3 {
+            0 => PrivateKey::from_der_with(der, backend).map(|k| assert!(k.bits() >= 2048)).is_ok(),
+            1 => PublicKey::from_spki_der_with(der, backend).map(|k| assert!(k.modulus_len() >= 256)).is_ok(),
+            _ => {
+                let mut store = KeyStore::with_backend(backend);
+                match store.add_platform_certificates(pem_wrap("CERTIFICATE", der).as_bytes()) {
+                    Ok(serials) => {
+                        assert_eq!(serials.len(), 1);
+                        let s = &serials[0];
+                        assert!(!s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_lowercase()));
+                        assert!(store.knows(s));
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+        };
+        if loads(der) {
+            let padded = pad_outer_length(der).expect("accepted DER has a tag and a length");
+            assert!(!loads(&padded), "a non-minimal DER length was accepted");
+        }
+    }
+}

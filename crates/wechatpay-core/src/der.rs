@@ -1,13 +1,28 @@
-//! A minimal, strict DER reader: just enough of ASN.1 to read PKCS#8, PKCS#1, SPKI and the
-//! few fields of an X.509 certificate this crate needs. Never panics on any input.
+//! A DER field locator: just enough of ASN.1 to find the fields of PKCS#8, PKCS#1, SPKI and
+//! an X.509 certificate this crate reads (algorithm OID, modulus length, certificate serial
+//! and public key). Never panics on any input; fuzzed by the `der` and `keys` fuzz targets.
+//!
+//! Exactly what [`Reader::read`] accepts, per element:
+//! - a one-byte tag in low-tag-number form (tag number 0-30); the form `0x1F` for larger
+//!   tag numbers is refused;
+//! - a definite length in its shortest form, as DER requires: the short form for 0-127, the
+//!   long form only for 128 and more, with 1-4 length bytes and no leading zero byte. The
+//!   indefinite form (`0x80`), long forms for short lengths (`81 05`) and padded long forms
+//!   (`82 00 80`) are refused;
+//! - content of exactly that length within the input.
+//!
+//! It does not check the encoding of contents (minimal INTEGERs, BOOLEAN values, BIT STRING
+//! padding) nor the elements it skips over (a certificate's issuer, validity, extensions
+//! and signature): it locates fields, it does not validate certificates. The key material it
+//! locates is parsed again, fully and strictly, by the crypto backend.
 
 /// One tag-length-value element.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tlv<'a> {
-    pub tag: u8,
-    pub content: &'a [u8],
+    pub(crate) tag: u8,
+    pub(crate) content: &'a [u8],
     /// The whole element, tag and length included.
-    pub raw: &'a [u8],
+    pub(crate) raw: &'a [u8],
 }
 
 pub(crate) const SEQUENCE: u8 = 0x30;
@@ -24,25 +39,26 @@ pub(crate) const OID_RSA_ENCRYPTION: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0
 pub(crate) type DerError = &'static str;
 
 /// A cursor over a sequence of DER elements.
+#[derive(Debug)]
 pub(crate) struct Reader<'a> {
     data: &'a [u8],
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(data: &'a [u8]) -> Self {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
         Self { data }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.data.is_empty()
     }
 
-    pub fn peek_tag(&self) -> Option<u8> {
+    pub(crate) fn peek_tag(&self) -> Option<u8> {
         self.data.first().copied()
     }
 
-    /// Reads the next element (single-byte tags; definite lengths up to 4 bytes).
-    pub fn read(&mut self) -> Result<Tlv<'a>, DerError> {
+    /// Reads the next element: see the module documentation for exactly what is accepted.
+    pub(crate) fn read(&mut self) -> Result<Tlv<'a>, DerError> {
         let data = self.data;
         let (&tag, rest) = data.split_first().ok_or("truncated DER")?;
         if tag & 0x1F == 0x1F {
@@ -53,11 +69,21 @@ impl<'a> Reader<'a> {
             (usize::from(first), rest)
         } else {
             let n = usize::from(first & 0x7F);
-            if n == 0 || n > 4 || rest.len() < n {
-                return Err("invalid DER length");
+            if n == 0 {
+                return Err("indefinite DER length");
             }
-            let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-            (len, &rest[n..])
+            if n > 4 {
+                return Err("DER length of more than 4 bytes");
+            }
+            let (bytes, rest) = rest.split_at_checked(n).ok_or("truncated DER length")?;
+            if bytes[0] == 0 {
+                return Err("non-minimal DER length (leading zero byte)");
+            }
+            let len = bytes.iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            if len < 0x80 {
+                return Err("non-minimal DER length (long form for a length below 128)");
+            }
+            (len, rest)
         };
         if rest.len() < len {
             return Err("DER element longer than its input");
@@ -69,7 +95,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads the next element and checks its tag.
-    pub fn expect(&mut self, tag: u8) -> Result<Tlv<'a>, DerError> {
+    pub(crate) fn expect(&mut self, tag: u8) -> Result<Tlv<'a>, DerError> {
         let tlv = self.read()?;
         if tlv.tag == tag { Ok(tlv) } else { Err("unexpected DER tag") }
     }
@@ -106,6 +132,28 @@ mod tests {
         assert!(single(&[0x04, 0x01, 1, 0], OCTET_STRING).is_err());
         assert!(single(&[0x04, 0x85, 0, 0, 0, 0, 1], OCTET_STRING).is_err());
         assert!(single(&[], OCTET_STRING).is_err());
+        assert_eq!(single(&[0x04, 0x00], OCTET_STRING).map(|t| t.content.len()), Ok(0));
+        let mut two_bytes = vec![0x04, 0x82, 0x01, 0x00];
+        two_bytes.extend(std::iter::repeat_n(0u8, 0x100));
+        assert_eq!(single(&two_bytes, OCTET_STRING).map(|t| t.content.len()), Ok(0x100));
+    }
+
+    #[test]
+    fn refuses_non_minimal_and_unsupported_headers() {
+        let err = |data: &[u8]| single(data, OCTET_STRING).err();
+        // The long form for a length below 128.
+        assert_eq!(err(&[0x04, 0x81, 0x01, 7]), Some("non-minimal DER length (long form for a length below 128)"));
+        assert_eq!(err(&[0x04, 0x81, 0x7F]), Some("non-minimal DER length (long form for a length below 128)"));
+        // A padded long form.
+        let mut padded = vec![0x04, 0x82, 0x00, 0x80];
+        padded.extend(std::iter::repeat_n(7u8, 0x80));
+        assert_eq!(err(&padded), Some("non-minimal DER length (leading zero byte)"));
+        // Indefinite length, too many length bytes, truncated length, high tag numbers.
+        assert_eq!(err(&[0x04, 0x80, 0, 0]), Some("indefinite DER length"));
+        assert_eq!(err(&[0x04, 0x85, 1, 0, 0, 0, 0]), Some("DER length of more than 4 bytes"));
+        assert_eq!(err(&[0x04, 0x82, 0x01]), Some("truncated DER length"));
+        assert_eq!(err(&[0x1F, 0x01, 0x00]), Some("unsupported multi-byte DER tag"));
+        assert_eq!(err(&[0x04]), Some("truncated DER length"));
     }
 
     #[test]

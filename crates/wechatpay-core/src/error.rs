@@ -128,8 +128,9 @@ impl std::error::Error for Error {
         match self {
             Error::Transport(e) => e.source.as_deref().map(|s| s as _),
             Error::Decode(e) => Some(&e.source),
-            Error::Key(e) => e.source(),
-            Error::Sign(e) => e.source(),
+            Error::Key(e) => std::error::Error::source(e),
+            // `Error::Sign` shows the `SignError` itself, so the chain goes on with its cause.
+            Error::Sign(e) => std::error::Error::source(e),
             _ => None,
         }
     }
@@ -324,6 +325,9 @@ impl fmt::Display for VerificationFailure {
 }
 
 /// A response failed verification.
+///
+/// Its fields can be read; it is built with [`VerificationError::new`] (for example by a
+/// custom transport's tests), so that new fields can be added without breaking callers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct VerificationError {
@@ -336,7 +340,8 @@ pub struct VerificationError {
 }
 
 impl VerificationError {
-    /// A failed check of a response with `status` and `request_id`.
+    /// A failed `failure` check on a response with `status` and, when it had one, a
+    /// `Request-ID`.
     pub fn new(failure: VerificationFailure, status: StatusCode, request_id: Option<String>) -> Self {
         Self { failure, status, request_id }
     }

@@ -215,7 +215,7 @@ impl Nonce {
         let mut out = String::with_capacity(32);
         let mut buf = [0u8; 64];
         while out.len() < 32 {
-            getrandom::fill(&mut buf).map_err(|_| crate::SignError::new("the OS random source failed"))?;
+            getrandom::fill(&mut buf).map_err(|_| crate::SignError::msg("the OS random source failed"))?;
             // Rejection sampling keeps every character equally likely.
             for &b in buf.iter().filter(|&&b| b < 248) {
                 if out.len() == 32 {

@@ -8,13 +8,13 @@ use std::fmt;
 
 use crate::crypto::{Backend, SignError, Signer, Verifier, VerifyError};
 use crate::der::{self, Reader};
-use crate::pem;
+use crate::pem::{self, PemError};
 
 /// Smallest RSA modulus accepted, in bits (WeChat Pay issues RSA-2048).
 pub const MIN_RSA_BITS: usize = 2048;
 
 /// A key could not be loaded. Never carries key material.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum KeyError {
     /// The input is not well-formed PEM or DER; the text says what is wrong.
@@ -39,8 +39,32 @@ pub enum KeyError {
     /// A WeChat Pay public key id does not look like `PUB_KEY_ID_` followed by
     /// letters, digits or `_`.
     InvalidKeyId,
-    /// The crypto backend refused the key.
-    Rejected(&'static str),
+    /// The crypto backend refused a key that passed this crate's own checks. The backend's
+    /// error is kept as the [`source`](std::error::Error::source).
+    Rejected {
+        /// The backend that refused the key.
+        backend: Backend,
+        /// The backend's error (it carries no key material).
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl KeyError {
+    fn rejected(backend: Backend, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        KeyError::Rejected { backend, source: Box::new(source) }
+    }
+}
+
+impl From<PemError> for KeyError {
+    fn from(e: PemError) -> Self {
+        match e {
+            PemError::Malformed(why) => KeyError::Malformed(why),
+            PemError::Encrypted => KeyError::Encrypted,
+            PemError::OtherLabel(label) => {
+                KeyError::WrongKind { expected: "a key or certificate in PEM", found: label }
+            }
+        }
+    }
 }
 
 impl fmt::Display for KeyError {
@@ -60,12 +84,19 @@ impl fmt::Display for KeyError {
             KeyError::InvalidKeyId => {
                 f.write_str("invalid WeChat Pay public key id: rule: `PUB_KEY_ID_` followed by 1-64 of [0-9A-Za-z_]")
             }
-            KeyError::Rejected(why) => write!(f, "key rejected: {why}"),
+            KeyError::Rejected { backend, .. } => write!(f, "the {backend:?} crypto backend rejected the key"),
         }
     }
 }
 
-impl std::error::Error for KeyError {}
+impl std::error::Error for KeyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            KeyError::Rejected { source, .. } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}
 
 enum SigningKey {
     #[cfg(feature = "aws-lc-rs")]
@@ -98,14 +129,16 @@ impl PrivateKey {
     /// # Errors
     /// As [`PrivateKey::from_pem`].
     pub fn from_pem_with(pem: &[u8], backend: Backend) -> Result<Self, KeyError> {
-        let block = pem::parse_one(pem)?;
-        match block.label.as_str() {
+        const EXPECTED: &str = "a private key (BEGIN PRIVATE KEY)";
+        let block = pem::parse_one(pem).map_err(|e| match e {
+            PemError::OtherLabel(found) => KeyError::WrongKind { expected: EXPECTED, found },
+            e => e.into(),
+        })?;
+        match block.label {
             "PRIVATE KEY" => Self::from_pkcs8(&block.der, backend),
             "RSA PRIVATE KEY" => Self::from_pkcs1(&block.der, backend),
-            "ENCRYPTED PRIVATE KEY" => Err(KeyError::Encrypted),
-            other => {
-                Err(KeyError::WrongKind { expected: "a private key (BEGIN PRIVATE KEY)", found: other.to_owned() })
-            }
+            "EC PRIVATE KEY" => Err(KeyError::NotRsa),
+            other => Err(KeyError::WrongKind { expected: EXPECTED, found: other.to_owned() }),
         }
     }
 
@@ -164,12 +197,13 @@ impl PrivateKey {
         }
         let key = match backend {
             #[cfg(feature = "aws-lc-rs")]
-            Backend::AwsLcRs => {
-                SigningKey::AwsLc(crate::crypto::aws_lc::SigningKey::from_pkcs1_der(der).map_err(KeyError::Rejected)?)
-            }
+            Backend::AwsLcRs => SigningKey::AwsLc(
+                crate::crypto::aws_lc::SigningKey::from_pkcs1_der(der).map_err(|e| KeyError::rejected(backend, e))?,
+            ),
             #[cfg(feature = "rustcrypto")]
             Backend::RustCrypto => SigningKey::RustCrypto(Box::new(
-                crate::crypto::rustcrypto::SigningKey::from_pkcs1_der(der).map_err(KeyError::Rejected)?,
+                crate::crypto::rustcrypto::SigningKey::from_pkcs1_der(der)
+                    .map_err(|e| KeyError::rejected(backend, e))?,
             )),
         };
         Ok(Self { key, bits })
@@ -240,9 +274,13 @@ impl PublicKey {
     /// # Errors
     /// As [`PublicKey::from_pem`].
     pub fn from_pem_with(pem: &[u8], backend: Backend) -> Result<Self, KeyError> {
-        let block = pem::parse_one(pem)?;
+        const EXPECTED: &str = "a public key (BEGIN PUBLIC KEY)";
+        let block = pem::parse_one(pem).map_err(|e| match e {
+            PemError::OtherLabel(found) => KeyError::WrongKind { expected: EXPECTED, found },
+            e => e.into(),
+        })?;
         if block.label != "PUBLIC KEY" {
-            return Err(KeyError::WrongKind { expected: "a public key (BEGIN PUBLIC KEY)", found: block.label });
+            return Err(KeyError::WrongKind { expected: EXPECTED, found: block.label.to_owned() });
         }
         Self::from_spki_der_with(&block.der, backend)
     }
@@ -278,11 +316,12 @@ impl PublicKey {
         let key = match backend {
             #[cfg(feature = "aws-lc-rs")]
             Backend::AwsLcRs => VerifyingKey::AwsLc(
-                crate::crypto::aws_lc::VerifyingKey::from_spki_der(spki).map_err(KeyError::Rejected)?,
+                crate::crypto::aws_lc::VerifyingKey::from_spki_der(spki).map_err(|e| KeyError::rejected(backend, e))?,
             ),
             #[cfg(feature = "rustcrypto")]
             Backend::RustCrypto => VerifyingKey::RustCrypto(
-                crate::crypto::rustcrypto::VerifyingKey::from_spki_der(spki).map_err(KeyError::Rejected)?,
+                crate::crypto::rustcrypto::VerifyingKey::from_spki_der(spki)
+                    .map_err(|e| KeyError::rejected(backend, e))?,
             ),
         };
         Ok(Self { key, modulus_len: modulus_bits.div_ceil(8) })
@@ -374,9 +413,14 @@ impl KeyStore {
     /// [`KeyError`] when a block is not a certificate or its key is unusable.
     pub fn add_platform_certificates(&mut self, pem: &[u8]) -> Result<Vec<String>, KeyError> {
         let mut loaded = Vec::new();
-        for block in pem::parse_all(pem)? {
+        const EXPECTED: &str = "a certificate (BEGIN CERTIFICATE)";
+        let blocks = pem::parse_all(pem).map_err(|e| match e {
+            PemError::OtherLabel(found) => KeyError::WrongKind { expected: EXPECTED, found },
+            e => e.into(),
+        })?;
+        for block in blocks {
             if block.label != "CERTIFICATE" {
-                return Err(KeyError::WrongKind { expected: "a certificate (BEGIN CERTIFICATE)", found: block.label });
+                return Err(KeyError::WrongKind { expected: EXPECTED, found: block.label.to_owned() });
             }
             let cert = parse_certificate(&block.der)?;
             loaded.push((cert.serial, PublicKey::from_spki_der_with(cert.spki, self.backend)?));

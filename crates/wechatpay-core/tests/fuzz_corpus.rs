@@ -2,6 +2,9 @@
 //! fixtures, and a regression file for every crash the fuzzers found) through the very
 //! functions the cargo-fuzz targets call, on stable, in `cargo test`.
 
+// `targets.rs` is a public module of the fuzz crate; here it is private, so its `pub`
+// items are unreachable by design.
+#[allow(unreachable_pub)]
 #[path = "../../../fuzz/src/targets.rs"]
 mod targets;
 
@@ -51,4 +54,9 @@ fn ids_corpus() {
 #[test]
 fn open_enums_corpus() {
     replay("open_enums", targets::open_enums);
+}
+
+#[test]
+fn der_corpus() {
+    replay("der", targets::der);
 }

@@ -71,15 +71,15 @@ fn unknown_values_and_fields_survive() {
     let config = config();
     let body = br#"{"sp_mchid":"1230000109","sub_mchid":"1900000109","out_trade_no":"o","transaction_id":"42","trade_state":"PARTIAL","trade_state_desc":"d","trade_type":"NEWPAY","future":{"a":[1,2]},"amount":{"total":5,"currency":"USD","fx":1},"payer":{"sp_openid":"x","sub_openid":"y"}}"#;
     let t = ok::<QueryPartnerOrderByTransactionId>(&config, body).unwrap();
-    assert_eq!(t.trade_state, TradeState::Unknown("PARTIAL".into()));
-    assert_eq!(t.trade_type, Some(TradeType::Unknown("NEWPAY".into())));
-    assert_eq!(t.amount.as_ref().unwrap().currency, Some(Currency::Unknown("USD".into())));
+    assert!(matches!(&t.trade_state, TradeState::Unknown(v) if v.as_str() == "PARTIAL"));
+    assert!(matches!(&t.trade_type, Some(TradeType::Unknown(v)) if v.as_str() == "NEWPAY"));
+    assert!(matches!(&t.amount.as_ref().unwrap().currency, Some(Currency::Unknown(v)) if v.as_str() == "USD"));
     assert_eq!(t.extra["future"], serde_json::json!({"a": [1, 2]}));
     assert_eq!(serde_json::to_value(&t).unwrap(), serde_json::from_slice::<Value>(body).unwrap());
     let parking = br#"{"out_trade_no":"20150806125346","trade_state":"WAITING","parking_info":{"plate_color":"PURPLE"},"user_repaid":"?","trade_scene":"AIRPORT"}"#;
     let p = ok::<QueryParkingOrder>(&config, parking).unwrap();
-    assert_eq!(p.parking_info.unwrap().plate_color, Some(PlateColor::Unknown("PURPLE".into())));
-    assert_eq!(p.trade_scene, Some(TradeScene::Unknown("AIRPORT".into())));
+    assert!(matches!(&p.parking_info.unwrap().plate_color, Some(PlateColor::Unknown(v)) if v.as_str() == "PURPLE"));
+    assert!(matches!(&p.trade_scene, Some(TradeScene::Unknown(v)) if v.as_str() == "AIRPORT"));
 }
 
 #[test]
@@ -219,7 +219,7 @@ fn every_seed_error_code_becomes_a_typed_api_error() {
         (500, "BANK_ERROR", ErrorCode::BankError),
         (500, "INVALID_TRANSACTIONID", ErrorCode::InvalidTransactionid),
         (500, "OPENID_MISMATCH", ErrorCode::OpenidMismatch),
-        (400, "SOMETHING_NEW", ErrorCode::Unknown("SOMETHING_NEW".into())),
+        (400, "SOMETHING_NEW", ErrorCode::from("SOMETHING_NEW")),
     ];
     for (status, code, expected) in codes {
         let status = StatusCode::from_u16(status).unwrap();

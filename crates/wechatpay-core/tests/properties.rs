@@ -133,3 +133,38 @@ fn verifier_is_only_asked_for_the_named_serial() {
     let store = key_store(wechatpay_core::Backend::default());
     assert!(store.verify("PUB_KEY_ID_X", b"m", &[0; 256]).is_err());
 }
+
+// Jiff's own RFC 3339 parser is an implementation independent of `Rfc3339::parse`: on
+// generated date-times (every day 1-31 of every month, so invalid dates too; offsets up to
+// ±23:59; fractions of 1-9 digits), both accept the same texts, read the same instant and
+// keep the same offset, and the wire text is kept as it was.
+#[cfg(feature = "jiff")]
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn rfc3339_agrees_with_jiffs_parser(
+        y in 1i32..=9998, mo in 1u8..=12, d in 1u8..=31, h in 0u8..=23, mi in 0u8..=59, s in 0u8..=59,
+        frac in proptest::option::of("[0-9]{1,9}"), off in -(23 * 60 + 59)..=(23 * 60 + 59i32), zulu in any::<bool>(),
+    ) {
+        let frac = frac.map(|f| format!(".{f}")).unwrap_or_default();
+        let zone = if zulu {
+            "Z".to_owned()
+        } else {
+            format!("{}{:02}:{:02}", if off < 0 { '-' } else { '+' }, off.abs() / 60, off.abs() % 60)
+        };
+        let text = format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{frac}{zone}");
+        let ours = wechatpay_core::model::Rfc3339::parse(&text);
+        let theirs = text.parse::<jiff::Timestamp>();
+        prop_assert_eq!(ours.is_ok(), theirs.is_ok(), "{}", text);
+        if let (Ok(ours), Ok(theirs)) = (ours, theirs) {
+            prop_assert_eq!(ours.to_jiff_timestamp().unwrap(), theirs);
+            // `unix_timestamp` drops the fraction towards the past (floor); Jiff's seconds
+            // and nanoseconds share a sign (truncation towards zero).
+            prop_assert_eq!(ours.unix_timestamp(), theirs.as_second() - i64::from(theirs.subsec_nanosecond() < 0));
+            let offset_secs = if zulu { 0 } else { off * 60 };
+            prop_assert_eq!(ours.to_jiff_zoned().unwrap().offset().seconds(), offset_secs);
+            prop_assert_eq!(ours.as_str(), text.as_str());
+        }
+    }
+}

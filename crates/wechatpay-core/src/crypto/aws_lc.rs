@@ -1,5 +1,6 @@
 //! The AWS-LC backend (`aws-lc-rs`).
 
+use aws_lc_rs::error::KeyRejected;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaKeyPair};
 
@@ -10,15 +11,15 @@ pub(crate) struct SigningKey(RsaKeyPair);
 
 impl SigningKey {
     /// From a PKCS#1 `RSAPrivateKey` DER.
-    pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, &'static str> {
-        RsaKeyPair::from_der(der).map(Self).map_err(|_| "AWS-LC rejected the RSA private key")
+    pub(crate) fn from_pkcs1_der(der: &[u8]) -> Result<Self, KeyRejected> {
+        RsaKeyPair::from_der(der).map(Self)
     }
 
-    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         let mut sig = vec![0u8; self.0.public_modulus_len()];
         self.0
             .sign(&signature::RSA_PKCS1_SHA256, &SystemRandom::new(), message, &mut sig)
-            .map_err(|_| SignError::new("AWS-LC RSA signing failed"))?;
+            .map_err(|e| SignError::with_context("AWS-LC RSA signing failed", e))?;
         Ok(sig)
     }
 }
@@ -28,13 +29,11 @@ pub(crate) struct VerifyingKey(ParsedPublicKey);
 
 impl VerifyingKey {
     /// From a SubjectPublicKeyInfo DER.
-    pub fn from_spki_der(der: &[u8]) -> Result<Self, &'static str> {
-        ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, der)
-            .map(Self)
-            .map_err(|_| "AWS-LC rejected the RSA public key")
+    pub(crate) fn from_spki_der(der: &[u8]) -> Result<Self, KeyRejected> {
+        ParsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, der).map(Self)
     }
 
-    pub fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+    pub(crate) fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
         self.0.verify_sig(message, sig).is_ok()
     }
 }

@@ -46,8 +46,10 @@ impl Default for Backend {
 /// (RSASSA-PKCS1-v1_5, SHA-256).
 ///
 /// [`crate::PrivateKey`] implements it; implement it yourself to sign with an HSM or KMS
-/// (or use [`crate::PreparedRequest::finish`] when the signer is asynchronous).
-pub trait Signer: Send + Sync {
+/// (or use [`crate::PreparedRequest::finish`] when the signer is asynchronous). `Debug` is
+/// required so that configurations holding a signer can be shown; it must not print
+/// secrets.
+pub trait Signer: Send + Sync + fmt::Debug {
     /// Returns the raw signature of `message` (256 bytes for RSA-2048).
     ///
     /// # Errors
@@ -58,8 +60,9 @@ pub trait Signer: Send + Sync {
 /// Verifies WeChat Pay signatures with the key named by a serial (`Wechatpay-Serial`).
 ///
 /// [`crate::KeyStore`] implements it. A verifier must look keys up by exact serial and
-/// never "try every key".
-pub trait Verifier: Send + Sync {
+/// never "try every key". `Debug` is required so that configurations holding a verifier can
+/// be shown.
+pub trait Verifier: Send + Sync + fmt::Debug {
     /// Whether a key with exactly this serial (certificate serial or `PUB_KEY_ID_…`) is held.
     fn knows(&self, serial: &str) -> bool;
 
@@ -86,25 +89,49 @@ impl<T: Verifier + ?Sized> Verifier for std::sync::Arc<T> {
 }
 
 /// A signer failed. Carries no key material.
+///
+/// Its `Display` is fixed text (`signing failed`, plus the static message when one was
+/// given); the underlying error of an HSM, a KMS or a crypto backend is kept, unprinted, as
+/// the [`source`](std::error::Error::source), where error reporters and `downcast_ref`
+/// find it.
 #[derive(Debug)]
 pub struct SignError {
-    reason: String,
+    message: Option<&'static str>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl SignError {
-    /// A signing failure described by `reason` (must not contain secrets).
-    pub fn new(reason: impl Into<String>) -> Self {
-        Self { reason: reason.into() }
+    /// A signing failure caused by `source` (for example an HSM or KMS client's error),
+    /// kept as the [`source`](std::error::Error::source). It must not hold secrets.
+    pub fn new(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self { message: None, source: Some(source.into()) }
+    }
+
+    /// A signing failure described by a fixed message, without an underlying error.
+    pub fn msg(message: &'static str) -> Self {
+        Self { message: Some(message), source: None }
+    }
+
+    /// A signing failure described by a fixed message and caused by `source`.
+    pub fn with_context(message: &'static str, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self { message: Some(message), source: Some(source.into()) }
     }
 }
 
 impl fmt::Display for SignError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "signing failed: {}", self.reason)
+        match self.message {
+            Some(message) => write!(f, "signing failed: {message}"),
+            None => f.write_str("signing failed"),
+        }
     }
 }
 
-impl std::error::Error for SignError {}
+impl std::error::Error for SignError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|s| s as _)
+    }
+}
 
 /// Why a [`Verifier`] did not accept a signature.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -136,3 +163,45 @@ impl fmt::Display for VerifyError {
 }
 
 impl std::error::Error for VerifyError {}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    /// An HSM client's error, as an external signer would return it.
+    #[derive(Debug)]
+    struct HsmError {
+        slot: u32,
+    }
+
+    impl fmt::Display for HsmError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "HSM slot {} is locked", self.slot)
+        }
+    }
+
+    impl std::error::Error for HsmError {}
+
+    #[test]
+    fn sign_error_keeps_the_signers_error_as_source() {
+        let e = SignError::new(HsmError { slot: 7 });
+        assert_eq!(e.to_string(), "signing failed");
+        let source = e.source().expect("the HSM error is the source");
+        assert_eq!(source.downcast_ref::<HsmError>().map(|h| h.slot), Some(7));
+
+        let e = SignError::with_context("KMS call failed", HsmError { slot: 1 });
+        assert_eq!(e.to_string(), "signing failed: KMS call failed");
+        assert!(e.source().is_some_and(|s| s.is::<HsmError>()));
+
+        let e = SignError::msg("the OS random source failed");
+        assert_eq!(e.to_string(), "signing failed: the OS random source failed");
+        assert!(e.source().is_none());
+
+        // Through the crate's error type the chain continues with the signer's error.
+        let e = crate::Error::from(SignError::new(HsmError { slot: 2 }));
+        assert_eq!(e.to_string(), "signing failed");
+        assert!(e.source().is_some_and(|s| s.is::<HsmError>()));
+    }
+}

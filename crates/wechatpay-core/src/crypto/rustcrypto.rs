@@ -12,17 +12,17 @@ pub(crate) struct SigningKey(rsa::pkcs1v15::SigningKey<Sha256>);
 
 impl SigningKey {
     /// From a PKCS#1 `RSAPrivateKey` DER.
-    pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, &'static str> {
-        let key = rsa::RsaPrivateKey::from_pkcs1_der(der).map_err(|_| "the rsa crate rejected the RSA private key")?;
+    pub(crate) fn from_pkcs1_der(der: &[u8]) -> Result<Self, rsa::pkcs1::Error> {
+        let key = rsa::RsaPrivateKey::from_pkcs1_der(der)?;
         Ok(Self(rsa::pkcs1v15::SigningKey::new(key)))
     }
 
-    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+    pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
         // Blinded signing (the randomness only blinds; PKCS#1 v1.5 output stays deterministic).
         let sig = self
             .0
             .try_sign_with_rng(&mut rsa::rand_core::OsRng, message)
-            .map_err(|_| SignError::new("rsa crate signing failed"))?;
+            .map_err(|e| SignError::with_context("rsa crate RSA signing failed", e))?;
         Ok(sig.to_vec())
     }
 }
@@ -32,13 +32,12 @@ pub(crate) struct VerifyingKey(rsa::pkcs1v15::VerifyingKey<Sha256>);
 
 impl VerifyingKey {
     /// From a SubjectPublicKeyInfo DER.
-    pub fn from_spki_der(der: &[u8]) -> Result<Self, &'static str> {
-        let key =
-            rsa::RsaPublicKey::from_public_key_der(der).map_err(|_| "the rsa crate rejected the RSA public key")?;
+    pub(crate) fn from_spki_der(der: &[u8]) -> Result<Self, rsa::pkcs8::spki::Error> {
+        let key = rsa::RsaPublicKey::from_public_key_der(der)?;
         Ok(Self(rsa::pkcs1v15::VerifyingKey::new(key)))
     }
 
-    pub fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+    pub(crate) fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
         match rsa::pkcs1v15::Signature::try_from(sig) {
             Ok(sig) => self.0.verify(message, &sig).is_ok(),
             Err(_) => false,

@@ -178,11 +178,32 @@ mod tests {
             assert_eq!(&serde_json::from_str::<TradeState>(&json).unwrap(), state);
         }
         let odd: TradeState = serde_json::from_str("\"PARTIAL_REFUND\"").unwrap();
-        assert_eq!(odd, TradeState::Unknown("PARTIAL_REFUND".into()));
+        assert!(matches!(&odd, TradeState::Unknown(v) if v.as_str() == "PARTIAL_REFUND"));
+        assert_eq!(odd, TradeState::from("PARTIAL_REFUND"));
         assert!(!odd.is_known());
         assert_eq!(serde_json::to_string(&odd).unwrap(), "\"PARTIAL_REFUND\"");
         assert_eq!(ErrorCode::from("SYSTE_MERROR"), ErrorCode::SysteMerror);
         assert_eq!(UserRepaid::from("Y").as_str(), "Y");
         assert!(serde_json::from_str::<TradeState>("1").is_err());
+    }
+
+    #[test]
+    fn known_strings_never_become_unknown() {
+        // Every path from a string (From<&str>, From<String>, FromStr, serde) picks the
+        // known variant; `Unknown` cannot be built by hand, so it cannot shadow one.
+        for state in TradeState::KNOWN {
+            let s = state.as_str();
+            assert_eq!(&TradeState::from(s), state);
+            assert_eq!(&TradeState::from(s.to_owned()), state);
+            assert_eq!(&s.parse::<TradeState>().unwrap(), state);
+            assert_eq!(&serde_json::from_value::<TradeState>(serde_json::Value::String(s.into())).unwrap(), state);
+        }
+        // Matching is exact: case and whitespace variants are unknown values, kept verbatim.
+        for odd in ["success", "SUCCESS ", " SUCCESS"] {
+            let v = TradeState::from(odd);
+            assert!(matches!(&v, TradeState::Unknown(u) if u.as_str() == odd), "{odd:?}");
+            assert_ne!(v, TradeState::Success);
+        }
+        assert_eq!(format!("{:?}", TradeState::from("X")), "Unknown(\"X\")");
     }
 }

@@ -16,6 +16,7 @@ pub use enums::{
     TradeType, UserRepaid,
 };
 pub use money::Fen;
+pub use open_enum::UnknownValue;
 pub use parking::{ParkingAmount, ParkingInfo, ParkingPayer, ParkingTransaction};
 pub use time::Rfc3339;
 pub use transaction::{

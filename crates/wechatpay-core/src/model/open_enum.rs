@@ -1,5 +1,39 @@
 //! The macro behind every API enum: known values as variants, anything else kept verbatim
-//! in `Unknown(String)` so it parses and serialises back unchanged.
+//! in `Unknown(UnknownValue)` so it parses and serialises back unchanged.
+
+use std::fmt;
+
+/// A value an open enum does not know, kept exactly as WeChat Pay sent it.
+///
+/// It has no public constructor: the only way to get one is to parse (or convert with
+/// `From`) a string that matches no known variant, so `Unknown` never holds a known value
+/// and `TradeState::from("SUCCESS")` is always `TradeState::Success`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnknownValue(String);
+
+impl UnknownValue {
+    /// Only the open-enum macro builds these, after every known value failed to match.
+    pub(crate) fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The value as received.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// Declares an open enum with its wire strings.
 macro_rules! open_enum {
@@ -14,8 +48,9 @@ macro_rules! open_enum {
         #[non_exhaustive]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )+
-            /// A value this version does not know, kept exactly as WeChat Pay sent it.
-            Unknown(String),
+            /// A value this version does not know, kept exactly as WeChat Pay sent it. Never
+            /// one of the known values above.
+            Unknown($crate::model::UnknownValue),
         }
 
         impl $name {
@@ -26,7 +61,7 @@ macro_rules! open_enum {
             pub fn as_str(&self) -> &str {
                 match self {
                     $( $name::$variant => $wire, )+
-                    $name::Unknown(s) => s,
+                    $name::Unknown(s) => s.as_str(),
                 }
             }
 
@@ -40,7 +75,7 @@ macro_rules! open_enum {
             fn from(s: &str) -> Self {
                 match s {
                     $( $wire => $name::$variant, )+
-                    other => $name::Unknown(other.to_owned()),
+                    other => $name::Unknown($crate::model::UnknownValue::new(other.to_owned())),
                 }
             }
         }
@@ -48,7 +83,7 @@ macro_rules! open_enum {
         impl From<String> for $name {
             fn from(s: String) -> Self {
                 match $name::from(s.as_str()) {
-                    $name::Unknown(_) => $name::Unknown(s),
+                    $name::Unknown(_) => $name::Unknown($crate::model::UnknownValue::new(s)),
                     known => known,
                 }
             }

@@ -1,4 +1,12 @@
 //! RFC 3339 times as WeChat Pay sends them (`2018-06-08T10:34:56+08:00`), kept verbatim.
+//!
+//! [`Rfc3339`] keeps the exact wire text (so a response serialises back byte for byte) and
+//! offers the Unix time and offset. For calendar arithmetic, formatting or time zones, the
+//! optional feature `jiff` converts it to [`jiff`](https://docs.rs/jiff) types. Jiff was
+//! chosen because it is maintained, treats RFC 3339 instants and fixed offsets exactly (no
+//! lossy "local time" defaults), and works with `default-features = false` plus `std`, so
+//! the feature adds no time-zone database and no system access; users who want
+//! `Asia/Shanghai` enable Jiff's own time-zone features in their crate.
 
 use std::fmt;
 
@@ -10,6 +18,8 @@ use serde::{Deserialize, Serialize};
 pub struct Rfc3339 {
     text: String,
     unix: i64,
+    /// The fraction of a second in nanoseconds (digits past the ninth are dropped).
+    nanos: u32,
     offset_minutes: i32,
 }
 
@@ -41,14 +51,21 @@ impl Rfc3339 {
             return Err("time of day out of range");
         }
         let mut i = 19;
+        let mut nanos = 0u32;
         if b.get(i) == Some(&b'.') {
             i += 1;
             let start = i;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
+            while let Some(&d) = b.get(i).filter(|d| d.is_ascii_digit()) {
+                if i - start < 9 {
+                    nanos = nanos * 10 + u32::from(d - b'0');
+                }
                 i += 1;
             }
             if i == start {
                 return Err("empty fraction of a second");
+            }
+            for _ in (i - start)..9 {
+                nanos *= 10;
             }
         }
         let offset_minutes = match b.get(i) {
@@ -65,7 +82,7 @@ impl Rfc3339 {
         };
         let days = days_from_civil(year, month, day);
         let unix = days * 86_400 + hour * 3600 + minute * 60 + second - i64::from(offset_minutes) * 60;
-        Ok(Self { text: text.to_owned(), unix, offset_minutes })
+        Ok(Self { text: text.to_owned(), unix, nanos, offset_minutes })
     }
 
     /// The text exactly as received.
@@ -73,7 +90,7 @@ impl Rfc3339 {
         &self.text
     }
 
-    /// Seconds since the Unix epoch (fractions dropped).
+    /// Seconds since the Unix epoch (a fraction of a second is dropped: rounded towards the past).
     pub fn unix_timestamp(&self) -> i64 {
         self.unix
     }
@@ -81,6 +98,32 @@ impl Rfc3339 {
     /// The offset from UTC in minutes (`+08:00` is 480).
     pub fn offset_minutes(&self) -> i32 {
         self.offset_minutes
+    }
+}
+
+#[cfg(feature = "jiff")]
+impl Rfc3339 {
+    /// The instant as a [`jiff::Timestamp`], with the fraction of a second to the
+    /// nanosecond (digits past the ninth are dropped). A leap second (`23:59:60`) is the
+    /// first second of the next minute, as in [`Rfc3339::unix_timestamp`].
+    ///
+    /// # Errors
+    /// When the instant is outside Jiff's range (which ends on 9999-12-30 UTC, so for
+    /// example `9999-12-31T00:00:00Z` has no `Timestamp`).
+    pub fn to_jiff_timestamp(&self) -> Result<jiff::Timestamp, jiff::Error> {
+        let nanos = i32::try_from(self.nanos).unwrap_or(999_999_999);
+        jiff::Timestamp::new(self.unix, nanos)
+    }
+
+    /// The date-time in the fixed offset it was sent with, as a [`jiff::ZonedDateTime`]
+    /// (`2018-06-08T10:34:56+08:00` stays 10:34:56 at `+08:00`). Convert it to a named
+    /// zone with Jiff when needed.
+    ///
+    /// # Errors
+    /// As [`Rfc3339::to_jiff_timestamp`].
+    pub fn to_jiff_zoned(&self) -> Result<jiff::ZonedDateTime, jiff::Error> {
+        let offset = jiff::tz::Offset::from_seconds(self.offset_minutes * 60)?;
+        Ok(self.to_jiff_timestamp()?.to_zoned_datetime(jiff::tz::TimeZone::fixed(offset)))
     }
 }
 
@@ -161,6 +204,29 @@ mod tests {
         assert_eq!(t.as_str(), "2018-06-08T10:34:56+08:00");
         assert_eq!(Rfc3339::parse("1970-01-01T00:00:00Z").unwrap().unix_timestamp(), 0);
         assert_eq!(Rfc3339::parse("2000-02-29T23:59:59.123-01:30").unwrap().unix_timestamp(), 951_868_799 + 5400);
+    }
+
+    #[cfg(feature = "jiff")]
+    #[test]
+    fn converts_to_jiff() {
+        let t = Rfc3339::parse("2018-06-08T10:34:56.25+08:00").unwrap();
+        let ts = t.to_jiff_timestamp().unwrap();
+        assert_eq!(ts.to_string(), "2018-06-08T02:34:56.25Z");
+        assert_eq!(ts.as_second(), t.unix_timestamp());
+        let zoned = t.to_jiff_zoned().unwrap();
+        assert_eq!(zoned.to_string(), "2018-06-08T10:34:56.25+08:00[+08:00]");
+        assert_eq!((zoned.hour(), zoned.offset().seconds()), (10, 8 * 3600));
+        assert_eq!(t.as_str(), "2018-06-08T10:34:56.25+08:00", "the wire text is unchanged");
+
+        let t = Rfc3339::parse("1969-12-31T23:59:59.123456789123-00:30").unwrap();
+        assert_eq!(t.to_jiff_timestamp().unwrap().to_string(), "1970-01-01T00:29:59.123456789Z");
+        assert_eq!(t.to_jiff_zoned().unwrap().to_string(), "1969-12-31T23:59:59.123456789-00:30[-00:30]");
+        // A leap second is the next minute's first second, as `unix_timestamp` says.
+        let t = Rfc3339::parse("2016-12-31T23:59:60Z").unwrap();
+        assert_eq!(t.to_jiff_timestamp().unwrap().to_string(), "2017-01-01T00:00:00Z");
+        // Jiff's range ends on 9999-12-30 UTC: later valid RFC 3339 times are an error, not a panic.
+        assert!(Rfc3339::parse("9999-12-31T23:59:59Z").unwrap().to_jiff_timestamp().is_err());
+        assert!(Rfc3339::parse("0000-01-01T00:00:00+23:59").unwrap().to_jiff_zoned().is_ok());
     }
 
     #[test]

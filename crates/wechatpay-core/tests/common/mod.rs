@@ -12,24 +12,24 @@ use wechatpay_core::{
     TransactionId,
 };
 
-pub const MCHID: &str = "1230000109";
-pub const MERCHANT_SERIAL: &str = "444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0";
-pub const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232019092600000000000000000001";
-pub const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
-pub const TS: u64 = 1554208460;
-pub const NONCE: &str = "593BEC0C930BF1AFEB40B4A08C8FB242";
+pub(crate) const MCHID: &str = "1230000109";
+pub(crate) const MERCHANT_SERIAL: &str = "444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0";
+pub(crate) const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232019092600000000000000000001";
+pub(crate) const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+pub(crate) const TS: u64 = 1554208460;
+pub(crate) const NONCE: &str = "593BEC0C930BF1AFEB40B4A08C8FB242";
 
-pub fn data(name: &str) -> Vec<u8> {
+pub(crate) fn data(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
 }
 
-pub fn text(name: &str) -> String {
+pub(crate) fn text(name: &str) -> String {
     String::from_utf8(data(name)).unwrap()
 }
 
 /// Every backend compiled in.
-pub fn backends() -> Vec<Backend> {
+pub(crate) fn backends() -> Vec<Backend> {
     let mut v = Vec::new();
     #[cfg(feature = "aws-lc-rs")]
     v.push(Backend::AwsLcRs);
@@ -38,18 +38,18 @@ pub fn backends() -> Vec<Backend> {
     v
 }
 
-pub fn key_store(backend: Backend) -> KeyStore {
+pub(crate) fn key_store(backend: Backend) -> KeyStore {
     let mut keys = KeyStore::with_backend(backend);
     keys.add_public_key(PUB_KEY_ID, &data("wechatpay_pub.pem")).unwrap();
     assert_eq!(keys.add_platform_certificates(&data("platform_cert.pem")).unwrap(), vec![PLATFORM_SERIAL.to_owned()]);
     keys
 }
 
-pub fn config_with(backend: Backend) -> Config {
+pub(crate) fn config_with(backend: Backend) -> Config {
     builder_with(backend).build().unwrap()
 }
 
-pub fn builder_with(backend: Backend) -> wechatpay_core::ConfigBuilder {
+pub(crate) fn builder_with(backend: Backend) -> wechatpay_core::ConfigBuilder {
     Config::builder(
         MchId::new(MCHID).unwrap(),
         SerialNo::new(MERCHANT_SERIAL).unwrap(),
@@ -59,12 +59,12 @@ pub fn builder_with(backend: Backend) -> wechatpay_core::ConfigBuilder {
 }
 
 /// The out_trade_no of the direct seed answer (`responses/direct_seed.json`).
-pub const DIRECT_SEED_NO: &str = "1217752501201407033233368018";
+pub(crate) const DIRECT_SEED_NO: &str = "1217752501201407033233368018";
 /// The out_trade_no of the parking seed answer (`responses/parking_seed.json`).
-pub const PARKING_SEED_NO: &str = "20150806125346";
+pub(crate) const PARKING_SEED_NO: &str = "20150806125346";
 
 /// The request whose answer a fixture is.
-pub trait Seed: Operation + Sized {
+pub(crate) trait Seed: Operation + Sized {
     fn seed() -> Self;
 }
 
@@ -87,12 +87,12 @@ impl Seed for QueryParkingOrder {
 }
 
 /// Unix seconds as a `SystemTime` (saturating: property tests pass any `u64`).
-pub fn at(unix: u64) -> SystemTime {
+pub(crate) fn at(unix: u64) -> SystemTime {
     UNIX_EPOCH.checked_add(Duration::from_secs(unix)).unwrap_or(UNIX_EPOCH + Duration::from_secs(1 << 40))
 }
 
 /// A response of status, headers and body.
-pub fn response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> http::Response<Vec<u8>> {
+pub(crate) fn response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> http::Response<Vec<u8>> {
     let mut r = http::Response::new(body.to_vec());
     *r.status_mut() = status;
     *r.headers_mut() = headers.clone();
@@ -100,7 +100,7 @@ pub fn response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> http::R
 }
 
 /// `Config::parse_response` of a fixture answer to its seed request, at Unix time `now`.
-pub trait ParseAt {
+pub(crate) trait ParseAt {
     fn parse_at<Op: Seed>(
         &self,
         status: StatusCode,
@@ -122,19 +122,19 @@ impl ParseAt for Config {
     }
 }
 
-pub fn config() -> Config {
+pub(crate) fn config() -> Config {
     config_with(Backend::default())
 }
 
 /// Which WeChat Pay key signs a test response.
 #[derive(Clone, Copy, Debug)]
-pub enum By {
+pub(crate) enum By {
     PublicKey,
     Platform,
 }
 
 /// Signs `body` as WeChat Pay would and returns the four signature headers plus Request-ID.
-pub fn signed_headers(body: &[u8], ts: u64, by: By) -> HeaderMap {
+pub(crate) fn signed_headers(body: &[u8], ts: u64, by: By) -> HeaderMap {
     let (key, serial) = match by {
         By::PublicKey => ("wechatpay_key.pem", PUB_KEY_ID),
         By::Platform => ("platform_key.pem", PLATFORM_SERIAL),
