@@ -82,6 +82,7 @@ pub mod model;
 mod pem;
 pub mod response;
 pub mod retry;
+pub mod untrusted;
 pub mod verify;
 
 pub use api::Operation;
