@@ -78,6 +78,14 @@ fn parking_and_partner_orders_keep_numbers_too() {
 }
 
 #[test]
+fn kept_values_lose_only_whitespace_between_tokens() {
+    let body = "{\"out_trade_no\":\"o\",\"trade_state\":\"SUCCESS\",\"w\" : {\"a\" : [1 ,\n 2e0],\r\n\t\"b\":\"x \\\" y\\n\"} }";
+    let p: ParkingTransaction = serde_json::from_str(body).unwrap();
+    assert_eq!(p.extra.get("w").unwrap().get(), r#"{"a":[1,2e0],"b":"x \" y\n"}"#);
+    assert_eq!(serde_json::to_string(&p).unwrap().lines().count(), 1);
+}
+
+#[test]
 fn duplicate_and_ill_typed_fields_are_rejected() {
     let dup_unknown = r#"{"out_trade_no":"o","trade_state":"SUCCESS","x":1,"x":2}"#;
     let e = serde_json::from_str::<ParkingTransaction>(dup_unknown).unwrap_err();

@@ -12,7 +12,8 @@
 //! input in its own content type, where numbers become `u64`/`i64`/`f64` before `extra` sees
 //! them (and where `RawValue` cannot be read at all). Instead each struct reads its body as a
 //! map of raw values, hands the fields it knows to its derived deserializer and keeps the
-//! rest ([`keep_unknown_fields`]). Duplicate keys are an error.
+//! rest ([`keep_unknown_fields`]). Duplicate keys are an error. Whitespace between tokens is
+//! dropped (the text stays on one line; strings and numbers are untouched).
 //!
 //! Reading a model therefore needs a `serde_json` deserializer (`from_slice`, `from_str`,
 //! `from_reader`, `from_value`); other formats cannot produce raw JSON values.
@@ -127,13 +128,40 @@ impl<'de> Deserialize<'de> for RawObject {
                     if out.contains_key(&k) {
                         return Err(de::Error::custom(format_args!("duplicate field `{k}`")));
                     }
-                    out.insert(k, v);
+                    out.insert(k, compact(v));
                 }
                 Ok(RawObject(out))
             }
         }
         deserializer.deserialize_map(V)
     }
+}
+
+/// The JSON text without whitespace between tokens (strings and numbers untouched), so a
+/// kept value serialises on one line, as a `serde_json::Value` would.
+fn compact(raw: Box<RawValue>) -> Box<RawValue> {
+    let text = raw.get();
+    if !text.bytes().any(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
+        return raw;
+    }
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if !matches!(c, ' ' | '\n' | '\r' | '\t') {
+            in_string = c == '"';
+            out.push(c);
+        }
+    }
+    RawValue::from_string(out).unwrap_or(raw)
 }
 
 /// Feeds the fields a derived struct deserializer names to it, and keeps the others.
