@@ -71,6 +71,15 @@ impl fmt::Display for Printable<'_> {
     }
 }
 
+/// The first `max_chars` characters of `text`, with `… (N bytes in all)` appended when cut;
+/// nothing escaped. For output that escapes by itself (JSON, CSV) but must stay bounded.
+pub fn cut(text: &str, max_chars: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max_chars) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((end, _)) => std::borrow::Cow::Owned(format!("{}… ({} bytes in all)", &text[..end], text.len())),
+    }
+}
+
 /// A printable excerpt of an untrusted body: the first `max_chars` characters (invalid UTF-8
 /// replaced by `�`), escaped as by [`printable`], with the body's full length noted when cut.
 /// Reads at most `4 * max_chars` bytes of `body`.
@@ -113,6 +122,8 @@ mod tests {
         assert_eq!(printable("abc").max_chars(3).to_string(), "abc");
         assert_eq!(printable("abcd").max_chars(3).to_string(), "abc… (4 bytes in all)");
         assert_eq!(printable("").to_string(), "");
+        assert_eq!(cut("a\nb", 3), "a\nb");
+        assert_eq!(cut("a\nbc", 3), "a\nb… (4 bytes in all)");
     }
 
     #[test]
