@@ -628,14 +628,12 @@ fn unknown_numbers_keep_their_digits() {
 
 /// Runs get-many over `lines` with stdout piped, reads one line, closes the pipe, and
 /// returns how long the process took to end after that, its exit status and its stderr.
-fn read_one_line_then_close(env: &Env, lines: usize) -> (std::time::Duration, Option<i32>, String) {
+fn read_one_line_then_close(env: &Env, lines: &[&str]) -> (std::time::Duration, Option<i32>, String) {
     use std::io::{BufRead as _, BufReader, Read as _};
     use std::process::Stdio;
     use std::time::{Duration, Instant};
     let input = env.dir.join("many.txt");
-    let ids = ["SIM_NOTPAY_0001", "SIM_CLOSED_0001", "1217752501201407033233368018"];
-    let text: String = (0..lines).map(|i| format!("{}\n", ids[i % ids.len()])).collect();
-    std::fs::write(&input, text).unwrap();
+    std::fs::write(&input, lines.join("\n")).unwrap();
     let mut child = Command::new(BIN)
         .env_clear()
         .envs(env.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -648,7 +646,7 @@ fn read_one_line_then_close(env: &Env, lines: usize) -> (std::time::Duration, Op
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     out.read_line(&mut first).unwrap();
-    assert!(first.contains("SIM_NOTPAY_0001"), "{first}");
+    assert!(first.contains("INVALID_INPUT"), "{first}");
     drop(out);
     let closed = Instant::now();
     let status = loop {
@@ -672,14 +670,25 @@ fn read_one_line_then_close(env: &Env, lines: usize) -> (std::time::Duration, Op
 fn get_many_ends_quietly_when_stdout_closes_even_after_a_slow_answer() {
     use std::time::Duration;
     let env = setup();
-    for fault in [None, Some(Fault::Delay(Duration::from_millis(1500))), Some(Fault::RateLimited)] {
+    // Line 1 is never sent (an invalid id), so it prints at once and the reader closes.
+    // Slow: line 2 is the only order sent and answers slowly (a delay, or a 429 and a
+    // retry), while the other worker runs through the never-sent lines into the reorder
+    // window and waits there: the printer meets the closed pipe only when line 2 arrives.
+    let mut slow = vec!["../bad", "SIM_NOTPAY_0001"];
+    slow.extend(std::iter::repeat_n("../bad", 400));
+    // Fast: every line answered at once.
+    let mut fast = vec!["../bad"];
+    fast.extend((0..400).map(|i| ["SIM_NOTPAY_0001", "SIM_CLOSED_0001", "NO_SUCH_1"][i % 3]));
+    for (fault, lines) in
+        [(None, &fast), (Some(Fault::Delay(Duration::from_millis(800))), &slow), (Some(Fault::RateLimited), &slow)]
+    {
         env.sim.clear_faults();
         if let Some(fault) = fault.clone() {
-            // The first request (line 1 or 2) answers slowly; the other worker fills the window.
             env.sim.inject(fault, Times::Next(1), Some(Route::DirectByOutTradeNo));
         }
-        let (took, code, err) = read_one_line_then_close(&env, 400);
-        assert!(took < Duration::from_secs(2), "{fault:?}: still running {took:?} after stdout closed");
+        let (took, code, err) = read_one_line_then_close(&env, lines);
+        eprintln!("{fault:?}: ended {took:?} after stdout closed");
+        assert!(took < Duration::from_secs(3), "{fault:?}: still running {took:?} after stdout closed");
         assert_eq!(code, Some(0), "{fault:?}: {err}");
         assert!(err.is_empty(), "{fault:?}: a closed pipe is not an error: {err}");
     }
