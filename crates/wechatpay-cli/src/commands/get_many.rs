@@ -10,7 +10,8 @@
 //! and lines starting with `#` are skipped and counted in the summary; every other line gets
 //! exactly one output line, a line that is not UTF-8 or is too long an error line of its own.
 //! A closed stdout (`| head`) ends the run at once and quietly: nothing new is started, no
-//! worker waits any longer, queries in flight are abandoned (they are reads).
+//! worker waits any longer, queries in flight are abandoned (they are reads). It is noticed
+//! on the next write, or within a quarter second while no line is ready (`poll` on Unix).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -278,7 +279,17 @@ pub fn run(s: &Settings, args: &GetManyArgs) -> Result<(), Failure> {
     let mut pending = BTreeMap::new();
     let mut next = 0usize;
     let mut last_progress = Instant::now();
-    for (index, outcome) in done_rx {
+    loop {
+        let (index, outcome) = match done_rx.recv_timeout(Duration::from_millis(250)) {
+            Ok(done) => done,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            // No line ready (a slow answer): a reader that went away ends the run now.
+            Err(mpsc::RecvTimeoutError::Timeout) if stdout_gone() => {
+                shared.cancel();
+                return Ok(());
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+        };
         pending.insert(index, outcome);
         while let Some(outcome) = pending.remove(&next) {
             if let Err(e) = writeln!(stdout, "{}", outcome.line) {
@@ -332,6 +343,24 @@ fn count_jobs(input: Box<dyn BufRead + Send>) -> usize {
         n += 1;
     }
     n
+}
+
+/// Whether stdout is a pipe or socket whose reader has gone (`poll` reports an error or
+/// hang-up on it). Never true for files and terminals, nor off Unix.
+fn stdout_gone() -> bool {
+    #[cfg(unix)]
+    {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let stdout = std::io::stdout();
+        let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
+        let now = Timespec { tv_sec: 0, tv_nsec: 0 };
+        matches!(poll(&mut fds, Some(&now)), Ok(n) if n > 0)
+            && fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP)
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
 }
 
 /// A closed stdout (`| head`) ends the run quietly with success; any other write error fails.
