@@ -153,7 +153,8 @@ pub enum Format {
 /// `wechatpay order get-many`
 #[derive(Debug, Args)]
 pub struct GetManyArgs {
-    /// File with one out_trade_no per line, or - for standard input.
+    /// File with one out_trade_no per line (blank lines and # comments are skipped), or - for
+    /// standard input.
     #[arg(long, value_name = "FILE|-")]
     pub input: String,
     /// Queries in flight at once (1-64).

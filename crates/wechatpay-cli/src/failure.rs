@@ -3,7 +3,9 @@
 use std::fmt;
 use std::process::ExitCode;
 
-use wechatpay_core::Error;
+use std::fmt::Write as _;
+
+use wechatpay_core::{Error, untrusted};
 
 /// A failed command: its exit code and the message for stderr.
 #[derive(Debug)]
@@ -62,12 +64,15 @@ pub fn code_of(error: &Error) -> u8 {
 }
 
 impl From<Error> for Failure {
+    /// Server text (and anything else that may quote it) is escaped, on one line and bounded
+    /// ([`untrusted`]); the string-to-sign of a `SIGN_ERROR` is shown line by line, indented,
+    /// each line escaped.
     fn from(error: Error) -> Self {
-        let mut message = error.to_string();
+        let mut message = untrusted::printable(&error.to_string()).max_chars(MAX_LINE_CHARS).to_string();
         if let Error::Api(api) = &error {
             if let Some(msg) = api.truncated_sign_message() {
                 message.push_str("\nWeChat Pay verified this string-to-sign (line breaks shown as \\n):\n");
-                message.push_str(&visible_newlines(msg));
+                message.push_str(&indented_lines(msg));
                 message.push_str(
                     "\nCompare it with `wechatpay sign` for the same request; check the clock, key and serial_no.",
                 );
@@ -75,14 +80,44 @@ impl From<Error> for Failure {
         }
         let mut source = std::error::Error::source(&error);
         while let Some(cause) = source {
-            message.push_str(&format!("\ncaused by: {cause}"));
+            let cause_text = cause.to_string();
+            let _ = write!(message, "\ncaused by: {}", untrusted::printable(&cause_text).max_chars(MAX_LINE_CHARS));
             source = cause.source();
         }
         Self { code: code_of(&error), message }
     }
 }
 
-/// Shows each `\n` as a literal `\n` at the end of its line.
+/// The bound on one line of an error message (its parts are bounded again inside).
+const MAX_LINE_CHARS: usize = 2000;
+
+/// The bound on a server's string-to-sign shown (WeChat Pay already truncates it).
+const MAX_SIGN_MESSAGE_CHARS: usize = 2000;
+
+/// Untrusted multi-line text shown as its lines, each escaped, indented by four spaces (so
+/// no line can pass for an `error:` line) and ending in a visible `\n` where a line break
+/// was; cut after [`MAX_SIGN_MESSAGE_CHARS`] characters, noting the length.
+fn indented_lines(text: &str) -> String {
+    let shown = match text.char_indices().nth(MAX_SIGN_MESSAGE_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    };
+    let mut out = String::with_capacity(shown.len() + 16);
+    for (i, line) in shown.split('\n').enumerate() {
+        if i > 0 {
+            out.push_str("\\n\n");
+        }
+        if !line.is_empty() {
+            let _ = write!(out, "    {}", untrusted::printable(line).max_chars(MAX_SIGN_MESSAGE_CHARS));
+        }
+    }
+    if shown.len() < text.len() {
+        let _ = write!(out, "… ({} bytes in all)", text.len());
+    }
+    out
+}
+
+/// Shows each `\n` as a literal `\n` at the end of its line (for text this program made).
 pub fn visible_newlines(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for (i, line) in text.split('\n').enumerate() {
@@ -95,6 +130,7 @@ pub fn visible_newlines(text: &str) -> String {
 }
 
 impl From<wechatpay_core::InvalidInput> for Failure {
+    /// The message quotes the offending input escaped (core's `InvalidInput` shows it so).
     fn from(error: wechatpay_core::InvalidInput) -> Self {
         Failure::usage(error.to_string())
     }

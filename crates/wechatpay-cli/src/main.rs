@@ -7,7 +7,9 @@
 
 mod args;
 mod commands;
+mod csv;
 mod failure;
+mod json;
 mod settings;
 
 use std::io::Write as _;

@@ -227,7 +227,10 @@ fn sign_error_shows_the_servers_string_to_sign() {
     );
     let err = failed(&o, 3);
     assert!(err.contains("401") && err.contains("SIGN_ERROR"), "{err}");
-    assert!(err.contains("GET\\n\n/v3/pay/transactions/out-trade-no/SIM_NOTPAY_0001?mchid=1230000109\\n"), "{err}");
+    assert!(
+        err.contains("    GET\\n\n    /v3/pay/transactions/out-trade-no/SIM_NOTPAY_0001?mchid=1230000109\\n\n"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -446,4 +449,328 @@ fn sim_subcommand_behaves_like_the_simulator_binary() {
     let env = std::fs::read_to_string(dir.join("env")).unwrap();
     assert!(env.contains("WECHATPAY_MCHID=") && env.contains("WECHATPAY_BASE_URL=http://127.0.0.1:"));
     let _ = std::fs::remove_dir_all(dir);
+}
+
+// ---- Hostile servers, hostile input, closed pipes ----
+
+/// What a [`serve`]d connection gets: status, extra headers, body.
+type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// A loopback HTTP server answering every request with `respond(path)` (test code: the
+/// simulator cannot send these bodies). Runs until the test process ends.
+fn serve(respond: impl Fn(&str) -> Answer + Send + 'static) -> String {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            let _ = reader.read_line(&mut head);
+            let path = head.split(' ').nth(1).unwrap_or("").to_owned();
+            let mut line = String::new();
+            while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+                line.clear();
+            }
+            let (status, headers, body) = respond(&path);
+            let mut out = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n",
+                body.len()
+            );
+            for (k, v) in headers {
+                out.push_str(&format!("{k}: {v}\r\n"));
+            }
+            out.push_str("\r\n");
+            let _ = stream.write_all(out.as_bytes()).and_then(|()| stream.write_all(&body));
+        }
+    });
+    url
+}
+
+/// The four signature headers, signed with the simulator's throwaway WeChat Pay key.
+fn signed(body: &[u8]) -> Vec<(String, String)> {
+    use base64::Engine as _;
+    use wechatpay_core::Signer as _;
+    let pem = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../wechatpay-sim/testdata/wechatpay_key.pem"))
+        .unwrap();
+    let key = wechatpay_core::PrivateKey::from_pem(&pem).unwrap();
+    let ts = wechatpay_core::unix_now().to_string();
+    let mut msg = format!("{ts}\nNONCE\n").into_bytes();
+    msg.extend_from_slice(body);
+    msg.push(b'\n');
+    let sig = base64::engine::general_purpose::STANDARD.encode(key.sign(&msg).unwrap());
+    vec![
+        ("Wechatpay-Timestamp".into(), ts),
+        ("Wechatpay-Nonce".into(), "NONCE".into()),
+        ("Wechatpay-Signature".into(), sig),
+        ("Wechatpay-Serial".into(), "PUB_KEY_ID_0114232019092600000000000000000001".into()),
+        ("Request-ID".into(), "HOSTILE-1".into()),
+    ]
+}
+
+/// Raw bytes a terminal would act on.
+fn assert_no_raw_controls(text: &str) {
+    for c in ['\u{1b}', '\u{7}', '\u{9b}', '\u{85}', '\r', '\u{7f}', '\u{202e}'] {
+        assert!(!text.contains(c), "raw {c:?} in output: {text:.300}");
+    }
+}
+
+const MIB3: usize = 3 * 1024 * 1024;
+
+fn hostile_errors(path: &str) -> Answer {
+    let message = format!("bad\nerror: forged line\r\u{1b}[2J\u{7}\u{9b}31m\u{202e}{}", "m".repeat(MIB3));
+    let body = if path.contains("SIGN") {
+        serde_json::json!({"code": "SIGN_ERROR", "message": "sig", "detail": {"field": "signature",
+            "sign_information": {"truncated_sign_message": "GET\nerror: forged\n\u{1b}]0;pwned\u{7}\u{9b}1m\n\n"}}})
+    } else {
+        serde_json::json!({"code": "PARAM_ERROR\u{1b}[31m", "message": message,
+            "detail": {"field": "f\nerror: x", "issue": "\u{1b}[1mi"}})
+    };
+    (if path.contains("SIGN") { 401 } else { 400 }, vec![], body.to_string().into_bytes())
+}
+
+#[test]
+fn hostile_error_text_is_escaped_on_one_line_and_cut() {
+    let env = setup();
+    let url = serve(hostile_errors);
+    let hosts = [("WECHATPAY_BASE_URL", url.as_str()), ("WECHATPAY_BACKUP_URL", url.as_str())];
+    let err = failed(&env.run_with(&["order", "get", "--out-trade-no", "HOSTILE_1"], &hosts), 3);
+    assert_no_raw_controls(&err);
+    assert_eq!(err.lines().filter(|l| l.starts_with("error")).count(), 1, "{err:.600}");
+    assert!(err.starts_with("error: WeChat Pay answered HTTP 400 PARAM_ERROR\\u{1b}[31m: bad\\nerror: forged line\\r\\u{1b}[2J\\u{7}\\u{9b}31m\\u{202e}mmm"), "{err:.600}");
+    assert!(err.contains(&format!("… ({} bytes in all)", MIB3 + 36)), "{err:.900}");
+    assert!(err.len() < 4096, "{} bytes of stderr for a 3 MiB message", err.len());
+
+    let err = failed(&env.run_with(&["order", "get", "--out-trade-no", "SIGN_1"], &hosts), 3);
+    assert_no_raw_controls(&err);
+    assert_eq!(err.lines().filter(|l| l.starts_with("error")).count(), 1, "{err}");
+    assert!(err.contains("    GET\\n\n    error: forged\\n\n    \\u{1b}]0;pwned\\u{7}\\u{9b}1m\\n\n"), "{err}");
+
+    // get-many: the message is JSON-escaped (C1 included) or CSV-escaped, and cut.
+    let input = env.dir.join("hostile.txt");
+    std::fs::write(&input, "HOSTILE_2\nSIGN_2\n").unwrap();
+    let o = env.run_with(&["order", "get-many", "--input", input.to_str().unwrap()], &hosts);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_no_raw_controls(&out);
+    assert_no_raw_controls(&stderr(&o));
+    assert_eq!(out.lines().count(), 2, "{out:.600}");
+    assert!(out.len() < 4096, "{} bytes of output", out.len());
+    assert!(out.contains(r"bad\nerror: forged line\r\u001b[2J\u0007\u009b31m\u202emmm"), "{out:.600}");
+    let first: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert!(first["error"]["message"].as_str().unwrap().ends_with(&format!("… ({} bytes in all)", MIB3 + 36)));
+    let o = env.run_with(&["order", "get-many", "--input", input.to_str().unwrap(), "--format", "csv"], &hosts);
+    let out = stdout(&o);
+    assert_no_raw_controls(&out);
+    assert_eq!(out.lines().count(), 3, "{out:.600}");
+    assert!(out.contains(r"bad\nerror: forged line\r\u{1b}[2J\u{7}\u{9b}31m\u{202e}mmm"), "{out:.600}");
+}
+
+#[test]
+fn csv_cells_are_quoted_and_never_formulas() {
+    let env = setup();
+    let order = serde_json::json!({
+        "mchid": "1230000109", "out_trade_no": "-CSV_1", "trade_state": "=HYPERLINK(\"http://x\",\"y\")",
+        "trade_state_desc": "desc\u{9b}\u{85}", "transaction_id": "@SUM(1+1)*cmd|' /C calc'!A0",
+        "amount": {"total": 7}
+    });
+    env.sim.add_order(OrderKind::Direct, order).unwrap();
+    let input = env.dir.join("csv.txt");
+    std::fs::write(&input, "-CSV_1\n=1+1\n+SUM(1)\n").unwrap();
+    let o = env.run(&["order", "get-many", "--input", input.to_str().unwrap(), "--format", "csv"]);
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 4, "{out}");
+    assert_eq!(
+        rows[1],
+        "'-CSV_1,ok,\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",'@SUM(1+1)*cmd|' /C calc'!A0,7,,200,,,"
+    );
+    assert!(rows[2].starts_with("'=1+1,error,,,,,,INVALID_INPUT,,"), "{}", rows[2]);
+    assert!(rows[3].starts_with("'+SUM(1),error,"), "{}", rows[3]);
+    // JSON Lines escape the C1 controls that serde_json would leave raw.
+    let o = env.run(&["order", "get-many", "--input", input.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_no_raw_controls(&out);
+    assert!(out.contains(r#""trade_state_desc":"desc\u009b\u0085""#), "{out}");
+    let o = env.run(&["order", "get", "--out-trade-no=-CSV_1"]);
+    assert_eq!(json(&o)["trade_state_desc"], "desc\u{9b}\u{85}");
+    assert!(stdout(&o).contains(r#""desc\u009b\u0085""#));
+}
+
+#[test]
+fn unknown_numbers_keep_their_digits() {
+    let env = setup();
+    let body = r#"{"mchid":"1230000109","out_trade_no":"BIG_1","trade_state":"SUCCESS","trade_state_desc":"ok","big":123456789012345678901234567890,"exp":1e2,"nested":{"n":[123456789012345678901234567890, 1e2]},"amount":{"total":1,"fx":1e2}}"#;
+    let url = serve(move |_| (200, signed(body.as_bytes()), body.as_bytes().to_vec()));
+    let hosts = [("WECHATPAY_BASE_URL", url.as_str()), ("WECHATPAY_BACKUP_URL", url.as_str())];
+    let o = env.run_with(&["order", "get", "--out-trade-no", "BIG_1"], &hosts);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        r#""big": 123456789012345678901234567890"#,
+        r#""exp": 1e2"#,
+        r#""nested": {"n":[123456789012345678901234567890,1e2]}"#,
+        r#""fx": 1e2"#,
+    ] {
+        assert!(out.contains(needle), "{needle} missing: {out}");
+    }
+    let input = env.dir.join("big.txt");
+    std::fs::write(&input, "BIG_1\n").unwrap();
+    let o = env.run_with(&["order", "get-many", "--input", input.to_str().unwrap()], &hosts);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 1);
+    assert!(out.contains(r#""big":123456789012345678901234567890,"#), "{out}");
+    assert!(out.contains(r#""nested":{"n":[123456789012345678901234567890,1e2]}"#), "{out}");
+    assert!(out.contains(r#""exp":1e2"#) && out.contains(r#""fx":1e2"#), "{out}");
+}
+
+/// Runs get-many over `lines` with stdout piped, reads one line, closes the pipe, and
+/// returns how long the process took to end after that, its exit status and its stderr.
+fn read_one_line_then_close(env: &Env, lines: &[&str]) -> (std::time::Duration, Option<i32>, String) {
+    use std::io::{BufRead as _, BufReader, Read as _};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let input = env.dir.join("many.txt");
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .envs(env.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .args(["order", "get-many", "--input", input.to_str().unwrap(), "--concurrency", "2"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert!(first.contains("INVALID_INPUT"), "{first}");
+    drop(out);
+    let closed = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if closed.elapsed() > Duration::from_secs(10) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = closed.elapsed();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    (took, status.and_then(|s| s.code()), err)
+}
+
+#[test]
+fn get_many_ends_quietly_when_stdout_closes_even_after_a_slow_answer() {
+    use std::time::Duration;
+    let env = setup();
+    // Line 1 is never sent (an invalid id), so it prints at once and the reader closes.
+    // Slow: line 2 is the only order sent and answers slowly (a delay, or a 429 and a
+    // retry), while the other worker runs through the never-sent lines into the reorder
+    // window and waits there: the printer meets the closed pipe only when line 2 arrives.
+    let mut slow = vec!["../bad", "SIM_NOTPAY_0001"];
+    slow.extend(std::iter::repeat_n("../bad", 400));
+    // Fast: every line answered at once.
+    let mut fast = vec!["../bad"];
+    fast.extend((0..400).map(|i| ["SIM_NOTPAY_0001", "SIM_CLOSED_0001", "NO_SUCH_1"][i % 3]));
+    for (fault, lines) in [
+        (None, &fast),
+        (Some(Fault::Delay(Duration::from_millis(800))), &slow),
+        (Some(Fault::RateLimited), &slow),
+        // Never answered: the closed pipe is noticed without a line to write.
+        (Some(Fault::Hang), &slow),
+    ] {
+        env.sim.clear_faults();
+        if let Some(fault) = fault.clone() {
+            env.sim.inject(fault, Times::Next(1), Some(Route::DirectByOutTradeNo));
+        }
+        let (took, code, err) = read_one_line_then_close(&env, lines);
+        eprintln!("{fault:?}: ended {took:?} after stdout closed");
+        assert!(took < Duration::from_secs(2), "{fault:?}: still running {took:?} after stdout closed");
+        assert_eq!(code, Some(0), "{fault:?}: {err}");
+        assert!(err.is_empty(), "{fault:?}: a closed pipe is not an error: {err}");
+    }
+}
+
+#[test]
+fn get_many_input_bom_bad_lines_blank_lines_and_directories() {
+    let env = setup();
+    let mut input = b"\xEF\xBB\xBFSIM_NOTPAY_0001\r\n\n# a comment\nNO_SUCH_1\n\xff\xfe\xfd\n".to_vec();
+    input.extend(std::iter::repeat_n(b'9', 10_000));
+    input.extend(b"\n   \nSIM_CLOSED_0001\n");
+    let path = env.dir.join("edge.txt");
+    std::fs::write(&path, &input).unwrap();
+    let o = env.run(&["order", "get-many", "--input", path.to_str().unwrap()]);
+    let out = stdout(&o);
+    let got: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(got.len(), 5, "{out}");
+    assert_eq!(got[0]["trade_state"], "NOTPAY", "the BOM is ignored: {out}");
+    assert_eq!(got[1]["error"]["code"], "ORDER_NOT_EXIST");
+    assert_eq!(got[2]["error"]["code"], "INVALID_INPUT");
+    assert_eq!(got[2]["error"]["message"], "line 5: not valid UTF-8 (at byte 0)");
+    assert_eq!(got[2]["error"]["exit_code"], 2);
+    assert_eq!(got[3]["error"]["code"], "INVALID_INPUT");
+    assert!(
+        got[3]["error"]["message"].as_str().unwrap().starts_with("line 6: longer than 4096 bytes (10000 bytes)"),
+        "{out}"
+    );
+    assert!(out.lines().nth(3).unwrap().len() < 400, "a long line is not echoed whole");
+    assert_eq!(got[4]["trade_state"], "CLOSED", "lines after bad ones are still queried");
+    let err = stderr(&o);
+    assert!(err.contains("5 orders, 2 ok, 3 failed"), "{err}");
+    assert!(err.contains("3 blank or comment line(s) skipped"), "{err}");
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    // A directory is a usage error, like a missing file.
+    let err = failed(&env.run(&["order", "get-many", "--input", env.dir.to_str().unwrap()]), 2);
+    assert!(err.contains("cannot read --input") && err.contains("directory"), "{err}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn get_many_memory_stays_bounded_on_a_huge_line() {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    use std::process::Stdio;
+    let env = setup();
+    let mut child = Command::new(BIN)
+        .env_clear()
+        .envs(env.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .args(["order", "get-many", "--input", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'7'; 1 << 20];
+        for _ in 0..64 {
+            stdin.write_all(&chunk).unwrap();
+        }
+        stdin.write_all(b"\nSIM_NOTPAY_0001\n").unwrap();
+        stdin
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (mut first, mut second) = (String::new(), String::new());
+    out.read_line(&mut first).unwrap();
+    out.read_line(&mut second).unwrap();
+    // Both lines are answered while stdin is still open: read the peak resident size now.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let peak_kib: usize = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    drop(writer.join().unwrap());
+    assert_eq!(child.wait().unwrap().code(), Some(2), "a bad line exits 2");
+    assert!(first.len() < 400, "the 64 MiB line is not echoed: {} bytes", first.len());
+    assert!(first.contains("longer than 4096 bytes (67108864 bytes)"), "{first:.300}");
+    assert!(second.contains("NOTPAY"), "{second}");
+    eprintln!("peak resident size {peak_kib} KiB after a 64 MiB line");
+    assert!(peak_kib < 48 * 1024, "peak resident size {peak_kib} KiB for a 64 MiB line");
 }

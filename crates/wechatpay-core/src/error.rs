@@ -19,6 +19,7 @@ use crate::crypto::SignError;
 use crate::ids::InvalidInput;
 use crate::keys::KeyError;
 use crate::model::ErrorCode;
+use crate::untrusted::{MAX_CHARS, printable};
 
 /// Everything that can go wrong between building a request and reading its answer.
 #[derive(Debug)]
@@ -430,17 +431,24 @@ impl fmt::Debug for ApiError {
 }
 
 impl fmt::Display for ApiError {
+    /// Server text is escaped, kept on one line and cut ([`crate::untrusted`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "WeChat Pay answered HTTP {} {}: {}", self.status.as_u16(), self.code, self.message)?;
+        write!(
+            f,
+            "WeChat Pay answered HTTP {} {}: {}",
+            self.status.as_u16(),
+            printable(self.code.as_str()).max_chars(64),
+            printable(&self.message)
+        )?;
         if let Some(field) = self.field() {
-            write!(f, " (field {field}")?;
+            write!(f, " (field {}", printable(field).max_chars(64))?;
             if let Some(issue) = self.issue() {
-                write!(f, ": {issue}")?;
+                write!(f, ": {}", printable(issue))?;
             }
             f.write_str(")")?;
         }
         if let Some(id) = &self.request_id {
-            write!(f, " [Request-ID {id}]")?;
+            write!(f, " [Request-ID {}]", printable(id).max_chars(128))?;
         }
         if !self.verified {
             f.write_str(" [unsigned]")?;
@@ -457,7 +465,8 @@ pub struct UnexpectedResponse {
     pub status: StatusCode,
     /// The response's `Request-ID`, if any.
     pub request_id: Option<String>,
-    /// The first characters of the body, control characters replaced.
+    /// The first characters of the body, control characters escaped, the body's length noted
+    /// when cut ([`crate::untrusted::excerpt`]).
     pub excerpt: String,
     /// Whether the response carried a valid signature.
     pub verified: bool,
@@ -467,9 +476,10 @@ impl fmt::Display for UnexpectedResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "unexpected HTTP {} response", self.status.as_u16())?;
         if let Some(id) = &self.request_id {
-            write!(f, " [Request-ID {id}]")?;
+            write!(f, " [Request-ID {}]", printable(id).max_chars(128))?;
         }
-        write!(f, ": {:?}", self.excerpt)
+        // `excerpt` is escaped and cut when made; escaping again keeps a changed field safe.
+        write!(f, ": {}", printable(&self.excerpt).max_chars(4 * MAX_CHARS))
     }
 }
 
@@ -495,12 +505,7 @@ impl fmt::Display for DecodeError {
     }
 }
 
-/// A short, printable excerpt of an untrusted body.
+/// A short, printable excerpt of an untrusted body: see [`crate::untrusted::excerpt`].
 pub(crate) fn excerpt(body: &[u8], max_chars: usize) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(max_chars * 4)]);
-    let mut out: String = text.chars().take(max_chars).map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if text.chars().count() > max_chars || body.len() > max_chars * 4 {
-        out.push('…');
-    }
-    out
+    crate::untrusted::excerpt(body, max_chars)
 }

@@ -87,6 +87,7 @@ mod pem;
 mod response;
 pub mod retry;
 pub mod transport;
+pub mod untrusted;
 pub mod verify;
 
 pub use http;

@@ -1,52 +1,163 @@
 //! `wechatpay order get-many`: bulk queries for reconciliation.
 //!
-//! Lines are read lazily and answered by a bounded pool of workers; results are printed in
-//! input order through a reorder window of a few times the concurrency, so memory stays
-//! bounded whatever the input size. Each query goes through the client's retry policy.
+//! Lines are read lazily as bytes, at most [`MAX_LINE`] bytes of each kept (the rest of a
+//! longer line is skipped while reading), and answered by a bounded pool of workers; results
+//! are printed in input order through a reorder window of a few times the concurrency, so
+//! memory stays bounded whatever the input. Each query goes through the client's retry
+//! policy.
+//!
+//! Input: a UTF-8 BOM at the start is ignored, so is a `\r` before a line break; blank lines
+//! and lines starting with `#` are skipped and counted in the summary; every other line gets
+//! exactly one output line, a line that is not UTF-8 or is too long an error line of its own.
+//! A closed stdout (`| head`) ends the run at once and quietly: nothing new is started, no
+//! worker waits any longer, queries in flight are abandoned (they are reads). It is noticed
+//! on the next write, or within a quarter second while no line is ready (`poll` on Unix).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, IsTerminal, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::sync::{Condvar, Mutex};
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use wechatpay_core::api::QueryOrderByOutTradeNo;
 use wechatpay_core::model::Transaction;
-use wechatpay_core::{Error, OutTradeNo};
+use wechatpay_core::{Error, OutTradeNo, untrusted};
 
 use crate::args::{Format, GetManyArgs, Settings};
+use crate::csv::{self, Cell};
 use crate::failure::{self, Failure};
-use crate::settings;
+use crate::{json, settings};
 
-/// The input, numbered: blank lines are skipped, read errors end it.
+/// The longest input line read; an order number has at most 32 characters.
+pub const MAX_LINE: usize = 4096;
+
+/// How much of a bad line is echoed in its error line.
+const ECHO_CHARS: usize = 40;
+
+/// How much of a server's error message goes into an output line.
+const MESSAGE_CHARS: usize = 500;
+
+/// What one input line asks for.
+enum Job {
+    /// Query this order number.
+    Query(String),
+    /// The line cannot be an order number: a short printable prefix and why.
+    Bad { shown: String, problem: String },
+}
+
+/// What one input line is.
+enum Line {
+    Job(Job),
+    /// Blank, or a `#` comment.
+    Skip,
+}
+
+/// Reads at most `cap` bytes of the next line into `buf` (which it clears) and skips the
+/// rest of the line without keeping it. Returns the line's full length without its `\n`,
+/// or `None` at the end of the input.
+fn read_capped(input: &mut dyn BufRead, buf: &mut Vec<u8>, cap: usize) -> io::Result<Option<usize>> {
+    buf.clear();
+    let mut total = 0usize;
+    let mut any = false;
+    loop {
+        let chunk = match input.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok(any.then_some(total));
+        }
+        any = true;
+        let (part, consumed, ended) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..i], i + 1, true),
+            None => (chunk, chunk.len(), false),
+        };
+        let room = cap.saturating_sub(buf.len());
+        buf.extend_from_slice(&part[..part.len().min(room)]);
+        total = total.saturating_add(part.len());
+        input.consume(consumed);
+        if ended {
+            return Ok(Some(total));
+        }
+    }
+}
+
+/// The input, line by line.
 struct Feed {
-    lines: std::io::Lines<Box<dyn BufRead + Send>>,
+    input: Box<dyn BufRead + Send>,
+    buf: Vec<u8>,
+    /// The number of lines read so far (the current line's number, counting from 1).
+    line_no: usize,
+    /// The number of jobs handed out so far.
     next_index: usize,
+    /// Blank and comment lines seen.
+    skipped: usize,
     ended: bool,
 }
 
 impl Feed {
-    fn next_line(&mut self) -> Result<Option<(usize, String)>, String> {
-        if self.ended {
-            return Ok(None);
-        }
-        for line in self.lines.by_ref() {
-            let line = line.map_err(|e| {
-                self.ended = true;
-                e.to_string()
-            })?;
-            let no = line.trim();
-            if !no.is_empty() {
-                let index = self.next_index;
-                self.next_index += 1;
-                return Ok(Some((index, no.to_owned())));
+    fn new(input: Box<dyn BufRead + Send>) -> Self {
+        Self { input, buf: Vec::with_capacity(64), line_no: 0, next_index: 0, skipped: 0, ended: false }
+    }
+
+    /// The next job and its output index; `Ok(None)` at the end; a read error ends the input.
+    fn next_job(&mut self) -> Result<Option<(usize, Job)>, String> {
+        while !self.ended {
+            let line = match self.next_line() {
+                Ok(Some(line)) => line,
+                Ok(None) => break,
+                Err(e) => {
+                    self.ended = true;
+                    return Err(e.to_string());
+                }
+            };
+            match line {
+                Line::Skip => self.skipped += 1,
+                Line::Job(job) => {
+                    let index = self.next_index;
+                    self.next_index += 1;
+                    return Ok(Some((index, job)));
+                }
             }
         }
         self.ended = true;
         Ok(None)
+    }
+
+    fn next_line(&mut self) -> io::Result<Option<Line>> {
+        let Some(mut len) = read_capped(&mut *self.input, &mut self.buf, MAX_LINE)? else {
+            return Ok(None);
+        };
+        self.line_no += 1;
+        let n = self.line_no;
+        let mut bytes = &self.buf[..];
+        if n == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
+            bytes = &bytes[3..];
+            len -= 3;
+        }
+        let trimmed = bytes.trim_ascii();
+        if trimmed.starts_with(b"#") || (len <= MAX_LINE && trimmed.is_empty()) {
+            return Ok(Some(Line::Skip));
+        }
+        let shown = || {
+            let prefix = String::from_utf8_lossy(&trimmed[..trimmed.len().min(4 * ECHO_CHARS)]);
+            untrusted::printable(&prefix).max_chars(ECHO_CHARS).to_string()
+        };
+        if len > MAX_LINE {
+            let problem =
+                format!("line {n}: longer than {MAX_LINE} bytes ({len} bytes); an out_trade_no has at most 32");
+            return Ok(Some(Line::Job(Job::Bad { shown: shown(), problem })));
+        }
+        match std::str::from_utf8(trimmed) {
+            Ok(no) => Ok(Some(Line::Job(Job::Query(no.to_owned())))),
+            Err(e) => {
+                let problem = format!("line {n}: not valid UTF-8 (at byte {})", e.valid_up_to());
+                Ok(Some(Line::Job(Job::Bad { shown: shown(), problem })))
+            }
+        }
     }
 }
 
@@ -57,105 +168,155 @@ struct Outcome {
     failure: Option<(u8, String)>,
 }
 
+/// What the workers and the printer share.
+struct Shared {
+    client: wechatpay_ureq::Client,
+    format: Format,
+    window: usize,
+    feed: Mutex<Feed>,
+    /// The number of lines printed.
+    printed: Mutex<usize>,
+    progressed: Condvar,
+    /// Workers waiting on `progressed`.
+    waiters: AtomicUsize,
+    /// Set when stdout is gone: start nothing new, stop waiting.
+    cancelled: AtomicBool,
+    read_error: Mutex<Option<String>>,
+}
+
+impl Shared {
+    /// Stops every worker: nothing new starts and nobody waits on the window.
+    fn cancel(&self) {
+        let _guard = self.printed.lock().unwrap_or_else(|p| p.into_inner());
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.progressed.notify_all();
+    }
+
+    fn worker(&self, done: &mpsc::Sender<(usize, Outcome)>) {
+        while !self.cancelled.load(Ordering::SeqCst) {
+            let next = self.feed.lock().unwrap_or_else(|p| p.into_inner()).next_job();
+            let (index, job) = match next {
+                Ok(Some(job)) => job,
+                Ok(None) => break,
+                Err(e) => {
+                    *self.read_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    break;
+                }
+            };
+            let mut printed = self.printed.lock().unwrap_or_else(|p| p.into_inner());
+            if index >= *printed + self.window {
+                self.waiters.fetch_add(1, Ordering::SeqCst);
+                while index >= *printed + self.window && !self.cancelled.load(Ordering::SeqCst) {
+                    printed = self.progressed.wait(printed).unwrap_or_else(|p| p.into_inner());
+                }
+                self.waiters.fetch_sub(1, Ordering::SeqCst);
+            }
+            drop(printed);
+            if self.cancelled.load(Ordering::SeqCst) {
+                break;
+            }
+            let outcome = match job {
+                Job::Query(no) => query(&self.client, &no, self.format),
+                Job::Bad { shown, problem } => bad_line(&shown, &problem, self.format),
+            };
+            if done.send((index, outcome)).is_err() {
+                break;
+            }
+        }
+    }
+}
+
 /// Runs the command.
 pub fn run(s: &Settings, args: &GetManyArgs) -> Result<(), Failure> {
     let input: Box<dyn BufRead + Send> = if args.input == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
-        let file = std::fs::File::open(&args.input)
-            .map_err(|e| Failure::usage(format!("cannot read --input file {}: {e}", args.input)))?;
-        Box::new(BufReader::new(file))
+        Box::new(BufReader::new(open_input(&args.input)?))
     };
     // With a file, count its lines first (streaming) so the progress bar knows the total.
     let total = if args.input == "-" || !std::io::stderr().is_terminal() {
         None
     } else {
-        std::fs::File::open(&args.input)
-            .ok()
-            .map(|f| BufReader::new(f).lines().map_while(Result::ok).filter(|l| !l.trim().is_empty()).count())
+        open_input(&args.input).ok().map(|f| count_jobs(Box::new(BufReader::new(f))))
     };
     let client = settings::client(s)?;
     let concurrency = usize::from(args.concurrency);
-    let window = concurrency * 4;
-    let printed = Mutex::new(0usize);
-    let progressed = Condvar::new();
     let started = Instant::now();
     let progress = std::io::stderr().is_terminal();
 
     let mut stdout = std::io::stdout().lock();
     if args.format == Format::Csv {
-        writeln!(stdout, "out_trade_no,result,trade_state,transaction_id,total_fen,success_time,http_status,error_code,request_id,message")
-            .map_err(write_failed)?;
+        let header = "out_trade_no,result,trade_state,transaction_id,total_fen,success_time,http_status,error_code,request_id,message";
+        if let Err(e) = writeln!(stdout, "{header}") {
+            return quiet_if_closed(e);
+        }
     }
     let mut counts = Counts::default();
-    let read_error: Mutex<Option<String>> = Mutex::new(None);
 
     // Workers take numbered lines straight from the shared reader, and never run more than
     // `window` lines ahead of what has been printed (bounded memory for any input size).
-    let feed = Mutex::new(Feed { lines: input.lines(), next_index: 0, ended: false });
-    let waiters = AtomicUsize::new(0);
-    std::thread::scope(|scope| -> Result<(), Failure> {
-        let (done_tx, done_rx) = mpsc::channel::<(usize, Outcome)>();
-        let (printed, progressed, read_error, feed, waiters) = (&printed, &progressed, &read_error, &feed, &waiters);
-        for _ in 0..concurrency {
-            let (done_tx, client) = (done_tx.clone(), &client);
-            let format = args.format;
-            scope.spawn(move || {
-                loop {
-                    let next = feed.lock().unwrap_or_else(|p| p.into_inner()).next_line();
-                    let (index, no) = match next {
-                        Ok(Some(job)) => job,
-                        Ok(None) => break,
-                        Err(e) => {
-                            *read_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
-                            break;
-                        }
-                    };
-                    let mut done = printed.lock().unwrap_or_else(|p| p.into_inner());
-                    if index >= *done + window {
-                        waiters.fetch_add(1, Ordering::SeqCst);
-                        while index >= *done + window {
-                            done = progressed.wait(done).unwrap_or_else(|p| p.into_inner());
-                        }
-                        waiters.fetch_sub(1, Ordering::SeqCst);
-                    }
-                    drop(done);
-                    if done_tx.send((index, query(client, &no, format))).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(done_tx);
+    // They are not joined: when stdout closes, the run ends without waiting for queries in
+    // flight.
+    let shared = Arc::new(Shared {
+        client,
+        format: args.format,
+        window: concurrency * 4,
+        feed: Mutex::new(Feed::new(input)),
+        printed: Mutex::new(0),
+        progressed: Condvar::new(),
+        waiters: AtomicUsize::new(0),
+        cancelled: AtomicBool::new(false),
+        read_error: Mutex::new(None),
+    });
+    let (done_tx, done_rx) = mpsc::channel::<(usize, Outcome)>();
+    for _ in 0..concurrency {
+        let (shared, done_tx) = (Arc::clone(&shared), done_tx.clone());
+        std::thread::spawn(move || shared.worker(&done_tx));
+    }
+    drop(done_tx);
 
-        // Printer: in input order.
-        let mut pending = BTreeMap::new();
-        let mut next = 0usize;
-        let mut last_progress = Instant::now();
-        for (index, outcome) in done_rx {
-            pending.insert(index, outcome);
-            while let Some(outcome) = pending.remove(&next) {
-                writeln!(stdout, "{}", outcome.line).map_err(write_failed)?;
-                counts.add(outcome.failure);
-                next += 1;
+    // Printer: in input order. The loop ends when every worker has finished.
+    let mut pending = BTreeMap::new();
+    let mut next = 0usize;
+    let mut last_progress = Instant::now();
+    loop {
+        let (index, outcome) = match done_rx.recv_timeout(Duration::from_millis(250)) {
+            Ok(done) => done,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            // No line ready (a slow answer): a reader that went away ends the run now.
+            Err(mpsc::RecvTimeoutError::Timeout) if stdout_gone() => {
+                shared.cancel();
+                return Ok(());
             }
-            *printed.lock().unwrap_or_else(|p| p.into_inner()) = next;
-            if waiters.load(Ordering::SeqCst) > 0 {
-                progressed.notify_all();
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+        };
+        pending.insert(index, outcome);
+        while let Some(outcome) = pending.remove(&next) {
+            if let Err(e) = writeln!(stdout, "{}", outcome.line) {
+                shared.cancel();
+                return quiet_if_closed(e);
             }
-            if progress && last_progress.elapsed() > Duration::from_millis(100) {
-                last_progress = Instant::now();
-                let _ = write!(std::io::stderr(), "\r{}", counts.progress_line(total, started.elapsed()));
-            }
+            counts.add(outcome.failure);
+            next += 1;
         }
-        Ok(())
-    })?;
-    stdout.flush().map_err(write_failed)?;
+        *shared.printed.lock().unwrap_or_else(|p| p.into_inner()) = next;
+        if shared.waiters.load(Ordering::SeqCst) > 0 {
+            shared.progressed.notify_all();
+        }
+        if progress && last_progress.elapsed() > Duration::from_millis(100) {
+            last_progress = Instant::now();
+            let _ = write!(std::io::stderr(), "\r{}", counts.progress_line(total, started.elapsed()));
+        }
+    }
+    if let Err(e) = stdout.flush() {
+        return quiet_if_closed(e);
+    }
+    counts.skipped = shared.feed.lock().unwrap_or_else(|p| p.into_inner()).skipped;
     if progress {
         let _ = writeln!(std::io::stderr(), "\r{}", counts.progress_line(total, started.elapsed()));
     }
     let _ = writeln!(std::io::stderr(), "{}", counts.summary(started.elapsed()));
-    if let Some(e) = read_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+    if let Some(e) = shared.read_error.lock().unwrap_or_else(|p| p.into_inner()).take() {
         return Err(Failure::other(format!("reading --input failed after {} lines: {e}", counts.total)));
     }
     match counts.worst() {
@@ -164,7 +325,50 @@ pub fn run(s: &Settings, args: &GetManyArgs) -> Result<(), Failure> {
     }
 }
 
-fn write_failed(e: std::io::Error) -> Failure {
+/// Opens `--input`; a missing, unreadable or non-regular path is a usage error.
+fn open_input(path: &str) -> Result<std::fs::File, Failure> {
+    let unreadable = |why: &dyn std::fmt::Display| Failure::usage(format!("cannot read --input file {path}: {why}"));
+    let file = std::fs::File::open(path).map_err(|e| unreadable(&e))?;
+    if file.metadata().map_err(|e| unreadable(&e))?.is_dir() {
+        return Err(unreadable(&"is a directory"));
+    }
+    Ok(file)
+}
+
+/// The number of lines that will be answered (not blank, not comments).
+fn count_jobs(input: Box<dyn BufRead + Send>) -> usize {
+    let mut feed = Feed::new(input);
+    let mut n = 0;
+    while let Ok(Some(_)) = feed.next_job() {
+        n += 1;
+    }
+    n
+}
+
+/// Whether stdout is a pipe or socket whose reader has gone (`poll` reports an error or
+/// hang-up on it). Never true for files and terminals, nor off Unix.
+fn stdout_gone() -> bool {
+    #[cfg(unix)]
+    {
+        use rustix::event::{PollFd, PollFlags, Timespec, poll};
+        let stdout = std::io::stdout();
+        let mut fds = [PollFd::new(&stdout, PollFlags::empty())];
+        let now = Timespec { tv_sec: 0, tv_nsec: 0 };
+        matches!(poll(&mut fds, Some(&now)), Ok(n) if n > 0)
+            && fds[0].revents().intersects(PollFlags::ERR | PollFlags::HUP)
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// A closed stdout (`| head`) ends the run quietly with success; any other write error fails.
+fn quiet_if_closed(e: io::Error) -> Result<(), Failure> {
+    if e.kind() == io::ErrorKind::BrokenPipe { Ok(()) } else { Err(write_failed(e)) }
+}
+
+fn write_failed(e: io::Error) -> Failure {
     Failure::other(format!("cannot write to stdout: {e}"))
 }
 
@@ -176,7 +380,7 @@ fn query(client: &wechatpay_ureq::Client, no: &str, format: Format) -> Outcome {
         Ok(order) => Outcome { line: success_line(&order, format), failure: None },
         Err(error) => {
             let label = match &error {
-                Error::Api(api) => api.code.to_string(),
+                Error::Api(api) => untrusted::cut(api.code.as_str(), 64).into_owned(),
                 Error::Verification(_) => "VERIFICATION_FAILED".to_owned(),
                 Error::Transport(_) => "TRANSPORT_FAILED".to_owned(),
                 Error::InvalidInput(_) => "INVALID_INPUT".to_owned(),
@@ -189,18 +393,18 @@ fn query(client: &wechatpay_ureq::Client, no: &str, format: Format) -> Outcome {
 
 fn success_line(order: &Transaction, format: Format) -> String {
     match format {
-        Format::Jsonl => serde_json::to_string(order).unwrap_or_default(),
-        Format::Csv => csv_row(&[
-            &order.out_trade_no,
-            "ok",
-            order.trade_state.as_str(),
-            order.transaction_id.as_deref().unwrap_or(""),
-            &order.amount.as_ref().and_then(|a| a.total).map(|f| f.0.to_string()).unwrap_or_default(),
-            order.success_time.as_ref().map_or("", |t| t.as_str()),
-            "200",
-            "",
-            "",
-            "",
+        Format::Jsonl => json::to_line(order).unwrap_or_default(),
+        Format::Csv => csv::row(&[
+            Cell::Text(&order.out_trade_no),
+            Cell::Text("ok"),
+            Cell::Text(order.trade_state.as_str()),
+            Cell::Text(order.transaction_id.as_deref().unwrap_or("")),
+            Cell::Number(&order.amount.as_ref().and_then(|a| a.total).map(|f| f.0.to_string()).unwrap_or_default()),
+            Cell::Text(order.success_time.as_ref().map_or("", |t| t.as_str())),
+            Cell::Number("200"),
+            Cell::Text(""),
+            Cell::Text(""),
+            Cell::Text(""),
         ]),
     }
 }
@@ -208,49 +412,53 @@ fn success_line(order: &Transaction, format: Format) -> String {
 fn error_line(no: &str, error: &Error, label: &str, format: Format) -> String {
     let status = error.status().map(|s| s.as_u16());
     let message = match error {
-        Error::Api(api) => api.message.clone(),
-        other => other.to_string(),
+        Error::Api(api) => untrusted::cut(&api.message, MESSAGE_CHARS).into_owned(),
+        other => untrusted::cut(&other.to_string(), MESSAGE_CHARS).into_owned(),
     };
+    failure_line(no, status, label, &message, error.request_id(), failure::code_of(error), format)
+}
+
+/// The error line of an input line that cannot be an order number.
+fn bad_line(shown: &str, problem: &str, format: Format) -> Outcome {
+    let label = "INVALID_INPUT";
+    let line = failure_line(shown, None, label, problem, None, failure::USAGE, format);
+    Outcome { line, failure: Some((failure::USAGE, label.to_owned())) }
+}
+
+fn failure_line(
+    no: &str,
+    status: Option<u16>,
+    label: &str,
+    message: &str,
+    request_id: Option<&str>,
+    exit_code: u8,
+    format: Format,
+) -> String {
     match format {
-        Format::Jsonl => json!({
+        Format::Jsonl => json::to_line(&json!({
             "out_trade_no": no,
             "error": {
                 "code": label,
                 "http_status": status,
                 "message": message,
-                "request_id": error.request_id(),
-                "exit_code": failure::code_of(error),
+                "request_id": request_id,
+                "exit_code": exit_code,
             }
-        })
-        .to_string(),
-        Format::Csv => csv_row(&[
-            no,
-            "error",
-            "",
-            "",
-            "",
-            "",
-            &status.map(|s| s.to_string()).unwrap_or_default(),
-            label,
-            error.request_id().unwrap_or(""),
-            &message,
+        }))
+        .unwrap_or_default(),
+        Format::Csv => csv::row(&[
+            Cell::Text(no),
+            Cell::Text("error"),
+            Cell::Text(""),
+            Cell::Text(""),
+            Cell::Text(""),
+            Cell::Text(""),
+            Cell::Number(&status.map(|s| s.to_string()).unwrap_or_default()),
+            Cell::Text(label),
+            Cell::Text(request_id.unwrap_or("")),
+            Cell::Text(message),
         ]),
     }
-}
-
-fn csv_row(fields: &[&str]) -> String {
-    let mut row = String::new();
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            row.push(',');
-        }
-        if field.contains([',', '"', '\n', '\r']) {
-            let _ = write!(row, "\"{}\"", field.replace('"', "\"\""));
-        } else {
-            row.push_str(field);
-        }
-    }
-    row
 }
 
 #[derive(Default)]
@@ -259,6 +467,8 @@ struct Counts {
     ok: usize,
     by_label: BTreeMap<String, usize>,
     codes: Vec<u8>,
+    /// Blank and comment lines skipped.
+    skipped: usize,
 }
 
 impl Counts {
@@ -296,8 +506,13 @@ impl Counts {
             elapsed.as_secs_f64()
         );
         if !self.by_label.is_empty() {
-            let parts: Vec<String> = self.by_label.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            // Labels are WeChat Pay's error codes: server text.
+            let parts: Vec<String> =
+                self.by_label.iter().map(|(k, v)| format!("{}: {v}", untrusted::printable(k))).collect();
             let _ = write!(s, " ({})", parts.join(", "));
+        }
+        if self.skipped > 0 {
+            let _ = write!(s, "; {} blank or comment line(s) skipped", self.skipped);
         }
         s
     }
@@ -316,11 +531,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn csv_quotes_only_when_needed() {
-        assert_eq!(csv_row(&["a", "b,c", "d\"e", ""]), "a,\"b,c\",\"d\"\"e\",");
-    }
-
-    #[test]
     fn worst_failure_wins() {
         let mut c = Counts::default();
         c.add(None);
@@ -332,5 +542,61 @@ mod tests {
         assert!(c.summary(Duration::ZERO).contains("ORDER_NOT_EXIST: 1"));
         assert!(c.progress_line(Some(6), Duration::ZERO).starts_with("[###############               ] 3/6"));
         assert!(c.progress_line(None, Duration::ZERO).starts_with("3 done (1 ok, 2 failed)"));
+    }
+
+    fn jobs(input: &[u8], capacity: usize) -> (Vec<String>, usize) {
+        let reader = BufReader::with_capacity(capacity, std::io::Cursor::new(input.to_vec()));
+        let mut feed = Feed::new(Box::new(reader));
+        let mut out = Vec::new();
+        while let Some((index, job)) = feed.next_job().unwrap() {
+            assert_eq!(index, out.len());
+            out.push(match job {
+                Job::Query(no) => no,
+                Job::Bad { shown, problem } => format!("BAD {shown} | {problem}"),
+            });
+        }
+        (out, feed.skipped)
+    }
+
+    #[test]
+    fn bom_crlf_blank_lines_and_comments() {
+        let (got, skipped) = jobs(b"\xEF\xBB\xBFA1\r\n\n  \t\r\n# note\n  #x\nB2 \nC3", 8192);
+        assert_eq!(got, ["A1", "B2", "C3"]);
+        assert_eq!(skipped, 4);
+        // A BOM is only special at the very start.
+        let (got, _) = jobs(b"A1\n\xEF\xBB\xBFB2\n", 8192);
+        assert_eq!(got[1], "\u{feff}B2");
+    }
+
+    #[test]
+    fn bad_lines_are_jobs_of_their_own_and_the_rest_is_read() {
+        let mut input = b"A1\n\xff\xfeZ\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 3 * MAX_LINE));
+        input.extend(b"\x1b\nB2\n");
+        for capacity in [7, 64, 8192] {
+            let (got, _) = jobs(&input, capacity);
+            assert_eq!(got.len(), 4, "{got:?}");
+            assert_eq!(got[0], "A1");
+            assert_eq!(got[1], "BAD \u{fffd}\u{fffd}Z | line 2: not valid UTF-8 (at byte 0)");
+            assert!(
+                got[2].starts_with(&format!(
+                    "BAD {}… (160 bytes in all) | line 3: longer than 4096 bytes ({} bytes)",
+                    "x".repeat(40),
+                    3 * MAX_LINE + 1
+                )),
+                "{}",
+                got[2]
+            );
+            assert_eq!(got[3], "B2");
+        }
+    }
+
+    #[test]
+    fn long_lines_are_not_kept() {
+        let mut buf = Vec::new();
+        let mut input = std::io::Cursor::new(vec![b'y'; 1 << 20]);
+        assert_eq!(read_capped(&mut input, &mut buf, 10).unwrap(), Some(1 << 20));
+        assert_eq!(buf.len(), 10);
+        assert_eq!(read_capped(&mut input, &mut buf, 10).unwrap(), None);
     }
 }

@@ -10,19 +10,23 @@ use serde::Serialize;
 
 use crate::failure::Failure;
 
-/// Prints one JSON document on stdout.
+/// Prints one JSON document on stdout (control characters escaped: [`crate::json`]).
 pub fn print_json(value: &impl Serialize) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Failure::other(format!("cannot print JSON: {e}")))?;
+    let text = crate::json::to_pretty(value).map_err(|e| Failure::other(format!("cannot print JSON: {e}")))?;
     emit(&text)
 }
 
-/// Writes `text` and a line break to stdout. A closed pipe (`| head`) is an error, not a panic.
+/// Writes `text` and a line break to stdout. A closed pipe (`| head`) ends quietly; any
+/// other write error is an error, never a panic.
 pub fn emit(text: &str) -> Result<(), Failure> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")
-        .and_then(|()| out.flush())
-        .map_err(|e| Failure::other(format!("cannot write to stdout: {e}")))
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::other(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Like `println!`, but a closed stdout is ignored instead of panicking (for narration).

@@ -2,9 +2,10 @@
 //!
 //! Every enum is open (unknown values survive as strings), money is [`Fen`], times are
 //! [`Rfc3339`], optional fields are `Option` and never serialise as `null`, and fields
-//! this version does not know are kept in each struct's `extra` map.
+//! this version does not know are kept, as received, in each struct's [`Extra`] map.
 
 mod enums;
+pub(crate) mod extra;
 mod money;
 pub(crate) mod open_enum;
 mod parking;
@@ -15,6 +16,7 @@ pub use enums::{
     Currency, ErrorCode, ParkingTradeState, PlateColor, PromotionScope, PromotionType, TradeScene, TradeState,
     TradeType, UserRepaid,
 };
+pub use extra::Extra;
 pub use money::Fen;
 pub use open_enum::UnknownValue;
 pub use parking::{ParkingAmount, ParkingInfo, ParkingPayer, ParkingTransaction};

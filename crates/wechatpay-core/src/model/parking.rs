@@ -1,15 +1,16 @@
 //! The order answered by the parking-service query API (微信支付分停车服务).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
-use super::{Currency, Fen, ParkingTradeState, PlateColor, PromotionDetail, Rfc3339, TradeScene, UserRepaid};
+use super::extra::keep_unknown_fields;
+use super::{Currency, Extra, Fen, ParkingTradeState, PlateColor, PromotionDetail, Rfc3339, TradeScene, UserRepaid};
 
 /// A parking-service order (`GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}`).
 ///
 /// Never infer the state from `trade_state_description`: the official example pairs
 /// `SUCCESS` with a failure text.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct ParkingTransaction {
     /// The app id.
@@ -69,12 +70,13 @@ pub struct ParkingTransaction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// Fields this version does not know, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, skip_deserializing)]
+    pub extra: Extra,
 }
 
 /// Details of a parking session.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct ParkingInfo {
     /// The entry id assigned by the parking service.
@@ -102,12 +104,13 @@ pub struct ParkingInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// Fields this version does not know.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, skip_deserializing)]
+    pub extra: Extra,
 }
 
 /// The payer of a parking order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct ParkingPayer {
     /// The user's id under `appid`.
@@ -117,12 +120,13 @@ pub struct ParkingPayer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// Fields this version does not know.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, skip_deserializing)]
+    pub extra: Extra,
 }
 
 /// The amounts of a parking order, in fen.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct ParkingAmount {
     /// Order total.
@@ -138,6 +142,8 @@ pub struct ParkingAmount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_total: Option<Fen>,
     /// Fields this version does not know.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, skip_deserializing)]
+    pub extra: Extra,
 }
+
+keep_unknown_fields!(ParkingTransaction, ParkingInfo, ParkingPayer, ParkingAmount);

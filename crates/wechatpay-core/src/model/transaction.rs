@@ -1,15 +1,16 @@
 //! The order answered by the direct and partner query APIs.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
-use super::{Currency, Fen, PromotionScope, PromotionType, Rfc3339, TradeState, TradeType};
+use super::extra::keep_unknown_fields;
+use super::{Currency, Extra, Fen, PromotionScope, PromotionType, Rfc3339, TradeState, TradeType};
 
 /// A direct merchant's order (`GET /v3/pay/transactions/...`).
 ///
 /// Fields WeChat Pay may add later are kept in `extra`, so serialising gives back every
 /// field received. Never infer the state from `trade_state_desc`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct Transaction {
     /// The app id the order was placed under.
@@ -51,13 +52,14 @@ pub struct Transaction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// Fields this version does not know, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, skip_deserializing)]
+    pub extra: Extra,
 }
 
 /// A service provider's view of a sub-merchant's order
 /// (`GET /v3/pay/partner/transactions/...`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct PartnerTransaction {
     /// The service provider's app id.
@@ -104,24 +106,26 @@ pub struct PartnerTransaction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion_detail: Option<Vec<PromotionDetail>>,
     /// Fields this version does not know, kept as received.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, skip_deserializing)]
+    pub extra: Extra,
 }
 
 /// The payer of a direct order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct Payer {
     /// The user's id under `appid`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openid: Option<String>,
     /// Fields this version does not know.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, skip_deserializing)]
+    pub extra: Extra,
 }
 
 /// The payer of a partner order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct PartnerPayer {
     /// The user's id under `sp_appid`.
@@ -131,12 +135,13 @@ pub struct PartnerPayer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub_openid: Option<String>,
     /// Fields this version does not know.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, skip_deserializing)]
+    pub extra: Extra,
 }
 
 /// The amounts of an order, in fen.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct Amount {
     /// Order total.
@@ -152,24 +157,26 @@ pub struct Amount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payer_currency: Option<Currency>,
     /// Fields this version does not know.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, skip_deserializing)]
+    pub extra: Extra,
 }
 
 /// Where an order was placed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct SceneInfo {
     /// The merchant's device id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// Fields this version does not know.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, skip_deserializing)]
+    pub extra: Extra,
 }
 
 /// A promotion (coupon or discount) applied to an order.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct PromotionDetail {
     /// Coupon or discount id.
@@ -206,12 +213,13 @@ pub struct PromotionDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_detail: Option<Vec<GoodsDetail>>,
     /// Fields this version does not know.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, skip_deserializing)]
+    pub extra: Extra,
 }
 
 /// One item a promotion applied to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(remote = "Self")]
 #[non_exhaustive]
 pub struct GoodsDetail {
     /// The merchant's item id.
@@ -230,6 +238,17 @@ pub struct GoodsDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub goods_remark: Option<String>,
     /// Fields this version does not know.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    #[serde(flatten, skip_deserializing)]
+    pub extra: Extra,
 }
+
+keep_unknown_fields!(
+    Transaction,
+    PartnerTransaction,
+    Payer,
+    PartnerPayer,
+    Amount,
+    SceneInfo,
+    PromotionDetail,
+    GoodsDetail
+);
