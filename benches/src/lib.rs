@@ -90,6 +90,7 @@ pub fn signing_input() -> SigningInput {
 }
 
 /// One operation of each kind the core knows, with the name used in bench ids.
+#[derive(Debug)]
 pub struct Operations {
     /// `query_order_by_out_trade_no`.
     pub by_out_trade_no: QueryOrderByOutTradeNo,

@@ -31,11 +31,13 @@ pub enum Adapter {
 pub const ADAPTERS: [Adapter; 2] = [Adapter::Reqwest, Adapter::Ureq];
 
 /// A client of either adapter with one blocking `execute`.
+#[derive(Debug)]
 pub struct TestClient {
     adapter: Adapter,
     inner: Inner,
 }
 
+#[derive(Debug)]
 enum Inner {
     Reqwest { client: wechatpay_reqwest::Client, runtime: tokio::runtime::Runtime },
     Ureq(wechatpay_ureq::Client),

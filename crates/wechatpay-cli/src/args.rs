@@ -7,55 +7,55 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 /// Query WeChat Pay API v3 orders, debug signatures, and run a local simulator.
 #[derive(Debug, Parser)]
 #[command(name = "wechatpay", version, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Raise log verbosity (-v info, -vv debug). Logs go to stderr and never hold secrets.
     #[arg(short, long, action = ArgAction::Count, global = true)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
 
     /// Credentials and hosts (flags win over environment variables).
     #[command(flatten)]
-    pub settings: Settings,
+    pub(crate) settings: Settings,
 
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// Who is calling and where. Each flag has an environment variable of the same meaning.
 #[derive(Debug, Args, Default)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The caller's merchant id (the service provider's for partner and parking calls).
     #[arg(long, env = "WECHATPAY_MCHID", global = true, value_name = "MCHID")]
-    pub mchid: Option<String>,
+    pub(crate) mchid: Option<String>,
     /// Merchant API certificate serial.
     #[arg(long, env = "WECHATPAY_SERIAL_NO", global = true, value_name = "SERIAL")]
-    pub serial_no: Option<String>,
+    pub(crate) serial_no: Option<String>,
     /// Path to the merchant private key PEM (PKCS#8 or PKCS#1).
     #[arg(long, env = "WECHATPAY_PRIVATE_KEY", global = true, value_name = "FILE")]
-    pub private_key: Option<PathBuf>,
+    pub(crate) private_key: Option<PathBuf>,
     /// Path to the WeChat Pay public key PEM.
     #[arg(long, env = "WECHATPAY_PUBLIC_KEY", global = true, value_name = "FILE")]
-    pub public_key: Option<PathBuf>,
+    pub(crate) public_key: Option<PathBuf>,
     /// The WeChat Pay public key's id (PUB_KEY_ID_…).
     #[arg(long, env = "WECHATPAY_PUBLIC_KEY_ID", global = true, value_name = "ID")]
-    pub public_key_id: Option<String>,
+    pub(crate) public_key_id: Option<String>,
     /// Platform certificate PEM paths, comma-separated.
     #[arg(long, env = "WECHATPAY_PLATFORM_CERTS", global = true, value_name = "FILES", value_delimiter = ',')]
-    pub platform_certs: Vec<PathBuf>,
+    pub(crate) platform_certs: Vec<PathBuf>,
     /// Primary host (default: the official api.mch.weixin.qq.com, over HTTPS).
     #[arg(long, env = "WECHATPAY_BASE_URL", global = true, value_name = "URL")]
-    pub base_url: Option<String>,
+    pub(crate) base_url: Option<String>,
     /// Backup host (default: the official api2.mch.weixin.qq.com, over HTTPS).
     #[arg(long, env = "WECHATPAY_BACKUP_URL", global = true, value_name = "URL")]
-    pub backup_url: Option<String>,
+    pub(crate) backup_url: Option<String>,
     /// Per-attempt timeout in seconds (default 30).
     #[arg(long, env = "WECHATPAY_TIMEOUT", global = true, value_name = "SECONDS")]
-    pub timeout: Option<String>,
+    pub(crate) timeout: Option<String>,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// A direct merchant's orders.
     Order {
         /// What to do with them.
@@ -91,18 +91,18 @@ pub enum Command {
 /// Which order.
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
-pub struct OrderId {
+pub(crate) struct OrderId {
     /// The merchant order number.
     #[arg(long)]
-    pub out_trade_no: Option<String>,
+    pub(crate) out_trade_no: Option<String>,
     /// The WeChat Pay transaction id.
     #[arg(long)]
-    pub transaction_id: Option<String>,
+    pub(crate) transaction_id: Option<String>,
 }
 
 /// `wechatpay order …`
 #[derive(Debug, Subcommand)]
-pub enum OrderCommand {
+pub(crate) enum OrderCommand {
     /// Query one order.
     Get {
         /// Which order.
@@ -115,7 +115,7 @@ pub enum OrderCommand {
 
 /// `wechatpay partner-order …`
 #[derive(Debug, Subcommand)]
-pub enum PartnerOrderCommand {
+pub(crate) enum PartnerOrderCommand {
     /// Query one sub-merchant order.
     Get {
         /// Which order.
@@ -129,7 +129,7 @@ pub enum PartnerOrderCommand {
 
 /// `wechatpay parking-order …`
 #[derive(Debug, Subcommand)]
-pub enum ParkingOrderCommand {
+pub(crate) enum ParkingOrderCommand {
     /// Query one parking order.
     Get {
         /// The merchant order number.
@@ -143,7 +143,7 @@ pub enum ParkingOrderCommand {
 
 /// Output format of `get-many`.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// One JSON document per line.
     Jsonl,
     /// Comma-separated values with a header line.
@@ -152,58 +152,58 @@ pub enum Format {
 
 /// `wechatpay order get-many`
 #[derive(Debug, Args)]
-pub struct GetManyArgs {
+pub(crate) struct GetManyArgs {
     /// File with one out_trade_no per line (blank lines and # comments are skipped), or - for
     /// standard input.
     #[arg(long, value_name = "FILE|-")]
-    pub input: String,
+    pub(crate) input: String,
     /// Queries in flight at once (1-64).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: u16,
+    pub(crate) concurrency: u16,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
-    pub format: Format,
+    pub(crate) format: Format,
 }
 
 /// `wechatpay sign`
 #[derive(Debug, Args)]
-pub struct SignArgs {
+pub(crate) struct SignArgs {
     /// HTTP method (GET, POST, ...).
     #[arg(long)]
-    pub method: String,
+    pub(crate) method: String,
     /// The request target: /path?query as sent (a full URL is accepted; its host is ignored).
     #[arg(long, value_name = "PATH_AND_QUERY")]
-    pub url: String,
+    pub(crate) url: String,
     /// File holding the request body, byte for byte.
     #[arg(long, value_name = "FILE")]
-    pub body_file: Option<PathBuf>,
+    pub(crate) body_file: Option<PathBuf>,
     /// Unix time in seconds (default: now).
     #[arg(long)]
-    pub timestamp: Option<u64>,
+    pub(crate) timestamp: Option<u64>,
     /// Nonce (default: 32 random characters).
     #[arg(long)]
-    pub nonce: Option<String>,
+    pub(crate) nonce: Option<String>,
 }
 
 /// `wechatpay verify`
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// The Wechatpay-Timestamp header.
     #[arg(long)]
-    pub timestamp: String,
+    pub(crate) timestamp: String,
     /// The Wechatpay-Nonce header.
     #[arg(long)]
-    pub nonce: String,
+    pub(crate) nonce: String,
     /// The Wechatpay-Signature header.
     #[arg(long)]
-    pub signature: String,
+    pub(crate) signature: String,
     /// The Wechatpay-Serial header.
     #[arg(long)]
-    pub serial: String,
+    pub(crate) serial: String,
     /// File holding the raw response or callback body.
     #[arg(long, value_name = "FILE")]
-    pub body_file: PathBuf,
+    pub(crate) body_file: PathBuf,
     /// Judge the timestamp as if it were this Unix time (for old captures; default: now).
     #[arg(long)]
-    pub now: Option<u64>,
+    pub(crate) now: Option<u64>,
 }

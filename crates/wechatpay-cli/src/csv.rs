@@ -12,7 +12,7 @@ use wechatpay_core::untrusted;
 
 /// One cell.
 #[derive(Clone, Copy, Debug)]
-pub enum Cell<'a> {
+pub(crate) enum Cell<'a> {
     /// Text, possibly from the network or the input file.
     Text(&'a str),
     /// A number this program formatted.
@@ -20,7 +20,7 @@ pub enum Cell<'a> {
 }
 
 /// The row, without a line break.
-pub fn row(cells: &[Cell<'_>]) -> String {
+pub(crate) fn row(cells: &[Cell<'_>]) -> String {
     let mut row = String::new();
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {

@@ -9,39 +9,39 @@ use wechatpay_core::{Error, untrusted};
 
 /// A failed command: its exit code and the message for stderr.
 #[derive(Debug)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// The exit code.
-    pub code: u8,
+    pub(crate) code: u8,
     /// What went wrong, for stderr.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// Success.
-pub const OK: u8 = 0;
+pub(crate) const OK: u8 = 0;
 /// Anything else, e.g. a body that could not be decoded.
-pub const OTHER: u8 = 1;
+pub(crate) const OTHER: u8 = 1;
 /// Invalid input or usage; nothing was signed or sent.
-pub const USAGE: u8 = 2;
+pub(crate) const USAGE: u8 = 2;
 /// WeChat Pay answered with an error.
-pub const API: u8 = 3;
+pub(crate) const API: u8 = 3;
 /// The response failed signature verification.
-pub const VERIFICATION: u8 = 4;
+pub(crate) const VERIFICATION: u8 = 4;
 /// Transport failure or timeout after retries and failover.
-pub const TRANSPORT: u8 = 5;
+pub(crate) const TRANSPORT: u8 = 5;
 
 impl Failure {
     /// Invalid input or usage (exit 2).
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self { code: USAGE, message: message.into() }
     }
 
     /// Anything else (exit 1).
-    pub fn other(message: impl Into<String>) -> Self {
+    pub(crate) fn other(message: impl Into<String>) -> Self {
         Self { code: OTHER, message: message.into() }
     }
 
     /// The exit code as a process exit code.
-    pub fn exit_code(&self) -> ExitCode {
+    pub(crate) fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.code)
     }
 }
@@ -53,7 +53,7 @@ impl fmt::Display for Failure {
 }
 
 /// The exit code for a core error.
-pub fn code_of(error: &Error) -> u8 {
+pub(crate) fn code_of(error: &Error) -> u8 {
     match error {
         Error::InvalidInput(_) | Error::Key(_) => USAGE,
         Error::Api(_) | Error::UnexpectedResponse(_) => API,
@@ -118,7 +118,7 @@ fn indented_lines(text: &str) -> String {
 }
 
 /// Shows each `\n` as a literal `\n` at the end of its line (for text this program made).
-pub fn visible_newlines(text: &str) -> String {
+pub(crate) fn visible_newlines(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {

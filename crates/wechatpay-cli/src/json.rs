@@ -15,12 +15,12 @@ use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter, Serializer};
 use wechatpay_core::untrusted::needs_escape;
 
 /// `value` as one line of JSON.
-pub fn to_line(value: &impl Serialize) -> Result<String, serde_json::Error> {
+pub(crate) fn to_line(value: &impl Serialize) -> Result<String, serde_json::Error> {
     write(value, Escaping(CompactFormatter))
 }
 
 /// `value` as indented JSON.
-pub fn to_pretty(value: &impl Serialize) -> Result<String, serde_json::Error> {
+pub(crate) fn to_pretty(value: &impl Serialize) -> Result<String, serde_json::Error> {
     write(value, Escaping(PrettyFormatter::new()))
 }
 

@@ -9,7 +9,7 @@ use crate::args::Settings;
 use crate::failure::Failure;
 
 /// Reads a file named by a setting, with an error naming the setting.
-pub fn read_file(setting: &str, path: &Path) -> Result<Vec<u8>, Failure> {
+pub(crate) fn read_file(setting: &str, path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| Failure::usage(format!("cannot read {setting} file {}: {e}", path.display())))
 }
 
@@ -18,7 +18,7 @@ fn required<'a>(value: &'a Option<String>, flag: &str, var: &str, what: &str) ->
 }
 
 /// The WeChat Pay keys configured (public key, platform certificates, or both).
-pub fn key_store(s: &Settings) -> Result<KeyStore, Failure> {
+pub(crate) fn key_store(s: &Settings) -> Result<KeyStore, Failure> {
     let mut keys = KeyStore::new();
     match (&s.public_key, &s.public_key_id) {
         (Some(path), Some(id)) => {
@@ -54,7 +54,7 @@ pub fn key_store(s: &Settings) -> Result<KeyStore, Failure> {
 }
 
 /// A configuration that can sign; with `verify`, also one that can check answers.
-pub fn config(s: &Settings, verify: bool) -> Result<Config, Failure> {
+pub(crate) fn config(s: &Settings, verify: bool) -> Result<Config, Failure> {
     let mchid = MchId::new(required(&s.mchid, "mchid", "WECHATPAY_MCHID", "merchant id")?)
         .map_err(|e| Failure::usage(e.to_string()))?;
     let serial = SerialNo::new(required(&s.serial_no, "serial-no", "WECHATPAY_SERIAL_NO", "certificate serial")?)
@@ -87,7 +87,7 @@ pub fn config(s: &Settings, verify: bool) -> Result<Config, Failure> {
 }
 
 /// The per-attempt timeout, if set.
-pub fn timeout(s: &Settings) -> Result<Option<Duration>, Failure> {
+pub(crate) fn timeout(s: &Settings) -> Result<Option<Duration>, Failure> {
     let Some(text) = &s.timeout else { return Ok(None) };
     match text.trim().parse::<f64>() {
         Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => Ok(Some(Duration::from_secs_f64(secs))),
@@ -98,7 +98,7 @@ pub fn timeout(s: &Settings) -> Result<Option<Duration>, Failure> {
 }
 
 /// The blocking client for queries.
-pub fn client(s: &Settings) -> Result<wechatpay_ureq::Client, Failure> {
+pub(crate) fn client(s: &Settings) -> Result<wechatpay_ureq::Client, Failure> {
     let config = config(s, true)?;
     let mut driver = Driver::new(config);
     if let Some(t) = timeout(s)? {

@@ -132,9 +132,8 @@ fn unexpected_bodies_are_escaped_with_their_length() {
     let config = config();
     let mut page = b"<html>\x1b[31m\n\xc2\x9b".to_vec();
     page.extend(std::iter::repeat_n(b'y', 100_000));
-    let err = config
-        .parse_at::<QueryOrderByOutTradeNo>(StatusCode::BAD_GATEWAY, &HeaderMap::new(), &page, TS)
-        .unwrap_err();
+    let err =
+        config.parse_at::<QueryOrderByOutTradeNo>(StatusCode::BAD_GATEWAY, &HeaderMap::new(), &page, TS).unwrap_err();
     let Error::UnexpectedResponse(u) = &err else { panic!("{err:?}") };
     assert!(u.excerpt.starts_with("<html>\\u{1b}[31m\\n\\u{9b}yyy"), "{}", u.excerpt);
     assert!(u.excerpt.ends_with("… (100014 bytes in all)"), "{}", u.excerpt);

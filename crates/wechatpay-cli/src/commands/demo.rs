@@ -11,7 +11,7 @@ use super::say;
 use crate::failure::Failure;
 
 /// Runs the demo; fails if any step does not behave as shown.
-pub fn run() -> Result<(), Failure> {
+pub(crate) fn run() -> Result<(), Failure> {
     let sim = Simulator::start().map_err(|e| Failure::other(format!("cannot start the simulator: {e}")))?;
     let creds = sim.credentials();
     say!("WeChat Pay simulator on {} (loopback, throwaway keys)", sim.base_url());

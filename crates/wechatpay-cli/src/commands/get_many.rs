@@ -31,7 +31,7 @@ use crate::failure::{self, Failure};
 use crate::{json, settings};
 
 /// The longest input line read; an order number has at most 32 characters.
-pub const MAX_LINE: usize = 4096;
+pub(crate) const MAX_LINE: usize = 4096;
 
 /// How much of a bad line is echoed in its error line.
 const ECHO_CHARS: usize = 40;
@@ -227,7 +227,7 @@ impl Shared {
 }
 
 /// Runs the command.
-pub fn run(s: &Settings, args: &GetManyArgs) -> Result<(), Failure> {
+pub(crate) fn run(s: &Settings, args: &GetManyArgs) -> Result<(), Failure> {
     let input: Box<dyn BufRead + Send> = if args.input == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {

@@ -1,24 +1,24 @@
 //! One module per subcommand.
 
-pub mod demo;
-pub mod get_many;
-pub mod query;
-pub mod sign;
-pub mod verify;
+pub(crate) mod demo;
+pub(crate) mod get_many;
+pub(crate) mod query;
+pub(crate) mod sign;
+pub(crate) mod verify;
 
 use serde::Serialize;
 
 use crate::failure::Failure;
 
 /// Prints one JSON document on stdout (control characters escaped: [`crate::json`]).
-pub fn print_json(value: &impl Serialize) -> Result<(), Failure> {
+pub(crate) fn print_json(value: &impl Serialize) -> Result<(), Failure> {
     let text = crate::json::to_pretty(value).map_err(|e| Failure::other(format!("cannot print JSON: {e}")))?;
     emit(&text)
 }
 
 /// Writes `text` and a line break to stdout. A closed pipe (`| head`) ends quietly; any
 /// other write error is an error, never a panic.
-pub fn emit(text: &str) -> Result<(), Failure> {
+pub(crate) fn emit(text: &str) -> Result<(), Failure> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{text}").and_then(|()| out.flush()) {

@@ -9,7 +9,7 @@ use crate::failure::Failure;
 use crate::settings;
 
 /// `wechatpay order get`
-pub fn order(s: &Settings, which: &OrderId) -> Result<(), Failure> {
+pub(crate) fn order(s: &Settings, which: &OrderId) -> Result<(), Failure> {
     match (&which.out_trade_no, &which.transaction_id) {
         (Some(no), _) => {
             let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new(no.as_str())? };
@@ -24,7 +24,7 @@ pub fn order(s: &Settings, which: &OrderId) -> Result<(), Failure> {
 }
 
 /// `wechatpay partner-order get`
-pub fn partner(s: &Settings, which: &OrderId, sub_mchid: &str) -> Result<(), Failure> {
+pub(crate) fn partner(s: &Settings, which: &OrderId, sub_mchid: &str) -> Result<(), Failure> {
     let sub_mchid = SubMchId::new(sub_mchid)?;
     match (&which.out_trade_no, &which.transaction_id) {
         (Some(no), _) => {
@@ -40,7 +40,7 @@ pub fn partner(s: &Settings, which: &OrderId, sub_mchid: &str) -> Result<(), Fai
 }
 
 /// `wechatpay parking-order get`
-pub fn parking(s: &Settings, out_trade_no: &str, sub_mchid: Option<&str>) -> Result<(), Failure> {
+pub(crate) fn parking(s: &Settings, out_trade_no: &str, sub_mchid: Option<&str>) -> Result<(), Failure> {
     let op = QueryParkingOrder {
         out_trade_no: OutTradeNo::new(out_trade_no)?,
         sub_mchid: sub_mchid.map(SubMchId::new).transpose()?,

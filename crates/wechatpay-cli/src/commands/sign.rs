@@ -10,7 +10,7 @@ use crate::failure::{Failure, visible_newlines};
 use crate::settings;
 
 /// Runs the command.
-pub fn run(s: &Settings, args: &SignArgs) -> Result<(), Failure> {
+pub(crate) fn run(s: &Settings, args: &SignArgs) -> Result<(), Failure> {
     let method_rule = "an HTTP method such as GET or POST (letters only)";
     if args.method.is_empty() || !args.method.bytes().all(|b| b.is_ascii_alphabetic()) {
         return Err(Failure::usage(format!("invalid method {:?}: rule: {method_rule}", args.method)));

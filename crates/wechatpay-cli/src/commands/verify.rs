@@ -10,7 +10,7 @@ use crate::failure::{Failure, VERIFICATION};
 use crate::settings;
 
 /// Runs the command.
-pub fn run(s: &Settings, args: &VerifyArgs) -> Result<(), Failure> {
+pub(crate) fn run(s: &Settings, args: &VerifyArgs) -> Result<(), Failure> {
     let keys = settings::key_store(s)?;
     let body = settings::read_file("--body-file", &args.body_file)?;
     let headers = SignatureHeaders {
