@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod canned;
+
 use std::net::TcpListener;
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ use wechatpay_core::api::{
 };
 use wechatpay_core::{Config, Error, Operation, OutTradeNo, RetryPolicy, SubMchId, TransactionId};
 
-pub use wechatpay_sim::{Fault, Route, SimHandle, Simulator, Times};
+pub use wechatpay_sim::{Fault, Route, Simulator, Times};
 
 /// The sub-merchant bound to the simulated service provider.
 pub const SUB_MCHID: &str = "1900000109";
@@ -77,6 +79,14 @@ impl TestClient {
         self.adapter
     }
 
+    /// The adapter client's `Debug` text.
+    pub fn debug_text(&self) -> String {
+        match &self.inner {
+            Inner::Reqwest { client, .. } => format!("{client:?}"),
+            Inner::Ureq(client) => format!("{client:?}"),
+        }
+    }
+
     /// Calls `op` through the adapter, blocking until it finishes.
     ///
     /// # Errors
@@ -103,7 +113,7 @@ pub fn fast_retries() -> RetryPolicy {
 ///
 /// # Panics
 /// When it cannot start.
-pub fn sim() -> SimHandle {
+pub fn sim() -> Simulator {
     Simulator::start().expect("simulator starts")
 }
 
@@ -111,7 +121,7 @@ pub fn sim() -> SimHandle {
 ///
 /// # Panics
 /// When it does not build.
-pub fn config(sim: &SimHandle) -> Config {
+pub fn config(sim: &Simulator) -> Config {
     sim.config_builder().build().expect("config")
 }
 

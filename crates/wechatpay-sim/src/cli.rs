@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::{SigningKeyChoice, SimHandle, Simulator};
+use crate::{SigningKeyChoice, Simulator};
 
 /// The usage text.
 pub const USAGE: &str = "\
@@ -109,7 +109,7 @@ pub fn run_cli(args: impl Iterator<Item = String>) -> ExitCode {
 }
 
 /// Starts the simulator and writes the state directory.
-fn start(options: &Options) -> Result<SimHandle, String> {
+fn start(options: &Options) -> Result<Simulator, String> {
     let mut builder = Simulator::builder().addr(options.addr.clone()).signing(options.sign_with);
     if let Some(orders) = &options.orders {
         builder = builder.orders_file(orders);
@@ -121,7 +121,7 @@ fn start(options: &Options) -> Result<SimHandle, String> {
 }
 
 /// Writes the keys and `env` into `dir`.
-pub fn write_state(dir: &Path, handle: &SimHandle) -> std::io::Result<()> {
+pub fn write_state(dir: &Path, handle: &Simulator) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let dir = std::fs::canonicalize(dir)?;
     let creds = handle.credentials();

@@ -209,6 +209,11 @@ pub(crate) fn write_head(out: &mut impl Write, status: u16, headers: &[(&str, St
     out.write_all(head.as_bytes())
 }
 
+/// Flushes and ignores errors: the peer may be gone.
+pub(crate) fn write_all(mut stream: &TcpStream, bytes: &[u8]) -> bool {
+    stream.write_all(bytes).and_then(|()| stream.flush()).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

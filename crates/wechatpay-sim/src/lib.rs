@@ -41,8 +41,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod auth;
-pub mod canned;
+pub mod auth;
 pub mod cli;
 mod credentials;
 mod faults;
@@ -53,30 +52,12 @@ mod respond;
 mod routes;
 mod server;
 mod signing;
+mod state;
 
 pub use cli::run_cli;
 pub use credentials::Credentials;
-pub use faults::{Fault, Route, Times};
+pub use faults::{Fault, Times};
 pub use orders::{OrderError, OrderKind};
-pub use server::{SimBuilder, SimHandle};
+pub use routes::Route;
+pub use server::{SimBuilder, Simulator};
 pub use signing::SigningKeyChoice;
-
-/// Entry point: [`Simulator::builder`] to configure, [`Simulator::start`] for the defaults.
-#[derive(Debug)]
-pub struct Simulator;
-
-impl Simulator {
-    /// A builder with the defaults: `127.0.0.1:0`, the seed orders, responses signed with
-    /// the WeChat Pay public key unless a request's `Wechatpay-Serial` asks otherwise.
-    pub fn builder() -> SimBuilder {
-        SimBuilder::new()
-    }
-
-    /// Starts a simulator with the defaults of [`Simulator::builder`].
-    ///
-    /// # Errors
-    /// When the listening socket cannot be bound.
-    pub fn start() -> std::io::Result<SimHandle> {
-        Self::builder().start()
-    }
-}

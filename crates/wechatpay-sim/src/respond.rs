@@ -6,10 +6,10 @@ use std::net::TcpStream;
 use base64::Engine as _;
 use wechatpay_core::unix_now;
 
-use crate::http::write_head;
+use crate::http::{write_all, write_head};
 use crate::reply::Reply;
-use crate::server::{Shared, write_all};
 use crate::signing::{SignatureHeaders, SigningKeyChoice, UNKNOWN_SERIAL};
+use crate::state::Shared;
 
 /// How an answer is signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

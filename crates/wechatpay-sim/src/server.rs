@@ -1,11 +1,11 @@
 //! The simulator itself: the builder, the handle, the accept loop and one thread per
 //! connection.
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -16,21 +16,20 @@ use crate::credentials::{
     Credentials, MCHID, MERCHANT_KEY_PEM, MERCHANT_PUB_PEM, MERCHANT_SERIAL, PLATFORM_CERT_PEM, PUBLIC_KEY_ID,
     WECHATPAY_PUB_PEM,
 };
-use crate::faults::{Fault, FaultTable, Route, Times};
+use crate::faults::{Fault, Times};
 use crate::orders::{OrderBook, OrderError, OrderKind};
 use crate::reply::Reply;
 use crate::respond::{self, Signature};
+use crate::routes::{self, Route};
 use crate::signing::{ResponseKeys, SigningKeyChoice};
-use crate::{auth, http, routes};
-
-/// How often blocked reads and waits look at the shutdown flag.
-pub(crate) const POLL: Duration = Duration::from_millis(50);
+use crate::state::{POLL, Shared};
+use crate::{auth, http};
 /// Most connections served at once; more are closed on accept.
 const MAX_CONNECTIONS: usize = 512;
 /// How long `stop` waits for connection threads to finish.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
-/// Configures a simulator; see [`crate::Simulator::builder`].
+/// Configures a simulator; see [`Simulator::builder`].
 #[derive(Debug)]
 #[must_use]
 pub struct SimBuilder {
@@ -43,7 +42,7 @@ pub struct SimBuilder {
 }
 
 impl SimBuilder {
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         Self {
             addr: "127.0.0.1:0".to_owned(),
             orders_files: Vec::new(),
@@ -99,7 +98,7 @@ impl SimBuilder {
     /// # Errors
     /// When the address cannot be bound, or an orders file or order is unusable
     /// ([`io::ErrorKind::InvalidData`]).
-    pub fn start(self) -> io::Result<SimHandle> {
+    pub fn start(self) -> io::Result<Simulator> {
         let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
         let mut book = if self.seeds { OrderBook::seeded()? } else { OrderBook::empty() };
         for path in &self.orders_files {
@@ -127,24 +126,12 @@ impl SimBuilder {
 
         let listener = TcpListener::bind(self.addr.as_str())?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            merchant_pub,
-            response_keys,
-            default_signing: self.signing,
-            orders: RwLock::new(book),
-            faults: Mutex::new(FaultTable::default()),
-            seen: AtomicUsize::new(0),
-            per_route: Default::default(),
-            shutdown: AtomicBool::new(false),
-            active: AtomicUsize::new(0),
-            request_ids: AtomicU64::new(0),
-            instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
-        });
+        let shared = Arc::new(Shared::new(merchant_pub, response_keys, self.signing, book));
         let accept_shared = Arc::clone(&shared);
         let listener = thread::Builder::new()
             .name("wechatpay-sim-accept".to_owned())
             .spawn(move || accept_loop(&listener, &accept_shared))?;
-        Ok(SimHandle {
+        Ok(Simulator {
             shared,
             addr,
             credentials: Credentials::builtin(),
@@ -157,50 +144,9 @@ impl SimBuilder {
     }
 }
 
-static INSTANCES: AtomicU64 = AtomicU64::new(0);
-
-/// State shared by the handle and the serving threads.
-pub(crate) struct Shared {
-    merchant_pub: PublicKey,
-    pub(crate) response_keys: ResponseKeys,
-    default_signing: SigningKeyChoice,
-    orders: RwLock<OrderBook>,
-    faults: Mutex<FaultTable>,
-    seen: AtomicUsize,
-    per_route: [AtomicUsize; 5],
-    pub(crate) shutdown: AtomicBool,
-    active: AtomicUsize,
-    request_ids: AtomicU64,
-    instance: u64,
-}
-
-impl Shared {
-    /// A fresh `Request-ID`.
-    pub(crate) fn request_id(&self) -> String {
-        let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
-        format!("08{:08X}{:04X}{:010X}", unix_now() & 0xFFFF_FFFF, self.instance & 0xFFFF, n)
-    }
-
-    pub(crate) fn stopping(&self) -> bool {
-        self.shutdown.load(Ordering::SeqCst)
-    }
-
-    /// Sleeps for `d`, waking early when the simulator stops; `false` if it stops.
-    pub(crate) fn sleep(&self, d: Duration) -> bool {
-        let end = Instant::now() + d;
-        while !self.stopping() {
-            let left = end.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return true;
-            }
-            thread::sleep(left.min(POLL));
-        }
-        false
-    }
-}
-
-/// A running simulator. Dropping it stops it.
-pub struct SimHandle {
+/// A running simulator: [`Simulator::start`] for the defaults, [`Simulator::builder`] to
+/// configure one. Dropping it stops it.
+pub struct Simulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
     credentials: Credentials,
@@ -211,13 +157,27 @@ pub struct SimHandle {
     listener: Option<JoinHandle<()>>,
 }
 
-impl std::fmt::Debug for SimHandle {
+impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimHandle").field("addr", &self.addr).field("credentials", &self.credentials).finish()
+        f.debug_struct("Simulator").field("addr", &self.addr).field("credentials", &self.credentials).finish()
     }
 }
 
-impl SimHandle {
+impl Simulator {
+    /// A builder with the defaults: `127.0.0.1:0`, the seed orders, responses signed with
+    /// the WeChat Pay public key unless a request's `Wechatpay-Serial` asks otherwise.
+    pub fn builder() -> SimBuilder {
+        SimBuilder::new()
+    }
+
+    /// Starts a simulator with the defaults of [`Simulator::builder`].
+    ///
+    /// # Errors
+    /// When the listening socket cannot be bound.
+    pub fn start() -> io::Result<Simulator> {
+        Self::builder().start()
+    }
+
     /// `http://127.0.0.1:PORT` (a loopback address even when listening on all interfaces).
     pub fn base_url(&self) -> String {
         format!("http://{}", connectable(self.addr))
@@ -307,7 +267,7 @@ impl SimHandle {
     }
 }
 
-impl Drop for SimHandle {
+impl Drop for Simulator {
     fn drop(&mut self) {
         self.shutdown();
     }
@@ -421,9 +381,4 @@ fn handle_request(stream: &TcpStream, shared: &Shared, req: &http::Request) -> b
         Fault::InvalidJson => send(&Reply { status: 200, body: Arc::from(&b"{not json"[..]) }, Signature::Valid),
         Fault::OversizedBody(n) => respond::oversized(stream, shared, n, close),
     }
-}
-
-/// Flushes and ignores errors: the peer may be gone.
-pub(crate) fn write_all(mut stream: &TcpStream, bytes: &[u8]) -> bool {
-    stream.write_all(bytes).and_then(|()| stream.flush()).is_ok()
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use wechatpay_core::{Config, Error, Host, Operation, SigningInput, TransportError, TransportErrorKind, unix_now};
-use wechatpay_sim::SimHandle;
+use wechatpay_sim::Simulator;
 
 /// A raw answer.
 #[derive(Debug)]
@@ -145,12 +145,12 @@ pub fn parse<Op: Operation>(
 }
 
 /// Signs, sends and parses `op` against the simulator.
-pub fn call<Op: Operation>(sim: &SimHandle, config: &Config, op: &Op) -> Result<Op::Output, Error> {
+pub fn call<Op: Operation>(sim: &Simulator, config: &Config, op: &Op) -> Result<Op::Output, Error> {
     parse::<Op>(config, sim.addr(), &signed(config, op))
 }
 
 /// The default configuration for `sim`.
-pub fn config(sim: &SimHandle) -> Config {
+pub fn config(sim: &Simulator) -> Config {
     sim.config_builder().build().expect("config")
 }
 

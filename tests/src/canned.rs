@@ -1,6 +1,7 @@
 //! Canned raw HTTP answers for transport tests: what the simulator's faults do not cover
-//! (redirects, chunked bodies, unsigned errors, a closed port), served byte for byte on
-//! loopback. Used by both adapters' unit tests; test code only, never a WeChat Pay stand-in.
+//! (redirects, chunked bodies, unsigned errors), served byte for byte on loopback by a
+//! throwaway server that checks nothing but two request headers. Used by
+//! `tests/transport_faults.rs` over every adapter; never a WeChat Pay stand-in.
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -57,17 +58,6 @@ pub fn transport_config(base: &str, backup: &str, max_body: usize) -> Config {
 /// Never (the id is valid).
 pub fn query() -> QueryOrderByOutTradeNo {
     QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("1217752501201407033233368018").expect("valid id") }
-}
-
-/// A closed loopback port: bind, note the port, drop the listener.
-///
-/// # Panics
-/// If no loopback port can be bound.
-pub fn closed_url() -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    let port = listener.local_addr().expect("local address").port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}")
 }
 
 /// Serves up to `max` connections with `respond`, counting them, after reading each request
