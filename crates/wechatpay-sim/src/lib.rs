@@ -37,7 +37,9 @@
 //!
 //! The keys are public test keys (see `testdata/README.md`): never use them for anything
 //! real. The simulator uses no async runtime: a thread accepts connections and each
-//! connection gets a thread.
+//! connection gets a thread, up to 512; at capacity the connection idle longest (waiting
+//! for, or slowly sending, a request) is closed to make room, and idle or slow connections
+//! time out after 10 s, so a flood of idle connections cannot lock clients out.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -52,6 +54,7 @@ mod respond;
 mod routes;
 mod server;
 mod signing;
+mod slots;
 mod state;
 
 pub use cli::run_cli;

@@ -11,6 +11,7 @@ use wechatpay_core::{PublicKey, unix_now};
 use crate::faults::FaultTable;
 use crate::orders::OrderBook;
 use crate::signing::{ResponseKeys, SigningKeyChoice};
+use crate::slots::Slots;
 
 /// How often blocked reads and waits look at the shutdown flag.
 pub(crate) const POLL: Duration = Duration::from_millis(50);
@@ -27,8 +28,8 @@ pub(crate) struct Shared {
     pub(crate) seen: AtomicUsize,
     pub(crate) per_route: [AtomicUsize; 5],
     pub(crate) shutdown: AtomicBool,
-    /// Connection threads running.
-    pub(crate) active: AtomicUsize,
+    /// The connections being served.
+    pub(crate) slots: Slots,
     request_ids: AtomicU64,
     instance: u64,
 }
@@ -50,7 +51,7 @@ impl Shared {
             seen: AtomicUsize::new(0),
             per_route: Default::default(),
             shutdown: AtomicBool::new(false),
-            active: AtomicUsize::new(0),
+            slots: Slots::default(),
             request_ids: AtomicU64::new(0),
             instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
         }
