@@ -69,6 +69,67 @@ impl TestClient {
         Self { adapter, inner }
     }
 
+    /// A client of `adapter` whose HTTP client trusts `extra_roots` (PEM CA certificates),
+    /// handed in the documented way: reqwest's `tls_certs_merge` (on top of the platform's
+    /// roots) through `ClientBuilder::http_client`, ureq's `RootCerts` through
+    /// `ClientBuilder::agent`.
+    ///
+    /// # Panics
+    /// When a certificate does not parse or a client cannot be built.
+    pub fn trusting(
+        adapter: Adapter,
+        config: Config,
+        policy: RetryPolicy,
+        timeout: Duration,
+        extra_roots: &[&str],
+    ) -> Self {
+        let inner = match adapter {
+            Adapter::Reqwest => {
+                let certs: Vec<reqwest::Certificate> = extra_roots
+                    .iter()
+                    .map(|pem| reqwest::Certificate::from_pem(pem.as_bytes()).expect("CA certificate"))
+                    .collect();
+                let http = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .retry(reqwest::retry::never())
+                    .tls_certs_merge(certs)
+                    .build()
+                    .expect("reqwest client");
+                Inner::Reqwest {
+                    client: wechatpay_reqwest::Client::builder(config)
+                        .retry_policy(policy)
+                        .timeout(timeout)
+                        .http_client(http)
+                        .build()
+                        .expect("reqwest adapter"),
+                    runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime"),
+                }
+            }
+            Adapter::Ureq => {
+                use ureq::tls::{Certificate, RootCerts, TlsConfig};
+                let certs: Vec<Certificate<'static>> = extra_roots
+                    .iter()
+                    .map(|pem| Certificate::from_pem(pem.as_bytes()).expect("CA certificate"))
+                    .collect();
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .max_redirects(0)
+                    .tls_config(TlsConfig::builder().root_certs(RootCerts::new_with_certs(&certs)).build())
+                    .build()
+                    .into();
+                Inner::Ureq(
+                    wechatpay_ureq::Client::builder(config)
+                        .retry_policy(policy)
+                        .timeout(timeout)
+                        .agent(agent)
+                        .build()
+                        .expect("ureq adapter"),
+                )
+            }
+        };
+        Self { adapter, inner }
+    }
+
     /// A client of `adapter` with the default options.
     pub fn with_defaults(adapter: Adapter, config: Config) -> Self {
         Self::new(adapter, config, RetryPolicy::default(), Duration::from_secs(30))

@@ -31,6 +31,9 @@
 //! # }
 //! ```
 //!
+//! `Simulator::builder().tls(true)` serves HTTPS with a throwaway CA generated at start
+//! ([`Simulator::ca_certificate_pem`] is what a client must trust).
+//!
 //! Seed orders (`seeds/orders.json`) cover every trade state; their ids are listed in the
 //! crate README. Run the simulator as a process with the `wechatpay-sim` binary
 //! ([`run_cli`]).
@@ -56,6 +59,7 @@ mod server;
 mod signing;
 mod slots;
 mod state;
+mod tls;
 
 pub use cli::run_cli;
 pub use credentials::Credentials;

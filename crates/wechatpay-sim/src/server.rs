@@ -26,6 +26,7 @@ use crate::routes::{self, Route};
 use crate::signing::{ResponseKeys, SigningKeyChoice};
 use crate::slots::{SharedStream, Slot};
 use crate::state::{POLL, Shared};
+use crate::tls::{self, Conn};
 use crate::{auth, http};
 /// How long `stop` waits for connection threads to finish.
 const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -47,6 +48,7 @@ pub struct SimBuilder {
     sub_mchids: Vec<String>,
     signing: SigningKeyChoice,
     seeds: bool,
+    tls: bool,
 }
 
 impl SimBuilder {
@@ -58,6 +60,7 @@ impl SimBuilder {
             sub_mchids: Vec::new(),
             signing: SigningKeyChoice::default(),
             seeds: true,
+            tls: false,
         }
     }
 
@@ -101,6 +104,14 @@ impl SimBuilder {
         self
     }
 
+    /// Whether to serve HTTPS (default `false`: plain HTTP). With `true`, a throwaway CA
+    /// and a server certificate for the IP of [`Simulator::base_url`] are generated at
+    /// start; clients must trust [`Simulator::ca_certificate_pem`].
+    pub fn tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
+    }
+
     /// Binds the socket, loads orders and keys, and starts serving.
     ///
     /// # Errors
@@ -134,7 +145,9 @@ impl SimBuilder {
 
         let listener = listen(self.addr.as_str())?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared::new(merchant_pub, response_keys, self.signing, book));
+        let tls = if self.tls { Some(tls::identity(connectable(addr))?) } else { None };
+        let (ca_pem, tls_config) = tls.map(|t| (t.ca_pem, t.config)).unzip();
+        let shared = Arc::new(Shared::new(merchant_pub, response_keys, self.signing, book, tls_config));
         let accept_shared = Arc::clone(&shared);
         let listener = thread::Builder::new()
             .name("wechatpay-sim-accept".to_owned())
@@ -148,6 +161,7 @@ impl SimBuilder {
             mchid,
             serial,
             listener: Some(listener),
+            ca_pem,
         })
     }
 }
@@ -158,6 +172,7 @@ pub struct Simulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
     credentials: Credentials,
+    ca_pem: Option<String>,
     merchant_key: Arc<PrivateKey>,
     key_store: Arc<KeyStore>,
     mchid: MchId,
@@ -167,7 +182,11 @@ pub struct Simulator {
 
 impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Simulator").field("addr", &self.addr).field("credentials", &self.credentials).finish()
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .field("tls", &self.ca_pem.is_some())
+            .field("credentials", &self.credentials)
+            .finish()
     }
 }
 
@@ -186,9 +205,17 @@ impl Simulator {
         Self::builder().start()
     }
 
-    /// `http://127.0.0.1:PORT` (a loopback address even when listening on all interfaces).
+    /// `http://127.0.0.1:PORT`, or `https://` in HTTPS mode (a loopback address even when
+    /// listening on all interfaces).
     pub fn base_url(&self) -> String {
-        format!("http://{}", connectable(self.addr))
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", connectable(self.addr))
+    }
+
+    /// In HTTPS mode ([`SimBuilder::tls`]), the throwaway CA certificate (PEM) that signed
+    /// the server certificate: what a client must trust. `None` for plain HTTP.
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The address listened on.
@@ -343,7 +370,7 @@ fn serve_connection(stream: SharedStream, shared: &Shared, slot: &Slot) {
     let _ = stream.get().set_read_timeout(Some(POLL));
     let _ = stream.get().set_write_timeout(Some(WRITE_TIMEOUT));
     let _ = stream.get().set_nodelay(true);
-    let mut conn = stream;
+    let Ok(mut conn) = Conn::new(stream, shared.tls.as_ref()) else { return };
     let mut reader = http::Reader::new(&shared.shutdown, http::TIMEOUTS);
     loop {
         slot.idle();

@@ -2,7 +2,7 @@
 //! orders, injected faults, request counters and the shutdown flag.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,8 @@ pub(crate) struct Shared {
     pub(crate) shutdown: AtomicBool,
     /// The connections being served.
     pub(crate) slots: Slots,
+    /// The TLS server configuration in HTTPS mode.
+    pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
     request_ids: AtomicU64,
     instance: u64,
 }
@@ -41,6 +43,7 @@ impl Shared {
         response_keys: ResponseKeys,
         default_signing: SigningKeyChoice,
         orders: OrderBook,
+        tls: Option<Arc<rustls::ServerConfig>>,
     ) -> Self {
         Self {
             merchant_pub,
@@ -52,6 +55,7 @@ impl Shared {
             per_route: Default::default(),
             shutdown: AtomicBool::new(false),
             slots: Slots::default(),
+            tls,
             request_ids: AtomicU64::new(0),
             instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
         }
