@@ -1,2 +1,2 @@
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| wechatpay_fuzz::targets::authorization(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| wechatpay_fuzz::sim_targets::authorization(data));

@@ -4,3 +4,6 @@
 
 #[path = "targets.rs"]
 pub mod targets;
+
+#[path = "sim_targets.rs"]
+pub mod sim_targets;

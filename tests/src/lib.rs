@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod canned;
+
 use std::net::TcpListener;
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ use wechatpay_core::api::{
 };
 use wechatpay_core::{Config, Driver, Error, Operation, OutTradeNo, RetryPolicy, SubMchId, TransactionId};
 
-pub use wechatpay_sim::{Fault, Route, SimHandle, Simulator, Times};
+pub use wechatpay_sim::{Fault, Route, Simulator, Times};
 
 /// The sub-merchant bound to the simulated service provider.
 pub const SUB_MCHID: &str = "1900000109";
@@ -59,6 +61,47 @@ impl TestClient {
         Self { adapter, inner }
     }
 
+    /// A client of `adapter` whose HTTP client trusts `extra_roots` (PEM CA certificates),
+    /// handed in the documented way: reqwest's `tls_certs_merge` (on top of the platform's
+    /// roots) through `ClientBuilder::http_client`, ureq's `RootCerts` through
+    /// `ClientBuilder::agent`.
+    ///
+    /// # Panics
+    /// When a certificate does not parse or a client cannot be built.
+    pub fn trusting(
+        adapter: Adapter,
+        config: Config,
+        policy: RetryPolicy,
+        timeout: Duration,
+        extra_roots: &[&str],
+    ) -> Self {
+        let inner = match adapter {
+            Adapter::Reqwest => {
+                let certs: Vec<reqwest::Certificate> = extra_roots
+                    .iter()
+                    .map(|pem| reqwest::Certificate::from_pem(pem.as_bytes()).expect("CA certificate"))
+                    .collect();
+                let http =
+                    wechatpay_reqwest::http_client_builder().tls_certs_merge(certs).build().expect("reqwest client");
+                Inner::Reqwest {
+                    client: wechatpay_reqwest::Client::with_http_client(driver(config, policy, timeout), http),
+                    runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime"),
+                }
+            }
+            Adapter::Ureq => {
+                use ureq::tls::{Certificate, RootCerts};
+                let certs: Vec<Certificate<'static>> = extra_roots
+                    .iter()
+                    .map(|pem| Certificate::from_pem(pem.as_bytes()).expect("CA certificate"))
+                    .collect();
+                let tls = wechatpay_ureq::tls_config().root_certs(RootCerts::new_with_certs(&certs)).build();
+                let agent = wechatpay_ureq::agent(wechatpay_ureq::agent_config().tls_config(tls).build());
+                Inner::Ureq(wechatpay_ureq::Client::with_agent(driver(config, policy, timeout), agent))
+            }
+        };
+        Self { adapter, inner }
+    }
+
     /// A client of `adapter` with the default options.
     pub fn with_defaults(adapter: Adapter, config: Config) -> Self {
         Self::new(adapter, config, RetryPolicy::default(), Duration::from_secs(30))
@@ -67,6 +110,14 @@ impl TestClient {
     /// The adapter in use.
     pub fn adapter(&self) -> Adapter {
         self.adapter
+    }
+
+    /// The adapter client's `Debug` text.
+    pub fn debug_text(&self) -> String {
+        match &self.inner {
+            Inner::Reqwest { client, .. } => format!("{client:?}"),
+            Inner::Ureq(client) => format!("{client:?}"),
+        }
     }
 
     /// Calls `op` through the adapter, blocking until it finishes.
@@ -98,7 +149,7 @@ pub fn fast_retries() -> RetryPolicy {
 ///
 /// # Panics
 /// When it cannot start.
-pub fn sim() -> SimHandle {
+pub fn sim() -> Simulator {
     Simulator::start().expect("simulator starts")
 }
 
@@ -106,7 +157,7 @@ pub fn sim() -> SimHandle {
 ///
 /// # Panics
 /// When it does not build.
-pub fn config(sim: &SimHandle) -> Config {
+pub fn config(sim: &Simulator) -> Config {
     sim.config_builder().build().expect("config")
 }
 

@@ -8,12 +8,12 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
-use wechatpay_sim::{Fault, OrderKind, Route, SimHandle, Simulator, Times};
+use wechatpay_sim::{Fault, OrderKind, Route, Simulator, Times};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wechatpay");
 
 struct Env {
-    sim: SimHandle,
+    sim: Simulator,
     dir: PathBuf,
     vars: Vec<(String, String)>,
 }

@@ -115,10 +115,12 @@ fn classify(err: &reqwest::Error) -> TransportErrorKind {
     }
     let io_kind = io_kind_in_chain(err);
     if err.is_connect() {
-        // rustls (through hyper-rustls / tokio-rustls) reports handshake and certificate
-        // failures as `io::ErrorKind::InvalidData`.
+        // tokio-rustls reports handshake and certificate failures as an `InvalidData`
+        // `io::Error`, which hyper-util wraps in another `io::Error`.
+        if invalid_data_in_chain(err) {
+            return TransportErrorKind::Tls;
+        }
         return match io_kind {
-            Some(io::ErrorKind::InvalidData) => TransportErrorKind::Tls,
             Some(io::ErrorKind::TimedOut) => TransportErrorKind::Timeout,
             _ => TransportErrorKind::Connect,
         };
@@ -131,6 +133,24 @@ fn classify(err: &reqwest::Error) -> TransportErrorKind {
         None if err.is_request() || err.is_body() => TransportErrorKind::Io,
         None => TransportErrorKind::Other,
     }
+}
+
+/// Whether an `InvalidData` `io::Error` is anywhere in the chain, looking inside `io::Error`
+/// payloads too (`io::Error::source` skips its own payload).
+fn invalid_data_in_chain(err: &(dyn StdError + 'static)) -> bool {
+    let mut next: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = next {
+        next = e.source();
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            if io.kind() == io::ErrorKind::InvalidData {
+                return true;
+            }
+            if let Some(payload) = io.get_ref() {
+                next = Some(payload);
+            }
+        }
+    }
+    false
 }
 
 fn io_kind_in_chain(err: &(dyn StdError + 'static)) -> Option<io::ErrorKind> {

@@ -1,15 +1,21 @@
 //! Checking a request as WeChat Pay does: `Accept`, `User-Agent`, then the `Authorization`
 //! signature over `METHOD\nTARGET\nTIMESTAMP\nNONCE\nBODY\n` with the target as received.
+//!
+//! [`parse_authorization`] is public: it is what a server needs (a client only builds the
+//! header), and the fuzz target `authorization` exercises it.
+
+use std::fmt;
 
 use base64::Engine as _;
 use serde_json::json;
 use wechatpay_core::PublicKey;
-use wechatpay_core::auth::parse_authorization;
 
 use crate::credentials::{MCHID, MERCHANT_SERIAL};
 use crate::http::Request;
 use crate::reply::Reply;
 
+/// The signature scheme named in `Authorization`.
+const AUTH_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 /// WeChat Pay's signature window, in seconds.
 const MAX_SKEW_SECS: u64 = 300;
 /// How much of the message a `SIGN_ERROR` shows.
@@ -67,6 +73,95 @@ pub(crate) fn verify_request(req: &Request, merchant_key: &PublicKey, now: u64) 
     }
 }
 
+/// The fields of a `WECHATPAY2-SHA256-RSA2048` `Authorization` header.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizationFields {
+    /// The caller's merchant id.
+    pub mchid: String,
+    /// The nonce.
+    pub nonce_str: String,
+    /// The Base64 signature.
+    pub signature: String,
+    /// Unix seconds, as sent.
+    pub timestamp: String,
+    /// The merchant certificate serial.
+    pub serial_no: String,
+}
+
+impl fmt::Debug for AuthorizationFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthorizationFields")
+            .field("mchid", &self.mchid)
+            .field("nonce_str", &self.nonce_str)
+            .field("signature", &"[redacted]")
+            .field("timestamp", &self.timestamp)
+            .field("serial_no", &self.serial_no)
+            .finish()
+    }
+}
+
+/// Why an `Authorization` header could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthorizationError(&'static str);
+
+impl AuthorizationError {
+    /// What is wrong.
+    pub fn reason(&self) -> &'static str {
+        self.0
+    }
+}
+
+impl fmt::Display for AuthorizationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed Authorization header: {}", self.0)
+    }
+}
+
+impl std::error::Error for AuthorizationError {}
+
+/// Reads an `Authorization` header strictly: the scheme, one space, then exactly the five
+/// fields `key="value"` separated by commas, in any order, each once.
+///
+/// # Errors
+/// [`AuthorizationError`] saying what is wrong.
+pub fn parse_authorization(value: &str) -> Result<AuthorizationFields, AuthorizationError> {
+    let params = value
+        .strip_prefix(AUTH_SCHEME)
+        .and_then(|r| r.strip_prefix(' '))
+        .ok_or(AuthorizationError("scheme is not WECHATPAY2-SHA256-RSA2048"))?;
+    let mut fields: [Option<&str>; 5] = [None; 5];
+    const NAMES: [&str; 5] = ["mchid", "nonce_str", "signature", "timestamp", "serial_no"];
+    let mut rest = params;
+    while !rest.is_empty() {
+        let eq = rest.find("=\"").ok_or(AuthorizationError("expected key=\"value\""))?;
+        let key = &rest[..eq];
+        let after = &rest[eq + 2..];
+        let close = after.find('"').ok_or(AuthorizationError("unterminated quoted value"))?;
+        let val = &after[..close];
+        let idx = NAMES.iter().position(|n| *n == key).ok_or(AuthorizationError("unknown field"))?;
+        if fields[idx].replace(val).is_some() {
+            return Err(AuthorizationError("a field appears twice"));
+        }
+        rest = &after[close + 1..];
+        if let Some(r) = rest.strip_prefix(',') {
+            if r.is_empty() {
+                return Err(AuthorizationError("trailing comma"));
+            }
+            rest = r;
+        } else if !rest.is_empty() {
+            return Err(AuthorizationError("fields must be separated by a comma without spaces"));
+        }
+    }
+    let get = |i: usize| fields[i].map(str::to_owned).ok_or(AuthorizationError("a required field is missing"));
+    Ok(AuthorizationFields {
+        mchid: get(0)?,
+        nonce_str: get(1)?,
+        signature: get(2)?,
+        timestamp: get(3)?,
+        serial_no: get(4)?,
+    })
+}
+
 /// The server's view of the signed message.
 fn sign_message(req: &Request, timestamp: &str, nonce: &str) -> Vec<u8> {
     let mut m = Vec::with_capacity(req.method.len() + req.target.len() + req.body.len() + 64);
@@ -110,6 +205,25 @@ mod tests {
             version: 1,
             headers: headers.iter().map(|(n, v)| ((*n).to_owned(), v.as_bytes().to_vec())).collect(),
             body: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn authorization_round_trip_and_strictness() {
+        let v = r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="s",timestamp="2",serial_no="AB""#;
+        let f = parse_authorization(v).unwrap();
+        assert_eq!((f.mchid.as_str(), f.signature.as_str(), f.serial_no.as_str()), ("1", "s", "AB"));
+        assert!(!format!("{f:?}").contains("\"s\""));
+        for bad in [
+            "Bearer x",
+            r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="s",timestamp="2""#,
+            r#"WECHATPAY2-SHA256-RSA2048 mchid="1", nonce_str="n",signature="s",timestamp="2",serial_no="AB""#,
+            r#"WECHATPAY2-SHA256-RSA2048 mchid="1",mchid="1",nonce_str="n",signature="s",timestamp="2",serial_no="AB""#,
+            r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="s",timestamp="2",serial_no="AB","#,
+            r#"WECHATPAY2-SHA256-RSA2048 mchid="1",nonce_str="n",signature="s",timestamp="2",serial_no="AB",x="y""#,
+            r#"WECHATPAY2-SHA256-RSA2048 mchid="1"#,
+        ] {
+            assert!(parse_authorization(bad).is_err(), "{bad}");
         }
     }
 

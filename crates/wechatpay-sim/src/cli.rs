@@ -1,4 +1,4 @@
-//! The command line: `wechatpay-sim --addr A --state-dir DIR [--orders FILE] [--sign-with K]`.
+//! The command line: `wechatpay-sim --addr A --state-dir DIR [--orders FILE] [--sign-with K] [--tls]`.
 //!
 //! [`run_cli`] is the whole program, so another binary (a `wechatpay sim` subcommand) can
 //! reuse it.
@@ -7,20 +7,22 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::{SigningKeyChoice, SimHandle, Simulator};
+use crate::{SigningKeyChoice, Simulator};
 
 /// The usage text.
 pub const USAGE: &str = "\
-usage: wechatpay-sim [--addr HOST:PORT] --state-dir DIR [--orders FILE.json] [--sign-with public-key|platform-cert]
+usage: wechatpay-sim [--addr HOST:PORT] --state-dir DIR [--orders FILE.json] [--sign-with public-key|platform-cert] [--tls]
 
 A local WeChat Pay API v3 simulator with THROWAWAY keys. Writes into DIR the merchant key,
 the WeChat Pay public key, the platform certificate and `env` (WECHATPAY_* variables), prints
-`listening on http://HOST:PORT` as its first line, then serves until killed.
+`listening on http://HOST:PORT` (https with --tls) as its first line, then serves until killed.
 
   --addr HOST:PORT     address to listen on (default 127.0.0.1:0, a free port)
   --state-dir DIR      where to write the keys and `env` (created if missing)
   --orders FILE.json   extra orders: {\"direct\":[...],\"partner\":[...],\"parking\":[...]}
   --sign-with KEY      default response key: public-key (default) or platform-cert
+  --tls                serve HTTPS with a throwaway CA generated at start; its certificate is
+                       written to DIR/ca.pem and named by WECHATPAY_SIM_CA in `env`
 ";
 
 /// Parsed command-line options.
@@ -34,6 +36,8 @@ pub struct Options {
     pub orders: Option<PathBuf>,
     /// The default signing key.
     pub sign_with: SigningKeyChoice,
+    /// Serve HTTPS.
+    pub tls: bool,
 }
 
 impl Options {
@@ -46,10 +50,15 @@ impl Options {
         let mut state_dir = None;
         let mut orders = None;
         let mut sign_with = SigningKeyChoice::PublicKey;
+        let mut tls = false;
         let mut args = args.peekable();
         while let Some(arg) = args.next() {
             if arg == "-h" || arg == "--help" {
                 return Err(None);
+            }
+            if arg == "--tls" {
+                tls = true;
+                continue;
             }
             let (name, inline) = match arg.split_once('=') {
                 Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
@@ -72,7 +81,7 @@ impl Options {
             }
         }
         let state_dir = state_dir.ok_or_else(|| Some("--state-dir is required".to_owned()))?;
-        Ok(Self { addr, state_dir, orders, sign_with })
+        Ok(Self { addr, state_dir, orders, sign_with, tls })
     }
 }
 
@@ -109,8 +118,8 @@ pub fn run_cli(args: impl Iterator<Item = String>) -> ExitCode {
 }
 
 /// Starts the simulator and writes the state directory.
-fn start(options: &Options) -> Result<SimHandle, String> {
-    let mut builder = Simulator::builder().addr(options.addr.clone()).signing(options.sign_with);
+fn start(options: &Options) -> Result<Simulator, String> {
+    let mut builder = Simulator::builder().addr(options.addr.clone()).signing(options.sign_with).tls(options.tls);
     if let Some(orders) = &options.orders {
         builder = builder.orders_file(orders);
     }
@@ -120,8 +129,9 @@ fn start(options: &Options) -> Result<SimHandle, String> {
     Ok(handle)
 }
 
-/// Writes the keys and `env` into `dir`.
-pub fn write_state(dir: &Path, handle: &SimHandle) -> std::io::Result<()> {
+/// Writes the keys and `env` into `dir`; in HTTPS mode also `ca.pem` (the CA to trust),
+/// named by `WECHATPAY_SIM_CA` in `env`.
+pub fn write_state(dir: &Path, handle: &Simulator) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let dir = std::fs::canonicalize(dir)?;
     let creds = handle.credentials();
@@ -132,7 +142,7 @@ pub fn write_state(dir: &Path, handle: &SimHandle) -> std::io::Result<()> {
     let cert_path = dir.join("platform_cert.pem");
     std::fs::write(&cert_path, creds.platform_certificate_pem())?;
     let url = handle.base_url();
-    let env = format!(
+    let mut env = format!(
         "WECHATPAY_MCHID={}\nWECHATPAY_SERIAL_NO={}\nWECHATPAY_PRIVATE_KEY={}\nWECHATPAY_PUBLIC_KEY={}\n\
          WECHATPAY_PUBLIC_KEY_ID={}\nWECHATPAY_PLATFORM_CERTS={}\nWECHATPAY_BASE_URL={url}\nWECHATPAY_BACKUP_URL={url}\n",
         creds.mchid(),
@@ -142,6 +152,11 @@ pub fn write_state(dir: &Path, handle: &SimHandle) -> std::io::Result<()> {
         creds.wechatpay_public_key_id(),
         cert_path.display(),
     );
+    if let Some(ca) = handle.ca_certificate_pem() {
+        let ca_path = dir.join("ca.pem");
+        std::fs::write(&ca_path, ca)?;
+        env.push_str(&format!("WECHATPAY_SIM_CA={}\n", ca_path.display()));
+    }
     // Write then rename, so a reader polling for `env` never sees half of it.
     let tmp = dir.join("env.tmp");
     std::fs::write(&tmp, env)?;
@@ -171,6 +186,8 @@ mod tests {
         assert_eq!(o.addr, "127.0.0.1:9");
         assert_eq!(o.state_dir, PathBuf::from("/tmp/x"));
         assert_eq!(o.sign_with, SigningKeyChoice::PlatformCertificate);
+        assert!(!o.tls);
+        assert!(parse(&["--tls", "--state-dir", "x"]).unwrap().tls);
         assert_eq!(parse(&["--help"]), Err(None));
         assert!(parse(&[]).unwrap_err().unwrap().contains("--state-dir"));
         assert!(parse(&["--state-dir"]).unwrap_err().unwrap().contains("needs a value"));

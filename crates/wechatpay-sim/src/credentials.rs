@@ -49,11 +49,6 @@ impl Credentials {
         MERCHANT_KEY_PEM
     }
 
-    /// The merchant's public key (SPKI PEM) the simulator verifies requests with.
-    pub fn merchant_public_key_pem(&self) -> &str {
-        MERCHANT_PUB_PEM
-    }
-
     /// The WeChat Pay public key (SPKI PEM).
     pub fn wechatpay_public_key_pem(&self) -> &str {
         WECHATPAY_PUB_PEM

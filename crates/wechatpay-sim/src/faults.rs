@@ -2,30 +2,7 @@
 
 use std::time::Duration;
 
-/// One of the five operations the simulator serves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Route {
-    /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=`
-    DirectByOutTradeNo,
-    /// `GET /v3/pay/transactions/id/{transaction_id}?mchid=`
-    DirectById,
-    /// `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}?sp_mchid=&sub_mchid=`
-    PartnerByOutTradeNo,
-    /// `GET /v3/pay/partner/transactions/id/{transaction_id}?sp_mchid=&sub_mchid=`
-    PartnerById,
-    /// `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}[?sub_mchid=]`
-    Parking,
-}
-
-impl Route {
-    /// All routes, in declaration order.
-    pub const ALL: [Route; 5] =
-        [Route::DirectByOutTradeNo, Route::DirectById, Route::PartnerByOutTradeNo, Route::PartnerById, Route::Parking];
-
-    pub(crate) fn index(self) -> usize {
-        self as usize
-    }
-}
+use crate::routes::Route;
 
 /// What the simulator does instead of (or on top of) answering normally.
 ///
@@ -67,7 +44,7 @@ pub enum Fault {
 pub enum Times {
     /// The next `n` matching requests.
     Next(usize),
-    /// Every matching request until [`crate::SimHandle::clear_faults`].
+    /// Every matching request until [`crate::Simulator::clear_faults`].
     Always,
 }
 

@@ -2,7 +2,6 @@
 //! and writing `Content-Length`-framed responses.
 
 use std::io::{self, Read, Write};
-use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -12,8 +11,6 @@ pub(crate) const MAX_HEAD_BYTES: usize = 16 * 1024;
 pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Most header fields accepted.
 const MAX_HEADERS: usize = 64;
-/// How long an idle keep-alive connection is kept.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A request as received: method and target exactly as on the request line.
 #[derive(Debug)]
@@ -72,27 +69,41 @@ pub(crate) enum Next {
     Invalid(HttpError),
 }
 
+/// How long a connection may take: to start a request, and to finish one once started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Timeouts {
+    /// Waiting for the first byte of a request (a fresh connection, or a keep-alive one
+    /// between requests).
+    pub idle: Duration,
+    /// From the first byte of a request to its last (head and body): slow senders are cut.
+    pub request: Duration,
+}
+
+/// The simulator's timeouts: short, so idle and slow connections do not pile up.
+pub(crate) const TIMEOUTS: Timeouts = Timeouts { idle: Duration::from_secs(10), request: Duration::from_secs(10) };
+
 /// Reads requests off one connection, keeping bytes that arrive early (pipelining).
 pub(crate) struct Reader<'a> {
-    stream: &'a TcpStream,
     buf: Vec<u8>,
     shutdown: &'a AtomicBool,
+    timeouts: Timeouts,
 }
 
 impl<'a> Reader<'a> {
-    /// A reader over `stream`, which must have a short read timeout so `shutdown` is seen.
-    pub(crate) fn new(stream: &'a TcpStream, shutdown: &'a AtomicBool) -> Self {
-        Self { stream, buf: Vec::new(), shutdown }
+    /// A reader for a connection whose reads time out after a short while (so `shutdown`
+    /// and the deadlines are seen).
+    pub(crate) fn new(shutdown: &'a AtomicBool, timeouts: Timeouts) -> Self {
+        Self { buf: Vec::new(), shutdown, timeouts }
     }
 
-    /// Reads more bytes; `Ok(false)` on end of stream, idle timeout or shutdown.
-    fn fill(&mut self, since: Instant) -> io::Result<bool> {
+    /// Reads more bytes; `Ok(false)` on end of stream, deadline or shutdown.
+    fn fill(&mut self, conn: &mut impl Read, deadline: Instant) -> io::Result<bool> {
         let mut chunk = [0u8; 8192];
         loop {
-            if self.shutdown.load(Ordering::SeqCst) || since.elapsed() > IDLE_TIMEOUT {
+            if self.shutdown.load(Ordering::SeqCst) || Instant::now() > deadline {
                 return Ok(false);
             }
-            match (&mut &*self.stream).read(&mut chunk) {
+            match conn.read(&mut chunk) {
                 Ok(0) => return Ok(false),
                 Ok(n) => {
                     self.buf.extend_from_slice(&chunk[..n]);
@@ -105,19 +116,29 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The next request.
-    pub(crate) fn next_request(&mut self) -> Next {
-        let since = Instant::now();
+    /// The next request on `conn`.
+    pub(crate) fn next_request(&mut self, conn: &mut impl Read) -> Next {
+        let started = !self.buf.is_empty();
+        let mut deadline = Instant::now() + if started { self.timeouts.request } else { self.timeouts.idle };
+        let mut more = |this: &mut Self| {
+            let was_empty = this.buf.is_empty();
+            let got = matches!(this.fill(conn, deadline), Ok(true));
+            if got && was_empty {
+                deadline = Instant::now() + this.timeouts.request;
+            }
+            got
+        };
         let (head_len, mut request, content_length) = loop {
             match parse_head(&self.buf) {
                 Ok(Some(parsed)) => break parsed,
                 Ok(None) if self.buf.len() > MAX_HEAD_BYTES => {
                     return Next::Invalid(http_error(431, "request header fields too large"));
                 }
-                Ok(None) => match self.fill(since) {
-                    Ok(true) => {}
-                    Ok(false) | Err(_) => return Next::Closed,
-                },
+                Ok(None) => {
+                    if !more(self) {
+                        return Next::Closed;
+                    }
+                }
                 Err(e) => return Next::Invalid(e),
             }
         };
@@ -128,9 +149,8 @@ impl<'a> Reader<'a> {
             return Next::Invalid(http_error(413, "request body too large"));
         }
         while self.buf.len() < head_len + content_length {
-            match self.fill(since) {
-                Ok(true) => {}
-                Ok(false) | Err(_) => return Next::Closed,
+            if !more(self) {
+                return Next::Closed;
             }
         }
         request.body = self.buf[head_len..head_len + content_length].to_vec();
@@ -209,6 +229,11 @@ pub(crate) fn write_head(out: &mut impl Write, status: u16, headers: &[(&str, St
     out.write_all(head.as_bytes())
 }
 
+/// Flushes and ignores errors: the peer may be gone.
+pub(crate) fn write_all(stream: &mut impl Write, bytes: &[u8]) -> bool {
+    stream.write_all(bytes).and_then(|()| stream.flush()).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +261,40 @@ mod tests {
         assert_eq!(parse_head(raw.as_bytes()).unwrap_err().status, 431);
         let huge = format!("GET / HTTP/1.1\r\nContent-Length: {}0\r\n\r\n", u128::MAX);
         assert_eq!(parse_head(huge.as_bytes()).unwrap().unwrap().2, usize::MAX);
+    }
+
+    #[test]
+    fn idle_and_slow_connections_are_cut_and_a_prompt_request_is_read() {
+        use std::net::{TcpListener, TcpStream};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        server.set_read_timeout(Some(Duration::from_millis(10))).unwrap();
+        let shutdown = AtomicBool::new(false);
+        let timeouts = Timeouts { idle: Duration::from_millis(200), request: Duration::from_millis(300) };
+        let mut reader = Reader::new(&shutdown, timeouts);
+
+        client.write_all(b"GET /a HTTP/1.1\r\n\r\n").unwrap();
+        assert!(matches!(reader.next_request(&mut &server), Next::Request(r) if r.target == "/a"));
+
+        let start = Instant::now();
+        assert!(matches!(reader.next_request(&mut &server), Next::Closed), "nothing sent");
+        assert!(start.elapsed() >= Duration::from_millis(200));
+
+        // A slowloris: a byte every 20 ms would take 4 s; the request timeout cuts it.
+        let slow = std::thread::spawn(move || {
+            for b in format!("GET / HTTP/1.1\r\nX-Slow: {}\r\n\r\n", "a".repeat(200)).bytes() {
+                if client.write_all(&[b]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let start = Instant::now();
+        assert!(matches!(reader.next_request(&mut &server), Next::Closed), "too slow");
+        assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+        drop(server);
+        slow.join().unwrap();
     }
 
     #[test]

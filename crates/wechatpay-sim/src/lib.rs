@@ -32,17 +32,22 @@
 //! # }
 //! ```
 //!
+//! `Simulator::builder().tls(true)` serves HTTPS with a throwaway CA generated at start
+//! ([`Simulator::ca_certificate_pem`] is what a client must trust).
+//!
 //! Seed orders (`seeds/orders.json`) cover every trade state; their ids are listed in the
 //! crate README. Run the simulator as a process with the `wechatpay-sim` binary
 //! ([`run_cli`]).
 //!
 //! The keys are public test keys (see `testdata/README.md`): never use them for anything
 //! real. The simulator uses no async runtime: a thread accepts connections and each
-//! connection gets a thread.
+//! connection gets a thread, up to 512; at capacity the connection idle longest (waiting
+//! for, or slowly sending, a request) is closed to make room, and idle or slow connections
+//! time out after 10 s, so a flood of idle connections cannot lock clients out.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod auth;
+pub mod auth;
 pub mod cli;
 mod credentials;
 mod faults;
@@ -53,30 +58,14 @@ mod respond;
 mod routes;
 mod server;
 mod signing;
+mod slots;
+mod state;
+mod tls;
 
 pub use cli::run_cli;
 pub use credentials::Credentials;
-pub use faults::{Fault, Route, Times};
+pub use faults::{Fault, Times};
 pub use orders::{OrderError, OrderKind};
-pub use server::{SimBuilder, SimHandle};
+pub use routes::Route;
+pub use server::{SimBuilder, Simulator};
 pub use signing::SigningKeyChoice;
-
-/// Entry point: [`Simulator::builder`] to configure, [`Simulator::start`] for the defaults.
-#[derive(Debug)]
-pub struct Simulator;
-
-impl Simulator {
-    /// A builder with the defaults: `127.0.0.1:0`, the seed orders, responses signed with
-    /// the WeChat Pay public key unless a request's `Wechatpay-Serial` asks otherwise.
-    pub fn builder() -> SimBuilder {
-        SimBuilder::new()
-    }
-
-    /// Starts a simulator with the defaults of [`Simulator::builder`].
-    ///
-    /// # Errors
-    /// When the listening socket cannot be bound.
-    pub fn start() -> std::io::Result<SimHandle> {
-        Self::builder().start()
-    }
-}

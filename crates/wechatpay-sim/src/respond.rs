@@ -1,15 +1,15 @@
 //! Writing answers: signed (or deliberately mis-signed) JSON, the gateway page and the
 //! streamed oversized body.
 
-use std::net::TcpStream;
+use std::io::Write;
 
 use base64::Engine as _;
 use wechatpay_core::unix_now;
 
-use crate::http::write_head;
+use crate::http::{write_all, write_head};
 use crate::reply::Reply;
-use crate::server::{Shared, write_all};
 use crate::signing::{SignatureHeaders, SigningKeyChoice, UNKNOWN_SERIAL};
+use crate::state::Shared;
 
 /// How an answer is signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub(crate) enum Signature {
 
 /// Sends `reply` as JSON; `false` when the connection must close.
 pub(crate) fn json(
-    stream: &TcpStream,
+    stream: &mut impl Write,
     shared: &Shared,
     reply: &Reply,
     choice: SigningKeyChoice,
@@ -87,7 +87,7 @@ fn tamper(body: &mut [u8]) {
 }
 
 /// A gateway's `502` HTML page, without `Request-ID` or signature.
-pub(crate) fn bad_gateway(stream: &TcpStream, close: bool) -> bool {
+pub(crate) fn bad_gateway(stream: &mut impl Write, close: bool) -> bool {
     const PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
         <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>stgw</center>\r\n</body>\r\n</html>\r\n";
     let headers = [("Content-Type", "text/html".to_owned()), ("Content-Length", PAGE.len().to_string())];
@@ -98,7 +98,7 @@ pub(crate) fn bad_gateway(stream: &TcpStream, close: bool) -> bool {
 }
 
 /// A `200` whose body is `len` bytes, streamed in chunks, unsigned.
-pub(crate) fn oversized(stream: &TcpStream, shared: &Shared, len: usize, close: bool) -> bool {
+pub(crate) fn oversized(stream: &mut impl Write, shared: &Shared, len: usize, close: bool) -> bool {
     static CHUNK: [u8; 64 * 1024] = [b'x'; 64 * 1024];
     let headers = [
         ("Content-Type", "application/json; charset=utf-8".to_owned()),

@@ -4,9 +4,29 @@
 use serde_json::json;
 use wechatpay_core::{InvalidInput, MchId, OutTradeNo, SubMchId, TransactionId};
 
-use crate::faults::Route;
 use crate::orders::OrderBook;
 use crate::reply::Reply;
+
+/// One of the five operations the simulator serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Route {
+    /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=`
+    DirectByOutTradeNo,
+    /// `GET /v3/pay/transactions/id/{transaction_id}?mchid=`
+    DirectById,
+    /// `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}?sp_mchid=&sub_mchid=`
+    PartnerByOutTradeNo,
+    /// `GET /v3/pay/partner/transactions/id/{transaction_id}?sp_mchid=&sub_mchid=`
+    PartnerById,
+    /// `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}[?sub_mchid=]`
+    Parking,
+}
+
+impl Route {
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
 
 const PREFIXES: [(&str, Route); 5] = [
     ("/v3/pay/transactions/out-trade-no/", Route::DirectByOutTradeNo),

@@ -1,36 +1,44 @@
 //! The simulator itself: the builder, the handle, the accept loop and one thread per
-//! connection.
+//! connection (at most [`crate::slots::MAX_CONNECTIONS`]; see `slots.rs` for who gives way
+//! when more arrive).
 
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use socket2::{Domain, Protocol, Socket, Type};
 use wechatpay_core::{ConfigBuilder, KeyStore, MchId, PrivateKey, PublicKey, SerialNo, unix_now};
 
 use crate::credentials::{
     Credentials, MCHID, MERCHANT_KEY_PEM, MERCHANT_PUB_PEM, MERCHANT_SERIAL, PLATFORM_CERT_PEM, PUBLIC_KEY_ID,
     WECHATPAY_PUB_PEM,
 };
-use crate::faults::{Fault, FaultTable, Route, Times};
+use crate::faults::{Fault, Times};
 use crate::orders::{OrderBook, OrderError, OrderKind};
 use crate::reply::Reply;
 use crate::respond::{self, Signature};
+use crate::routes::{self, Route};
 use crate::signing::{ResponseKeys, SigningKeyChoice};
-use crate::{auth, http, routes};
-
-/// How often blocked reads and waits look at the shutdown flag.
-pub(crate) const POLL: Duration = Duration::from_millis(50);
-/// Most connections served at once; more are closed on accept.
-const MAX_CONNECTIONS: usize = 512;
+use crate::slots::{SharedStream, Slot};
+use crate::state::{POLL, Shared};
+use crate::tls::{self, Conn};
+use crate::{auth, http};
 /// How long `stop` waits for connection threads to finish.
 const STOP_GRACE: Duration = Duration::from_secs(3);
+/// The accept queue: a burst of connections (a flood, or many clients at once) waits
+/// here for the accept loop instead of having its SYNs dropped (a 1 s retransmit each).
+const LISTEN_BACKLOG: i32 = 4096;
+/// How long writing an answer may block on a client that does not read.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The stack of a connection thread (request parsing, JSON, one RSA signature).
+const CONNECTION_STACK: usize = 256 * 1024;
 
-/// Configures a simulator; see [`crate::Simulator::builder`].
+/// Configures a simulator; see [`Simulator::builder`].
 #[derive(Debug)]
 #[must_use]
 pub struct SimBuilder {
@@ -40,10 +48,11 @@ pub struct SimBuilder {
     sub_mchids: Vec<String>,
     signing: SigningKeyChoice,
     seeds: bool,
+    tls: bool,
 }
 
 impl SimBuilder {
-    pub(crate) fn new() -> Self {
+    fn new() -> Self {
         Self {
             addr: "127.0.0.1:0".to_owned(),
             orders_files: Vec::new(),
@@ -51,6 +60,7 @@ impl SimBuilder {
             sub_mchids: Vec::new(),
             signing: SigningKeyChoice::default(),
             seeds: true,
+            tls: false,
         }
     }
 
@@ -94,12 +104,20 @@ impl SimBuilder {
         self
     }
 
+    /// Whether to serve HTTPS (default `false`: plain HTTP). With `true`, a throwaway CA
+    /// and a server certificate for the IP of [`Simulator::base_url`] are generated at
+    /// start; clients must trust [`Simulator::ca_certificate_pem`].
+    pub fn tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
+        self
+    }
+
     /// Binds the socket, loads orders and keys, and starts serving.
     ///
     /// # Errors
     /// When the address cannot be bound, or an orders file or order is unusable
     /// ([`io::ErrorKind::InvalidData`]).
-    pub fn start(self) -> io::Result<SimHandle> {
+    pub fn start(self) -> io::Result<Simulator> {
         let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
         let mut book = if self.seeds { OrderBook::seeded()? } else { OrderBook::empty() };
         for path in &self.orders_files {
@@ -125,26 +143,16 @@ impl SimBuilder {
         let mchid = MchId::new(MCHID).map_err(|e| invalid(e.to_string()))?;
         let serial = SerialNo::new(MERCHANT_SERIAL).map_err(|e| invalid(e.to_string()))?;
 
-        let listener = TcpListener::bind(self.addr.as_str())?;
+        let listener = listen(self.addr.as_str())?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            merchant_pub,
-            response_keys,
-            default_signing: self.signing,
-            orders: RwLock::new(book),
-            faults: Mutex::new(FaultTable::default()),
-            seen: AtomicUsize::new(0),
-            per_route: Default::default(),
-            shutdown: AtomicBool::new(false),
-            active: AtomicUsize::new(0),
-            request_ids: AtomicU64::new(0),
-            instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
-        });
+        let tls = if self.tls { Some(tls::identity(connectable(addr))?) } else { None };
+        let (ca_pem, tls_config) = tls.map(|t| (t.ca_pem, t.config)).unzip();
+        let shared = Arc::new(Shared::new(merchant_pub, response_keys, self.signing, book, tls_config));
         let accept_shared = Arc::clone(&shared);
         let listener = thread::Builder::new()
             .name("wechatpay-sim-accept".to_owned())
             .spawn(move || accept_loop(&listener, &accept_shared))?;
-        Ok(SimHandle {
+        Ok(Simulator {
             shared,
             addr,
             credentials: Credentials::builtin(),
@@ -153,57 +161,18 @@ impl SimBuilder {
             mchid,
             serial,
             listener: Some(listener),
+            ca_pem,
         })
     }
 }
 
-static INSTANCES: AtomicU64 = AtomicU64::new(0);
-
-/// State shared by the handle and the serving threads.
-pub(crate) struct Shared {
-    merchant_pub: PublicKey,
-    pub(crate) response_keys: ResponseKeys,
-    default_signing: SigningKeyChoice,
-    orders: RwLock<OrderBook>,
-    faults: Mutex<FaultTable>,
-    seen: AtomicUsize,
-    per_route: [AtomicUsize; 5],
-    pub(crate) shutdown: AtomicBool,
-    active: AtomicUsize,
-    request_ids: AtomicU64,
-    instance: u64,
-}
-
-impl Shared {
-    /// A fresh `Request-ID`.
-    pub(crate) fn request_id(&self) -> String {
-        let n = self.request_ids.fetch_add(1, Ordering::Relaxed);
-        format!("08{:08X}{:04X}{:010X}", unix_now() & 0xFFFF_FFFF, self.instance & 0xFFFF, n)
-    }
-
-    pub(crate) fn stopping(&self) -> bool {
-        self.shutdown.load(Ordering::SeqCst)
-    }
-
-    /// Sleeps for `d`, waking early when the simulator stops; `false` if it stops.
-    pub(crate) fn sleep(&self, d: Duration) -> bool {
-        let end = Instant::now() + d;
-        while !self.stopping() {
-            let left = end.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return true;
-            }
-            thread::sleep(left.min(POLL));
-        }
-        false
-    }
-}
-
-/// A running simulator. Dropping it stops it.
-pub struct SimHandle {
+/// A running simulator: [`Simulator::start`] for the defaults, [`Simulator::builder`] to
+/// configure one. Dropping it stops it.
+pub struct Simulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
     credentials: Credentials,
+    ca_pem: Option<String>,
     merchant_key: Arc<PrivateKey>,
     key_store: Arc<KeyStore>,
     mchid: MchId,
@@ -211,16 +180,42 @@ pub struct SimHandle {
     listener: Option<JoinHandle<()>>,
 }
 
-impl std::fmt::Debug for SimHandle {
+impl std::fmt::Debug for Simulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimHandle").field("addr", &self.addr).field("credentials", &self.credentials).finish()
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .field("tls", &self.ca_pem.is_some())
+            .field("credentials", &self.credentials)
+            .finish()
     }
 }
 
-impl SimHandle {
-    /// `http://127.0.0.1:PORT` (a loopback address even when listening on all interfaces).
+impl Simulator {
+    /// A builder with the defaults: `127.0.0.1:0`, the seed orders, responses signed with
+    /// the WeChat Pay public key unless a request's `Wechatpay-Serial` asks otherwise.
+    pub fn builder() -> SimBuilder {
+        SimBuilder::new()
+    }
+
+    /// Starts a simulator with the defaults of [`Simulator::builder`].
+    ///
+    /// # Errors
+    /// When the listening socket cannot be bound.
+    pub fn start() -> io::Result<Simulator> {
+        Self::builder().start()
+    }
+
+    /// `http://127.0.0.1:PORT`, or `https://` in HTTPS mode (a loopback address even when
+    /// listening on all interfaces).
     pub fn base_url(&self) -> String {
-        format!("http://{}", connectable(self.addr))
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", connectable(self.addr))
+    }
+
+    /// In HTTPS mode ([`SimBuilder::tls`]), the throwaway CA certificate (PEM) that signed
+    /// the server certificate: what a client must trust. `None` for plain HTTP.
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// The address listened on.
@@ -303,14 +298,15 @@ impl SimHandle {
         if TcpStream::connect_timeout(&connectable(self.addr), Duration::from_secs(1)).is_ok() {
             let _ = listener.join();
         }
+        self.shared.slots.close_all();
         let deadline = Instant::now() + STOP_GRACE;
-        while self.shared.active.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        while self.shared.slots.threads() > 0 && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(5));
         }
     }
 }
 
-impl Drop for SimHandle {
+impl Drop for Simulator {
     fn drop(&mut self) {
         self.shutdown();
     }
@@ -325,13 +321,28 @@ fn connectable(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-/// Decrements the active-connection count when a connection thread ends.
-struct ActiveGuard(Arc<Shared>);
-
-impl Drop for ActiveGuard {
-    fn drop(&mut self) {
-        self.0.active.fetch_sub(1, Ordering::SeqCst);
+/// Binds and listens with a long accept queue ([`LISTEN_BACKLOG`]), trying each address
+/// `addr` resolves to as [`TcpListener::bind`] does.
+fn listen(addr: &str) -> io::Result<TcpListener> {
+    let mut last = io::Error::new(io::ErrorKind::InvalidInput, format!("{addr}: no address to listen on"));
+    for addr in addr.to_socket_addrs()? {
+        let socket = match Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)) {
+            Ok(socket) => socket,
+            Err(e) => {
+                last = e;
+                continue;
+            }
+        };
+        let bound = socket
+            .set_reuse_address(cfg!(unix))
+            .and_then(|()| socket.bind(&addr.into()))
+            .and_then(|()| socket.listen(LISTEN_BACKLOG));
+        match bound {
+            Ok(()) => return Ok(socket.into()),
+            Err(e) => last = e,
+        }
     }
+    Err(last)
 }
 
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
@@ -344,35 +355,39 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             thread::sleep(Duration::from_millis(10));
             continue;
         };
-        if shared.active.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
-            continue;
-        }
-        shared.active.fetch_add(1, Ordering::SeqCst);
-        let guard = ActiveGuard(Arc::clone(shared));
-        let spawned = thread::Builder::new().name("wechatpay-sim-conn".to_owned()).spawn(move || {
-            serve_connection(&stream, &guard.0);
-            drop(guard);
-        });
-        // A failed spawn drops the closure, and with it the guard and the stream.
+        let stream = SharedStream::new(stream);
+        // At capacity the connection idle longest gives way; if all are busy, this one is
+        // closed (dropped) here.
+        let Some(slot) = shared.slots.admit(&stream) else { continue };
+        let shared = Arc::clone(shared);
+        let spawned = thread::Builder::new()
+            .name("wechatpay-sim-conn".to_owned())
+            .stack_size(CONNECTION_STACK)
+            .spawn(move || serve_connection(stream, &shared, &slot));
+        // A failed spawn drops the closure, and with it the slot and the stream.
         let _ = spawned;
     }
 }
 
-fn serve_connection(stream: &TcpStream, shared: &Shared) {
-    let _ = stream.set_read_timeout(Some(POLL));
-    let _ = stream.set_write_timeout(Some(Duration::from_secs(30)));
-    let _ = stream.set_nodelay(true);
-    let mut reader = http::Reader::new(stream, &shared.shutdown);
+fn serve_connection(stream: SharedStream, shared: &Shared, slot: &Slot) {
+    let _ = stream.get().set_read_timeout(Some(POLL));
+    let _ = stream.get().set_write_timeout(Some(WRITE_TIMEOUT));
+    let _ = stream.get().set_nodelay(true);
+    let Ok(mut conn) = Conn::new(stream, shared.tls.as_ref()) else { return };
+    let mut reader = http::Reader::new(&shared.shutdown, http::TIMEOUTS);
     loop {
-        match reader.next_request() {
+        slot.idle();
+        let next = reader.next_request(&mut conn);
+        slot.busy();
+        match next {
             http::Next::Closed => return,
             http::Next::Invalid(e) => {
                 let reply = Reply::error(e.status, "INVALID_REQUEST", e.message, None);
-                let _ = respond::json(stream, shared, &reply, shared.default_signing, Signature::Valid, true);
+                let _ = respond::json(&mut conn, shared, &reply, shared.default_signing, Signature::Valid, true);
                 return;
             }
             http::Next::Request(req) => {
-                if !handle_request(stream, shared, &req) {
+                if !handle_request(&mut conn, shared, &req) {
                     return;
                 }
             }
@@ -380,8 +395,17 @@ fn serve_connection(stream: &TcpStream, shared: &Shared) {
     }
 }
 
+/// What a request gets.
+enum Answer {
+    Json(Reply, Signature),
+    BadGateway,
+    Oversized(usize),
+    /// Close without answering.
+    Nothing,
+}
+
 /// Answers one request; `false` when the connection must close.
-fn handle_request(stream: &TcpStream, shared: &Shared, req: &http::Request) -> bool {
+fn handle_request(stream: &mut impl Write, shared: &Shared, req: &http::Request) -> bool {
     shared.seen.fetch_add(1, Ordering::SeqCst);
     let target = routes::match_target(&req.target);
     if let Some(t) = &target {
@@ -390,43 +414,50 @@ fn handle_request(stream: &TcpStream, shared: &Shared, req: &http::Request) -> b
     let close = req.wants_close();
     let choice =
         req.header("wechatpay-serial").and_then(SigningKeyChoice::from_serial).unwrap_or(shared.default_signing);
-    let caller = match auth::verify_request(req, &shared.merchant_pub, unix_now()) {
-        Ok(caller) => caller,
-        Err(reply) => return respond::json(stream, shared, &reply, choice, Signature::Valid, close),
+    let answer = match auth::verify_request(req, &shared.merchant_pub, unix_now()) {
+        Ok(caller) => answer(shared, req, target.as_ref(), &caller.mchid),
+        Err(reply) => Answer::Json(reply, Signature::Valid),
     };
-    let route = target.as_ref().map(|t| t.route);
-    let fault = shared.faults.lock().unwrap_or_else(PoisonError::into_inner).take(route);
-    let normal = || match &target {
-        None => Reply::error(404, "NOT_FOUND", "请求的资源不存在 (no such API)", None),
-        Some(_) if req.method != "GET" => Reply::error(405, "METHOD_NOT_ALLOWED", "请求方法不被允许 (use GET)", None),
-        Some(t) => routes::handle(t, &caller.mchid, &shared.orders.read().unwrap_or_else(PoisonError::into_inner)),
-    };
-    let send = |reply: &Reply, signature: Signature| respond::json(stream, shared, reply, choice, signature, close);
-    let Some(fault) = fault else { return send(&normal(), Signature::Valid) };
-    match fault {
-        Fault::RateLimited => {
-            let code = if route == Some(Route::Parking) { "RATELIMIT_EXCEEDED" } else { "FREQUENCY_LIMITED" };
-            send(&Reply::error(429, code, "频率超限", None), Signature::Valid)
-        }
-        Fault::SystemError => send(&Reply::error(500, "SYSTEM_ERROR", "系统异常，请稍后重试", None), Signature::Valid),
-        Fault::HtmlBadGateway => respond::bad_gateway(stream, close),
-        Fault::Delay(d) => shared.sleep(d) && send(&normal(), Signature::Valid),
-        Fault::Hang => {
-            while shared.sleep(Duration::from_secs(3600)) {}
-            false
-        }
-        Fault::DropConnection => false,
-        Fault::TamperedBody => send(&normal(), Signature::Tampered),
-        Fault::StaleTimestamp => send(&normal(), Signature::Stale),
-        Fault::SignTestProbe => send(&normal(), Signature::Probe),
-        Fault::UnknownSerial => send(&normal(), Signature::UnknownSerial),
-        Fault::UnsignedOk => send(&normal(), Signature::None),
-        Fault::InvalidJson => send(&Reply { status: 200, body: Arc::from(&b"{not json"[..]) }, Signature::Valid),
-        Fault::OversizedBody(n) => respond::oversized(stream, shared, n, close),
+    match answer {
+        Answer::Json(reply, signature) => respond::json(stream, shared, &reply, choice, signature, close),
+        Answer::BadGateway => respond::bad_gateway(stream, close),
+        Answer::Oversized(n) => respond::oversized(stream, shared, n, close),
+        Answer::Nothing => false,
     }
 }
 
-/// Flushes and ignores errors: the peer may be gone.
-pub(crate) fn write_all(mut stream: &TcpStream, bytes: &[u8]) -> bool {
-    stream.write_all(bytes).and_then(|()| stream.flush()).is_ok()
+/// The answer to a verified request from `caller`, faults applied.
+fn answer(shared: &Shared, req: &http::Request, target: Option<&routes::Target<'_>>, caller: &str) -> Answer {
+    let route = target.map(|t| t.route);
+    let fault = shared.faults.lock().unwrap_or_else(PoisonError::into_inner).take(route);
+    let normal = || match target {
+        None => Reply::error(404, "NOT_FOUND", "请求的资源不存在 (no such API)", None),
+        Some(_) if req.method != "GET" => Reply::error(405, "METHOD_NOT_ALLOWED", "请求方法不被允许 (use GET)", None),
+        Some(t) => routes::handle(t, caller, &shared.orders.read().unwrap_or_else(PoisonError::into_inner)),
+    };
+    let Some(fault) = fault else { return Answer::Json(normal(), Signature::Valid) };
+    match fault {
+        Fault::RateLimited => {
+            let code = if route == Some(Route::Parking) { "RATELIMIT_EXCEEDED" } else { "FREQUENCY_LIMITED" };
+            Answer::Json(Reply::error(429, code, "频率超限", None), Signature::Valid)
+        }
+        Fault::SystemError => {
+            Answer::Json(Reply::error(500, "SYSTEM_ERROR", "系统异常，请稍后重试", None), Signature::Valid)
+        }
+        Fault::HtmlBadGateway => Answer::BadGateway,
+        Fault::Delay(d) if shared.sleep(d) => Answer::Json(normal(), Signature::Valid),
+        Fault::Delay(_) => Answer::Nothing,
+        Fault::Hang => {
+            while shared.sleep(Duration::from_secs(3600)) {}
+            Answer::Nothing
+        }
+        Fault::DropConnection => Answer::Nothing,
+        Fault::TamperedBody => Answer::Json(normal(), Signature::Tampered),
+        Fault::StaleTimestamp => Answer::Json(normal(), Signature::Stale),
+        Fault::SignTestProbe => Answer::Json(normal(), Signature::Probe),
+        Fault::UnknownSerial => Answer::Json(normal(), Signature::UnknownSerial),
+        Fault::UnsignedOk => Answer::Json(normal(), Signature::None),
+        Fault::InvalidJson => Answer::Json(Reply { status: 200, body: Arc::from(&b"{not json"[..]) }, Signature::Valid),
+        Fault::OversizedBody(n) => Answer::Oversized(n),
+    }
 }

@@ -9,13 +9,13 @@ use common::{api_error, call, config, signed};
 use wechatpay_core::api::{QueryOrderByOutTradeNo, QueryParkingOrder};
 use wechatpay_core::model::ErrorCode;
 use wechatpay_core::{Config, Error, OutTradeNo, TransportErrorKind, VerificationFailure};
-use wechatpay_sim::{Fault, Route, SimHandle, Simulator, Times};
+use wechatpay_sim::{Fault, Route, Simulator, Times};
 
 fn op() -> QueryOrderByOutTradeNo {
     QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("1217752501201407033233368018").expect("valid") }
 }
 
-fn with_fault(fault: Fault) -> (SimHandle, Config, Result<wechatpay_core::model::Transaction, Error>) {
+fn with_fault(fault: Fault) -> (Simulator, Config, Result<wechatpay_core::model::Transaction, Error>) {
     let sim = Simulator::start().expect("started");
     let config = config(&sim);
     sim.inject(fault, Times::Next(1), Some(Route::DirectByOutTradeNo));

@@ -140,6 +140,9 @@ fn transport_error(err: ureq::Error) -> TransportError {
         E::Timeout(_) => TransportErrorKind::Timeout,
         E::HostNotFound => TransportErrorKind::Dns,
         E::ConnectionFailed => TransportErrorKind::Connect,
+        // rustls' handshake and certificate errors arrive as an `InvalidData` `io::Error`.
+        #[cfg(feature = "rustls")]
+        E::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => TransportErrorKind::Tls,
         E::Io(io) => match io.kind() {
             Io::TimedOut | Io::WouldBlock => TransportErrorKind::Timeout,
             Io::ConnectionRefused | Io::AddrNotAvailable | Io::NetworkUnreachable | Io::HostUnreachable => {

@@ -8,43 +8,43 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use wechatpay_core::{Config, Error, Host, Operation, SigningInput, TransportError, TransportErrorKind};
-use wechatpay_sim::SimHandle;
+use wechatpay_sim::Simulator;
 
 /// A raw answer.
 #[derive(Debug)]
-pub struct Response {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
+pub(crate) struct Response {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Response {
     /// The same answer as an `http::Response`, for `Config::parse_response`.
-    pub fn to_http(&self) -> http::Response<Vec<u8>> {
+    pub(crate) fn to_http(&self) -> http::Response<Vec<u8>> {
         let mut r = http::Response::new(self.body.clone());
         *r.status_mut() = self.status;
         *r.headers_mut() = self.headers.clone();
         r
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).expect("JSON body")
     }
 }
 
 /// Connects with a read timeout (so a hung server shows up as a timeout).
-pub fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+pub(crate) fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
     let stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     Ok(stream)
 }
 
 /// Serialises `req` onto the wire: origin-form target, `Host`, the core's headers.
-pub fn encode(req: &http::Request<Vec<u8>>) -> Vec<u8> {
+pub(crate) fn encode(req: &http::Request<Vec<u8>>) -> Vec<u8> {
     let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
     let host = req.uri().authority().map_or("localhost", |a| a.as_str());
     let mut out = format!("{} {target} HTTP/1.1\r\nHost: {host}\r\n", req.method());
@@ -61,7 +61,7 @@ pub fn encode(req: &http::Request<Vec<u8>>) -> Vec<u8> {
 }
 
 /// Reads one answer, keeping at most `cap + 1` body bytes (as an adapter with a cap would).
-pub fn read_response(stream: &mut TcpStream, cap: usize) -> io::Result<Response> {
+pub(crate) fn read_response(stream: &mut impl Read, cap: usize) -> io::Result<Response> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let (head_len, status, headers) = loop {
@@ -106,24 +106,24 @@ pub fn read_response(stream: &mut TcpStream, cap: usize) -> io::Result<Response>
 }
 
 /// Sends raw bytes on a new connection and reads the answer.
-pub fn send_raw(addr: SocketAddr, bytes: &[u8]) -> io::Result<Response> {
+pub(crate) fn send_raw(addr: SocketAddr, bytes: &[u8]) -> io::Result<Response> {
     let mut stream = connect(addr)?;
     stream.write_all(bytes)?;
     read_response(&mut stream, usize::MAX - 1)
 }
 
 /// Sends a request on a new connection and reads the answer.
-pub fn send(addr: SocketAddr, req: &http::Request<Vec<u8>>) -> io::Result<Response> {
+pub(crate) fn send(addr: SocketAddr, req: &http::Request<Vec<u8>>) -> io::Result<Response> {
     send_raw(addr, &encode(req))
 }
 
 /// Signs `op` now with `config`.
-pub fn signed<Op: Operation>(config: &Config, op: &Op) -> http::Request<Vec<u8>> {
+pub(crate) fn signed<Op: Operation>(config: &Config, op: &Op) -> http::Request<Vec<u8>> {
     config.signed_request(op, Host::Primary, SigningInput::now().expect("random")).expect("signed")
 }
 
 /// Signs a raw GET for `target` now with `config`.
-pub fn signed_raw(config: &Config, target: &str) -> http::Request<Vec<u8>> {
+pub(crate) fn signed_raw(config: &Config, target: &str) -> http::Request<Vec<u8>> {
     let input = SigningInput::now().expect("random");
     wechatpay_core::prepare_raw(config, http::Method::GET, target, String::new(), Host::Primary, input)
         .expect("prepared")
@@ -141,7 +141,7 @@ fn transport(e: io::Error) -> Error {
 }
 
 /// Sends the raw request and lets the core judge the answer as the answer to `op`.
-pub fn parse<Op: Operation>(
+pub(crate) fn parse<Op: Operation>(
     config: &Config,
     addr: SocketAddr,
     op: &Op,
@@ -154,22 +154,22 @@ pub fn parse<Op: Operation>(
 }
 
 /// A direct query whose answer is expected to be an error.
-pub fn any_direct() -> wechatpay_core::api::QueryOrderByOutTradeNo {
+pub(crate) fn any_direct() -> wechatpay_core::api::QueryOrderByOutTradeNo {
     wechatpay_core::api::QueryOrderByOutTradeNo { out_trade_no: "X1".parse().expect("valid") }
 }
 
 /// Signs, sends and parses `op` against the simulator.
-pub fn call<Op: Operation>(sim: &SimHandle, config: &Config, op: &Op) -> Result<Op::Output, Error> {
+pub(crate) fn call<Op: Operation>(sim: &Simulator, config: &Config, op: &Op) -> Result<Op::Output, Error> {
     parse(config, sim.addr(), op, &signed(config, op))
 }
 
 /// The default configuration for `sim`.
-pub fn config(sim: &SimHandle) -> Config {
+pub(crate) fn config(sim: &Simulator) -> Config {
     sim.config_builder().build().expect("config")
 }
 
 /// The API error inside `result`, or a panic saying what came instead.
-pub fn api_error<T: std::fmt::Debug>(result: Result<T, Error>) -> wechatpay_core::ApiError {
+pub(crate) fn api_error<T: std::fmt::Debug>(result: Result<T, Error>) -> wechatpay_core::ApiError {
     match result {
         Err(Error::Api(e)) => e,
         other => panic!("expected an API error, got {other:?}"),
