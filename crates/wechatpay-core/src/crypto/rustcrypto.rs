@@ -45,3 +45,12 @@ impl VerifyingKey {
         }
     }
 }
+
+/// AEAD_AES_256_GCM decryption (RFC 5116) with the `aes-gcm` crate: `ciphertext_and_tag` is
+/// the ciphertext followed by the 16-byte tag. `None` when it does not authenticate.
+pub fn aes_256_gcm_open(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], ciphertext_and_tag: &[u8]) -> Option<Vec<u8>> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    // The cipher's expanded key is zeroized when dropped (feature `zeroize`).
+    let cipher = aes_gcm::Aes256Gcm::new(key.into());
+    cipher.decrypt(nonce.into(), Payload { msg: ciphertext_and_tag, aad }).ok()
+}

@@ -8,6 +8,7 @@ mod enums;
 mod money;
 pub(crate) mod open_enum;
 mod parking;
+mod parking_entrance;
 mod time;
 mod transaction;
 
@@ -17,6 +18,7 @@ pub use enums::{
 };
 pub use money::Fen;
 pub use parking::{ParkingAmount, ParkingInfo, ParkingPayer, ParkingTransaction};
+pub use parking_entrance::{BlockedState, EntranceStateChange, ParkingState};
 pub use time::Rfc3339;
 pub use transaction::{
     Amount, GoodsDetail, PartnerPayer, PartnerTransaction, Payer, PromotionDetail, SceneInfo, Transaction,
