@@ -39,9 +39,17 @@
 //! | `VEHICLE.ENTRANCE_STATE_CHANGE` | [`Resource::Other`] | [`Resource::Other`] | [`Resource::EntranceStateChange`] |
 //! | anything else | [`Resource::Other`] | [`Resource::Other`] | [`Resource::Other`] |
 //!
-//! Merchant check: direct `mchid`; partner `sp_mchid`, and `sub_mchid` when [`Expect`] names
-//! one; parking `sp_mchid` (or, in merchant mode, `mchid`), and `sub_mchid` when named. For
-//! [`Resource::Other`], each of those fields that is present must match.
+//! A parking resource does not decode as a direct one (no `mchid`); a direct resource read as
+//! parking lacks `sp_mchid` and fails the merchant check. The parking order's model is loose
+//! (only `out_trade_no` and `trade_state` are required), so a *partner* order misrouted to a
+//! parking endpoint of the same service provider would read as a parking order: give each kind
+//! its own `notify_url`, as WeChat Pay intends.
+//!
+//! Merchant check (spec §11): direct `mchid`; partner `sp_mchid`, and `sub_mchid` when
+//! [`Expect`] names one; parking `sp_mchid` (present and ours: the parking answer names the
+//! merchant `sp_mchid` in merchant mode too), and `sub_mchid` when named. For
+//! [`Resource::Other`], each of `mchid`, `sp_mchid` and (when named) `sub_mchid` that is
+//! present must be ours.
 //!
 //! # Answering
 //!
@@ -109,7 +117,8 @@ pub enum Expect {
     },
     /// The parking service: [`ParkingTransaction`]s and [`EntranceStateChange`]s.
     Parking {
-        /// The service provider's id (`sp_mchid`), or the merchant's in merchant mode.
+        /// The `sp_mchid` the resources carry: the service provider's id, or the merchant's own
+        /// in merchant mode.
         mchid: MchId,
         /// When set, only this sub-merchant's notifications are accepted.
         sub_mchid: Option<SubMchId>,
@@ -367,14 +376,12 @@ fn decode_resource(event: &EventType, expect: &Expect, plaintext: &[u8]) -> Resu
         }
         Expect::Parking { mchid, sub_mchid } if event.is_transaction() => {
             let t: ParkingTransaction = decode(plaintext)?;
-            let owner = t.sp_mchid.as_deref().or_else(|| t.extra.get("mchid").and_then(Value::as_str));
-            parking_owner(owner, t.sub_mchid.as_deref(), mchid, sub_mchid.as_ref())?;
+            parking_owner(t.sp_mchid.as_deref(), t.sub_mchid.as_deref(), mchid, sub_mchid.as_ref())?;
             Ok(Resource::ParkingTransaction(Box::new(t)))
         }
         Expect::Parking { mchid, sub_mchid } if *event == EventType::VehicleEntranceStateChange => {
             let e: EntranceStateChange = decode(plaintext)?;
-            let owner = e.sp_mchid.as_deref().or_else(|| e.extra.get("mchid").and_then(Value::as_str));
-            parking_owner(owner, e.sub_mchid.as_deref(), mchid, sub_mchid.as_ref())?;
+            parking_owner(e.sp_mchid.as_deref(), e.sub_mchid.as_deref(), mchid, sub_mchid.as_ref())?;
             Ok(Resource::EntranceStateChange(Box::new(e)))
         }
         _ => {
