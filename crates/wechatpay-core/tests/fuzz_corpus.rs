@@ -52,3 +52,8 @@ fn ids_corpus() {
 fn open_enums_corpus() {
     replay("open_enums", targets::open_enums);
 }
+
+#[test]
+fn notification_corpus() {
+    replay("notification", targets::notification);
+}
