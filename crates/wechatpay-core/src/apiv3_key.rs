@@ -145,7 +145,7 @@ impl ApiV3Key {
             return Err(DecryptError::InvalidCiphertext);
         }
         let aad = resource.associated_data.as_deref().unwrap_or_default().as_bytes();
-        crypto::aes_256_gcm_open(self.backend, &self.bytes, nonce, aad, &ciphertext).ok_or(DecryptError::Authentication)
+        crypto::aes_256_gcm_open(self.backend, &self.bytes, nonce, aad, ciphertext).ok_or(DecryptError::Authentication)
     }
 
     /// Decrypts a `/v3/certificates` item's `encrypt_certificate` into the PEM text of the

@@ -45,14 +45,15 @@ impl Default for Backend {
     }
 }
 
-/// AEAD_AES_256_GCM decryption on `backend`: `ciphertext_and_tag` is the ciphertext followed
-/// by the 16-byte GCM tag. `None` when it does not authenticate under key, nonce and AAD.
+/// AEAD_AES_256_GCM decryption on `backend`, in place: `ciphertext_and_tag` is the ciphertext
+/// followed by the 16-byte GCM tag and becomes the plaintext. `None` when it does not
+/// authenticate under key, nonce and AAD.
 pub(crate) fn aes_256_gcm_open(
     backend: Backend,
     key: &[u8; 32],
     nonce: &[u8; 12],
     aad: &[u8],
-    ciphertext_and_tag: &[u8],
+    ciphertext_and_tag: Vec<u8>,
 ) -> Option<Vec<u8>> {
     match backend {
         #[cfg(feature = "aws-lc-rs")]
@@ -191,15 +192,15 @@ mod aead_cross_backend {
             let b = seal_rustcrypto(&key, &nonce, &aad, &plain);
             prop_assert_eq!(&a, &b, "AES-GCM is deterministic: both seals are the same bytes");
             for backend in [Backend::AwsLcRs, Backend::RustCrypto] {
-                prop_assert_eq!(aes_256_gcm_open(backend, &key, &nonce, &aad, &a), Some(plain.clone()));
+                prop_assert_eq!(aes_256_gcm_open(backend, &key, &nonce, &aad, a.clone()), Some(plain.clone()));
                 let mut bad = a.clone();
                 let bit = flip % (bad.len() * 8);
                 bad[bit / 8] ^= 1 << (bit % 8);
-                prop_assert_eq!(aes_256_gcm_open(backend, &key, &nonce, &aad, &bad), None);
+                prop_assert_eq!(aes_256_gcm_open(backend, &key, &nonce, &aad, bad), None);
                 let mut other_aad = aad.clone();
                 other_aad.push(0);
-                prop_assert_eq!(aes_256_gcm_open(backend, &key, &nonce, &other_aad, &a), None);
-                prop_assert_eq!(aes_256_gcm_open(backend, &key, &nonce, &aad, &a[..a.len().min(15)]), None);
+                prop_assert_eq!(aes_256_gcm_open(backend, &key, &nonce, &other_aad, a.clone()), None);
+                prop_assert_eq!(aes_256_gcm_open(backend, &key, &nonce, &aad, a[..a.len().min(15)].to_vec()), None);
             }
         }
     }
