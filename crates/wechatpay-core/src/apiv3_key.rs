@@ -133,18 +133,34 @@ impl ApiV3Key {
     /// resource, [`DecryptError::Authentication`] when the tag does not verify (almost always
     /// a wrong or reset APIv3 key).
     pub fn decrypt(&self, resource: &EncryptedResource) -> Result<Vec<u8>, DecryptError> {
-        if resource.algorithm != AEAD_AES_256_GCM {
+        self.decrypt_parts(
+            &resource.algorithm,
+            &resource.nonce,
+            &resource.ciphertext,
+            resource.associated_data.as_deref(),
+        )
+    }
+
+    /// [`ApiV3Key::decrypt`] from borrowed parts (the notification path parses the envelope
+    /// without copying the ciphertext).
+    pub(crate) fn decrypt_parts(
+        &self,
+        algorithm: &str,
+        nonce: &str,
+        ciphertext: &str,
+        associated_data: Option<&str>,
+    ) -> Result<Vec<u8>, DecryptError> {
+        if algorithm != AEAD_AES_256_GCM {
             return Err(DecryptError::UnsupportedAlgorithm);
         }
-        let nonce: &[u8; GCM_NONCE_LEN] =
-            resource.nonce.as_bytes().try_into().map_err(|_| DecryptError::InvalidNonce)?;
+        let nonce: &[u8; GCM_NONCE_LEN] = nonce.as_bytes().try_into().map_err(|_| DecryptError::InvalidNonce)?;
         let ciphertext = base64::engine::general_purpose::STANDARD
-            .decode(&resource.ciphertext)
+            .decode(ciphertext)
             .map_err(|_| DecryptError::InvalidCiphertext)?;
         if ciphertext.len() < GCM_TAG_LEN {
             return Err(DecryptError::InvalidCiphertext);
         }
-        let aad = resource.associated_data.as_deref().unwrap_or_default().as_bytes();
+        let aad = associated_data.unwrap_or_default().as_bytes();
         crypto::aes_256_gcm_open(self.backend, &self.bytes, nonce, aad, ciphertext).ok_or(DecryptError::Authentication)
     }
 

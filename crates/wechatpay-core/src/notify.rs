@@ -58,6 +58,7 @@
 //! message: it tells a prober nothing). Acknowledge first, work after: WeChat Pay waits 5 s.
 //! Handlers must be idempotent on [`Notification::id`] (redeliveries keep it).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
@@ -65,7 +66,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::apiv3_key::{ApiV3Key, DecryptError, EncryptedResource};
+use crate::apiv3_key::{ApiV3Key, DecryptError};
 use crate::crypto::Verifier;
 use crate::error::VerificationFailure;
 use crate::ids::{MchId, SubMchId};
@@ -274,9 +275,10 @@ impl fmt::Display for NotificationError {
 
 impl std::error::Error for NotificationError {}
 
-/// The notification envelope (plaintext JSON).
+/// The notification envelope (plaintext JSON). The resource's strings are borrowed from the
+/// body where JSON escapes allow (the ciphertext is most of the body).
 #[derive(Deserialize)]
-struct Envelope {
+struct Envelope<'a> {
     id: String,
     #[serde(default)]
     create_time: String,
@@ -285,7 +287,23 @@ struct Envelope {
     resource_type: String,
     #[serde(default)]
     summary: String,
-    resource: EncryptedResource,
+    #[serde(borrow)]
+    resource: RawResource<'a>,
+}
+
+/// [`crate::EncryptedResource`], borrowed.
+#[derive(Deserialize)]
+struct RawResource<'a> {
+    #[serde(borrow)]
+    algorithm: Cow<'a, str>,
+    #[serde(borrow)]
+    ciphertext: Cow<'a, str>,
+    #[serde(borrow)]
+    nonce: Cow<'a, str>,
+    #[serde(default, borrow)]
+    associated_data: Option<Cow<'a, str>>,
+    #[serde(default)]
+    original_type: Option<String>,
 }
 
 /// Verifies, decrypts and types a notification request (see the module docs for the checks
@@ -322,16 +340,19 @@ pub fn parse_notification_parts(
     }
     let sig = verify::signature_headers(headers).map_err(NotificationError::Signature)?;
     verify::verify_signature(verifier, &sig, body, now, MAX_CLOCK_SKEW_SECS).map_err(NotificationError::Signature)?;
-    let envelope: Envelope =
+    let envelope: Envelope<'_> =
         json_object(body).map_err(|e| NotificationError::Envelope { line: e.line(), column: e.column() })?;
-    let plaintext = key.decrypt(&envelope.resource).map_err(|e| match e {
-        DecryptError::UnsupportedAlgorithm => NotificationError::UnsupportedAlgorithm,
-        DecryptError::InvalidNonce => NotificationError::InvalidResource("resource.nonce is not 12 bytes"),
-        DecryptError::Authentication => NotificationError::Decryption,
-        _ => {
-            NotificationError::InvalidResource("resource.ciphertext is not standard Base64 of at least the 16-byte tag")
-        }
-    })?;
+    let r = &envelope.resource;
+    let plaintext = key.decrypt_parts(&r.algorithm, &r.nonce, &r.ciphertext, r.associated_data.as_deref()).map_err(
+        |e| match e {
+            DecryptError::UnsupportedAlgorithm => NotificationError::UnsupportedAlgorithm,
+            DecryptError::InvalidNonce => NotificationError::InvalidResource("resource.nonce is not 12 bytes"),
+            DecryptError::Authentication => NotificationError::Decryption,
+            _ => NotificationError::InvalidResource(
+                "resource.ciphertext is not standard Base64 of at least the 16-byte tag",
+            ),
+        },
+    )?;
     let event_type = EventType::from(envelope.event_type);
     let resource = decode_resource(&event_type, expect, &plaintext)?;
     Ok(Notification {
@@ -346,7 +367,7 @@ pub fn parse_notification_parts(
 }
 
 /// A JSON object into `T` (serde would also read a struct from a JSON array).
-fn json_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+fn json_object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, serde_json::Error> {
     if !bytes.trim_ascii_start().starts_with(b"{") {
         return Err(serde::de::Error::custom("expected a JSON object"));
     }
