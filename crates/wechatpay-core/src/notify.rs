@@ -348,9 +348,12 @@ pub fn parse_notification_parts(
             DecryptError::UnsupportedAlgorithm => NotificationError::UnsupportedAlgorithm,
             DecryptError::InvalidNonce => NotificationError::InvalidResource("resource.nonce is not 12 bytes"),
             DecryptError::Authentication => NotificationError::Decryption,
-            _ => NotificationError::InvalidResource(
-                "resource.ciphertext is not standard Base64 of at least the 16-byte tag",
-            ),
+            // (`decrypt_parts` checks no AAD and returns bytes, so only the first can occur.)
+            DecryptError::InvalidCiphertext | DecryptError::UnexpectedAssociatedData { .. } | DecryptError::NotText => {
+                NotificationError::InvalidResource(
+                    "resource.ciphertext is not standard Base64 of at least the 16-byte tag",
+                )
+            }
         },
     )?;
     let event_type = EventType::from(envelope.event_type);
