@@ -2,7 +2,7 @@
 # Measures the SDK against the physical limit, side by side in one run on this machine:
 #
 #   1. `openssl speed -seconds 3 rsa2048` (RUNS times): the RSA sign/verify reference;
-#   2. the criterion benches (sign, verify_parse, parse, keys) of benches/;
+#   2. the criterion benches (sign, verify_parse, parse, keys, notify) of benches/;
 #   3. end to end: `wechatpay order get-many` over N orders against `wechatpay sim` on
 #      loopback, under /usr/bin/time -v (client CPU per query, wall, peak RSS), RUNS times,
 #      plus a sequential run (--concurrency 1) for per-query latency;
@@ -72,7 +72,7 @@ for i in $(seq "$RUNS"); do
 done
 
 if [ -z "${SKIP_BENCHES:-}" ]; then
-  for b in sign verify_parse parse keys; do
+  for b in sign verify_parse parse keys notify; do
     step "criterion: $b"
     rm -rf "$TARGET/criterion/$b"
     # shellcheck disable=SC2086

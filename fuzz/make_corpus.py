@@ -120,3 +120,27 @@ write("der", "spki-indefinite", b"\x01\x30\x80" + pem_der("wechatpay_pub.pem")[4
 write("der", "certificate", b"\x02" + pem_der("platform_cert.pem"))
 write("der", "certificate-padded-length", b"\x02" + pad_outer(pem_der("platform_cert.pem")))
 write("der", "certificate-truncated", b"\x02" + pem_der("platform_cert.pem")[:200])
+
+# notification: byte 0 = expectation (bits 0-1: direct, partner, parking+sub, partner+sub) |
+# synthesised headers (0x04) | seal mode (0x08: the rest is "event_type\nplaintext") | GET (0x10).
+NOTIFY = os.path.join(DATA, "notifications")
+
+
+def notify_case(name):
+    return open(os.path.join(NOTIFY, name + ".headers"), "rb").read() + b"\n" + open(os.path.join(NOTIFY, name + ".body"), "rb").read()
+
+
+for case, kind in [("direct_success", 0), ("partner_success", 3), ("parking_success", 2), ("parking_entrance", 2),
+                   ("refund_other", 0), ("security_echo", 1), ("no_associated_data", 0), ("wrong_aad", 0),
+                   ("flipped_bit", 0), ("unsupported_algorithm", 0), ("signtest", 0), ("other_merchant", 0),
+                   ("bad_resource", 0)]:
+    write("notification", case.replace("_", "-"), bytes([kind]) + notify_case(case))
+write("notification", "get", bytes([0x10]) + notify_case("direct_success"))
+write("notification", "synthesised-headers", bytes([0x04]) + open(os.path.join(NOTIFY, "direct_success.body"), "rb").read())
+write("notification", "sealed-direct", bytes([0x0C]) + b"TRANSACTION.SUCCESS\n" + open(os.path.join(NOTIFY, "direct_success.plain"), "rb").read())
+write("notification", "sealed-partner", bytes([0x0D]) + b"TRANSACTION.SUCCESS\n" + open(os.path.join(NOTIFY, "partner_success.plain"), "rb").read())
+write("notification", "sealed-parking", bytes([0x0E]) + b"TRANSACTION.FAIL\n" + open(os.path.join(NOTIFY, "parking_fail.plain"), "rb").read())
+write("notification", "sealed-entrance", bytes([0x0E]) + b"VEHICLE.ENTRANCE_STATE_CHANGE\n" + open(os.path.join(NOTIFY, "parking_entrance.plain"), "rb").read())
+write("notification", "sealed-other", bytes([0x0F]) + b"REFUND.SUCCESS\n" + b'{"sp_mchid":"1230000109","sub_mchid":"1900000109","x":[1,{}]}')
+write("notification", "sealed-array", bytes([0x0C]) + b"TRANSACTION.SUCCESS\n" + b'["1230000109","o","SUCCESS","d"]')
+write("notification", "sealed-not-json", bytes([0x0C]) + b"X\n" + b"\xff\xfe not json")

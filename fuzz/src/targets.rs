@@ -406,3 +406,107 @@ pub fn der(data: &[u8]) {
         }
     }
 }
+
+/// The APIv3 key of the notification fixtures (throwaway, `tests/data/notifications/`).
+pub const NOTIFY_API_V3_KEY: &str = "TestOnlyApiV3Key0123456789abcdef";
+
+/// `event_type\nplaintext` → a notification envelope around `plaintext` encrypted with
+/// [`NOTIFY_API_V3_KEY`] (AAD `transaction`), so the fuzzer reaches the resource decoding.
+fn sealed_notification(input: &[u8]) -> Vec<u8> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use base64::Engine as _;
+    let split = input.iter().position(|&b| b == b'\n').unwrap_or(input.len());
+    let event = String::from_utf8_lossy(&input[..split]);
+    let plaintext = input.get(split + 1..).unwrap_or_default();
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(NOTIFY_API_V3_KEY.as_bytes()).expect("32-byte key");
+    let sealed = cipher
+        .encrypt(b"0123456789ab".into(), Payload { msg: plaintext, aad: b"transaction" })
+        .expect("AES-GCM encryption of a short input");
+    serde_json::to_vec(&serde_json::json!({
+        "id": "EV-fuzz", "create_time": "2015-05-20T13:29:35+08:00", "event_type": event,
+        "resource_type": "encrypt-resource", "summary": "",
+        "resource": { "algorithm": "AEAD_AES_256_GCM", "nonce": "0123456789ab", "associated_data": "transaction",
+                      "original_type": "transaction",
+                      "ciphertext": base64::engine::general_purpose::STANDARD.encode(sealed) }
+    }))
+    .expect("a JSON value serialises")
+}
+
+/// `notification`: `parse_notification_parts` with an accepting verifier and the fixtures'
+/// APIv3 key, on every backend compiled in. Byte 0 chooses: bits 0-1 the [`Expect`] (direct,
+/// partner, parking with a sub-merchant, partner with a sub-merchant), bit 2 synthesised valid
+/// signature headers (else `name: value` header lines up to a blank line), bit 3 seal mode
+/// (the rest is `event_type\nplaintext`, encrypted here), bit 4 a `GET`. Never panics; every
+/// backend agrees; whatever is returned belongs to the expected merchant; the answer is `204`
+/// for a notification and a `4xx` with the fixed body otherwise.
+pub fn notification(data: &[u8]) {
+    use wechatpay_core::notify::{self, Resource};
+    use wechatpay_core::{ApiV3Key, Expect, parse_notification_parts};
+
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let ours = MchId::new("1230000109").expect("valid mchid");
+    let sub = SubMchId::new("1900000109").expect("valid sub_mchid");
+    let expect = match mode & 0x03 {
+        0 => Expect::Direct { mchid: ours },
+        1 => Expect::Partner { sp_mchid: ours, sub_mchid: None },
+        2 => Expect::Parking { mchid: ours, sub_mchid: Some(sub) },
+        _ => Expect::Partner { sp_mchid: ours, sub_mchid: Some(sub) },
+    };
+    let (mut headers, body) = if mode & 0x04 != 0 { (HeaderMap::new(), rest) } else { split_headers(rest) };
+    if mode & 0x04 != 0 {
+        valid_signature_headers(&mut headers);
+    }
+    let sealed;
+    let body = if mode & 0x08 != 0 {
+        sealed = sealed_notification(body);
+        &sealed[..]
+    } else {
+        body
+    };
+    let method = if mode & 0x10 != 0 { http::Method::GET } else { http::Method::POST };
+    let mut outcomes = backends().into_iter().map(|backend| {
+        let key = ApiV3Key::new(NOTIFY_API_V3_KEY).expect("valid key").with_backend(backend);
+        parse_notification_parts(&method, &headers, body, &AcceptAll, &key, &expect, NOW)
+    });
+    let first = outcomes.next().expect("a backend");
+    for other in outcomes {
+        assert_eq!(other, first, "the backends disagree");
+    }
+    let answer = notify::answer(&first);
+    match first {
+        Ok(n) => {
+            assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+            let is_ours = |v: Option<&str>, id: &str| v.is_none_or(|v| v == id);
+            match (&expect, &n.resource) {
+                (Expect::Direct { mchid }, Resource::Transaction(t)) => assert_eq!(t.mchid, mchid.as_str()),
+                (Expect::Partner { sp_mchid, sub_mchid }, Resource::PartnerTransaction(t)) => {
+                    assert_eq!(t.sp_mchid, sp_mchid.as_str());
+                    assert!(sub_mchid.as_ref().is_none_or(|s| t.sub_mchid == s.as_str()));
+                }
+                (Expect::Parking { mchid, sub_mchid }, Resource::ParkingTransaction(t)) => {
+                    assert_eq!(t.sp_mchid.as_deref(), Some(mchid.as_str()));
+                    assert_eq!(t.sub_mchid.as_deref(), sub_mchid.as_ref().map(SubMchId::as_str));
+                }
+                (Expect::Parking { mchid, sub_mchid }, Resource::EntranceStateChange(e)) => {
+                    assert_eq!(e.sp_mchid.as_deref(), Some(mchid.as_str()));
+                    assert_eq!(e.sub_mchid.as_deref(), sub_mchid.as_ref().map(SubMchId::as_str));
+                }
+                (expect, Resource::Other(v)) => {
+                    let field = |f: &str| v.get(f).map(|x| x.as_str().unwrap_or("(not a string)"));
+                    match expect {
+                        Expect::Direct { mchid } => assert!(is_ours(field("mchid"), mchid.as_str())),
+                        Expect::Partner { sp_mchid, .. } => assert!(is_ours(field("sp_mchid"), sp_mchid.as_str())),
+                        Expect::Parking { mchid, .. } => assert!(is_ours(field("sp_mchid"), mchid.as_str())),
+                        _ => {}
+                    }
+                }
+                (expect, resource) => panic!("{expect:?} gave {resource:?}"),
+            }
+        }
+        Err(e) => {
+            assert!(answer.status().is_client_error());
+            assert_eq!(answer.body().as_slice(), notify::FAIL_BODY.as_bytes());
+            assert!(!e.to_string().is_empty() && !e.check().is_empty());
+        }
+    }
+}

@@ -92,6 +92,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod apiv3_key;
 pub mod auth;
 pub mod config;
 pub mod crypto;
@@ -100,6 +101,7 @@ pub mod error;
 pub mod ids;
 pub mod keys;
 pub mod model;
+pub mod notify;
 mod pem;
 mod response;
 pub mod retry;
@@ -110,11 +112,13 @@ pub mod verify;
 pub use http;
 
 pub use api::Operation;
+pub use apiv3_key::{ApiV3Key, ApiV3KeyError, DecryptError, EncryptedResource};
 pub use auth::{PreparedRequest, SigningInput, prepare, prepare_raw, unix_now};
 pub use config::{BaseUrl, Config, ConfigBuilder, Host};
 pub use crypto::{Backend, SignError, Signer, Verifier, VerifyError};
 pub use error::{ApiError, Error, TransportError, TransportErrorKind, VerificationFailure};
 pub use ids::{InvalidInput, MchId, Nonce, OutTradeNo, SerialNo, SubMchId, TransactionId};
 pub use keys::{KeyError, KeyStore, PrivateKey, PublicKey};
+pub use notify::{Expect, Notification, NotificationError, parse_notification, parse_notification_parts};
 pub use retry::{Decision, RetryPolicy};
 pub use transport::{AsyncTransport, Driver, Transport};

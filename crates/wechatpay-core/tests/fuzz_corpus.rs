@@ -56,3 +56,8 @@ fn open_enums_corpus() {
 fn der_corpus() {
     replay("der", targets::der);
 }
+
+#[test]
+fn notification_corpus() {
+    replay("notification", targets::notification);
+}

@@ -37,3 +37,14 @@ impl VerifyingKey {
         self.0.verify_sig(message, sig).is_ok()
     }
 }
+
+/// AEAD_AES_256_GCM decryption (RFC 5116), in place: `buf` holds the ciphertext followed by
+/// the 16-byte tag and becomes the plaintext. `None` when the key, nonce, AAD and tag do not
+/// authenticate it.
+pub(crate) fn aes_256_gcm_open(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], mut buf: Vec<u8>) -> Option<Vec<u8>> {
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).ok()?);
+    let len = key.open_in_place(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut buf).ok()?.len();
+    buf.truncate(len);
+    Some(buf)
+}

@@ -8,6 +8,9 @@
 //! | [`Backend::AwsLcRs`] | `aws-lc-rs` (default) | AWS-LC: constant-time, as fast as OpenSSL |
 //! | [`Backend::RustCrypto`] | `rustcrypto` | pure Rust (`rsa` + `sha2`); **the `rsa` crate carries RUSTSEC-2023-0071** (Marvin timing side channel on private-key operations, no fixed release). Prefer the default backend for signing. |
 //!
+//! Both also decrypt AEAD_AES_256_GCM (AWS-LC's AEAD; RustCrypto's `aes-gcm`) for the
+//! resources protected by the APIv3 key ([`crate::ApiV3Key`]), with identical results.
+//!
 //! Backends are chosen per key, by value, never by a process-wide default.
 
 #[cfg(feature = "aws-lc-rs")]
@@ -39,6 +42,24 @@ impl Default for Backend {
         return Backend::AwsLcRs;
         #[cfg(not(feature = "aws-lc-rs"))]
         return Backend::RustCrypto;
+    }
+}
+
+/// AEAD_AES_256_GCM decryption on `backend`, in place: `ciphertext_and_tag` is the ciphertext
+/// followed by the 16-byte GCM tag and becomes the plaintext. `None` when it does not
+/// authenticate under key, nonce and AAD.
+pub(crate) fn aes_256_gcm_open(
+    backend: Backend,
+    key: &[u8; 32],
+    nonce: &[u8; 12],
+    aad: &[u8],
+    ciphertext_and_tag: Vec<u8>,
+) -> Option<Vec<u8>> {
+    match backend {
+        #[cfg(feature = "aws-lc-rs")]
+        Backend::AwsLcRs => aws_lc::aes_256_gcm_open(key, nonce, aad, ciphertext_and_tag),
+        #[cfg(feature = "rustcrypto")]
+        Backend::RustCrypto => rustcrypto::aes_256_gcm_open(key, nonce, aad, ciphertext_and_tag),
     }
 }
 
@@ -203,5 +224,53 @@ mod tests {
         let e = crate::Error::from(SignError::new(HsmError { slot: 2 }));
         assert_eq!(e.to_string(), "signing failed");
         assert!(e.source().is_some_and(|s| s.is::<HsmError>()));
+    }
+}
+
+#[cfg(all(test, feature = "aws-lc-rs", feature = "rustcrypto"))]
+mod aead_cross_backend {
+    //! Each backend opens what the other's implementation sealed, and both give the same
+    //! plaintext or both refuse.
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+    use proptest::prelude::*;
+
+    use super::{Backend, aes_256_gcm_open};
+
+    fn seal_aws_lc(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], plain: &[u8]) -> Vec<u8> {
+        let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("32-byte key"));
+        let mut buf = plain.to_vec();
+        key.seal_in_place_append_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut buf).expect("seal");
+        buf
+    }
+
+    fn seal_rustcrypto(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], plain: &[u8]) -> Vec<u8> {
+        aes_gcm::Aes256Gcm::new(key.into()).encrypt(nonce.into(), Payload { msg: plain, aad }).expect("seal")
+    }
+
+    proptest! {
+        #[test]
+        fn both_backends_open_both_seals(
+            key in any::<[u8; 32]>(),
+            nonce in any::<[u8; 12]>(),
+            aad in proptest::collection::vec(any::<u8>(), 0..40),
+            plain in proptest::collection::vec(any::<u8>(), 0..2000),
+            flip in any::<usize>(),
+        ) {
+            let a = seal_aws_lc(&key, &nonce, &aad, &plain);
+            let b = seal_rustcrypto(&key, &nonce, &aad, &plain);
+            prop_assert_eq!(&a, &b, "AES-GCM is deterministic: both seals are the same bytes");
+            for backend in [Backend::AwsLcRs, Backend::RustCrypto] {
+                prop_assert_eq!(aes_256_gcm_open(backend, &key, &nonce, &aad, a.clone()), Some(plain.clone()));
+                let mut bad = a.clone();
+                let bit = flip % (bad.len() * 8);
+                bad[bit / 8] ^= 1 << (bit % 8);
+                prop_assert_eq!(aes_256_gcm_open(backend, &key, &nonce, &aad, bad), None);
+                let mut other_aad = aad.clone();
+                other_aad.push(0);
+                prop_assert_eq!(aes_256_gcm_open(backend, &key, &nonce, &other_aad, a.clone()), None);
+                prop_assert_eq!(aes_256_gcm_open(backend, &key, &nonce, &aad, a[..a.len().min(15)].to_vec()), None);
+            }
+        }
     }
 }

@@ -44,3 +44,14 @@ impl VerifyingKey {
         }
     }
 }
+
+/// AEAD_AES_256_GCM decryption (RFC 5116) with the `aes-gcm` crate, in place: `buf` holds
+/// the ciphertext followed by the 16-byte tag and becomes the plaintext. `None` when it does
+/// not authenticate.
+pub(crate) fn aes_256_gcm_open(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], mut buf: Vec<u8>) -> Option<Vec<u8>> {
+    use aes_gcm::aead::{AeadInPlace, KeyInit};
+    // The cipher's expanded key is zeroized when dropped (feature `zeroize`).
+    let cipher = aes_gcm::Aes256Gcm::new(key.into());
+    cipher.decrypt_in_place(nonce.into(), aad, &mut buf).ok()?;
+    Some(buf)
+}

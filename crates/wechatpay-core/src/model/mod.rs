@@ -9,6 +9,7 @@ pub(crate) mod extra;
 mod money;
 pub(crate) mod open_enum;
 mod parking;
+mod parking_entrance;
 mod time;
 mod transaction;
 
@@ -20,6 +21,7 @@ pub use extra::Extra;
 pub use money::Fen;
 pub use open_enum::UnknownValue;
 pub use parking::{ParkingAmount, ParkingInfo, ParkingPayer, ParkingTransaction};
+pub use parking_entrance::{BlockedState, EntranceStateChange, ParkingState};
 pub use time::Rfc3339;
 pub use transaction::{
     Amount, GoodsDetail, PartnerPayer, PartnerTransaction, Payer, PromotionDetail, SceneInfo, Transaction,

@@ -1,0 +1,493 @@
+//! Payment notifications against known answers made by Python's `cryptography` package
+//! (`tests/data/notifications/make.py`, see its README), on every backend compiled in: the
+//! checks of spec §8 in order, the typed resources, the merchant check of §11, the answer,
+//! and certificate decryption (§9).
+#![allow(clippy::unwrap_used, clippy::vec_init_then_push)]
+
+use std::sync::OnceLock;
+
+use base64::Engine as _;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
+use proptest::prelude::*;
+use serde_json::Value;
+use wechatpay_core::model::{BlockedState, ParkingState, ParkingTradeState, TradeState, UserRepaid};
+use wechatpay_core::notify::{self, EventType, Resource};
+use wechatpay_core::{
+    ApiV3Key, Backend, DecryptError, EncryptedResource, Expect, KeyStore, MchId, Notification, NotificationError,
+    SubMchId, VerificationFailure, Verifier, VerifyError, parse_notification, parse_notification_parts,
+};
+
+const NOW: u64 = 1554208460;
+const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232019092600000000000000000001";
+const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+
+fn data(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
+}
+
+fn backends() -> Vec<Backend> {
+    let mut v = Vec::new();
+    #[cfg(feature = "aws-lc-rs")]
+    v.push(Backend::AwsLcRs);
+    #[cfg(feature = "rustcrypto")]
+    v.push(Backend::RustCrypto);
+    v
+}
+
+fn keys(backend: Backend) -> KeyStore {
+    let mut keys = KeyStore::with_backend(backend);
+    keys.add_public_key(PUB_KEY_ID, &data("wechatpay_pub.pem")).unwrap();
+    keys.add_platform_certificates(&data("platform_cert.pem")).unwrap();
+    keys
+}
+
+fn api_v3_key(backend: Backend) -> ApiV3Key {
+    let path = format!("{}/tests/data/notifications/apiv3_key.txt", env!("CARGO_MANIFEST_DIR"));
+    ApiV3Key::from_file(path).unwrap().with_backend(backend)
+}
+
+/// A fixture case: the request WeChat Pay would POST.
+fn request(case: &str) -> Request<Vec<u8>> {
+    let mut builder = Request::post("/notify");
+    for line in String::from_utf8(data(&format!("notifications/{case}.headers"))).unwrap().lines() {
+        let (name, value) = line.split_once(": ").unwrap();
+        builder = builder.header(name, value);
+    }
+    builder.body(data(&format!("notifications/{case}.body"))).unwrap()
+}
+
+fn plain(case: &str) -> Value {
+    serde_json::from_slice(&data(&format!("notifications/{case}.plain"))).unwrap()
+}
+
+fn mchid(s: &str) -> MchId {
+    MchId::new(s).unwrap()
+}
+
+fn direct() -> Expect {
+    Expect::Direct { mchid: mchid("1230000109") }
+}
+
+fn partner(sub: Option<&str>) -> Expect {
+    Expect::Partner { sp_mchid: mchid("1230000109"), sub_mchid: sub.map(|s| SubMchId::new(s).unwrap()) }
+}
+
+fn parking(sub: Option<&str>) -> Expect {
+    Expect::Parking { mchid: mchid("1230000109"), sub_mchid: sub.map(|s| SubMchId::new(s).unwrap()) }
+}
+
+/// Parses `case` on every backend (verifier and AES-GCM alike); all must agree.
+fn parse_all(request: &Request<Vec<u8>>, expect: &Expect, now: u64) -> Result<Notification, NotificationError> {
+    let outcomes: Vec<_> =
+        backends().into_iter().map(|b| parse_notification(request, &keys(b), &api_v3_key(b), expect, now)).collect();
+    for other in &outcomes[1..] {
+        assert_eq!(other, &outcomes[0], "the backends disagree");
+    }
+    outcomes.into_iter().next().unwrap()
+}
+
+fn parse_case(case: &str, expect: &Expect) -> Result<Notification, NotificationError> {
+    parse_all(&request(case), expect, NOW)
+}
+
+fn resource_json(n: &Notification) -> Value {
+    match &n.resource {
+        Resource::Transaction(t) => serde_json::to_value(t).unwrap(),
+        Resource::PartnerTransaction(t) => serde_json::to_value(t).unwrap(),
+        Resource::ParkingTransaction(t) => serde_json::to_value(t).unwrap(),
+        Resource::EntranceStateChange(e) => serde_json::to_value(e).unwrap(),
+        Resource::Other(v) => v.clone(),
+        other => panic!("unexpected resource {other:?}"),
+    }
+}
+
+#[test]
+fn direct_payment_gives_the_transaction_python_encrypted() {
+    let n = parse_case("direct_success", &direct()).unwrap();
+    assert_eq!(n.id, "EV-2018022511223320873-direct_success");
+    assert_eq!(n.event_type, EventType::TransactionSuccess);
+    assert_eq!(n.create_time, "2015-05-20T13:29:35+08:00");
+    assert_eq!(n.created_at().unwrap().unix_timestamp(), 1432099775);
+    assert_eq!((n.resource_type.as_str(), n.summary.as_str()), ("encrypt-resource", "支付成功"));
+    assert_eq!(n.original_type.as_deref(), Some("transaction"));
+    let Resource::Transaction(t) = &n.resource else { panic!("{:?}", n.resource) };
+    assert_eq!((t.mchid.as_str(), &t.trade_state), ("1230000109", &TradeState::Success));
+    assert_eq!(resource_json(&n), plain("direct_success"));
+}
+
+#[test]
+fn every_kind_of_event_is_typed_by_what_it_is() {
+    let n = parse_case("partner_success", &partner(Some("1900000109"))).unwrap();
+    let Resource::PartnerTransaction(t) = &n.resource else { panic!("{:?}", n.resource) };
+    assert_eq!((t.sp_mchid.as_str(), t.sub_mchid.as_str()), ("1230000109", "1900000109"));
+    assert_eq!(resource_json(&n), plain("partner_success"));
+
+    for (case, event, state) in [
+        ("parking_success", EventType::TransactionSuccess, ParkingTradeState::Success),
+        ("parking_fail", EventType::TransactionFail, ParkingTradeState::PayFail),
+        ("parking_pay_back", EventType::TransactionPayBack, ParkingTradeState::Success),
+    ] {
+        let n = parse_case(case, &parking(Some("1900000109"))).unwrap();
+        assert_eq!(n.event_type, event, "{case}");
+        let Resource::ParkingTransaction(t) = &n.resource else { panic!("{case}: {:?}", n.resource) };
+        assert_eq!(t.trade_state, state, "{case}");
+        assert_eq!(resource_json(&n), plain(case), "{case}");
+    }
+    let n = parse_case("parking_pay_back", &parking(None)).unwrap();
+    let Resource::ParkingTransaction(t) = &n.resource else { panic!() };
+    assert_eq!((t.bank_type.as_deref(), &t.user_repaid), (Some("BPA"), &Some(UserRepaid::Yes)));
+
+    let n = parse_case("parking_entrance", &parking(None)).unwrap();
+    assert_eq!(n.event_type, EventType::VehicleEntranceStateChange);
+    let Resource::EntranceStateChange(e) = &n.resource else { panic!("{:?}", n.resource) };
+    assert_eq!((&e.parking_state, &e.blocked_state_description), (&ParkingState::Blocked, &Some(BlockedState::Pause)));
+    assert_eq!(resource_json(&n), plain("parking_entrance"));
+
+    // Events without a model: the decrypted JSON exactly as it is.
+    let n = parse_case("refund_other", &direct()).unwrap();
+    assert!(matches!(&n.event_type, EventType::Unknown(v) if v.as_str() == "REFUND.SUCCESS"));
+    assert_eq!(n.original_type.as_deref(), Some("refund"));
+    assert_eq!(n.resource, Resource::Other(plain("refund_other")));
+    for expect in [direct(), partner(None), parking(None)] {
+        let n = parse_case("security_echo", &expect).unwrap();
+        assert_eq!(n.event_type, EventType::SecurityEchoSuccess);
+        assert_eq!(n.resource, Resource::Other(plain("security_echo")));
+    }
+    // An entry-state event outside a parking endpoint is not typed as one.
+    let n = parse_case("parking_entrance", &partner(None)).unwrap();
+    assert_eq!(n.resource, Resource::Other(plain("parking_entrance")));
+}
+
+#[test]
+fn absent_associated_data_means_an_empty_aad() {
+    let n = parse_case("no_associated_data", &direct()).unwrap();
+    assert_eq!(resource_json(&n), plain("no_associated_data"));
+    let envelope: Value = serde_json::from_slice(request("no_associated_data").body()).unwrap();
+    assert!(envelope["resource"].get("associated_data").is_none());
+}
+
+#[test]
+fn known_failures_each_get_their_own_error() {
+    for (case, expected) in [
+        ("wrong_aad", NotificationError::Decryption),
+        ("wrong_key", NotificationError::Decryption),
+        ("flipped_bit", NotificationError::Decryption),
+        ("flipped_tag_bit", NotificationError::Decryption),
+        ("unsupported_algorithm", NotificationError::UnsupportedAlgorithm),
+        ("signtest", NotificationError::Signature(VerificationFailure::SignTestProbe)),
+        ("other_merchant", NotificationError::WrongMerchant { field: "mchid" }),
+    ] {
+        assert_eq!(parse_case(case, &direct()).unwrap_err(), expected, "{case}");
+    }
+    let e = parse_case("bad_resource", &direct()).unwrap_err();
+    assert!(matches!(e, NotificationError::Decode { .. }), "{e:?}");
+    assert_eq!(e.check(), "resource does not decode");
+
+    let e = parse_case("wrong_key", &direct()).unwrap_err();
+    assert_eq!(e.to_string(), "notification rejected (decryption): decryption failed (wrong or reset APIv3 key?)");
+    let probe = parse_case("signtest", &direct()).unwrap_err();
+    assert!(probe.is_sign_test_probe() && probe.check() == "SIGNTEST probe");
+}
+
+#[test]
+fn direct_and_partner_notifications_are_told_apart() {
+    for (case, expect) in [
+        ("partner_success", direct()),
+        ("direct_success", partner(None)),
+        ("parking_success", direct()),
+        ("parking_success", partner(None)),
+    ] {
+        let e = parse_case(case, &expect).unwrap_err();
+        assert!(matches!(e, NotificationError::Decode { .. }), "{case} as {expect:?}: {e:?}");
+    }
+    // A direct order read as a parking one has no `sp_mchid`: not ours.
+    assert_eq!(
+        parse_case("direct_success", &parking(None)),
+        Err(NotificationError::WrongMerchant { field: "sp_mchid" })
+    );
+}
+
+#[test]
+fn a_resource_for_another_merchant_is_refused() {
+    let other = |e: Result<Notification, NotificationError>| e.unwrap_err();
+    let wrong = |field| NotificationError::WrongMerchant { field };
+    assert_eq!(other(parse_case("direct_success", &Expect::Direct { mchid: mchid("1230000110") })), wrong("mchid"));
+    let sp = Expect::Partner { sp_mchid: mchid("1230000110"), sub_mchid: None };
+    assert_eq!(other(parse_case("partner_success", &sp)), wrong("sp_mchid"));
+    assert_eq!(other(parse_case("partner_success", &partner(Some("1900000110")))), wrong("sub_mchid"));
+    let sp = Expect::Parking { mchid: mchid("1230000110"), sub_mchid: None };
+    assert_eq!(other(parse_case("parking_success", &sp)), wrong("sp_mchid"));
+    assert_eq!(other(parse_case("parking_entrance", &sp)), wrong("sp_mchid"));
+    assert_eq!(other(parse_case("parking_fail", &parking(Some("1900000110")))), wrong("sub_mchid"));
+    assert_eq!(other(parse_case("parking_entrance", &parking(Some("1900000110")))), wrong("sub_mchid"));
+    // Untyped resources: the merchant fields present must be ours.
+    assert_eq!(other(parse_case("refund_other", &Expect::Direct { mchid: mchid("1230000110") })), wrong("mchid"));
+}
+
+fn without(mut request: Request<Vec<u8>>, name: &str) -> Request<Vec<u8>> {
+    request.headers_mut().remove(name);
+    request
+}
+
+fn with(mut request: Request<Vec<u8>>, name: &'static str, value: &str) -> Request<Vec<u8>> {
+    request.headers_mut().insert(HeaderName::from_static(name), HeaderValue::from_str(value).unwrap());
+    request
+}
+
+#[test]
+fn checks_run_in_spec_order() {
+    use VerificationFailure as F;
+    let sig = |f| Err(NotificationError::Signature(f));
+    let expect = direct();
+    let ok = request("direct_success");
+    assert!(parse_all(&ok, &expect, NOW).is_ok());
+
+    let mut get = ok.clone();
+    *get.method_mut() = Method::GET;
+    assert_eq!(parse_all(&get, &expect, NOW), Err(NotificationError::MethodNotPost));
+
+    for (name, shown) in [
+        ("wechatpay-timestamp", "Wechatpay-Timestamp"),
+        ("wechatpay-nonce", "Wechatpay-Nonce"),
+        ("wechatpay-signature", "Wechatpay-Signature"),
+        ("wechatpay-serial", "Wechatpay-Serial"),
+    ] {
+        assert_eq!(parse_all(&without(ok.clone(), name), &expect, NOW), sig(F::MissingHeader(shown)));
+        let mut twice = ok.clone();
+        let value = twice.headers()[name].clone();
+        twice.headers_mut().append(HeaderName::from_static(name), value);
+        assert_eq!(parse_all(&twice, &expect, NOW), sig(F::DuplicateHeader(shown)));
+    }
+    // Missing headers come before the probe; the probe before anything else about the signature.
+    let probe = request("signtest");
+    assert_eq!(
+        parse_all(&without(probe.clone(), "wechatpay-nonce"), &expect, NOW),
+        sig(F::MissingHeader("Wechatpay-Nonce"))
+    );
+    assert_eq!(parse_all(&probe, &expect, NOW + 10_000), sig(F::SignTestProbe));
+    assert_eq!(
+        parse_all(&with(probe, "wechatpay-signature-type", "WECHATPAY2-SM2-WITH-SM3"), &expect, NOW),
+        sig(F::SignTestProbe)
+    );
+    assert_eq!(
+        parse_all(&with(ok.clone(), "wechatpay-signature-type", "WECHATPAY2-SM2-WITH-SM3"), &expect, NOW),
+        sig(F::UnsupportedSignatureType)
+    );
+    // The 300 s window, both directions, inclusive.
+    for now in [NOW - 300, NOW + 300] {
+        assert!(parse_all(&ok, &expect, now).is_ok());
+    }
+    assert_eq!(parse_all(&ok, &expect, NOW + 301), sig(F::StaleTimestamp { skew_secs: -301, max_secs: 300 }));
+    assert_eq!(parse_all(&ok, &expect, NOW - 301), sig(F::StaleTimestamp { skew_secs: 301, max_secs: 300 }));
+    let other_serial = "PUB_KEY_ID_0114232019092600000000000000000002";
+    let unknown = with(ok.clone(), "wechatpay-serial", other_serial);
+    assert_eq!(parse_all(&unknown, &expect, NOW), sig(F::UnknownSerial(other_serial.into())));
+    // Stale beats unknown serial.
+    assert!(matches!(
+        parse_all(&unknown, &expect, NOW + 1000),
+        Err(NotificationError::Signature(F::StaleTimestamp { .. }))
+    ));
+    // The platform key's serial with a signature by the public key: a mismatch.
+    let swapped = with(ok.clone(), "wechatpay-serial", PLATFORM_SERIAL);
+    assert_eq!(parse_all(&swapped, &expect, NOW), sig(F::SignatureMismatch));
+
+    // One changed byte of the body, and the same JSON re-serialised by a framework.
+    let mut tampered = ok.clone();
+    let pos = tampered.body().windows(7).position(|w| w == b"encrypt").unwrap();
+    tampered.body_mut()[pos] = b'E';
+    assert_eq!(parse_all(&tampered, &expect, NOW), sig(F::SignatureMismatch));
+    let mut reserialised = ok.clone();
+    let value: Value = serde_json::from_slice(ok.body()).unwrap();
+    *reserialised.body_mut() = serde_json::to_vec_pretty(&value).unwrap();
+    assert_eq!(parse_all(&reserialised, &expect, NOW), sig(F::SignatureMismatch));
+
+    // Another case's headers do not verify this body.
+    let mut mixed = request("wrong_key");
+    *mixed.body_mut() = request("direct_success").into_body();
+    assert_eq!(parse_all(&mixed, &expect, NOW), sig(F::SignatureMismatch), "headers verify only their own body");
+}
+
+#[test]
+fn the_parts_entry_point_agrees_with_the_request_one() {
+    let req = request("parking_entrance");
+    let b = Backend::default();
+    let a = parse_notification(&req, &keys(b), &api_v3_key(b), &parking(None), NOW);
+    let p = parse_notification_parts(
+        req.method(),
+        req.headers(),
+        req.body(),
+        &keys(b),
+        &api_v3_key(b),
+        &parking(None),
+        NOW,
+    );
+    assert_eq!(a, p);
+    assert!(a.is_ok());
+}
+
+#[test]
+fn errors_and_answers_leak_nothing() {
+    let cases = [
+        "wrong_aad",
+        "wrong_key",
+        "flipped_bit",
+        "unsupported_algorithm",
+        "signtest",
+        "other_merchant",
+        "bad_resource",
+    ];
+    let key_text = String::from_utf8(data("notifications/apiv3_key.txt")).unwrap();
+    for case in cases {
+        let req = request(case);
+        let e = parse_case(case, &direct()).unwrap_err();
+        let shown = format!("{e} {e:?}");
+        let signature = req.headers()["wechatpay-signature"].to_str().unwrap();
+        for secret in [key_text.trim(), &signature[..40], "1217752501201407033233368018", "oUpF8uMuAJO", "1900000999"] {
+            assert!(!shown.contains(secret), "{case}: {shown}");
+        }
+        let answer = notify::answer(&Err::<(), _>(e.clone()));
+        assert!(answer.status().is_client_error(), "{case}");
+        assert_eq!(answer.body().as_slice(), notify::FAIL_BODY.as_bytes(), "{case}: one fixed body for every failure");
+        assert_eq!(answer.headers()["content-type"], "application/json");
+    }
+    assert_eq!(notify::answer(&parse_case("signtest", &direct())).status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(notify::answer(&parse_case("wrong_key", &direct())).status(), StatusCode::BAD_REQUEST);
+    let body: Value = serde_json::from_str(notify::FAIL_BODY).unwrap();
+    assert_eq!(body["code"], "FAIL");
+    let ok = notify::answer(&parse_case("direct_success", &direct()));
+    assert_eq!(ok.status(), StatusCode::NO_CONTENT);
+    assert!(ok.body().is_empty());
+    let later = notify::answer_retry_later();
+    assert_eq!(later.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(serde_json::from_slice::<Value>(later.body()).unwrap()["code"], "FAIL");
+}
+
+#[test]
+fn certificate_items_decrypt_to_the_platform_certificate() {
+    let answer: Value = serde_json::from_slice(&data("notifications/certificates.json")).unwrap();
+    let item: EncryptedResource = serde_json::from_value(answer["data"][0]["encrypt_certificate"].clone()).unwrap();
+    let expected = String::from_utf8(data("platform_cert.pem")).unwrap();
+    for b in backends() {
+        let pem = api_v3_key(b).decrypt_certificate(&item).unwrap();
+        assert_eq!(pem, expected);
+        let mut store = KeyStore::with_backend(b);
+        assert_eq!(store.add_platform_certificates(pem.as_bytes()).unwrap(), vec![PLATFORM_SERIAL.to_owned()]);
+        let wrong = ApiV3Key::new("ZYXWVUTSRQPONMLKJIHGFEDCBA987654").unwrap().with_backend(b);
+        assert_eq!(wrong.decrypt_certificate(&item), Err(DecryptError::Authentication));
+    }
+    // A notification resource is not a certificate, even under the right key.
+    let envelope: Value = serde_json::from_slice(request("direct_success").body()).unwrap();
+    let resource: EncryptedResource = serde_json::from_value(envelope["resource"].clone()).unwrap();
+    assert!(api_v3_key(Backend::default()).decrypt(&resource).is_ok());
+    assert_eq!(
+        api_v3_key(Backend::default()).decrypt_certificate(&resource),
+        Err(DecryptError::UnexpectedAssociatedData { expected: "certificate" })
+    );
+}
+
+/// Knows every serial and accepts every signature, so random envelopes reach decryption.
+#[derive(Debug)]
+struct AcceptAll;
+
+impl Verifier for AcceptAll {
+    fn knows(&self, _serial: &str) -> bool {
+        true
+    }
+    fn verify(&self, _serial: &str, _message: &[u8], _signature: &[u8]) -> Result<(), VerifyError> {
+        Ok(())
+    }
+}
+
+fn signed_looking_headers() -> &'static HeaderMap {
+    static HEADERS: OnceLock<HeaderMap> = OnceLock::new();
+    HEADERS.get_or_init(|| {
+        let mut h = HeaderMap::new();
+        h.insert("wechatpay-timestamp", HeaderValue::from(NOW));
+        h.insert("wechatpay-nonce", HeaderValue::from_static("n"));
+        let sig = base64::engine::general_purpose::STANDARD.encode([0u8; 256]);
+        h.insert("wechatpay-signature", HeaderValue::from_str(&sig).unwrap());
+        h.insert("wechatpay-serial", HeaderValue::from_static(PUB_KEY_ID));
+        h
+    })
+}
+
+/// An envelope around `plaintext`, encrypted with RustCrypto's `aes-gcm` directly.
+fn sealed_envelope(event: &str, plaintext: &[u8]) -> Vec<u8> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    let key = data("notifications/apiv3_key.txt");
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(&key[..32]).unwrap();
+    let ct = cipher.encrypt(b"0123456789ab".into(), Payload { msg: plaintext, aad: b"transaction" }).unwrap();
+    serde_json::to_vec(&serde_json::json!({
+        "id": "EV-1", "create_time": "now", "event_type": event, "resource_type": "encrypt-resource", "summary": "",
+        "resource": { "algorithm": "AEAD_AES_256_GCM", "nonce": "0123456789ab", "associated_data": "transaction",
+                      "ciphertext": base64::engine::general_purpose::STANDARD.encode(ct) }
+    }))
+    .unwrap()
+}
+
+fn expectations() -> [Expect; 4] {
+    [direct(), partner(None), parking(Some("1900000109")), partner(Some("1900000109"))]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_headers_and_bytes_never_panic(
+        headers in proptest::collection::vec(
+            (prop::sample::select(vec!["wechatpay-timestamp", "wechatpay-nonce", "wechatpay-signature",
+                                       "wechatpay-serial", "wechatpay-signature-type", "content-type"]),
+             proptest::collection::vec(any::<u8>(), 0..40)), 0..8),
+        body in proptest::collection::vec(any::<u8>(), 0..400),
+        expect in 0usize..4,
+    ) {
+        let mut h = HeaderMap::new();
+        for (name, value) in headers {
+            if let Ok(v) = HeaderValue::from_bytes(&value) {
+                h.append(name, v);
+            }
+        }
+        let b = Backend::default();
+        let real = parse_notification_parts(&Method::POST, &h, &body, &keys(b), &api_v3_key(b), &expectations()[expect], NOW);
+        prop_assert!(real.is_err(), "random bytes never verify");
+        let accepted = parse_notification_parts(&Method::POST, signed_looking_headers(), &body, &AcceptAll, &api_v3_key(b), &expectations()[expect], NOW);
+        prop_assert!(accepted.is_err(), "random bytes never decrypt");
+    }
+
+    #[test]
+    fn arbitrary_plaintexts_never_panic_and_only_ours_are_returned(
+        event in prop::sample::select(vec!["TRANSACTION.SUCCESS", "TRANSACTION.FAIL", "VEHICLE.ENTRANCE_STATE_CHANGE", "REFUND.SUCCESS", "X"]),
+        mchid_field in prop::sample::select(vec!["mchid", "sp_mchid", "sub_mchid", "other"]),
+        mchid_value in prop::sample::select(vec!["1230000109", "1900000109", "1", ""]),
+        extra in proptest::collection::vec(any::<u8>(), 0..60),
+        raw in any::<bool>(),
+        expect in 0usize..4,
+    ) {
+        let plaintext = if raw {
+            extra.clone()
+        } else {
+            serde_json::to_vec(&serde_json::json!({
+                mchid_field: mchid_value, "sub_mchid": "1900000109", "out_trade_no": "o", "trade_state": "SUCCESS",
+                "trade_state_desc": "d", "parking_state": "NORMAL", "x": String::from_utf8_lossy(&extra),
+            })).unwrap()
+        };
+        let body = sealed_envelope(event, &plaintext);
+        for b in backends() {
+            let expect = &expectations()[expect];
+            match parse_notification_parts(&Method::POST, signed_looking_headers(), &body, &AcceptAll, &api_v3_key(b), expect, NOW) {
+                Ok(n) => {
+                    let v = resource_json(&n);
+                    let ours = |f: &str, id: &str| v.get(f).is_none_or(|x| x == id);
+                    match expect {
+                        Expect::Direct { mchid } => prop_assert!(ours("mchid", mchid.as_str())),
+                        Expect::Partner { sp_mchid, .. } => prop_assert!(ours("sp_mchid", sp_mchid.as_str())),
+                        Expect::Parking { mchid, .. } => prop_assert!(ours("sp_mchid", mchid.as_str()) && ours("mchid", mchid.as_str())),
+                        _ => {}
+                    }
+                }
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
+        }
+    }
+}
