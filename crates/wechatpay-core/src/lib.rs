@@ -89,6 +89,7 @@ pub mod retry;
 pub mod transport;
 pub mod untrusted;
 pub mod verify;
+pub mod watch;
 
 pub use http;
 
