@@ -70,7 +70,8 @@
 //! [`auth`] signs requests, [`verify`] checks response signatures, [`keys`] loads keys,
 //! [`crypto`] holds the backend traits, [`api`] has one operation per endpoint, [`model`]
 //! the response types, [`error`] the error type, [`retry`] the shared retry policy and
-//! [`transport`] the transport traits and the driver that every adapter runs.
+//! [`transport`] the transport traits and the driver that every adapter runs, and [`watch`]
+//! the policy (and the driver's loop) for asking until an order's state is final.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -315,15 +315,3 @@ fn the_async_watch_runs_the_same_loop() {
     assert_eq!(script.lock().unwrap().methods(), ["GET", "POST", "GET"]);
     assert_eq!((*sleeps.lock().unwrap(), changes.into_inner()), (0, 2));
 }
-
-/// Polls a future that never waits on I/O to completion.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let waker = std::task::Waker::noop();
-    let mut cx = std::task::Context::from_waker(waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}
