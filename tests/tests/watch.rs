@@ -19,7 +19,7 @@ fn quick(deadline_ms: u64) -> WatchPolicy {
 }
 
 fn close_op(no: &str) -> CloseOrder {
-    CloseOrder { out_trade_no: OutTradeNo::new(no).unwrap() }
+    CloseOrder { out_trade_no: OutTradeNo::new(no).expect("valid out_trade_no") }
 }
 
 #[test]
