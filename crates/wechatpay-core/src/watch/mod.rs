@@ -17,6 +17,25 @@
 //! both. Every wait is cut short so that the last question is asked at the deadline, and no
 //! wait is shorter than [`MIN_INTERVAL`].
 //!
+//! # The loop
+//!
+//! Each question is one [`crate::Driver::execute`] call, with its own retries (spec §5). The
+//! loop asks, judges the verified answer ([`WatchedOrder::verdict`]), asks the policy,
+//! sleeps, and asks again; at the deadline it may close and confirm. A query that fails
+//! after its retries ends the watch with that error: the watch never spins on failures, and
+//! never reports a state it could not verify. A close answered with a WeChat Pay error (say,
+//! the user paid a moment before) is still followed by the confirming query: a final or
+//! unknown answer is the result ([`WatchEnd::Final`], [`WatchEnd::Unknown`]), a still-pending
+//! one returns the close's error. After a successful close the confirming answer is the
+//! result whatever it says ([`WatchEnd::Closed`]).
+//!
+//! # Tracing
+//!
+//! A watch runs in a `wechatpay.watch` span (field `operation`); each query is a
+//! `wechatpay.call` inside it. An `info` event marks each change of state (fields
+//! `trade_state`, escaped, `queries`, `elapsed_ms`), the deadline, and the close; `debug`
+//! events mark each wait (`delay_ms`).
+//!
 //! ```
 //! use std::time::Duration;
 //! use wechatpay_core::model::TradeState;

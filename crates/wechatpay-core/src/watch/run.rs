@@ -1,19 +1,5 @@
-//! The watch loop over a transport: [`Driver::watch`] and [`Driver::watch_async`].
-//!
-//! Each question is one [`Driver::execute`] call, with its own retries (spec §5). The loop
-//! asks, judges the verified answer ([`WatchedOrder::verdict`]), asks the [`WatchPolicy`],
-//! sleeps, and asks again; at the deadline it may close and confirm. A query that fails
-//! after its retries ends the watch with that error: the watch never spins on failures, and
-//! never reports a state it could not verify. A close answered with a WeChat Pay error (say,
-//! the user paid a moment before) is still followed by the confirming query: a final or
-//! unknown answer is the result, a still-pending one returns the close's error.
-//!
-//! # Tracing
-//!
-//! A watch runs in a `wechatpay.watch` span (field `operation`); each query is a
-//! `wechatpay.call` inside it. An `info` event marks each change of state (fields
-//! `trade_state`, escaped, `queries`, `elapsed_ms`), the deadline, and the close; `debug`
-//! events mark each wait (`delay_ms`).
+//! The watch loop over a transport: [`Driver::watch`] and [`Driver::watch_async`]; its
+//! rules are in the [`crate::watch`] module docs.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -45,7 +31,7 @@ impl Driver {
     ///
     /// # Errors
     /// The error of a query (or of a close) that failed after its retries; see the
-    /// [module docs](self).
+    /// [module docs](crate::watch#the-loop).
     pub fn watch<Q: WatchQuery>(
         &self,
         transport: &impl Transport,
