@@ -6,6 +6,8 @@
 #   3. end to end: `wechatpay order get-many` over N orders against `wechatpay sim` on
 #      loopback, under /usr/bin/time -v (client CPU per query, wall, peak RSS), RUNS times,
 #      plus a sequential run (--concurrency 1) for per-query latency;
+#   3b. the async path: ASYNC_N (default 1000) queries through wechatpay-reqwest with 64 in
+#      flight (benches/src/bin/async_load.rs) against the same simulator, under time -v;
 #   4. keys parsed per query, counted with callgrind (calls into AWS-LC's key parsers);
 #   5. the peers: Python `wechatpayv3` and Node `wechatpay-axios-plugin`, installed into
 #      target/peers/, each doing PEER_QUERIES signed+verified queries against the same
@@ -14,7 +16,7 @@
 # Then prints a table of medians (min-max) with each figure as a ratio to OpenSSL.
 #
 # Usage: benches/compare.sh [N]        (N orders for get-many, default 10000)
-# Env:   RUNS=3  PEER_QUERIES=200  SKIP_PEERS=1  SKIP_CALLGRIND=1  SKIP_BENCHES=1
+# Env:   RUNS=3  PEER_QUERIES=200  ASYNC_N=1000  SKIP_PEERS=1  SKIP_CALLGRIND=1  SKIP_BENCHES=1
 #        CRITERION_ARGS="--warm-up-time 1 --measurement-time 3"
 # Output: target/bench-report/ (raw outputs, results.json, report.md).
 # Slow (about 10 minutes); not run by CI. Uses the checkout's own target/ directory.
@@ -61,6 +63,7 @@ cat "$OUT/machine.txt" >&2
 
 step "build (release)"
 cargo build --release --locked -p wechatpay-cli -p wechatpay-sim
+cargo build --release --locked -p wechatpay-benches --bin async_load
 cargo bench --locked -p wechatpay-benches --no-run
 
 step "openssl speed -seconds 3 rsa2048 (x$RUNS)"
@@ -117,6 +120,15 @@ for i in $(seq "$RUNS"); do
     "$TARGET/release/wechatpay" order get-many --input "$OUT/orders-seq.txt" --concurrency 1 > /dev/null 2> "$OUT/getmany-seq-$i.err"
 done
 
+ASYNC_N=${ASYNC_N:-1000}
+head -n "$ASYNC_N" "$OUT/orders.txt" > "$OUT/orders-async.txt"
+"$TARGET/release/async_load" "$OUT/orders-async.txt" 64 > /dev/null 2>&1 # warm-up
+for i in $(seq "$RUNS"); do
+  /usr/bin/time -v -o "$OUT/async-$i.time" \
+    "$TARGET/release/async_load" "$OUT/orders-async.txt" 64 > "$OUT/async-$i.out" 2> "$OUT/async-$i.err"
+  cat "$OUT/async-$i.out" >&2
+done
+
 if [ -z "${SKIP_CALLGRIND:-}" ] && command -v valgrind >/dev/null; then
   step "keys parsed per query (callgrind call counts, 20 vs 60 queries)"
   for n in 20 60; do
@@ -162,4 +174,4 @@ trap - EXIT
 echo "uptime at end: $(uptime)" >> "$OUT/machine.txt"
 
 step "summary"
-python3 benches/summarize.py "$OUT" "$TARGET/criterion" "$N" "$PEER_QUERIES" | tee "$OUT/report.md"
+python3 benches/summarize.py "$OUT" "$TARGET/criterion" "$N" "$PEER_QUERIES" "$ASYNC_N" | tee "$OUT/report.md"

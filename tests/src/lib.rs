@@ -246,3 +246,6 @@ pub fn parking(no: &str, sub: Option<&str>) -> QueryParkingOrder {
 
 /// The seed order every direct-order test uses.
 pub const SEED_OUT_TRADE_NO: &str = "1217752501201407033233368018";
+
+/// The transaction id of [`SEED_OUT_TRADE_NO`].
+pub const SEED_TRANSACTION_ID: &str = "4200000985202103031441826014";

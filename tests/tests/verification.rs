@@ -92,3 +92,24 @@ fn a_signed_body_that_is_not_json_is_a_decode_error() {
         assert!(matches!(err, Error::Decode(_)), "{adapter:?}: {err:?}");
     }
 }
+
+/// Spec §11: a correctly signed answer about another order is not the answer; nothing of it
+/// comes back, and it is not asked again (the server answered: asking again will not help).
+#[test]
+fn a_signed_answer_for_another_order_is_a_verification_failure() {
+    for adapter in ADAPTERS {
+        let sim = sim();
+        let client = TestClient::new(adapter, config(&sim), fast_retries(), Duration::from_secs(30));
+        sim.inject(Fault::AnswerForAnotherOrder, Times::Always, None);
+        let err = client.execute(&by_out_trade_no(SEED_OUT_TRADE_NO)).unwrap_err();
+        let Error::Verification(v) = &err else { panic!("{adapter:?}: {err:?}") };
+        assert_eq!(v.failure, VerificationFailure::AnswerMismatch { field: "out_trade_no" }, "{adapter:?}");
+        assert!(!err.to_string().contains(SEED_OUT_TRADE_NO), "{adapter:?}: {err}");
+        assert_eq!(sim.requests_seen(), 1, "{adapter:?}");
+        let err = client.execute(&by_transaction_id(SEED_TRANSACTION_ID)).unwrap_err();
+        let Error::Verification(v) = &err else { panic!("{adapter:?}: {err:?}") };
+        assert_eq!(v.failure, VerificationFailure::AnswerMismatch { field: "transaction_id" }, "{adapter:?}");
+        sim.clear_faults();
+        client.execute(&by_out_trade_no(SEED_OUT_TRADE_NO)).unwrap();
+    }
+}

@@ -5,7 +5,6 @@
 //!
 //! Usage: `async_load ORDERS_FILE [IN_FLIGHT]` (default 64 in flight).
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use wechatpay_core::api::QueryOrderByOutTradeNo;
@@ -45,20 +44,23 @@ fn main() {
     let client = wechatpay_reqwest::Client::new(config()).expect("client");
     let started = Instant::now();
     let (ok, failed) = runtime.block_on(async {
-        let gate = Arc::new(tokio::sync::Semaphore::new(in_flight));
         let mut tasks = tokio::task::JoinSet::new();
-        for op in ops {
-            let (client, gate) = (client.clone(), Arc::clone(&gate));
-            let permit = gate.acquire_owned().await.expect("semaphore");
-            tasks.spawn(async move {
-                let result = client.execute(&op).await;
-                drop(permit);
-                result.is_ok()
-            });
-        }
         let (mut ok, mut failed) = (0u64, 0u64);
-        while let Some(done) = tasks.join_next().await {
+        let mut count = |done: Result<bool, tokio::task::JoinError>| {
             if done.unwrap_or(false) { ok += 1 } else { failed += 1 }
+        };
+        for op in ops {
+            // At most `in_flight` queries at once; finished ones are reaped as we go.
+            while tasks.len() >= in_flight {
+                if let Some(done) = tasks.join_next().await {
+                    count(done);
+                }
+            }
+            let client = client.clone();
+            tasks.spawn(async move { client.execute(&op).await.is_ok() });
+        }
+        while let Some(done) = tasks.join_next().await {
+            count(done);
         }
         (ok, failed)
     });

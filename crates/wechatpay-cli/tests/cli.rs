@@ -245,6 +245,39 @@ fn verification_failures_exit_4_and_print_no_data() {
     }
 }
 
+/// Spec §11: a signed answer about another order exits 4 and prints nothing of it; in
+/// `get-many` it is that line's error, and the other lines are still answered.
+#[test]
+fn an_answer_for_another_order_exits_4() {
+    let env = setup();
+    env.sim.inject(Fault::AnswerForAnotherOrder, Times::Always, Some(Route::DirectByOutTradeNo));
+    let err = failed(&env.run(&["order", "get", "--out-trade-no", "1217752501201407033233368018"]), 4);
+    assert!(err.contains("out_trade_no is not the one asked for"), "{err}");
+    assert!(!err.contains("oUpF8uMuAJO"), "no response data: {err}");
+    env.sim.clear_faults();
+    env.sim.inject(Fault::AnswerForAnotherOrder, Times::Always, Some(Route::DirectById));
+    let err = failed(&env.run(&["order", "get", "--transaction-id", "4200000985202103031441826014"]), 4);
+    assert!(err.contains("transaction_id is not the one asked for"), "{err}");
+    env.sim.clear_faults();
+
+    // In bulk: line B's answer is about another order; A and C are answered.
+    let input = env.dir.join("abc.txt");
+    std::fs::write(&input, "SIM_NOTPAY_0001\nSIM_CLOSED_0001\nSIM_REFUND_0001\n").unwrap();
+    env.sim.inject(Fault::Delay(std::time::Duration::from_millis(1)), Times::Next(1), None);
+    env.sim.inject(Fault::AnswerForAnotherOrder, Times::Next(1), None);
+    let o = env.run(&["order", "get-many", "--input", input.to_str().unwrap(), "--concurrency", "1"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let lines: Vec<Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["out_trade_no"], "SIM_NOTPAY_0001");
+    assert_eq!(lines[0]["trade_state"], "NOTPAY");
+    assert_eq!(lines[1]["out_trade_no"], "SIM_CLOSED_0001");
+    assert!(lines[1]["error"].is_object(), "{}", lines[1]);
+    assert!(lines[1].get("trade_state").is_none(), "{}", lines[1]);
+    assert_eq!(lines[2]["out_trade_no"], "SIM_REFUND_0001");
+    assert_eq!(lines[2]["trade_state"], "REFUND");
+}
+
 #[test]
 fn undecodable_answers_exit_1() {
     let env = setup();

@@ -21,6 +21,7 @@ pub const AUTH_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
 /// The per-request inputs of a signature: time and nonce. Use a fresh one for every
 /// attempt (WeChat Pay rejects timestamps more than 5 minutes off).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SigningInput {
     /// Unix time in seconds.
     pub timestamp: u64,

@@ -65,13 +65,30 @@
 //! timing side channel on private-key operations; no fixed release exists). The default
 //! `aws-lc-rs` backend is not affected; prefer it for signing.
 //!
+//! # Shape
+//!
+//! The core is pure: `prepare → sign → (a transport sends) → verify → check the answer
+//! belongs to the question → parse`, with time, nonces and keys as arguments. The call loop
+//! around it — a fresh signature per attempt, the [`RetryPolicy`], failover to the backup
+//! host, the deadline, the body cap, `tracing` spans — is [`Driver`], written once here and
+//! generic over a [`Transport`] (blocking) or an [`AsyncTransport`]; sleeping is passed in. An
+//! adapter crate (`wechatpay-reqwest`, `wechatpay-ureq`) is only a transport: it builds its
+//! HTTP client, sends, reads the body under the cap and classifies its errors into
+//! [`TransportErrorKind`]s.
+//!
 //! # Modules
 //!
 //! [`auth`] signs requests, [`verify`] checks response signatures, [`keys`] loads keys,
-//! [`crypto`] holds the backend traits, [`api`] has one operation per endpoint, [`model`]
-//! the response types, [`error`] the error type, [`retry`] the shared retry policy and
-//! [`transport`] the transport traits and the driver that every adapter runs, and [`watch`]
-//! the policy (and the driver's loop) for asking until an order's state is final.
+//! [`crypto`] holds the backend traits, [`api`] has one operation per endpoint (target, body,
+//! idempotency, answer binding), [`model`] the response types, [`error`] the error type,
+//! [`retry`] the retry policy, [`transport`] the transport traits and the driver,
+//! [`untrusted`] the escaping of text from the network, and [`watch`] the policy (and the
+//! driver's loop) for asking until an order's state is final.
+//!
+//! # Features
+//!
+//! `aws-lc-rs` (default) and `rustcrypto` choose the crypto backends (below); `jiff` adds
+//! conversions from [`model::Rfc3339`] to `jiff` date-time types.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -21,8 +21,9 @@ pub const HEADER_REQUEST_ID: &str = "request-id";
 /// Prefix of the signatures WeChat Pay injects to probe that clients verify.
 pub const SIGN_TEST_PREFIX: &str = "WECHATPAY/SIGNTEST/";
 
-/// The four signature headers of a response.
+/// The four signature headers of a response (or a notification).
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SignatureHeaders<'a> {
     /// `Wechatpay-Timestamp`.
     pub timestamp: &'a str,
@@ -34,6 +35,13 @@ pub struct SignatureHeaders<'a> {
     pub serial: &'a str,
 }
 
+impl<'a> SignatureHeaders<'a> {
+    /// The headers as read elsewhere (e.g. from another framework's request type).
+    pub fn new(timestamp: &'a str, nonce: &'a str, signature: &'a str, serial: &'a str) -> Self {
+        Self { timestamp, nonce, signature, serial }
+    }
+}
+
 impl std::fmt::Debug for SignatureHeaders<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignatureHeaders")
@@ -41,7 +49,7 @@ impl std::fmt::Debug for SignatureHeaders<'_> {
             .field("nonce", &self.nonce)
             .field("signature", &"[redacted]")
             .field("serial", &self.serial)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

@@ -35,6 +35,9 @@ pub enum Fault {
     UnsignedOk,
     /// `200` with the body `{not json`, validly signed.
     InvalidJson,
+    /// The normal answer with the `out_trade_no` and `transaction_id` of another order,
+    /// validly signed: only a client that ties an answer to its question (spec §11) notices.
+    AnswerForAnotherOrder,
     /// `200` with a body of this many bytes, streamed (never built in memory), unsigned.
     OversizedBody(usize),
 }

@@ -510,5 +510,20 @@ fn answer(shared: &Shared, req: &http::Request, target: Option<&routes::Target<'
         Fault::UnsignedOk => Answer::Json(normal(), Signature::None),
         Fault::InvalidJson => Answer::Json(Reply { status: 200, body: Arc::from(&b"{not json"[..]) }, Signature::Valid),
         Fault::OversizedBody(n) => Answer::Oversized(n),
+        Fault::AnswerForAnotherOrder => Answer::Json(another_order(normal()), Signature::Valid),
     }
+}
+
+/// `reply` as if it were about another order: its ids changed, everything else kept.
+fn another_order(reply: Reply) -> Reply {
+    let Ok(serde_json::Value::Object(mut order)) = serde_json::from_slice::<serde_json::Value>(&reply.body) else {
+        return reply;
+    };
+    for field in ["out_trade_no", "transaction_id"] {
+        if let Some(serde_json::Value::String(id)) = order.get_mut(field) {
+            id.push('0');
+        }
+    }
+    let body = serde_json::to_vec(&order).unwrap_or_default();
+    Reply { status: reply.status, body: Arc::from(body) }
 }

@@ -122,7 +122,7 @@ mod tests {
             assert_eq!(SigningKeyChoice::from_serial(choice.serial()), Some(choice));
             let h = SignatureHeaders::new(&keys, choice, 1_700_000_000, b"{}");
             let ts = h.timestamp.to_string();
-            let core = CoreHeaders { timestamp: &ts, nonce: &h.nonce, signature: &h.signature, serial: &h.serial };
+            let core = CoreHeaders::new(&ts, &h.nonce, &h.signature, &h.serial);
             verify::verify_signature(&store, &core, b"{}", 1_700_000_000, 300).unwrap();
             assert!(verify::verify_signature(&store, &core, b"{ }", 1_700_000_000, 300).is_err());
         }

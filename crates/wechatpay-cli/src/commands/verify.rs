@@ -13,12 +13,7 @@ use crate::settings;
 pub(crate) fn run(s: &Settings, args: &VerifyArgs) -> Result<(), Failure> {
     let keys = settings::key_store(s)?;
     let body = settings::read_file("--body-file", &args.body_file)?;
-    let headers = SignatureHeaders {
-        timestamp: &args.timestamp,
-        nonce: &args.nonce,
-        signature: &args.signature,
-        serial: &args.serial,
-    };
+    let headers = SignatureHeaders::new(&args.timestamp, &args.nonce, &args.signature, &args.serial);
     let now = args.now.unwrap_or_else(wechatpay_core::unix_now);
     match verify_signature(&keys, &headers, &body, now, MAX_CLOCK_SKEW_SECS) {
         Ok(()) => {
