@@ -9,13 +9,15 @@ pub mod canned;
 use std::net::TcpListener;
 use std::time::Duration;
 
+use wechatpay_core::api::Closed;
 use wechatpay_core::api::{
     QueryOrderByOutTradeNo, QueryOrderByTransactionId, QueryParkingOrder, QueryPartnerOrderByOutTradeNo,
     QueryPartnerOrderByTransactionId,
 };
+use wechatpay_core::watch::{WatchOutcome, WatchPolicy, WatchQuery};
 use wechatpay_core::{Config, Driver, Error, Operation, OutTradeNo, RetryPolicy, SubMchId, TransactionId};
 
-pub use wechatpay_sim::{Fault, Route, Simulator, Times};
+pub use wechatpay_sim::{After, Fault, OrderKind, Route, Simulator, Times};
 
 /// The sub-merchant bound to the simulated service provider.
 pub const SUB_MCHID: &str = "1900000109";
@@ -129,6 +131,39 @@ impl TestClient {
             Inner::Reqwest { client, runtime } => runtime.block_on(client.execute(op)),
             Inner::Ureq(client) => client.execute(op),
         }
+    }
+
+    /// Closes an order through the adapter's `close`.
+    ///
+    /// # Errors
+    /// Whatever the adapter returns.
+    pub fn close<Op: Operation<Output = Closed>>(&self, op: &Op) -> Result<(), Error> {
+        match &self.inner {
+            Inner::Reqwest { client, runtime } => runtime.block_on(client.close(op)),
+            Inner::Ureq(client) => client.close(op),
+        }
+    }
+
+    /// Watches an order through the adapter's `watch_with`; also returns the states it
+    /// reported, in order.
+    ///
+    /// # Errors
+    /// Whatever the adapter returns.
+    pub fn watch<Q: WatchQuery>(
+        &self,
+        op: &Q,
+        policy: &WatchPolicy,
+    ) -> (Result<WatchOutcome<Q::Output>, Error>, Vec<String>) {
+        use wechatpay_core::watch::WatchedOrder as _;
+        let mut states = Vec::new();
+        let on_change = |c: &wechatpay_core::watch::StateChange<'_, Q::Output>| {
+            states.push(c.order.trade_state().to_owned());
+        };
+        let result = match &self.inner {
+            Inner::Reqwest { client, runtime } => runtime.block_on(client.watch_with(op, policy, on_change)),
+            Inner::Ureq(client) => client.watch_with(op, policy, on_change),
+        };
+        (result, states)
     }
 }
 

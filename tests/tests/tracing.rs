@@ -113,3 +113,34 @@ fn logs_name_the_call_and_never_its_secrets() {
         }
     }
 }
+
+#[test]
+fn a_watch_logs_each_change_of_state_escaped() {
+    use wechatpay_core::watch::WatchPolicy;
+    for adapter in ADAPTERS {
+        let sim = sim();
+        sim.schedule(OrderKind::Direct, "SIM_NOTPAY_0001", "NEW\u{1b}[31mSTATE", After::Queries(2)).unwrap();
+        let client = TestClient::with_defaults(adapter, config(&sim));
+        let policy = WatchPolicy::default().with_fixed_interval(Duration::from_millis(100));
+        let capture = Capture::default();
+        let outcome = tracing::subscriber::with_default(capture.clone(), || {
+            client.watch(&by_out_trade_no("SIM_NOTPAY_0001"), &policy).0
+        })
+        .unwrap();
+        assert_eq!(outcome.queries, 3);
+        let text = capture.text();
+        for wanted in [
+            "span wechatpay.watch",
+            "operation=\"query_order_by_out_trade_no\"",
+            "order state changed",
+            "trade_state=NOTPAY",
+            "trade_state=NEW\\u{1b}[31mSTATE",
+            "delay_ms=100",
+        ] {
+            assert!(text.contains(wanted), "{adapter:?}: {wanted:?} missing from:\n{text}");
+        }
+        // Two changes (the first answer, then the new state), not one line per query.
+        assert_eq!(text.matches("order state changed").count(), 2, "{adapter:?}:\n{text}");
+        assert!(!text.contains('\u{1b}'), "{adapter:?}: a raw escape reached the log");
+    }
+}

@@ -111,6 +111,24 @@ pub(crate) enum OrderCommand {
     },
     /// Query many orders by out_trade_no, for reconciliation.
     GetMany(GetManyArgs),
+    /// Close an unpaid order.
+    Close {
+        /// The merchant order number.
+        #[arg(long)]
+        out_trade_no: String,
+    },
+    /// Query an order until its state is final or the deadline comes.
+    Watch {
+        /// Which order.
+        #[command(flatten)]
+        id: OrderId,
+        /// How long and how often.
+        #[command(flatten)]
+        timing: WatchTiming,
+        /// At the deadline, close a NOTPAY order and print the answer to one more query.
+        #[arg(long)]
+        close_if_unpaid: bool,
+    },
 }
 
 /// `wechatpay partner-order …`
@@ -124,6 +142,30 @@ pub(crate) enum PartnerOrderCommand {
         /// The sub-merchant's id.
         #[arg(long)]
         sub_mchid: String,
+    },
+    /// Close an unpaid sub-merchant order.
+    Close {
+        /// The sub-merchant's order number.
+        #[arg(long)]
+        out_trade_no: String,
+        /// The sub-merchant's id.
+        #[arg(long)]
+        sub_mchid: String,
+    },
+    /// Query a sub-merchant order until its state is final or the deadline comes.
+    Watch {
+        /// Which order.
+        #[command(flatten)]
+        id: OrderId,
+        /// The sub-merchant's id.
+        #[arg(long)]
+        sub_mchid: String,
+        /// How long and how often.
+        #[command(flatten)]
+        timing: WatchTiming,
+        /// At the deadline, close a NOTPAY order and print the answer to one more query.
+        #[arg(long)]
+        close_if_unpaid: bool,
     },
 }
 
@@ -139,6 +181,46 @@ pub(crate) enum ParkingOrderCommand {
         #[arg(long)]
         sub_mchid: Option<String>,
     },
+    /// Query a parking order until its state is final or the deadline comes.
+    Watch {
+        /// The merchant order number.
+        #[arg(long)]
+        out_trade_no: String,
+        /// The sub-merchant's id (service providers); leave out as a merchant.
+        #[arg(long)]
+        sub_mchid: Option<String>,
+        /// How long and how often.
+        #[command(flatten)]
+        timing: WatchTiming,
+    },
+}
+
+/// How long a watch asks, and how often.
+#[derive(Debug, Args)]
+pub(crate) struct WatchTiming {
+    /// Seconds to keep asking; then exit 6 with the last answer (fractions allowed).
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = deadline_secs)]
+    pub(crate) deadline: f64,
+    /// Ask every SECS seconds (at least 0.1) instead of the rhythm of spec §10 (USERPAYING
+    /// every 5 s; NOTPAY and ACCEPTED after 5, 10, 30, then every 60 s).
+    #[arg(long, value_name = "SECS", value_parser = interval_secs)]
+    pub(crate) interval: Option<f64>,
+}
+
+/// `--deadline`: a number of seconds from 0 to 7 days (unpaid orders close themselves then).
+fn deadline_secs(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.0..=604_800.0).contains(&secs) => Ok(secs),
+        _ => Err("rule: a number of seconds from 0 to 604800 (7 days)".to_owned()),
+    }
+}
+
+/// `--interval`: a number of seconds from 0.1 (the watch's floor) to 3600.
+fn interval_secs(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && (0.1..=3600.0).contains(&secs) => Ok(secs),
+        _ => Err("rule: a number of seconds from 0.1 to 3600".to_owned()),
+    }
 }
 
 /// Output format of `get-many`.

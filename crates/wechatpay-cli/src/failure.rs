@@ -28,6 +28,8 @@ pub(crate) const API: u8 = 3;
 pub(crate) const VERIFICATION: u8 = 4;
 /// Transport failure or timeout after retries and failover.
 pub(crate) const TRANSPORT: u8 = 5;
+/// A watch's deadline came and the order is still pending (its last answer is on stdout).
+pub(crate) const STILL_PENDING: u8 = 6;
 
 impl Failure {
     /// Invalid input or usage (exit 2).

@@ -2,7 +2,9 @@
 //!
 //! Exit codes: 0 success, 1 anything else, 2 invalid input or usage (nothing was signed or
 //! sent), 3 WeChat Pay answered with an error, 4 the response failed signature verification,
-//! 5 transport failure or timeout after retries and failover. On failure stdout stays empty.
+//! 5 transport failure or timeout after retries and failover, 6 a watch's deadline came with
+//! the order still pending (the only failure that prints: the last answer, on stdout). On any
+//! other failure stdout stays empty.
 #![forbid(unsafe_code)]
 
 mod args;
@@ -32,6 +34,21 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Order { command: OrderCommand::Get { id } } => commands::query::order(s, id),
         Command::Order { command: OrderCommand::GetMany(args) } => commands::get_many::run(s, args),
+        Command::Order { command: OrderCommand::Close { out_trade_no } } => {
+            commands::watch::close(s, out_trade_no, None)
+        }
+        Command::Order { command: OrderCommand::Watch { id, timing, close_if_unpaid } } => {
+            commands::watch::order(s, id, None, timing, *close_if_unpaid)
+        }
+        Command::PartnerOrder { command: PartnerOrderCommand::Close { out_trade_no, sub_mchid } } => {
+            commands::watch::close(s, out_trade_no, Some(sub_mchid))
+        }
+        Command::PartnerOrder { command: PartnerOrderCommand::Watch { id, sub_mchid, timing, close_if_unpaid } } => {
+            commands::watch::order(s, id, Some(sub_mchid), timing, *close_if_unpaid)
+        }
+        Command::ParkingOrder { command: ParkingOrderCommand::Watch { out_trade_no, sub_mchid, timing } } => {
+            commands::watch::parking(s, out_trade_no, sub_mchid.as_deref(), timing)
+        }
         Command::PartnerOrder { command: PartnerOrderCommand::Get { id, sub_mchid } } => {
             commands::query::partner(s, id, sub_mchid)
         }

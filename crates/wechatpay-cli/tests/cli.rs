@@ -807,3 +807,183 @@ fn get_many_memory_stays_bounded_on_a_huge_line() {
     eprintln!("peak resident size {peak_kib} KiB after a 64 MiB line");
     assert!(peak_kib < 48 * 1024, "peak resident size {peak_kib} KiB for a 64 MiB line");
 }
+
+/// The state lines a watch wrote on stderr, without the `watch: [N s] ` prefix.
+fn watch_lines(o: &Output) -> Vec<String> {
+    stderr(o)
+        .lines()
+        .filter_map(|l| l.strip_prefix("watch: ["))
+        .map(|l| l.split_once("] ").unwrap().1.to_owned())
+        .collect()
+}
+
+#[test]
+fn close_prints_exactly_one_line_of_json() {
+    let env = setup();
+    let o = env.run(&["order", "close", "--out-trade-no", "SIM_NOTPAY_0001"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "{\"out_trade_no\":\"SIM_NOTPAY_0001\",\"closed\":true}\n");
+    assert_eq!(json(&env.run(&["order", "get", "--out-trade-no", "SIM_NOTPAY_0001"]))["trade_state"], "CLOSED");
+    // Reentrant.
+    assert_eq!(json(&env.run(&["order", "close", "--out-trade-no", "SIM_NOTPAY_0001"]))["closed"], true);
+    assert_eq!(env.sim.requests_for(Route::CloseDirect), 2);
+
+    let order = serde_json::json!({"sp_mchid": "1230000109", "sub_mchid": "1900000109", "out_trade_no": "P|1",
+        "trade_state": "NOTPAY", "trade_state_desc": "未支付"});
+    env.sim.add_order(OrderKind::Partner, order).unwrap();
+    let o = env.run(&["partner-order", "close", "--out-trade-no", "P|1", "--sub-mchid", "1900000109"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "{\"out_trade_no\":\"P|1\",\"closed\":true}\n");
+    assert_eq!(env.sim.requests_for(Route::ClosePartner), 1);
+
+    let err = failed(&env.run(&["order", "close", "--out-trade-no", "1217752501201407033233368018"]), 3);
+    assert!(err.contains("ORDER_PAID"), "{err}");
+    let err = failed(&env.run(&["order", "close", "--out-trade-no", "NO_SUCH_ORDER"]), 3);
+    assert!(err.contains("ORDER_NOT_EXIST"), "{err}");
+    let args = ["partner-order", "close", "--out-trade-no", "P|1", "--sub-mchid", "1900000999"];
+    assert!(failed(&env.run(&args), 3).contains("INVALID_REQUEST"));
+    failed(&env.run(&["order", "close", "--out-trade-no", "../x"]), 2);
+    failed(&env.run(&["partner-order", "close", "--out-trade-no", "A"]), 2);
+    // An empty body leaves nothing to tamper with; an old signature is refused all the same.
+    env.sim.inject(Fault::StaleTimestamp, Times::Next(1), Some(Route::CloseDirect));
+    failed(&env.run(&["order", "close", "--out-trade-no", "SIM_NOTPAY_0001"]), 4);
+    let o = env.run_with(
+        &["order", "close", "--out-trade-no", "SIM_NOTPAY_0001", "--timeout", "1"],
+        &[("WECHATPAY_BASE_URL", "http://127.0.0.1:9"), ("WECHATPAY_BACKUP_URL", "http://127.0.0.1:9")],
+    );
+    failed(&o, 5);
+}
+
+#[test]
+fn watch_prints_the_final_order_as_get_does() {
+    let env = setup();
+    env.sim.pay_after_queries(OrderKind::Direct, "SIM_NOTPAY_0001", 2).unwrap();
+    let o = env.run(&["order", "watch", "--out-trade-no", "SIM_NOTPAY_0001", "--interval", "0.1"]);
+    let order = json(&o);
+    assert_eq!(order["trade_state"], "SUCCESS");
+    assert_eq!(watch_lines(&o), ["NOTPAY", "NOTPAY -> SUCCESS"]);
+    let get = env.run(&["order", "get", "--out-trade-no", "SIM_NOTPAY_0001"]);
+    assert_eq!(stdout(&o), stdout(&get), "watch prints the order exactly as get does");
+    // By transaction id, a final order is one query and no wait.
+    let o = env.run(&["order", "watch", "--transaction-id", "4200000985202103031441826014"]);
+    assert_eq!(json(&o)["trade_state"], "SUCCESS");
+    assert_eq!(watch_lines(&o), ["SUCCESS"]);
+}
+
+#[test]
+fn watch_exits_6_at_the_deadline_with_the_last_order() {
+    let env = setup();
+    let start = std::time::Instant::now();
+    let o = env.run(&["order", "watch", "--out-trade-no", "SIM_NOTPAY_0001", "--deadline", "0.3", "--interval", "0.1"]);
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    let order: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(order["trade_state"], "NOTPAY");
+    assert_eq!(watch_lines(&o), ["NOTPAY"], "one line per change, not per query");
+    assert!(stderr(&o).contains("still pending"), "{}", stderr(&o));
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(env.sim.requests_for(Route::CloseDirect), 0);
+    // USERPAYING is never closed, even when asked to.
+    let args = ["order", "watch", "--out-trade-no", "SIM_USERPAYING_0001", "--deadline", "0", "--close-if-unpaid"];
+    let o = env.run(&args);
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    assert_eq!(env.sim.requests_for(Route::CloseDirect), 0);
+}
+
+#[test]
+fn watch_closes_an_unpaid_order_at_the_deadline_when_asked() {
+    let env = setup();
+    let args = [
+        "order",
+        "watch",
+        "--out-trade-no",
+        "SIM_NOTPAY_0001",
+        "--deadline",
+        "0.2",
+        "--interval",
+        "0.1",
+        "--close-if-unpaid",
+    ];
+    let o = env.run(&args);
+    assert_eq!(json(&o)["trade_state"], "CLOSED");
+    assert_eq!(watch_lines(&o), ["NOTPAY", "NOTPAY -> CLOSED"]);
+    assert_eq!(env.sim.requests_for(Route::CloseDirect), 1);
+}
+
+#[test]
+fn watch_sees_a_payment_before_the_deadline() {
+    let env = setup();
+    let order = serde_json::json!({"sp_mchid": "1230000109", "sub_mchid": "1900000109", "out_trade_no": "P2",
+        "trade_state": "NOTPAY", "trade_state_desc": "未支付"});
+    env.sim.add_order(OrderKind::Partner, order).unwrap();
+    env.sim.pay_after(OrderKind::Partner, "P2", std::time::Duration::from_millis(300)).unwrap();
+    let args = [
+        "partner-order",
+        "watch",
+        "--out-trade-no",
+        "P2",
+        "--sub-mchid",
+        "1900000109",
+        "--deadline",
+        "20",
+        "--interval",
+        "0.1",
+        "--close-if-unpaid",
+    ];
+    let o = env.run(&args);
+    let order = json(&o);
+    assert_eq!((order["trade_state"].as_str(), order["sub_mchid"].as_str()), (Some("SUCCESS"), Some("1900000109")));
+    assert!(order["transaction_id"].is_string());
+    assert_eq!(watch_lines(&o), ["NOTPAY", "NOTPAY -> SUCCESS"]);
+    assert_eq!(env.sim.requests_for(Route::ClosePartner), 0);
+}
+
+#[test]
+fn watch_stops_on_an_unknown_state_and_escapes_it() {
+    let env = setup();
+    env.sim.schedule(OrderKind::Direct, "SIM_NOTPAY_0001", "NEW\u{1b}[2J", wechatpay_sim::After::Queries(1)).unwrap();
+    let o = env.run(&["order", "watch", "--out-trade-no", "SIM_NOTPAY_0001", "--interval", "0.1", "--close-if-unpaid"]);
+    assert_eq!(json(&o)["trade_state"], "NEW\u{1b}[2J");
+    assert_eq!(watch_lines(&o), ["NOTPAY", "NOTPAY -> NEW\\u{1b}[2J"]);
+    assert_no_raw_controls(&stderr(&o));
+}
+
+#[test]
+fn parking_orders_are_watched_and_never_closed() {
+    let env = setup();
+    env.sim.pay_after_queries(OrderKind::Parking, "SIM_PARKING_0001", 1).unwrap();
+    let o = env.run(&["parking-order", "watch", "--out-trade-no", "SIM_PARKING_0001", "--interval", "0.1"]);
+    assert_eq!(json(&o)["trade_state"], "SUCCESS");
+    assert_eq!(watch_lines(&o), ["ACCEPTED", "ACCEPTED -> SUCCESS"]);
+    let o = env.run(&["parking-order", "watch", "--out-trade-no", "20150806125346", "--sub-mchid", "1900000109"]);
+    assert_eq!(json(&o)["trade_state"], "SUCCESS");
+    failed(&env.run(&["parking-order", "watch", "--out-trade-no", "SIM_PARKING_0001", "--close-if-unpaid"]), 2);
+}
+
+#[test]
+fn watch_failures_keep_their_exit_codes_and_an_empty_stdout() {
+    let env = setup();
+    for bad in [
+        &["order", "watch", "--out-trade-no", "SIM_NOTPAY_0001", "--interval", "0.05"][..],
+        &["order", "watch", "--out-trade-no", "SIM_NOTPAY_0001", "--interval", "abc"],
+        &["order", "watch", "--out-trade-no", "SIM_NOTPAY_0001", "--interval", "NaN"],
+        &["order", "watch", "--out-trade-no", "SIM_NOTPAY_0001", "--deadline", "-1"],
+        &["order", "watch", "--out-trade-no", "SIM_NOTPAY_0001", "--deadline", "inf"],
+        &["order", "watch"],
+        &["order", "watch", "--out-trade-no", "../x"],
+        &["partner-order", "watch", "--out-trade-no", "A"],
+        &["partner-order", "watch", "--out-trade-no", "A", "--sub-mchid", "x"],
+    ] {
+        failed(&env.run(bad), 2);
+    }
+    assert_eq!(env.sim.requests_seen(), 0, "nothing is sent on invalid input");
+    let err = failed(&env.run(&["order", "watch", "--out-trade-no", "NO_SUCH_ORDER"]), 3);
+    assert!(err.contains("ORDER_NOT_EXIST"), "{err}");
+    failed(&env.run(&["parking-order", "watch", "--out-trade-no", "NO_SUCH_ORDER"]), 3);
+    env.sim.inject(Fault::TamperedBody, Times::Always, Some(Route::DirectByOutTradeNo));
+    failed(&env.run(&["order", "watch", "--out-trade-no", "SIM_NOTPAY_0001", "--interval", "0.1"]), 4);
+    let o = env.run_with(
+        &["order", "watch", "--out-trade-no", "SIM_NOTPAY_0001", "--timeout", "1"],
+        &[("WECHATPAY_BASE_URL", "http://127.0.0.1:9"), ("WECHATPAY_BACKUP_URL", "http://127.0.0.1:9")],
+    );
+    failed(&o, 5);
+}

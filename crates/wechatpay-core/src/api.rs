@@ -181,3 +181,87 @@ impl Operation for QueryParkingOrder {
         }
     }
 }
+
+/// The answer to a close: WeChat Pay says `204 No Content` with an empty, signed body.
+///
+/// Any verified 2xx body that is JSON is accepted and ignored (a future version might add
+/// one; the status already says the order is closed). A verified body that is not JSON is
+/// still a [`crate::Error::Decode`]: WeChat Pay never sends one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Closed;
+
+impl<'de> serde::Deserialize<'de> for Closed {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Closed)
+    }
+}
+
+/// The body of a direct close, `{"mchid":"…"}`.
+#[derive(Serialize)]
+struct DirectCloseBody<'a> {
+    mchid: &'a str,
+}
+
+/// The body of a partner close, `{"sp_mchid":"…","sub_mchid":"…"}` (fields in this order).
+#[derive(Serialize)]
+struct PartnerCloseBody<'a> {
+    sp_mchid: &'a str,
+    sub_mchid: &'a str,
+}
+
+/// A body serialised once, exactly as it is sent and signed. Serialising these structs of
+/// strings cannot fail; `None` (no body) would be refused by the server, never signed wrong.
+fn json_body(value: &impl Serialize) -> Option<Vec<u8>> {
+    serde_json::to_vec(value).ok()
+}
+
+/// Direct merchant: close an unpaid order (spec §10).
+/// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` with `{"mchid":"…"}`.
+///
+/// Close only an order whose last verified state is `NOTPAY`
+/// ([`crate::watch::WatchPolicy`] does this at a watch's deadline).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CloseOrder {
+    /// The merchant's order number (closing is by merchant order number only).
+    pub out_trade_no: OutTradeNo,
+}
+
+impl Operation for CloseOrder {
+    type Output = Closed;
+    const NAME: &'static str = "close_order";
+    const METHOD: http::Method = http::Method::POST;
+    /// Closing is reentrant (spec §10: closing a closed order is fine), so a close may be
+    /// repeated after any retryable failure.
+    const IDEMPOTENT: bool = true;
+    fn path_and_query(&self, _mchid: &MchId) -> String {
+        format!("/v3/pay/transactions/out-trade-no/{}/close", encode_out_trade_no(&self.out_trade_no))
+    }
+    fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
+        json_body(&DirectCloseBody { mchid: mchid.as_str() })
+    }
+}
+
+/// Service provider: close a sub-merchant's unpaid order (spec §10).
+/// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close` with
+/// `{"sp_mchid":"…","sub_mchid":"…"}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClosePartnerOrder {
+    /// The sub-merchant's id.
+    pub sub_mchid: SubMchId,
+    /// The sub-merchant's order number.
+    pub out_trade_no: OutTradeNo,
+}
+
+impl Operation for ClosePartnerOrder {
+    type Output = Closed;
+    const NAME: &'static str = "close_partner_order";
+    const METHOD: http::Method = http::Method::POST;
+    /// Closing is reentrant (spec §10), so a close may be repeated.
+    const IDEMPOTENT: bool = true;
+    fn path_and_query(&self, _mchid: &MchId) -> String {
+        format!("/v3/pay/partner/transactions/out-trade-no/{}/close", encode_out_trade_no(&self.out_trade_no))
+    }
+    fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
+        json_body(&PartnerCloseBody { sp_mchid: mchid.as_str(), sub_mchid: self.sub_mchid.as_str() })
+    }
+}

@@ -81,8 +81,9 @@
 //! [`auth`] signs requests, [`verify`] checks response signatures, [`keys`] loads keys,
 //! [`crypto`] holds the backend traits, [`api`] has one operation per endpoint (target, body,
 //! idempotency, answer binding), [`model`] the response types, [`error`] the error type,
-//! [`retry`] the retry policy, [`transport`] the transport traits and the driver, and
-//! [`untrusted`] the escaping of text from the network.
+//! [`retry`] the retry policy, [`transport`] the transport traits and the driver,
+//! [`untrusted`] the escaping of text from the network, and [`watch`] the policy (and the
+//! driver's loop) for asking until an order's state is final.
 //!
 //! # Features
 //!
@@ -108,6 +109,7 @@ pub mod retry;
 pub mod transport;
 pub mod untrusted;
 pub mod verify;
+pub mod watch;
 
 pub use http;
 

@@ -198,15 +198,3 @@ fn the_async_driver_runs_the_same_loop() {
     assert_eq!(order.out_trade_no, DIRECT_SEED_NO);
     assert_eq!((*seen.lock().unwrap(), *sleeps.lock().unwrap()), (2, 1));
 }
-
-/// Polls a future that never waits on I/O to completion.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    let waker = std::task::Waker::noop();
-    let mut cx = std::task::Context::from_waker(waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
-}

@@ -5,7 +5,9 @@ use std::io;
 
 use http::HeaderValue;
 use http::header::ACCEPT_ENCODING;
+use wechatpay_core::api::Closed;
 use wechatpay_core::transport::{AsyncTransport, DEFAULT_CONNECT_TIMEOUT, Driver, Limits};
+use wechatpay_core::watch::{StateChange, WatchOutcome, WatchPolicy, WatchQuery};
 use wechatpay_core::{Error, Operation, TransportError, TransportErrorKind};
 
 pub use reqwest;
@@ -65,6 +67,39 @@ impl Client {
     /// A verification failure is never turned into data.
     pub async fn execute<Op: Operation>(&self, op: &Op) -> Result<Op::Output, Error> {
         self.driver.execute_async(&self.http, tokio::time::sleep, op).await
+    }
+
+    /// Closes an unpaid order ([`CloseOrder`](wechatpay_core::api::CloseOrder) or
+    /// [`ClosePartnerOrder`](wechatpay_core::api::ClosePartnerOrder)); `Ok` on WeChat Pay's
+    /// signed `204`. Query first: close only a `NOTPAY` order ([`Client::watch`] can).
+    ///
+    /// # Errors
+    /// As [`Client::execute`].
+    pub async fn close<Op: Operation<Output = Closed>>(&self, op: &Op) -> Result<(), Error> {
+        self.execute(op).await.map(drop)
+    }
+
+    /// Asks about the order `op` names until its state is final or unknown, or `policy`'s
+    /// deadline comes (closing a `NOTPAY` order then if the policy says so); see
+    /// [`wechatpay_core::watch`]. Each change of state is a `tracing` event.
+    ///
+    /// # Errors
+    /// The error of a query (or close) that failed after its retries.
+    pub async fn watch<Q: WatchQuery>(&self, op: &Q, policy: &WatchPolicy) -> Result<WatchOutcome<Q::Output>, Error> {
+        self.watch_with(op, policy, |_| {}).await
+    }
+
+    /// [`Client::watch`], calling `on_change` with each change of state.
+    ///
+    /// # Errors
+    /// As [`Client::watch`].
+    pub async fn watch_with<Q: WatchQuery>(
+        &self,
+        op: &Q,
+        policy: &WatchPolicy,
+        on_change: impl FnMut(&StateChange<'_, Q::Output>),
+    ) -> Result<WatchOutcome<Q::Output>, Error> {
+        self.driver.watch_async(&self.http, tokio::time::sleep, op, policy, on_change).await
     }
 }
 

@@ -202,6 +202,7 @@ fn parse_head(buf: &[u8]) -> Result<Option<(usize, Request, usize)>, HttpError> 
 pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        204 => "No Content",
         400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",

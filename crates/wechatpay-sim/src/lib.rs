@@ -2,7 +2,9 @@
 //! verification and real response signatures, with throwaway keys.
 //!
 //! It serves the five order queries of the SDK (direct and partner orders by
-//! `out_trade_no` or `transaction_id`, and parking-service orders), checks every request
+//! `out_trade_no` or `transaction_id`, and parking-service orders) and the two closes (a
+//! `NOTPAY` order becomes `CLOSED`; orders can also be scheduled to change state after some
+//! queries or a delay: [`Simulator::schedule`]), checks every request
 //! the way WeChat Pay does (`Accept`, `User-Agent`, the `Authorization` signature over the
 //! request target exactly as received) and signs every answer with either the simulated
 //! WeChat Pay public key or the simulated platform certificate. Faults (rate limits,
@@ -61,6 +63,7 @@ mod signing;
 mod slots;
 mod state;
 mod tls;
+mod transitions;
 
 pub use cli::run_cli;
 pub use credentials::Credentials;
@@ -69,3 +72,4 @@ pub use orders::{OrderError, OrderKind};
 pub use routes::Route;
 pub use server::{SimBuilder, Simulator};
 pub use signing::SigningKeyChoice;
+pub use transitions::After;

@@ -3,10 +3,13 @@
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use serde_json::Value;
 
 use crate::credentials::{MCHID, SUB_MCHID};
+use crate::transitions::{self, After, Scheduled};
 
 /// The seed orders (`seeds/orders.json`), in the orders-file format.
 const SEEDS: &str = include_str!("../seeds/orders.json");
@@ -69,6 +72,35 @@ impl Stored {
     fn field(&self, name: &str) -> Option<&str> {
         self.json.get(name).and_then(Value::as_str)
     }
+
+    /// Moves the order to `state`, with its description; a direct or partner order that
+    /// becomes `SUCCESS` gets a `transaction_id` if it had none.
+    fn set_state(&mut self, state: &str) {
+        let Some(order) = self.json.as_object_mut() else { return };
+        let desc = if self.kind == OrderKind::Parking { "trade_state_description" } else { "trade_state_desc" };
+        order.insert("trade_state".to_owned(), Value::from(state));
+        order.insert(desc.to_owned(), Value::from(transitions::description(state)));
+        if state == "SUCCESS" && self.kind != OrderKind::Parking && !order.contains_key("transaction_id") {
+            static PAID: AtomicU64 = AtomicU64::new(1);
+            let n = PAID.fetch_add(1, Ordering::Relaxed);
+            order.insert("transaction_id".to_owned(), Value::from(format!("4200000000{n:018}")));
+        }
+        // Re-serialising a JSON value cannot fail.
+        self.bytes = serde_json::to_vec(&self.json).unwrap_or_default().into();
+    }
+}
+
+/// What closing an order did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum CloseResult {
+    /// It was `NOTPAY` and is `CLOSED` now.
+    Closed,
+    /// It was `CLOSED` already (closing is reentrant).
+    AlreadyClosed,
+    /// It is in this other state and stays so.
+    Refused(String),
+    /// No such order.
+    Missing,
 }
 
 /// All orders, newest last; lookups prefer the newest, so later orders replace seeds.
@@ -76,6 +108,7 @@ impl Stored {
 pub(crate) struct OrderBook {
     orders: Vec<Stored>,
     bound_sub_mchids: BTreeSet<String>,
+    transitions: Vec<Scheduled>,
 }
 
 impl OrderBook {
@@ -149,28 +182,94 @@ impl OrderBook {
         self.bound_sub_mchids.insert(sub_mchid);
     }
 
-    /// The newest order of `kind` for which `matches` holds, as served bytes.
-    fn find(&self, kind: OrderKind, matches: impl Fn(&Stored) -> bool) -> Option<Arc<[u8]>> {
-        self.orders.iter().rev().find(|o| o.kind == kind && matches(o)).map(|o| Arc::clone(&o.bytes))
+    /// The newest order of `kind` for which `matches` holds, as served bytes, after the
+    /// changes due for it by this query.
+    fn find(&mut self, kind: OrderKind, matches: impl Fn(&Stored) -> bool) -> Option<Arc<[u8]>> {
+        let index = self.orders.iter().rposition(|o| o.kind == kind && matches(o))?;
+        self.advance(index, true);
+        Some(Arc::clone(&self.orders[index].bytes))
+    }
+
+    /// Applies the scheduled changes of order `index` that a request (`query`, or a close)
+    /// makes due, in the order they were scheduled.
+    fn advance(&mut self, index: usize, query: bool) {
+        if self.transitions.is_empty() {
+            return;
+        }
+        let order = &self.orders[index];
+        let (kind, no) = (order.kind, order.field("out_trade_no").unwrap_or_default().to_owned());
+        let now = Instant::now();
+        let mut due = Vec::new();
+        self.transitions.retain_mut(|t| {
+            let fire = t.is_for(kind, &no) && t.due(query, now);
+            if fire {
+                due.push(t.to().to_owned());
+            }
+            !fire
+        });
+        for state in due {
+            self.orders[index].set_state(&state);
+        }
+    }
+
+    /// Schedules a change of the newest order of `kind` numbered `out_trade_no` to `state`.
+    pub(crate) fn schedule(
+        &mut self,
+        kind: OrderKind,
+        out_trade_no: &str,
+        state: &str,
+        after: After,
+    ) -> Result<(), OrderError> {
+        if !self.orders.iter().any(|o| o.kind == kind && o.field("out_trade_no") == Some(out_trade_no)) {
+            return Err(OrderError::new(format!("no {} order {out_trade_no:?} to change", kind.file_key())));
+        }
+        self.transitions.push(Scheduled::new(kind, out_trade_no, state, after, Instant::now()));
+        Ok(())
+    }
+
+    /// Closes the newest order of `kind` for which `matches` holds (changes due first): a
+    /// `NOTPAY` order becomes `CLOSED` and its pending changes are dropped.
+    fn close(&mut self, kind: OrderKind, matches: impl Fn(&Stored) -> bool) -> CloseResult {
+        let Some(index) = self.orders.iter().rposition(|o| o.kind == kind && matches(o)) else {
+            return CloseResult::Missing;
+        };
+        self.advance(index, false);
+        let order = &mut self.orders[index];
+        match order.field("trade_state").unwrap_or_default() {
+            "NOTPAY" => {
+                order.set_state("CLOSED");
+                let no = order.field("out_trade_no").unwrap_or_default().to_owned();
+                self.transitions.retain(|t| !t.is_for(kind, &no));
+                CloseResult::Closed
+            }
+            "CLOSED" => CloseResult::AlreadyClosed,
+            other => CloseResult::Refused(other.to_owned()),
+        }
+    }
+
+    /// Closes a direct order of merchant `mchid` by `out_trade_no`.
+    pub(crate) fn close_direct(&mut self, mchid: &str, out_trade_no: &str) -> CloseResult {
+        self.close(OrderKind::Direct, direct_match(mchid, "out_trade_no", out_trade_no))
+    }
+
+    /// Closes a partner order of `sp_mchid`/`sub_mchid` by `out_trade_no`.
+    pub(crate) fn close_partner(&mut self, sp_mchid: &str, sub_mchid: &str, out_trade_no: &str) -> CloseResult {
+        self.close(OrderKind::Partner, partner_match(sp_mchid, sub_mchid, "out_trade_no", out_trade_no))
     }
 
     /// A direct order of merchant `mchid`, by `out_trade_no` or `transaction_id` (`key`).
-    pub(crate) fn direct(&self, mchid: &str, key: &str, value: &str) -> Option<Arc<[u8]>> {
-        self.find(OrderKind::Direct, |o| o.field(key) == Some(value) && o.field("mchid").is_none_or(|m| m == mchid))
+    pub(crate) fn direct(&mut self, mchid: &str, key: &str, value: &str) -> Option<Arc<[u8]>> {
+        self.find(OrderKind::Direct, direct_match(mchid, key, value))
     }
 
     /// A partner order of `sp_mchid`/`sub_mchid`, by `out_trade_no` or `transaction_id`.
-    pub(crate) fn partner(&self, sp_mchid: &str, sub_mchid: &str, key: &str, value: &str) -> Option<Arc<[u8]>> {
-        self.find(OrderKind::Partner, |o| {
-            o.field(key) == Some(value)
-                && o.field("sub_mchid") == Some(sub_mchid)
-                && o.field("sp_mchid").is_none_or(|m| m == sp_mchid)
-        })
+    pub(crate) fn partner(&mut self, sp_mchid: &str, sub_mchid: &str, key: &str, value: &str) -> Option<Arc<[u8]>> {
+        self.find(OrderKind::Partner, partner_match(sp_mchid, sub_mchid, key, value))
     }
 
     /// A parking order by `out_trade_no`: of `sub_mchid` when given; otherwise any whose
     /// `sp_mchid` (if present) is the caller.
-    pub(crate) fn parking(&self, caller: &str, sub_mchid: Option<&str>, out_trade_no: &str) -> Option<Arc<[u8]>> {
+    pub(crate) fn parking(&mut self, caller: &str, sub_mchid: Option<&str>, out_trade_no: &str) -> Option<Arc<[u8]>> {
         self.find(OrderKind::Parking, |o| {
             o.field("out_trade_no") == Some(out_trade_no)
                 && match sub_mchid {
@@ -187,13 +286,25 @@ impl OrderBook {
     }
 }
 
+/// A direct order of merchant `mchid` whose `key` is `value`.
+fn direct_match<'a>(mchid: &'a str, key: &'a str, value: &'a str) -> impl Fn(&Stored) -> bool + 'a {
+    move |o| o.field(key) == Some(value) && o.field("mchid").is_none_or(|m| m == mchid)
+}
+
+/// A partner order of `sp_mchid`/`sub_mchid` whose `key` is `value`.
+fn partner_match<'a>(sp: &'a str, sub: &'a str, key: &'a str, value: &'a str) -> impl Fn(&Stored) -> bool + 'a {
+    move |o| {
+        o.field(key) == Some(value) && o.field("sub_mchid") == Some(sub) && o.field("sp_mchid").is_none_or(|m| m == sp)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn seeds_load_and_answer_lookups() {
-        let book = OrderBook::seeded().unwrap();
+        let mut book = OrderBook::seeded().unwrap();
         assert!(book.len() >= 10);
         let seed = book.direct(MCHID, "out_trade_no", "1217752501201407033233368018").unwrap();
         let json: Value = serde_json::from_slice(&seed).unwrap();
@@ -225,5 +336,64 @@ mod tests {
         assert!(book.load_str(r#"{"refunds":[]}"#).is_err());
         assert!(book.load_str(r#"{"direct":{}}"#).is_err());
         assert_eq!(book.load_str(r#"{"parking":[{"out_trade_no":"P1"}]}"#).unwrap(), 1);
+    }
+
+    fn state(bytes: &[u8]) -> (String, String) {
+        let v: Value = serde_json::from_slice(bytes).unwrap();
+        let desc = v.get("trade_state_desc").or(v.get("trade_state_description")).and_then(Value::as_str);
+        (v["trade_state"].as_str().unwrap().to_owned(), desc.unwrap_or_default().to_owned())
+    }
+
+    #[test]
+    fn closing_moves_notpay_to_closed_and_nothing_else() {
+        let mut book = OrderBook::seeded().unwrap();
+        assert_eq!(book.close_direct(MCHID, "SIM_NOTPAY_0001"), CloseResult::Closed);
+        let closed = book.direct(MCHID, "out_trade_no", "SIM_NOTPAY_0001").unwrap();
+        assert_eq!(state(&closed), ("CLOSED".to_owned(), "订单已关闭".to_owned()));
+        assert_eq!(book.close_direct(MCHID, "SIM_NOTPAY_0001"), CloseResult::AlreadyClosed);
+        let paid = "1217752501201407033233368018";
+        assert_eq!(book.close_direct(MCHID, paid), CloseResult::Refused("SUCCESS".to_owned()));
+        assert_eq!(state(&book.direct(MCHID, "out_trade_no", paid).unwrap()).0, "SUCCESS");
+        assert_eq!(book.close_direct("1", "SIM_NOTPAY_0001"), CloseResult::Missing);
+        assert_eq!(book.close_direct(MCHID, "NOPE"), CloseResult::Missing);
+        assert_eq!(book.close_partner(MCHID, "1900000110", paid), CloseResult::Missing);
+    }
+
+    #[test]
+    fn scheduled_changes_come_after_n_queries_and_a_close_cancels_them() {
+        let mut book = OrderBook::seeded().unwrap();
+        assert!(book.schedule(OrderKind::Direct, "NOPE", "SUCCESS", After::Queries(1)).is_err());
+        book.schedule(OrderKind::Direct, "SIM_NOTPAY_0001", "SUCCESS", After::Queries(2)).unwrap();
+        let ask = |book: &mut OrderBook| state(&book.direct(MCHID, "out_trade_no", "SIM_NOTPAY_0001").unwrap()).0;
+        assert_eq!(ask(&mut book), "NOTPAY");
+        assert_eq!(ask(&mut book), "NOTPAY");
+        assert_eq!(ask(&mut book), "SUCCESS");
+        assert_eq!(ask(&mut book), "SUCCESS");
+        // Paid: it has a transaction id now, and by it the order is found.
+        let v: Value = serde_json::from_slice(&book.direct(MCHID, "out_trade_no", "SIM_NOTPAY_0001").unwrap()).unwrap();
+        let id = v["transaction_id"].as_str().unwrap().to_owned();
+        assert_eq!((id.len(), id.bytes().all(|b| b.is_ascii_digit())), (28, true));
+        assert!(book.direct(MCHID, "transaction_id", &id).is_some());
+
+        // A close before the change is due cancels it.
+        book.schedule(OrderKind::Parking, "SIM_PARKING_0001", "SUCCESS", After::Queries(0)).unwrap();
+        book.schedule(OrderKind::Direct, "SIM_CLOSED_0001", "SUCCESS", After::Queries(5)).unwrap();
+        let mut fresh = OrderBook::seeded().unwrap();
+        fresh.schedule(OrderKind::Direct, "SIM_NOTPAY_0001", "SUCCESS", After::Queries(1)).unwrap();
+        assert_eq!(fresh.close_direct(MCHID, "SIM_NOTPAY_0001"), CloseResult::Closed);
+        for _ in 0..3 {
+            assert_eq!(state(&fresh.direct(MCHID, "out_trade_no", "SIM_NOTPAY_0001").unwrap()).0, "CLOSED");
+        }
+        // Parking orders change their own description field.
+        let parked = book.parking(MCHID, None, "SIM_PARKING_0001").unwrap();
+        assert_eq!(state(&parked), ("SUCCESS".to_owned(), "支付成功".to_owned()));
+    }
+
+    #[test]
+    fn a_due_delay_is_seen_by_a_close() {
+        let mut book = OrderBook::seeded().unwrap();
+        book.schedule(OrderKind::Direct, "SIM_NOTPAY_0001", "SUCCESS", After::Delay(std::time::Duration::ZERO))
+            .unwrap();
+        assert_eq!(book.close_direct(MCHID, "SIM_NOTPAY_0001"), CloseResult::Refused("SUCCESS".to_owned()));
     }
 }

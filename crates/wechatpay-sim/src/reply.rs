@@ -17,6 +17,11 @@ impl Reply {
         Self { status: 200, body }
     }
 
+    /// `204 No Content`: an empty body (still signed).
+    pub(crate) fn no_content() -> Self {
+        Self { status: 204, body: Arc::from(&b""[..]) }
+    }
+
     /// A WeChat Pay error body `{"code","message"[,"detail"]}`.
     pub(crate) fn error(status: u16, code: &str, message: &str, detail: Option<Value>) -> Self {
         let mut body = json!({ "code": code, "message": message });

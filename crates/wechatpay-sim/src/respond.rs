@@ -39,11 +39,14 @@ pub(crate) fn json(
 ) -> bool {
     let now = unix_now();
     let mut body = reply.body.to_vec();
-    let mut headers = vec![
-        ("Content-Type", "application/json; charset=utf-8".to_owned()),
-        ("Request-ID", shared.request_id()),
-        ("Server", "wechatpay-sim".to_owned()),
-    ];
+    // A 204 has no body, so neither Content-Type nor Content-Length (RFC 9110 §8.6).
+    let no_content = reply.status == 204;
+    let mut headers = Vec::with_capacity(10);
+    if !no_content {
+        headers.push(("Content-Type", "application/json; charset=utf-8".to_owned()));
+    }
+    headers.push(("Request-ID", shared.request_id()));
+    headers.push(("Server", "wechatpay-sim".to_owned()));
     let keys = &shared.response_keys;
     let signed = match signature {
         Signature::None => None,
@@ -69,7 +72,9 @@ pub(crate) fn json(
     if let Some(h) = signed {
         headers.extend(h.to_headers());
     }
-    headers.push(("Content-Length", body.len().to_string()));
+    if !no_content {
+        headers.push(("Content-Length", body.len().to_string()));
+    }
     let mut out = Vec::with_capacity(body.len() + 1024);
     // Writing into a Vec cannot fail.
     let _ = write_head(&mut out, reply.status, &headers, close);

@@ -1,13 +1,13 @@
-//! The five operations: matching a request target, checking parameters with the core's
-//! id types, and looking the order up.
+//! The seven operations: matching a request target, checking parameters with the core's
+//! id types, and looking the order up (or closing it).
 
-use serde_json::json;
+use serde_json::{Value, json};
 use wechatpay_core::{InvalidInput, MchId, OutTradeNo, SubMchId, TransactionId};
 
-use crate::orders::OrderBook;
+use crate::orders::{CloseResult, OrderBook};
 use crate::reply::Reply;
 
-/// One of the five operations the simulator serves.
+/// One of the seven operations the simulator serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Route {
     /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=`
@@ -20,11 +20,27 @@ pub enum Route {
     PartnerById,
     /// `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}[?sub_mchid=]`
     Parking,
+    /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` with `{"mchid"}`
+    CloseDirect,
+    /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close` with
+    /// `{"sp_mchid","sub_mchid"}`
+    ClosePartner,
 }
 
 impl Route {
+    /// How many routes there are.
+    pub(crate) const COUNT: usize = 7;
+
     pub(crate) fn index(self) -> usize {
         self as usize
+    }
+
+    /// The method the route answers.
+    pub(crate) fn method(self) -> &'static str {
+        match self {
+            Route::CloseDirect | Route::ClosePartner => "POST",
+            _ => "GET",
+        }
     }
 }
 
@@ -44,23 +60,102 @@ pub(crate) struct Target<'a> {
     pub query: &'a str,
 }
 
-/// The route of a request target, if it names one of the five operations.
+const CLOSE_PREFIXES: [(&str, Route); 2] = [
+    ("/v3/pay/transactions/out-trade-no/", Route::CloseDirect),
+    ("/v3/pay/partner/transactions/out-trade-no/", Route::ClosePartner),
+];
+
+/// The route of a request target, if it names one of the seven operations.
 pub(crate) fn match_target(target: &str) -> Option<Target<'_>> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    PREFIXES.iter().find_map(|(prefix, route)| {
+    let (path, prefixes) = match path.strip_suffix("/close") {
+        Some(order) => (order, &CLOSE_PREFIXES[..]),
+        None => (path, &PREFIXES[..]),
+    };
+    prefixes.iter().find_map(|(prefix, route)| {
         let id = path.strip_prefix(prefix)?;
         (!id.is_empty() && !id.contains('/')).then_some(Target { route: *route, id, query })
     })
 }
 
 /// The answer to a verified `GET` for `target` by merchant `caller`.
-pub(crate) fn handle(target: &Target<'_>, caller: &str, orders: &OrderBook) -> Reply {
+pub(crate) fn handle(target: &Target<'_>, caller: &str, orders: &mut OrderBook) -> Reply {
     match answer(target, caller, orders) {
         Ok(reply) | Err(reply) => reply,
     }
 }
 
-fn answer(target: &Target<'_>, caller: &str, orders: &OrderBook) -> Result<Reply, Reply> {
+/// The answer to a verified `POST …/close` for `target` by merchant `caller`: `204` (signed,
+/// empty) for a `NOTPAY` order, which becomes `CLOSED`, and for a closed one (closing is
+/// reentrant); `400 ORDER_PAID` for a paid or refunded order; `400 INVALID_REQUEST` for a
+/// payment-code order in any other state (those are reversed, not closed); `404
+/// ORDER_NOT_EXIST` for none. WeChat Pay's exact code for closing a paid order is
+/// unconfirmed (spec §10); `ORDER_PAID` is this simulator's choice.
+pub(crate) fn close(
+    target: &Target<'_>,
+    caller: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+    orders: &mut OrderBook,
+) -> Reply {
+    match close_answer(target, caller, content_type, body, orders) {
+        Ok(reply) | Err(reply) => reply,
+    }
+}
+
+fn close_answer(
+    target: &Target<'_>,
+    caller: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+    orders: &mut OrderBook,
+) -> Result<Reply, Reply> {
+    if !content_type.is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("application/json")) {
+        return Err(Reply::invalid_request("Content-Type 必须为 application/json (a JSON body is required)"));
+    }
+    if !target.query.is_empty() {
+        return Err(Reply::param_error("query", "query", "close takes its parameters in the JSON body"));
+    }
+    let body: Value = serde_json::from_slice(body)
+        .ok()
+        .filter(Value::is_object)
+        .ok_or_else(|| Reply::param_error("body", "body", "the body must be a JSON object"))?;
+    let field = |name: &str| {
+        body.get(name).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| {
+            Reply::param_error(name, "body", &format!("缺少参数 {name} (missing required string field)"))
+        })
+    };
+    let (_, out_trade_no) = path_id(target)?;
+    let result = if target.route == Route::ClosePartner {
+        let sp_mchid = MchId::new(field("sp_mchid")?).map_err(|e| invalid(&rename(e, "sp_mchid"), "body"))?;
+        let sub_mchid = SubMchId::new(field("sub_mchid")?).map_err(|e| invalid(&e, "body"))?;
+        if sp_mchid.as_str() != caller {
+            return Err(Reply::param_error("sp_mchid", "body", "sp_mchid与Authorization中的商户号不一致"));
+        }
+        if !orders.is_bound(sub_mchid.as_str()) {
+            return Err(Reply::invalid_request("服务商和子商户没有绑定关系"));
+        }
+        orders.close_partner(caller, sub_mchid.as_str(), &out_trade_no)
+    } else {
+        let mchid = MchId::new(field("mchid")?).map_err(|e| invalid(&e, "body"))?;
+        if mchid.as_str() != caller {
+            return Err(Reply::param_error("mchid", "body", "mchid与Authorization中的商户号不一致"));
+        }
+        orders.close_direct(caller, &out_trade_no)
+    };
+    match result {
+        CloseResult::Closed | CloseResult::AlreadyClosed => Ok(Reply::no_content()),
+        CloseResult::Refused(state) if matches!(state.as_str(), "SUCCESS" | "REFUND") => {
+            Err(Reply::error(400, "ORDER_PAID", "订单已支付，不能关闭 (paid orders are refunded, not closed)", None))
+        }
+        CloseResult::Refused(_) => {
+            Err(Reply::invalid_request("订单状态不允许关闭 (payment-code orders are reversed, not closed)"))
+        }
+        CloseResult::Missing => Err(Reply::error(404, "ORDER_NOT_EXIST", "订单不存在", None)),
+    }
+}
+
+fn answer(target: &Target<'_>, caller: &str, orders: &mut OrderBook) -> Result<Reply, Reply> {
     let query = Query::parse(target.query)?;
     fn not_exist() -> Reply {
         Reply::error(404, "ORDER_NOT_EXIST", "订单不存在", None)
@@ -87,6 +182,7 @@ fn answer(target: &Target<'_>, caller: &str, orders: &OrderBook) -> Result<Reply
             let (key, value) = path_id(target)?;
             found(orders.partner(caller, sub_mchid.as_str(), key, &value), not_exist)
         }
+        Route::CloseDirect | Route::ClosePartner => Err(Reply::error(405, "METHOD_NOT_ALLOWED", "use POST", None)),
         Route::Parking => {
             let sub_mchid = query.optional("sub_mchid", SubMchId::new)?;
             if sub_mchid.as_ref().is_some_and(|sub| !orders.is_bound(sub.as_str())) {
@@ -185,9 +281,9 @@ mod tests {
     use crate::credentials::{MCHID, SUB_MCHID};
 
     fn code(target: &str) -> (u16, String) {
-        let orders = OrderBook::seeded().unwrap();
+        let mut orders = OrderBook::seeded().unwrap();
         let t = match_target(target).unwrap();
-        let r = handle(&t, MCHID, &orders);
+        let r = handle(&t, MCHID, &mut orders);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         (r.status, v.get("code").and_then(|c| c.as_str()).unwrap_or("").to_owned())
     }
@@ -200,6 +296,47 @@ mod tests {
         assert!(match_target("/v3/pay/transactions/id/").is_none());
         assert!(match_target("/v3/pay/transactions/id/a/b").is_none());
         assert!(match_target("/v3/refund/domestic/refunds/1").is_none());
+        let t = match_target("/v3/pay/transactions/out-trade-no/A%7C1/close").unwrap();
+        assert_eq!((t.route, t.id, t.route.method()), (Route::CloseDirect, "A%7C1", "POST"));
+        let t = match_target("/v3/pay/partner/transactions/out-trade-no/A/close").unwrap();
+        assert_eq!(t.route, Route::ClosePartner);
+        assert!(match_target("/v3/pay/transactions/id/42/close").is_none());
+        assert!(match_target("/v3/vehicle/transactions/out-trade-no/A/close").is_none());
+        assert!(match_target("/v3/pay/transactions/out-trade-no//close").is_none());
+        assert_eq!(Route::Parking.method(), "GET");
+    }
+
+    fn close_code(target: &str, content_type: Option<&str>, body: &str, orders: &mut OrderBook) -> (u16, String) {
+        let t = match_target(target).unwrap();
+        let r = close(&t, MCHID, content_type, body.as_bytes(), orders);
+        let code = serde_json::from_slice::<Value>(&r.body).ok().and_then(|v| v["code"].as_str().map(str::to_owned));
+        (r.status, code.unwrap_or_default())
+    }
+
+    #[test]
+    fn closes_check_their_body_and_answer_by_state() {
+        let mut orders = OrderBook::seeded().unwrap();
+        let json = Some("application/json");
+        let direct = |no: &str| format!("/v3/pay/transactions/out-trade-no/{no}/close");
+        let body = format!(r#"{{"mchid":"{MCHID}"}}"#);
+        let mut c = |target: &str, ct, body: &str| close_code(target, ct, body, &mut orders);
+        assert_eq!(c(&direct("SIM_NOTPAY_0001"), None, &body), (400, "INVALID_REQUEST".into()));
+        assert_eq!(c(&direct("SIM_NOTPAY_0001"), json, "[]"), (400, "PARAM_ERROR".into()));
+        assert_eq!(c(&direct("SIM_NOTPAY_0001"), json, "{}"), (400, "PARAM_ERROR".into()));
+        assert_eq!(c(&direct("SIM_NOTPAY_0001"), json, r#"{"mchid":"1230000110"}"#), (400, "PARAM_ERROR".into()));
+        assert_eq!(c(&format!("{}?mchid=1", direct("SIM_NOTPAY_0001")), json, &body), (400, "PARAM_ERROR".into()));
+        assert_eq!(c(&direct("SIM_NOTPAY_0001"), Some("application/json; charset=utf-8"), &body), (204, String::new()));
+        assert_eq!(c(&direct("SIM_NOTPAY_0001"), json, &body), (204, String::new()), "reentrant");
+        assert_eq!(c(&direct("1217752501201407033233368018"), json, &body), (400, "ORDER_PAID".into()));
+        assert_eq!(c(&direct("SIM_REFUND_0001"), json, &body), (400, "ORDER_PAID".into()));
+        assert_eq!(c(&direct("SIM_USERPAYING_0001"), json, &body), (400, "INVALID_REQUEST".into()));
+        assert_eq!(c(&direct("NOPE"), json, &body), (404, "ORDER_NOT_EXIST".into()));
+        let partner = "/v3/pay/partner/transactions/out-trade-no/1217752501201407033233368018/close";
+        let body = format!(r#"{{"sp_mchid":"{MCHID}","sub_mchid":"{SUB_MCHID}"}}"#);
+        assert_eq!(c(partner, json, &body), (400, "ORDER_PAID".into()));
+        assert_eq!(c(partner, json, r#"{"sp_mchid":"1230000109","sub_mchid":"1900000999"}"#).1, "INVALID_REQUEST");
+        assert_eq!(c(partner, json, r#"{"sp_mchid":"1","sub_mchid":"1900000109"}"#).1, "PARAM_ERROR");
+        assert_eq!(c(partner, json, r#"{"sp_mchid":"1230000109"}"#).1, "PARAM_ERROR");
     }
 
     #[test]

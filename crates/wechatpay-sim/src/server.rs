@@ -27,6 +27,7 @@ use crate::signing::{ResponseKeys, SigningKeyChoice};
 use crate::slots::{SharedStream, Slot};
 use crate::state::{POLL, Shared};
 use crate::tls::{self, Conn};
+use crate::transitions::After;
 use crate::{auth, http};
 /// How long `stop` waits for connection threads to finish.
 const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -252,6 +253,44 @@ impl Simulator {
         self.shared.orders.write().unwrap_or_else(PoisonError::into_inner).add(kind, order)
     }
 
+    /// Schedules a change of the newest order of `kind` numbered `out_trade_no` to
+    /// `trade_state` (any string: an unknown state too), due [`After`] a number of queries
+    /// of that order or a delay. A close of the order cancels its pending changes; a paid
+    /// direct or partner order gets a `transaction_id` if it had none.
+    ///
+    /// # Errors
+    /// [`OrderError`] when there is no such order.
+    pub fn schedule(
+        &self,
+        kind: OrderKind,
+        out_trade_no: &str,
+        trade_state: &str,
+        after: After,
+    ) -> Result<(), OrderError> {
+        self.shared.orders.write().unwrap_or_else(PoisonError::into_inner).schedule(
+            kind,
+            out_trade_no,
+            trade_state,
+            after,
+        )
+    }
+
+    /// The order is answered as it is `n` more times, then as paid (`SUCCESS`).
+    ///
+    /// # Errors
+    /// [`OrderError`] when there is no such order.
+    pub fn pay_after_queries(&self, kind: OrderKind, out_trade_no: &str, n: u32) -> Result<(), OrderError> {
+        self.schedule(kind, out_trade_no, "SUCCESS", After::Queries(n))
+    }
+
+    /// The order is paid (`SUCCESS`) from `delay` from now on.
+    ///
+    /// # Errors
+    /// [`OrderError`] when there is no such order.
+    pub fn pay_after(&self, kind: OrderKind, out_trade_no: &str, delay: Duration) -> Result<(), OrderError> {
+        self.schedule(kind, out_trade_no, "SUCCESS", After::Delay(delay))
+    }
+
     /// Binds a sub-merchant to the simulated service provider.
     pub fn bind_sub_mchid(&self, sub_mchid: impl Into<String>) {
         self.shared.orders.write().unwrap_or_else(PoisonError::into_inner).bind(sub_mchid.into());
@@ -432,8 +471,20 @@ fn answer(shared: &Shared, req: &http::Request, target: Option<&routes::Target<'
     let fault = shared.faults.lock().unwrap_or_else(PoisonError::into_inner).take(route);
     let normal = || match target {
         None => Reply::error(404, "NOT_FOUND", "请求的资源不存在 (no such API)", None),
-        Some(_) if req.method != "GET" => Reply::error(405, "METHOD_NOT_ALLOWED", "请求方法不被允许 (use GET)", None),
-        Some(t) => routes::handle(t, caller, &shared.orders.read().unwrap_or_else(PoisonError::into_inner)),
+        Some(t) if req.method != t.route.method() => {
+            let message = format!("请求方法不被允许 (use {})", t.route.method());
+            Reply::error(405, "METHOD_NOT_ALLOWED", &message, None)
+        }
+        // Queries take the write lock too: they count towards scheduled changes of state.
+        Some(t) => {
+            let mut orders = shared.orders.write().unwrap_or_else(PoisonError::into_inner);
+            match t.route {
+                Route::CloseDirect | Route::ClosePartner => {
+                    routes::close(t, caller, req.header("content-type"), &req.body, &mut orders)
+                }
+                _ => routes::handle(t, caller, &mut orders),
+            }
+        }
     };
     let Some(fault) = fault else { return Answer::Json(normal(), Signature::Valid) };
     match fault {

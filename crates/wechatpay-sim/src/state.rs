@@ -26,7 +26,7 @@ pub(crate) struct Shared {
     pub(crate) orders: RwLock<OrderBook>,
     pub(crate) faults: Mutex<FaultTable>,
     pub(crate) seen: AtomicUsize,
-    pub(crate) per_route: [AtomicUsize; 5],
+    pub(crate) per_route: [AtomicUsize; crate::routes::Route::COUNT],
     pub(crate) shutdown: AtomicBool,
     /// The connections being served.
     pub(crate) slots: Slots,

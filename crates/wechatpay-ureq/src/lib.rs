@@ -5,7 +5,9 @@ mod resolver;
 use std::time::Duration;
 
 use http::header::CONTENT_LENGTH;
+use wechatpay_core::api::Closed;
 use wechatpay_core::transport::{DEFAULT_CONNECT_TIMEOUT, Driver, Limits, Transport};
+use wechatpay_core::watch::{StateChange, WatchOutcome, WatchPolicy, WatchQuery};
 use wechatpay_core::{Error, Operation, TransportError, TransportErrorKind};
 
 pub use ureq;
@@ -86,6 +88,40 @@ impl Client {
     /// A verification failure is never turned into data.
     pub fn execute<Op: Operation>(&self, op: &Op) -> Result<Op::Output, Error> {
         self.driver.execute(&self.agent, std::thread::sleep, op)
+    }
+
+    /// Closes an unpaid order ([`CloseOrder`](wechatpay_core::api::CloseOrder) or
+    /// [`ClosePartnerOrder`](wechatpay_core::api::ClosePartnerOrder)); `Ok` on WeChat Pay's
+    /// signed `204`. Query first: close only a `NOTPAY` order ([`Client::watch`] can).
+    ///
+    /// # Errors
+    /// As [`Client::execute`].
+    pub fn close<Op: Operation<Output = Closed>>(&self, op: &Op) -> Result<(), Error> {
+        self.execute(op).map(drop)
+    }
+
+    /// Asks about the order `op` names until its state is final or unknown, or `policy`'s
+    /// deadline comes (closing a `NOTPAY` order then if the policy says so); see
+    /// [`wechatpay_core::watch`]. Blocks, sleeping between questions. Each change of state
+    /// is a `tracing` event.
+    ///
+    /// # Errors
+    /// The error of a query (or close) that failed after its retries.
+    pub fn watch<Q: WatchQuery>(&self, op: &Q, policy: &WatchPolicy) -> Result<WatchOutcome<Q::Output>, Error> {
+        self.watch_with(op, policy, |_| {})
+    }
+
+    /// [`Client::watch`], calling `on_change` with each change of state.
+    ///
+    /// # Errors
+    /// As [`Client::watch`].
+    pub fn watch_with<Q: WatchQuery>(
+        &self,
+        op: &Q,
+        policy: &WatchPolicy,
+        on_change: impl FnMut(&StateChange<'_, Q::Output>),
+    ) -> Result<WatchOutcome<Q::Output>, Error> {
+        self.driver.watch(&self.agent, std::thread::sleep, op, policy, on_change)
     }
 }
 

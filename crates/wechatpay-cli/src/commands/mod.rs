@@ -5,6 +5,7 @@ pub(crate) mod get_many;
 pub(crate) mod query;
 pub(crate) mod sign;
 pub(crate) mod verify;
+pub(crate) mod watch;
 
 use serde::Serialize;
 

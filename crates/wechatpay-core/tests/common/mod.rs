@@ -152,3 +152,15 @@ pub(crate) fn signed_headers(body: &[u8], ts: u64, by: By) -> HeaderMap {
     h.insert("Request-ID", HeaderValue::from_static("08F78BB5AF0610D302A2F5BA03-0"));
     h
 }
+
+/// Polls a future that never waits on I/O to completion.
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
