@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use args::{Cli, Command, OrderCommand, ParkingOrderCommand, PartnerOrderCommand};
+use args::{Cli, Command, NotificationCommand, OrderCommand, ParkingOrderCommand, PartnerOrderCommand};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -57,6 +57,8 @@ fn main() -> ExitCode {
         }
         Command::Sign(args) => commands::sign::run(s, args),
         Command::Verify(args) => commands::verify::run(s, args),
+        Command::Notification { command: NotificationCommand::Parse(args) } => commands::notification::parse(s, args),
+        Command::Notification { command: NotificationCommand::Listen(args) } => commands::listen::run(s, args),
         Command::Demo => commands::demo::run(),
         Command::Sim { args } => return wechatpay_sim::run_cli(args.iter().cloned()),
     };
