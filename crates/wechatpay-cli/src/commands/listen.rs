@@ -73,7 +73,7 @@ fn serve(mut stream: TcpStream, receiver: &Receiver, path: &str) {
         Ok(response) => response,
         Err(Refusal { response, why }) => {
             log(&format!("refused a request from {peer}: {why}"));
-            response
+            *response
         }
     };
     let _ = write_response(&mut stream, &response);
@@ -82,12 +82,12 @@ fn serve(mut stream: TcpStream, receiver: &Receiver, path: &str) {
 
 /// A refused request: the answer, and why (for stderr).
 struct Refusal {
-    response: Response<Vec<u8>>,
+    response: Box<Response<Vec<u8>>>,
     why: String,
 }
 
 fn refuse(status: StatusCode, why: &str) -> Refusal {
-    Refusal { response: fail(status, why), why: why.to_owned() }
+    Refusal { response: Box::new(fail(status, why)), why: why.to_owned() }
 }
 
 /// Reads one request and judges it.
@@ -142,7 +142,7 @@ fn handle(stream: &mut TcpStream, receiver: &Receiver, path: &str) -> Result<Res
         }
         Err(e) => {
             let why = untrusted::printable(&e.to_string()).max_chars(2000).to_string();
-            Err(Refusal { response: answer(&Err::<(), _>(e)), why })
+            Err(Refusal { response: Box::new(answer(&Err::<(), _>(e))), why })
         }
     }
 }
