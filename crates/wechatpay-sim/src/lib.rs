@@ -1,7 +1,7 @@
 //! A local WeChat Pay API v3 simulator: real HTTP/1.1 on loopback, real request
 //! verification and real response signatures, with throwaway keys.
 //!
-//! It serves the five order queries of the SDK (direct and partner orders by
+//! It serves the five order queries of the SDK, the platform certificate download (direct and partner orders by
 //! `out_trade_no` or `transaction_id`, and parking-service orders) and the two closes (a
 //! `NOTPAY` order becomes `CLOSED`; orders can also be scheduled to change state after some
 //! queries or a delay: [`Simulator::schedule`]), checks every request
@@ -34,6 +34,11 @@
 //! # }
 //! ```
 //!
+//! `GET /v3/certificates` lists the platform certificates sealed with the merchant's APIv3
+//! key ([`Simulator::apiv3_key`]); [`Simulator::rotate_certificate`] rotates them, and
+//! [`SimBuilder::public_key_only`] simulates a merchant that has none. [`notification`]
+//! builds signed, sealed payment notifications.
+//!
 //! `Simulator::builder().tls(true)` serves HTTPS with a throwaway CA generated at start
 //! ([`Simulator::ca_certificate_pem`] is what a client must trust).
 //!
@@ -49,12 +54,17 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod apiv3_key;
 pub mod auth;
+mod certificates;
 pub mod cli;
+mod clock;
 mod credentials;
 mod faults;
 mod http;
+pub mod notification;
 mod orders;
+mod platform;
 mod reply;
 mod respond;
 mod routes;
