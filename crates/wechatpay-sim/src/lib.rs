@@ -1,10 +1,11 @@
 //! A local WeChat Pay API v3 simulator: real HTTP/1.1 on loopback, real request
 //! verification and real response signatures, with throwaway keys.
 //!
-//! It serves the five order queries of the SDK, the platform certificate download (direct and partner orders by
-//! `out_trade_no` or `transaction_id`, and parking-service orders) and the two closes (a
+//! It serves the five order queries of the SDK (direct and partner orders by
+//! `out_trade_no` or `transaction_id`, and parking-service orders), the two closes (a
 //! `NOTPAY` order becomes `CLOSED`; orders can also be scheduled to change state after some
-//! queries or a delay: [`Simulator::schedule`]), checks every request
+//! queries or a delay: [`Simulator::schedule`]) and the platform certificate download,
+//! checks every request
 //! the way WeChat Pay does (`Accept`, `User-Agent`, the `Authorization` signature over the
 //! request target exactly as received) and signs every answer with either the simulated
 //! WeChat Pay public key or the simulated platform certificate. Faults (rate limits,

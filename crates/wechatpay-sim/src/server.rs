@@ -97,8 +97,10 @@ impl SimBuilder {
         self
     }
 
-    /// The key that signs answers when a request's `Wechatpay-Serial` names neither
-    /// simulated key (default: the WeChat Pay public key).
+    /// The kind of key that signs answers when a request's `Wechatpay-Serial` names no
+    /// simulated key (default: the WeChat Pay public key). With
+    /// [`SigningKeyChoice::PlatformCertificate`], the platform certificate that currently
+    /// signs (see [`Simulator::rotate_certificate`]). Ignored in public-key-only mode.
     pub fn signing(mut self, choice: SigningKeyChoice) -> Self {
         self.signing = choice;
         self
