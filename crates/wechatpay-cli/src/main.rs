@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use args::{Cli, Command, OrderCommand, ParkingOrderCommand, PartnerOrderCommand};
+use args::{CertificatesCommand, Cli, Command, OrderCommand, ParkingOrderCommand, PartnerOrderCommand};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -57,6 +57,9 @@ fn main() -> ExitCode {
         }
         Command::Sign(args) => commands::sign::run(s, args),
         Command::Verify(args) => commands::verify::run(s, args),
+        Command::Certificates { command: CertificatesCommand::Download { output_dir } } => {
+            commands::certificates::download(s, output_dir)
+        }
         Command::Demo => commands::demo::run(),
         Command::Sim { args } => return wechatpay_sim::run_cli(args.iter().cloned()),
     };
