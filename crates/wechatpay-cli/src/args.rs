@@ -51,10 +51,10 @@ pub(crate) struct Settings {
     /// Per-attempt timeout in seconds (default 30).
     #[arg(long, env = "WECHATPAY_TIMEOUT", global = true, value_name = "SECONDS")]
     pub(crate) timeout: Option<String>,
-    /// The APIv3 key (32 characters, as set in the merchant console).
+    /// The merchant's APIv3 key itself (32 characters; decrypts notifications and certificates).
     #[arg(long = "apiv3-key", env = "WECHATPAY_APIV3_KEY", global = true, hide_env_values = true, value_name = "KEY")]
     pub(crate) apiv3_key: Option<String>,
-    /// Path to a file holding the APIv3 key.
+    /// A file holding the APIv3 key (surrounding whitespace ignored).
     #[arg(long = "apiv3-key-file", env = "WECHATPAY_APIV3_KEY_FILE", global = true, value_name = "FILE")]
     pub(crate) apiv3_key_file: Option<PathBuf>,
 }
@@ -89,6 +89,12 @@ pub(crate) enum Command {
         /// What to do with them.
         #[command(subcommand)]
         command: CertificatesCommand,
+    },
+    /// Verify, decrypt and print payment notifications (spec §8).
+    Notification {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: NotificationCommand,
     },
     /// Start the simulator in-process and run every query type against it.
     Demo,
@@ -312,4 +318,80 @@ pub(crate) struct VerifyArgs {
     /// Judge the timestamp as if it were this Unix time (for old captures; default: now).
     #[arg(long)]
     pub(crate) now: Option<u64>,
+}
+
+/// `wechatpay notification …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum NotificationCommand {
+    /// Verify, decrypt and print one captured notification (exit 4 naming the failed check).
+    Parse(NotificationParseArgs),
+    /// Receive notifications over HTTP for development: print each verified one as a JSON line.
+    Listen(NotificationListenArgs),
+}
+
+/// Whose notifications these are: `--kind` and `--sub-mchid` (the merchant id is `--mchid`).
+#[derive(Debug, Args)]
+pub(crate) struct NotificationKind {
+    /// Which endpoint's notifications: a direct merchant's, a service provider's for its
+    /// sub-merchants, or the parking service's (`--mchid` is then the `sp_mchid` they carry).
+    #[arg(long, value_enum, default_value_t = Kind::Direct)]
+    pub(crate) kind: Kind,
+    /// Partner and parking only: accept only this sub-merchant's notifications.
+    #[arg(long)]
+    pub(crate) sub_mchid: Option<String>,
+}
+
+/// The kind of notification endpoint.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A direct merchant's payments (`mchid` must be ours).
+    Direct,
+    /// A service provider's payments for sub-merchants (`sp_mchid` must be ours).
+    Partner,
+    /// The parking service's orders and entry state changes (`sp_mchid` must be ours).
+    Parking,
+}
+
+/// `wechatpay notification parse`
+#[derive(Debug, Args)]
+pub(crate) struct NotificationParseArgs {
+    /// File holding the raw notification body, byte for byte.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) body_file: PathBuf,
+    /// File holding the request's header lines as captured (`Name: value`, any case; other
+    /// lines, such as the request line, are ignored).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["timestamp", "nonce", "signature", "serial"])]
+    pub(crate) headers_file: Option<PathBuf>,
+    /// The Wechatpay-Timestamp header (instead of --headers-file).
+    #[arg(long, required_unless_present = "headers_file")]
+    pub(crate) timestamp: Option<String>,
+    /// The Wechatpay-Nonce header.
+    #[arg(long, required_unless_present = "headers_file")]
+    pub(crate) nonce: Option<String>,
+    /// The Wechatpay-Signature header.
+    #[arg(long, required_unless_present = "headers_file")]
+    pub(crate) signature: Option<String>,
+    /// The Wechatpay-Serial header.
+    #[arg(long, required_unless_present = "headers_file")]
+    pub(crate) serial: Option<String>,
+    /// Judge the timestamp as if it were this Unix time (for old captures; default: now).
+    #[arg(long, value_name = "UNIX")]
+    pub(crate) now: Option<u64>,
+    /// Whose notifications.
+    #[command(flatten)]
+    pub(crate) kind: NotificationKind,
+}
+
+/// `wechatpay notification listen`
+#[derive(Debug, Args)]
+pub(crate) struct NotificationListenArgs {
+    /// Where to listen, HOST:PORT (port 0 picks a free one).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub(crate) addr: String,
+    /// The path notifications are POSTed to; other paths get 404.
+    #[arg(long, default_value = "/", value_name = "PATH")]
+    pub(crate) path: String,
+    /// Whose notifications.
+    #[command(flatten)]
+    pub(crate) kind: NotificationKind,
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use wechatpay_core::{ApiV3Key, Config, Driver, KeyStore, MchId, PrivateKey, SerialNo};
+use zeroize::Zeroize as _;
 
 use crate::args::Settings;
 use crate::failure::Failure;
@@ -15,25 +16,6 @@ pub(crate) fn read_file(setting: &str, path: &Path) -> Result<Vec<u8>, Failure> 
 
 fn required<'a>(value: &'a Option<String>, flag: &str, var: &str, what: &str) -> Result<&'a str, Failure> {
     value.as_deref().ok_or_else(|| Failure::usage(format!("missing {what}: set {var} or pass --{flag}")))
-}
-
-/// The APIv3 key, from `WECHATPAY_APIV3_KEY` (`--apiv3-key`) or the file named by
-/// `WECHATPAY_APIV3_KEY_FILE` (`--apiv3-key-file`). Errors never quote the key.
-pub(crate) fn apiv3_key(s: &Settings) -> Result<ApiV3Key, Failure> {
-    match (&s.apiv3_key, &s.apiv3_key_file) {
-        (Some(_), Some(_)) => Err(Failure::usage(
-            "both WECHATPAY_APIV3_KEY and WECHATPAY_APIV3_KEY_FILE are set (--apiv3-key/--apiv3-key-file): set one",
-        )),
-        (Some(key), None) => {
-            ApiV3Key::new(key).map_err(|e| Failure::usage(format!("WECHATPAY_APIV3_KEY (--apiv3-key): {e}")))
-        }
-        (None, Some(path)) => ApiV3Key::from_file(path)
-            .map_err(|e| Failure::usage(format!("WECHATPAY_APIV3_KEY_FILE (--apiv3-key-file): {e}"))),
-        (None, None) => Err(Failure::usage(
-            "missing APIv3 key: set WECHATPAY_APIV3_KEY or WECHATPAY_APIV3_KEY_FILE \
-             (or pass --apiv3-key/--apiv3-key-file)",
-        )),
-    }
 }
 
 /// The WeChat Pay keys configured (public key, platform certificates, or both).
@@ -151,4 +133,33 @@ pub(crate) fn driver(s: &Settings, config: Config) -> Result<Driver, Failure> {
         driver = driver.with_attempt_timeout(t);
     }
     Ok(driver)
+}
+
+/// The merchant's APIv3 key, from `WECHATPAY_APIV3_KEY` (`--apiv3-key`) or the file named by
+/// `WECHATPAY_APIV3_KEY_FILE` (`--apiv3-key-file`; whitespace around the key is ignored).
+/// Errors name the setting and the rule, never the key.
+pub(crate) fn apiv3_key(s: &Settings) -> Result<ApiV3Key, Failure> {
+    let invalid = |setting: &str, e: wechatpay_core::ApiV3KeyError| Failure::usage(format!("{setting}: {e}"));
+    match (&s.apiv3_key, &s.apiv3_key_file) {
+        (Some(_), Some(_)) => Err(Failure::usage(
+            "both WECHATPAY_APIV3_KEY and WECHATPAY_APIV3_KEY_FILE are set (--apiv3-key, --apiv3-key-file): set one",
+        )),
+        (Some(key), None) => ApiV3Key::new(key).map_err(|e| invalid("WECHATPAY_APIV3_KEY/--apiv3-key", e)),
+        (None, Some(path)) => {
+            let mut bytes = read_file("WECHATPAY_APIV3_KEY_FILE", path)?;
+            let key = ApiV3Key::from_bytes(bytes.trim_ascii())
+                .map_err(|e| invalid(&format!("WECHATPAY_APIV3_KEY_FILE {}", path.display()), e));
+            bytes.zeroize();
+            key
+        }
+        (None, None) => Err(Failure::usage(
+            "missing APIv3 key: set WECHATPAY_APIV3_KEY or WECHATPAY_APIV3_KEY_FILE (or pass --apiv3-key/--apiv3-key-file)",
+        )),
+    }
+}
+
+/// The merchant id (`WECHATPAY_MCHID`, `--mchid`).
+pub(crate) fn mchid(s: &Settings) -> Result<MchId, Failure> {
+    MchId::new(required(&s.mchid, "mchid", "WECHATPAY_MCHID", "merchant id")?)
+        .map_err(|e| Failure::usage(e.to_string()))
 }

@@ -347,7 +347,7 @@ fn count_jobs(input: Box<dyn BufRead + Send>) -> usize {
 
 /// Whether stdout is a pipe or socket whose reader has gone (`poll` reports an error or
 /// hang-up on it). Never true for files and terminals, nor off Unix.
-fn stdout_gone() -> bool {
+pub(crate) fn stdout_gone() -> bool {
     #[cfg(unix)]
     {
         use rustix::event::{PollFd, PollFlags, Timespec, poll};

@@ -3,6 +3,8 @@
 pub(crate) mod certificates;
 pub(crate) mod demo;
 pub(crate) mod get_many;
+pub(crate) mod listen;
+pub(crate) mod notification;
 pub(crate) mod query;
 pub(crate) mod sign;
 pub(crate) mod verify;

@@ -1,0 +1,181 @@
+//! `wechatpay notification parse`: verify, decrypt and print one captured notification; and
+//! what `parse` and `listen` share (the receiver and the printed document).
+//!
+//! Which notifications: `--kind direct` (the default) expects a direct merchant's, whose
+//! `mchid` must be `WECHATPAY_MCHID`; `--kind partner` a service provider's, whose `sp_mchid`
+//! must be it (and `sub_mchid` `--sub-mchid`, when given); `--kind parking` the parking
+//! service's, whose `sp_mchid` must be it (and `sub_mchid` `--sub-mchid`, when given).
+//!
+//! Exit codes: 0 printed; 2 invalid input or configuration; 4 a check failed (signature,
+//! timestamp, serial, algorithm, decryption, merchant), stderr naming it; 1 the verified
+//! body or decrypted resource does not decode. Nothing is printed unless every check passed.
+
+use std::path::Path;
+
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use serde::Serialize;
+use serde_json::Value;
+use wechatpay_core::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, Transaction};
+use wechatpay_core::notify::Resource;
+use wechatpay_core::{
+    ApiV3Key, Expect, KeyStore, Notification, NotificationError, SubMchId, parse_notification_parts, untrusted,
+};
+
+use super::print_json;
+use crate::args::{Kind, NotificationKind, NotificationParseArgs, Settings};
+use crate::failure::{Failure, OTHER, VERIFICATION};
+use crate::settings;
+
+/// What a notification endpoint needs: the WeChat Pay keys, the APIv3 key, whose it is.
+#[derive(Debug)]
+pub(crate) struct Receiver {
+    keys: KeyStore,
+    key: ApiV3Key,
+    expect: Expect,
+}
+
+impl Receiver {
+    /// The receiver configured by the settings and `--kind`/`--sub-mchid` (exit 2 when
+    /// anything is missing or invalid).
+    pub(crate) fn new(s: &Settings, kind: &NotificationKind) -> Result<Self, Failure> {
+        let mchid = settings::mchid(s)?;
+        let sub_mchid = kind.sub_mchid.as_deref().map(SubMchId::new).transpose()?;
+        let expect = match kind.kind {
+            Kind::Direct if sub_mchid.is_some() => {
+                return Err(Failure::usage("--sub-mchid needs --kind partner or --kind parking"));
+            }
+            Kind::Direct => Expect::Direct { mchid },
+            Kind::Partner => Expect::Partner { sp_mchid: mchid, sub_mchid },
+            Kind::Parking => Expect::Parking { mchid, sub_mchid },
+        };
+        Ok(Self { keys: settings::key_store(s)?, key: settings::apiv3_key(s)?, expect })
+    }
+
+    /// Runs every check of spec §8 on a `POST` with these headers and raw body.
+    pub(crate) fn parse(
+        &self,
+        method: &Method,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: u64,
+    ) -> Result<Notification, NotificationError> {
+        parse_notification_parts(method, headers, body, &self.keys, &self.key, &self.expect, now)
+    }
+}
+
+/// The exit code and stderr message of a refused notification. The message names the check
+/// (core's wording: `SIGNTEST probe`, `stale timestamp`, `unknown serial`, `signature
+/// mismatch`, `decryption failed (wrong or reset APIv3 key?)`, `answer for another
+/// merchant`, ...) and is escaped, since an unknown serial quotes the sender.
+pub(crate) fn refused(error: &NotificationError) -> Failure {
+    let code = match error {
+        NotificationError::Envelope { .. } | NotificationError::Decode { .. } => OTHER,
+        _ => VERIFICATION,
+    };
+    Failure { code, message: untrusted::printable(&error.to_string()).max_chars(2000).to_string() }
+}
+
+/// The printed document: the envelope's fields and the decrypted resource, with the API's
+/// field names.
+#[derive(Debug, Serialize)]
+pub(crate) struct Document<'a> {
+    id: &'a str,
+    create_time: &'a str,
+    event_type: &'a str,
+    resource_type: &'a str,
+    summary: &'a str,
+    original_type: Option<&'a str>,
+    resource: ResourceDoc<'a>,
+}
+
+/// The resource as it is typed.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum ResourceDoc<'a> {
+    Transaction(&'a Transaction),
+    Partner(&'a PartnerTransaction),
+    Parking(&'a ParkingTransaction),
+    Entrance(&'a EntranceStateChange),
+    Other(&'a Value),
+}
+
+impl<'a> Document<'a> {
+    /// The document of a verified notification.
+    pub(crate) fn new(n: &'a Notification) -> Result<Self, Failure> {
+        let resource = match &n.resource {
+            Resource::Transaction(t) => ResourceDoc::Transaction(t),
+            Resource::PartnerTransaction(t) => ResourceDoc::Partner(t),
+            Resource::ParkingTransaction(t) => ResourceDoc::Parking(t),
+            Resource::EntranceStateChange(e) => ResourceDoc::Entrance(e),
+            Resource::Other(v) => ResourceDoc::Other(v),
+            _ => return Err(Failure::other("a resource of a kind this program does not know")),
+        };
+        Ok(Self {
+            id: &n.id,
+            create_time: &n.create_time,
+            event_type: n.event_type.as_str(),
+            resource_type: &n.resource_type,
+            summary: &n.summary,
+            original_type: n.original_type.as_deref(),
+            resource,
+        })
+    }
+}
+
+/// `wechatpay notification parse`
+pub(crate) fn parse(s: &Settings, args: &NotificationParseArgs) -> Result<(), Failure> {
+    let receiver = Receiver::new(s, &args.kind)?;
+    let body = settings::read_file("--body-file", &args.body_file)?;
+    let headers = match &args.headers_file {
+        Some(path) => headers_file(path)?,
+        None => flag_headers(args)?,
+    };
+    let now = args.now.unwrap_or_else(wechatpay_core::unix_now);
+    let notification = receiver.parse(&Method::POST, &headers, &body, now).map_err(|e| refused(&e))?;
+    print_json(&Document::new(&notification)?)
+}
+
+/// The headers of a `--headers-file`: every `Name: value` line whose name is a valid header
+/// name, up to the first blank line after them (the end of a captured head); other lines
+/// (a request line, a status line, comments) are ignored. Repeated names stay repeated.
+fn headers_file(path: &Path) -> Result<HeaderMap, Failure> {
+    let bytes = settings::read_file("--headers-file", path)?;
+    let mut headers = HeaderMap::new();
+    for line in bytes.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.trim_ascii().is_empty() {
+            if headers.is_empty() {
+                continue;
+            }
+            break;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else { continue };
+        let Ok(name) = HeaderName::from_bytes(&line[..colon]) else { continue };
+        let value = HeaderValue::from_bytes(line[colon + 1..].trim_ascii()).map_err(|_| {
+            Failure::usage(format!(
+                "--headers-file {}: the value of {name} holds a control character (rule: header values are visible text)",
+                path.display()
+            ))
+        })?;
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
+/// The four signature headers from `--timestamp`, `--nonce`, `--signature`, `--serial`.
+fn flag_headers(args: &NotificationParseArgs) -> Result<HeaderMap, Failure> {
+    let mut headers = HeaderMap::new();
+    for (name, flag, value) in [
+        ("wechatpay-timestamp", "--timestamp", &args.timestamp),
+        ("wechatpay-nonce", "--nonce", &args.nonce),
+        ("wechatpay-signature", "--signature", &args.signature),
+        ("wechatpay-serial", "--serial", &args.serial),
+    ] {
+        let value = value.as_deref().ok_or_else(|| Failure::usage(format!("missing {flag} (or --headers-file)")))?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            Failure::usage(format!("invalid {flag}: it holds a control or non-ASCII character (rule: visible ASCII)"))
+        })?;
+        headers.insert(HeaderName::from_static(name), value);
+    }
+    Ok(headers)
+}
