@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
-use wechatpay_sim::Simulator;
+use wechatpay_sim::{SigningKeyChoice, Simulator};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wechatpay");
 const NEEDS_SIM: &str = "needs the simulator's /v3/certificates (certs-sim)";
@@ -26,8 +26,13 @@ impl Drop for Env {
 }
 
 fn setup() -> Env {
+    setup_signing(SigningKeyChoice::PublicKey)
+}
+
+/// A simulator whose answers (to requests naming no key) are signed by `key`.
+fn setup_signing(key: SigningKeyChoice) -> Env {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let sim = Simulator::start().unwrap();
+    let sim = Simulator::builder().signing(key).start().unwrap();
     let dir = std::env::temp_dir().join(format!(
         "wechatpay-cli-certs-{}-{}",
         std::process::id(),
@@ -127,7 +132,9 @@ fn platform_certs_may_name_a_directory_of_pem_files() {
 #[ignore = "needs the simulator's /v3/certificates (certs-sim)"]
 fn download_bootstraps_writes_one_pem_each_and_feeds_later_queries() {
     let _ = NEEDS_SIM;
-    let env = setup();
+    // The answer is signed by a platform certificate it lists (signed by the public key, a
+    // bootstrap without that key must refuse it: see the next test).
+    let env = setup_signing(SigningKeyChoice::PlatformCertificate);
     let out = env.dir.join("downloaded");
     let o = env.run(&["certificates", "download", "--output-dir", out.to_str().unwrap()], NO_WECHATPAY_KEYS, &[]);
     exit(&o, 0);
@@ -148,6 +155,16 @@ fn download_bootstraps_writes_one_pem_each_and_feeds_later_queries() {
     // With the configured keys present the download works too (they may vouch for it).
     let o = env.run(&["certificates", "download", "--output-dir", out.to_str().unwrap()], &[], &[]);
     exit(&o, 0);
+}
+
+#[test]
+#[ignore = "needs the simulator's /v3/certificates (certs-sim)"]
+fn an_answer_signed_by_an_unconfigured_public_key_fails_the_bootstrap_rule_with_exit_4() {
+    let env = setup();
+    let out = env.dir.join("downloaded");
+    let o = env.run(&["certificates", "download", "--output-dir", out.to_str().unwrap()], NO_WECHATPAY_KEYS, &[]);
+    assert!(exit(&o, 4).contains("neither among the certificates listed nor a trusted key"));
+    assert!(!out.exists());
 }
 
 #[test]
