@@ -100,7 +100,8 @@ pub(crate) enum Command {
     Demo,
     /// Run the local WeChat Pay simulator (same options as `wechatpay-sim`).
     Sim {
-        /// Simulator options: --addr ADDR --state-dir DIR [--orders FILE] [--sign-with public-key|platform-cert].
+        /// Simulator options: --addr ADDR --state-dir DIR [--orders FILE] [--sign-with public-key|platform-cert]
+        /// [--tls] [--apiv3-key KEY] [--public-key-only].
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         args: Vec<String>,
     },

@@ -1,4 +1,5 @@
-//! The command line: `wechatpay-sim --addr A --state-dir DIR [--orders FILE] [--sign-with K] [--tls]`.
+//! The command line: `wechatpay-sim --addr A --state-dir DIR [--orders FILE] [--sign-with K] [--tls]
+//! [--apiv3-key KEY] [--public-key-only]`.
 //!
 //! [`run_cli`] is the whole program, so another binary (a `wechatpay sim` subcommand) can
 //! reuse it.
@@ -12,6 +13,7 @@ use crate::{SigningKeyChoice, Simulator};
 /// The usage text.
 pub const USAGE: &str = "\
 usage: wechatpay-sim [--addr HOST:PORT] --state-dir DIR [--orders FILE.json] [--sign-with public-key|platform-cert] [--tls]
+                     [--apiv3-key KEY] [--public-key-only]
 
 A local WeChat Pay API v3 simulator with THROWAWAY keys. Writes into DIR the merchant key,
 the WeChat Pay public key, the platform certificate and `env` (WECHATPAY_* variables), prints
@@ -23,6 +25,11 @@ the WeChat Pay public key, the platform certificate and `env` (WECHATPAY_* varia
   --sign-with KEY      default response key: public-key (default) or platform-cert
   --tls                serve HTTPS with a throwaway CA generated at start; its certificate is
                        written to DIR/ca.pem and named by WECHATPAY_SIM_CA in `env`
+  --apiv3-key KEY      the merchant's APIv3 key (32 visible ASCII characters) that seals
+                       /v3/certificates and notifications (default: a random one per start);
+                       written to `env` as WECHATPAY_APIV3_KEY
+  --public-key-only    a merchant without platform certificates: every answer is signed with
+                       the WeChat Pay public key, /v3/certificates answers 404 RESOURCE_NOT_EXISTS
 ";
 
 /// Parsed command-line options.
@@ -38,6 +45,10 @@ pub struct Options {
     pub sign_with: SigningKeyChoice,
     /// Serve HTTPS.
     pub tls: bool,
+    /// The APIv3 key (else a random one).
+    pub apiv3_key: Option<String>,
+    /// No platform certificates: sign with the public key only.
+    pub public_key_only: bool,
 }
 
 impl Options {
@@ -51,6 +62,8 @@ impl Options {
         let mut orders = None;
         let mut sign_with = SigningKeyChoice::PublicKey;
         let mut tls = false;
+        let mut apiv3_key = None;
+        let mut public_key_only = false;
         let mut args = args.peekable();
         while let Some(arg) = args.next() {
             if arg == "-h" || arg == "--help" {
@@ -58,6 +71,10 @@ impl Options {
             }
             if arg == "--tls" {
                 tls = true;
+                continue;
+            }
+            if arg == "--public-key-only" {
+                public_key_only = true;
                 continue;
             }
             let (name, inline) = match arg.split_once('=') {
@@ -70,6 +87,11 @@ impl Options {
                 "--addr" => addr = value()?,
                 "--state-dir" => state_dir = Some(PathBuf::from(value()?)),
                 "--orders" => orders = Some(PathBuf::from(value()?)),
+                "--apiv3-key" => {
+                    let key = value()?;
+                    crate::apiv3_key::validate(&key).map_err(|e| Some(format!("--apiv3-key: {e}")))?;
+                    apiv3_key = Some(key);
+                }
                 "--sign-with" => {
                     sign_with = match value()?.as_str() {
                         "public-key" => SigningKeyChoice::PublicKey,
@@ -81,7 +103,7 @@ impl Options {
             }
         }
         let state_dir = state_dir.ok_or_else(|| Some("--state-dir is required".to_owned()))?;
-        Ok(Self { addr, state_dir, orders, sign_with, tls })
+        Ok(Self { addr, state_dir, orders, sign_with, tls, apiv3_key, public_key_only })
     }
 }
 
@@ -119,7 +141,14 @@ pub fn run_cli(args: impl Iterator<Item = String>) -> ExitCode {
 
 /// Starts the simulator and writes the state directory.
 fn start(options: &Options) -> Result<Simulator, String> {
-    let mut builder = Simulator::builder().addr(options.addr.clone()).signing(options.sign_with).tls(options.tls);
+    let mut builder = Simulator::builder()
+        .addr(options.addr.clone())
+        .signing(options.sign_with)
+        .tls(options.tls)
+        .public_key_only(options.public_key_only);
+    if let Some(key) = &options.apiv3_key {
+        builder = builder.apiv3_key(key.clone());
+    }
     if let Some(orders) = &options.orders {
         builder = builder.orders_file(orders);
     }
@@ -139,27 +168,32 @@ pub fn write_state(dir: &Path, handle: &Simulator) -> std::io::Result<()> {
     write_private(&key_path, creds.merchant_private_key_pem())?;
     let pub_path = dir.join("wechatpay_pub.pem");
     std::fs::write(&pub_path, creds.wechatpay_public_key_pem())?;
-    let cert_path = dir.join("platform_cert.pem");
-    std::fs::write(&cert_path, creds.platform_certificate_pem())?;
     let url = handle.base_url();
     let mut env = format!(
         "WECHATPAY_MCHID={}\nWECHATPAY_SERIAL_NO={}\nWECHATPAY_PRIVATE_KEY={}\nWECHATPAY_PUBLIC_KEY={}\n\
-         WECHATPAY_PUBLIC_KEY_ID={}\nWECHATPAY_PLATFORM_CERTS={}\nWECHATPAY_BASE_URL={url}\nWECHATPAY_BACKUP_URL={url}\n",
+         WECHATPAY_PUBLIC_KEY_ID={}\nWECHATPAY_APIV3_KEY={}\nWECHATPAY_BASE_URL={url}\nWECHATPAY_BACKUP_URL={url}\n",
         creds.mchid(),
         creds.merchant_serial(),
         key_path.display(),
         pub_path.display(),
         creds.wechatpay_public_key_id(),
-        cert_path.display(),
+        handle.apiv3_key(),
     );
+    // A merchant in public-key-only mode has no platform certificate to name.
+    if !handle.is_public_key_only() {
+        let cert_path = dir.join("platform_cert.pem");
+        std::fs::write(&cert_path, handle.platform_certificates_pem())?;
+        env.push_str(&format!("WECHATPAY_PLATFORM_CERTS={}\n", cert_path.display()));
+    }
     if let Some(ca) = handle.ca_certificate_pem() {
         let ca_path = dir.join("ca.pem");
         std::fs::write(&ca_path, ca)?;
         env.push_str(&format!("WECHATPAY_SIM_CA={}\n", ca_path.display()));
     }
     // Write then rename, so a reader polling for `env` never sees half of it.
+    // Owner-only: it holds the APIv3 key.
     let tmp = dir.join("env.tmp");
-    std::fs::write(&tmp, env)?;
+    write_private(&tmp, &env)?;
     std::fs::rename(&tmp, dir.join("env"))
 }
 
@@ -193,5 +227,11 @@ mod tests {
         assert!(parse(&["--state-dir"]).unwrap_err().unwrap().contains("needs a value"));
         assert!(parse(&["--state-dir", "x", "--sign-with", "rsa"]).is_err());
         assert!(parse(&["--state-dir", "x", "--verbose"]).is_err());
+        let o = parse(&["--state-dir", "x", "--public-key-only", "--apiv3-key", "0123456789abcdefghijABCDEFGHIJ+/"])
+            .unwrap();
+        assert!(o.public_key_only);
+        assert_eq!(o.apiv3_key.as_deref(), Some("0123456789abcdefghijABCDEFGHIJ+/"));
+        let e = parse(&["--state-dir", "x", "--apiv3-key", "short"]).unwrap_err().unwrap();
+        assert!(e.contains("--apiv3-key") && e.contains("32"), "{e}");
     }
 }

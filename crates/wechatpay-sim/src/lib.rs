@@ -2,9 +2,10 @@
 //! verification and real response signatures, with throwaway keys.
 //!
 //! It serves the five order queries of the SDK (direct and partner orders by
-//! `out_trade_no` or `transaction_id`, and parking-service orders) and the two closes (a
+//! `out_trade_no` or `transaction_id`, and parking-service orders), the two closes (a
 //! `NOTPAY` order becomes `CLOSED`; orders can also be scheduled to change state after some
-//! queries or a delay: [`Simulator::schedule`]), checks every request
+//! queries or a delay: [`Simulator::schedule`]) and the platform certificate download,
+//! checks every request
 //! the way WeChat Pay does (`Accept`, `User-Agent`, the `Authorization` signature over the
 //! request target exactly as received) and signs every answer with either the simulated
 //! WeChat Pay public key or the simulated platform certificate. Faults (rate limits,
@@ -34,6 +35,11 @@
 //! # }
 //! ```
 //!
+//! `GET /v3/certificates` lists the platform certificates sealed with the merchant's APIv3
+//! key ([`Simulator::apiv3_key`]); [`Simulator::rotate_certificate`] rotates them, and
+//! [`SimBuilder::public_key_only`] simulates a merchant that has none. [`notification`]
+//! builds signed, sealed payment notifications.
+//!
 //! `Simulator::builder().tls(true)` serves HTTPS with a throwaway CA generated at start
 //! ([`Simulator::ca_certificate_pem`] is what a client must trust).
 //!
@@ -49,12 +55,17 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod apiv3_key;
 pub mod auth;
+mod certificates;
 pub mod cli;
+mod clock;
 mod credentials;
 mod faults;
 mod http;
+pub mod notification;
 mod orders;
+mod platform;
 mod reply;
 mod respond;
 mod routes;

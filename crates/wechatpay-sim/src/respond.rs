@@ -8,7 +8,7 @@ use wechatpay_core::unix_now;
 
 use crate::http::{write_all, write_head};
 use crate::reply::Reply;
-use crate::signing::{SignatureHeaders, SigningKeyChoice, UNKNOWN_SERIAL};
+use crate::signing::{ResponseKey, SignatureHeaders, UNKNOWN_SERIAL};
 use crate::state::Shared;
 
 /// How an answer is signed.
@@ -33,7 +33,7 @@ pub(crate) fn json(
     stream: &mut impl Write,
     shared: &Shared,
     reply: &Reply,
-    choice: SigningKeyChoice,
+    key: &ResponseKey,
     signature: Signature,
     close: bool,
 ) -> bool {
@@ -47,24 +47,23 @@ pub(crate) fn json(
     }
     headers.push(("Request-ID", shared.request_id()));
     headers.push(("Server", "wechatpay-sim".to_owned()));
-    let keys = &shared.response_keys;
     let signed = match signature {
         Signature::None => None,
-        Signature::Valid => Some(SignatureHeaders::new(keys, choice, now, &body)),
-        Signature::Stale => Some(SignatureHeaders::new(keys, choice, now.saturating_sub(600), &body)),
+        Signature::Valid => Some(SignatureHeaders::new(key, now, &body)),
+        Signature::Stale => Some(SignatureHeaders::new(key, now.saturating_sub(600), &body)),
         Signature::UnknownSerial => {
-            let mut h = SignatureHeaders::new(keys, choice, now, &body);
+            let mut h = SignatureHeaders::new(key, now, &body);
             h.serial = UNKNOWN_SERIAL.to_owned();
             Some(h)
         }
         Signature::Probe => {
-            let mut h = SignatureHeaders::new(keys, choice, now, &body);
+            let mut h = SignatureHeaders::new(key, now, &body);
             let junk: Vec<u8> = (0u8..=255).collect();
             h.signature = format!("WECHATPAY/SIGNTEST/{}", base64::engine::general_purpose::STANDARD.encode(junk));
             Some(h)
         }
         Signature::Tampered => {
-            let h = SignatureHeaders::new(keys, choice, now, &body);
+            let h = SignatureHeaders::new(key, now, &body);
             tamper(&mut body);
             Some(h)
         }

@@ -1,4 +1,4 @@
-//! The seven operations: matching a request target, checking parameters with the core's
+//! The eight operations: matching a request target, checking parameters with the core's
 //! id types, and looking the order up (or closing it).
 
 use serde_json::{Value, json};
@@ -7,7 +7,7 @@ use wechatpay_core::{InvalidInput, MchId, OutTradeNo, SubMchId, TransactionId};
 use crate::orders::{CloseResult, OrderBook};
 use crate::reply::Reply;
 
-/// One of the seven operations the simulator serves.
+/// One of the eight operations the simulator serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Route {
     /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=`
@@ -25,11 +25,14 @@ pub enum Route {
     /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close` with
     /// `{"sp_mchid","sub_mchid"}`
     ClosePartner,
+    /// `GET /v3/certificates[?algorithm_type=RSA]`: the platform certificates, sealed with
+    /// the APIv3 key.
+    Certificates,
 }
 
 impl Route {
     /// How many routes there are.
-    pub(crate) const COUNT: usize = 7;
+    pub(crate) const COUNT: usize = 8;
 
     pub(crate) fn index(self) -> usize {
         self as usize
@@ -65,9 +68,15 @@ const CLOSE_PREFIXES: [(&str, Route); 2] = [
     ("/v3/pay/partner/transactions/out-trade-no/", Route::ClosePartner),
 ];
 
-/// The route of a request target, if it names one of the seven operations.
+/// The path of the certificate download.
+const CERTIFICATES: &str = "/v3/certificates";
+
+/// The route of a request target, if it names one of the eight operations.
 pub(crate) fn match_target(target: &str) -> Option<Target<'_>> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if path == CERTIFICATES {
+        return Some(Target { route: Route::Certificates, id: "", query });
+    }
     let (path, prefixes) = match path.strip_suffix("/close") {
         Some(order) => (order, &CLOSE_PREFIXES[..]),
         None => (path, &PREFIXES[..]),
@@ -183,6 +192,8 @@ fn answer(target: &Target<'_>, caller: &str, orders: &mut OrderBook) -> Result<R
             found(orders.partner(caller, sub_mchid.as_str(), key, &value), not_exist)
         }
         Route::CloseDirect | Route::ClosePartner => Err(Reply::error(405, "METHOD_NOT_ALLOWED", "use POST", None)),
+        // Served by `certificates::answer`, which needs the keys rather than the orders.
+        Route::Certificates => Err(Reply::error(500, "SYSTEM_ERROR", "系统异常", None)),
         Route::Parking => {
             let sub_mchid = query.optional("sub_mchid", SubMchId::new)?;
             if sub_mchid.as_ref().is_some_and(|sub| !orders.is_bound(sub.as_str())) {
@@ -244,10 +255,10 @@ fn percent_decode(s: &str) -> Option<String> {
 }
 
 /// Decoded query parameters; a repeated name is refused.
-struct Query(Vec<(String, String)>);
+pub(crate) struct Query(Vec<(String, String)>);
 
 impl Query {
-    fn parse(raw: &str) -> Result<Self, Reply> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, Reply> {
         let mut pairs: Vec<(String, String)> = Vec::new();
         for piece in raw.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
@@ -261,7 +272,7 @@ impl Query {
         Ok(Self(pairs))
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
@@ -304,6 +315,9 @@ mod tests {
         assert!(match_target("/v3/vehicle/transactions/out-trade-no/A/close").is_none());
         assert!(match_target("/v3/pay/transactions/out-trade-no//close").is_none());
         assert_eq!(Route::Parking.method(), "GET");
+        let t = match_target("/v3/certificates?algorithm_type=RSA").unwrap();
+        assert_eq!((t.route, t.query, t.route.method()), (Route::Certificates, "algorithm_type=RSA", "GET"));
+        assert!(match_target("/v3/certificates/x").is_none());
     }
 
     fn close_code(target: &str, content_type: Option<&str>, body: &str, orders: &mut OrderBook) -> (u16, String) {

@@ -19,6 +19,7 @@ use crate::credentials::{
     WECHATPAY_PUB_PEM,
 };
 use crate::faults::{Fault, Times};
+use crate::notification::{self, Event, SignedNotification};
 use crate::orders::{OrderBook, OrderError, OrderKind};
 use crate::reply::Reply;
 use crate::respond::{self, Signature};
@@ -28,7 +29,7 @@ use crate::slots::{SharedStream, Slot};
 use crate::state::{POLL, Shared};
 use crate::tls::{self, Conn};
 use crate::transitions::After;
-use crate::{auth, http};
+use crate::{apiv3_key, auth, certificates, http};
 /// How long `stop` waits for connection threads to finish.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 /// The accept queue: a burst of connections (a flood, or many clients at once) waits
@@ -50,6 +51,8 @@ pub struct SimBuilder {
     signing: SigningKeyChoice,
     seeds: bool,
     tls: bool,
+    apiv3_key: Option<String>,
+    public_key_only: bool,
 }
 
 impl SimBuilder {
@@ -62,6 +65,8 @@ impl SimBuilder {
             signing: SigningKeyChoice::default(),
             seeds: true,
             tls: false,
+            apiv3_key: None,
+            public_key_only: false,
         }
     }
 
@@ -92,8 +97,10 @@ impl SimBuilder {
         self
     }
 
-    /// The key that signs answers when a request's `Wechatpay-Serial` names neither
-    /// simulated key (default: the WeChat Pay public key).
+    /// The kind of key that signs answers when a request's `Wechatpay-Serial` names no
+    /// simulated key (default: the WeChat Pay public key). With
+    /// [`SigningKeyChoice::PlatformCertificate`], the platform certificate that currently
+    /// signs (see [`Simulator::rotate_certificate`]). Ignored in public-key-only mode.
     pub fn signing(mut self, choice: SigningKeyChoice) -> Self {
         self.signing = choice;
         self
@@ -113,12 +120,34 @@ impl SimBuilder {
         self
     }
 
+    /// The merchant's APIv3 key, exactly as set in the merchant console: 32 visible ASCII
+    /// characters, which seal `GET /v3/certificates` and notifications. Default: a random
+    /// throwaway key for each start ([`Simulator::apiv3_key`] tells it).
+    pub fn apiv3_key(mut self, key: impl Into<String>) -> Self {
+        self.apiv3_key = Some(key.into());
+        self
+    }
+
+    /// Simulates a merchant without platform certificates (created since late 2024): every
+    /// answer is signed with the WeChat Pay public key, whatever the request's
+    /// `Wechatpay-Serial` or [`SimBuilder::signing`] say, and `GET /v3/certificates` answers
+    /// a signed `404 RESOURCE_NOT_EXISTS`. Default `false`.
+    pub fn public_key_only(mut self, public_key_only: bool) -> Self {
+        self.public_key_only = public_key_only;
+        self
+    }
+
     /// Binds the socket, loads orders and keys, and starts serving.
     ///
     /// # Errors
     /// When the address cannot be bound, or an orders file or order is unusable
-    /// ([`io::ErrorKind::InvalidData`]).
+    /// ([`io::ErrorKind::InvalidData`]), or the APIv3 key is not 32 visible ASCII characters
+    /// ([`io::ErrorKind::InvalidInput`]).
     pub fn start(self) -> io::Result<Simulator> {
+        let apiv3_key = match self.apiv3_key {
+            Some(key) => apiv3_key::validate(&key).map(|()| key)?,
+            None => apiv3_key::random_key()?,
+        };
         let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
         let mut book = if self.seeds { OrderBook::seeded()? } else { OrderBook::empty() };
         for path in &self.orders_files {
@@ -135,7 +164,8 @@ impl SimBuilder {
         let key_error = |what: &str, e: wechatpay_core::KeyError| invalid(format!("built-in {what}: {e}"));
         let merchant_pub =
             PublicKey::from_pem(MERCHANT_PUB_PEM.as_bytes()).map_err(|e| key_error("merchant key", e))?;
-        let response_keys = ResponseKeys::load().map_err(|e| key_error("response keys", e))?;
+        let response_keys =
+            ResponseKeys::load(self.signing, self.public_key_only).map_err(|e| key_error("response keys", e))?;
         let merchant_key =
             Arc::new(PrivateKey::from_pem(MERCHANT_KEY_PEM.as_bytes()).map_err(|e| key_error("merchant key", e))?);
         let mut store = KeyStore::new();
@@ -148,7 +178,7 @@ impl SimBuilder {
         let addr = listener.local_addr()?;
         let tls = if self.tls { Some(tls::identity(connectable(addr))?) } else { None };
         let (ca_pem, tls_config) = tls.map(|t| (t.ca_pem, t.config)).unzip();
-        let shared = Arc::new(Shared::new(merchant_pub, response_keys, self.signing, book, tls_config));
+        let shared = Arc::new(Shared::new(merchant_pub, response_keys, apiv3_key, book, tls_config));
         let accept_shared = Arc::clone(&shared);
         let listener = thread::Builder::new()
             .name("wechatpay-sim-accept".to_owned())
@@ -227,6 +257,85 @@ impl Simulator {
     /// The merchant's ids and the keys of both sides.
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
+    }
+
+    /// The merchant's APIv3 key (32 ASCII characters) that seals certificates and
+    /// notifications: the one given to [`SimBuilder::apiv3_key`], else a random one made at
+    /// start. A throwaway, like every key of the simulator.
+    pub fn apiv3_key(&self) -> &str {
+        &self.shared.apiv3_key
+    }
+
+    /// Whether the simulated merchant has no platform certificate
+    /// ([`SimBuilder::public_key_only`]).
+    pub fn is_public_key_only(&self) -> bool {
+        self.shared.response_keys.public_key_only()
+    }
+
+    /// The serials of the platform certificates `GET /v3/certificates` lists, oldest first
+    /// (the built-in one alone until [`Simulator::rotate_certificate`]; none in
+    /// public-key-only mode).
+    pub fn platform_serials(&self) -> Vec<String> {
+        if self.is_public_key_only() {
+            return Vec::new();
+        }
+        self.shared.response_keys.with_platform(|p| p.listed().iter().map(|c| c.serial().to_owned()).collect())
+    }
+
+    /// The PEMs of the listed platform certificates, oldest first, concatenated (empty in
+    /// public-key-only mode): what a client that downloaded them would hold.
+    pub fn platform_certificates_pem(&self) -> String {
+        if self.is_public_key_only() {
+            return String::new();
+        }
+        self.shared.response_keys.with_platform(|p| p.listed().iter().map(|c| c.pem.as_str()).collect())
+    }
+
+    /// The `Wechatpay-Serial` of an answer to a request that names no key: the WeChat Pay
+    /// public key id, or (with [`SigningKeyChoice::PlatformCertificate`]) the serial of the
+    /// platform certificate that currently signs.
+    pub fn signing_serial(&self) -> String {
+        self.shared.response_keys.choose(None).serial().to_owned()
+    }
+
+    /// Whether a rotation is half done: a new certificate is listed but does not sign yet
+    /// (the next [`Simulator::rotate_certificate`] makes it sign).
+    pub fn rotation_pending(&self) -> bool {
+        self.shared.response_keys.with_platform(|p| p.rotation_pending())
+    }
+
+    /// One step of a platform certificate rotation (spec §9); returns the new certificate's
+    /// serial.
+    ///
+    /// The first call generates a new throwaway certificate (RSA-2048, a fresh 40-digit
+    /// serial, valid 5 years from now): `GET /v3/certificates` lists it after the old one,
+    /// whose `expire_time` becomes 24 h from now; answers are still signed by the old one.
+    /// The second call makes the new certificate sign: from then on every answer signed by a
+    /// platform certificate is signed by the new one, even for a request whose
+    /// `Wechatpay-Serial` names the old one (WeChat Pay decides which certificate signs;
+    /// the header only picks between the public key and the platform certificates). The
+    /// third call starts the next rotation, dropping certificates that no longer sign.
+    ///
+    /// # Errors
+    /// [`io::ErrorKind::Unsupported`] in public-key-only mode; another kind when the new key
+    /// or certificate cannot be made.
+    pub fn rotate_certificate(&self) -> io::Result<String> {
+        if self.is_public_key_only() {
+            let message = "public-key-only mode: there is no platform certificate to rotate";
+            return Err(io::Error::new(io::ErrorKind::Unsupported, message));
+        }
+        self.shared.response_keys.rotate(crate::clock::now()).map_err(io::Error::other)
+    }
+
+    /// A payment notification as WeChat Pay would `POST` it to a `notify_url`: the envelope of
+    /// `event` with its resource sealed with [`Simulator::apiv3_key`], signed now by the key of
+    /// [`Simulator::signing_serial`]. See [`crate::notification`].
+    ///
+    /// # Errors
+    /// As [`crate::notification::build`].
+    pub fn notification(&self, event: &Event) -> io::Result<SignedNotification> {
+        let key = self.shared.response_keys.choose(None);
+        notification::build(event, self.apiv3_key(), key.private_key(), key.serial(), unix_now())
     }
 
     /// A client configuration for the simulated merchant: its mchid and serial, its
@@ -422,7 +531,8 @@ fn serve_connection(stream: SharedStream, shared: &Shared, slot: &Slot) {
             http::Next::Closed => return,
             http::Next::Invalid(e) => {
                 let reply = Reply::error(e.status, "INVALID_REQUEST", e.message, None);
-                let _ = respond::json(&mut conn, shared, &reply, shared.default_signing, Signature::Valid, true);
+                let key = shared.response_keys.choose(None);
+                let _ = respond::json(&mut conn, shared, &reply, &key, Signature::Valid, true);
                 return;
             }
             http::Next::Request(req) => {
@@ -451,14 +561,13 @@ fn handle_request(stream: &mut impl Write, shared: &Shared, req: &http::Request)
         shared.per_route[t.route.index()].fetch_add(1, Ordering::SeqCst);
     }
     let close = req.wants_close();
-    let choice =
-        req.header("wechatpay-serial").and_then(SigningKeyChoice::from_serial).unwrap_or(shared.default_signing);
+    let key = shared.response_keys.choose(req.header("wechatpay-serial"));
     let answer = match auth::verify_request(req, &shared.merchant_pub, unix_now()) {
         Ok(caller) => answer(shared, req, target.as_ref(), &caller.mchid),
         Err(reply) => Answer::Json(reply, Signature::Valid),
     };
     match answer {
-        Answer::Json(reply, signature) => respond::json(stream, shared, &reply, choice, signature, close),
+        Answer::Json(reply, signature) => respond::json(stream, shared, &reply, &key, signature, close),
         Answer::BadGateway => respond::bad_gateway(stream, close),
         Answer::Oversized(n) => respond::oversized(stream, shared, n, close),
         Answer::Nothing => false,
@@ -474,6 +583,9 @@ fn answer(shared: &Shared, req: &http::Request, target: Option<&routes::Target<'
         Some(t) if req.method != t.route.method() => {
             let message = format!("请求方法不被允许 (use {})", t.route.method());
             Reply::error(405, "METHOD_NOT_ALLOWED", &message, None)
+        }
+        Some(t) if t.route == Route::Certificates => {
+            certificates::answer(t.query, &shared.response_keys, &shared.apiv3_key)
         }
         // Queries take the write lock too: they count towards scheduled changes of state.
         Some(t) => {

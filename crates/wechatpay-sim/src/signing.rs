@@ -4,7 +4,10 @@
 use base64::Engine as _;
 use wechatpay_core::{KeyError, Nonce, PrivateKey, Signer};
 
-use crate::credentials::{PLATFORM_KEY_PEM, PLATFORM_SERIAL, PUBLIC_KEY_ID, WECHATPAY_KEY_PEM};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use crate::credentials::{PLATFORM_SERIAL, PUBLIC_KEY_ID, WECHATPAY_KEY_PEM};
+use crate::platform::{Platform, PlatformCert};
 
 /// Which simulated WeChat Pay key signs answers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -34,37 +37,127 @@ impl SigningKeyChoice {
 /// A serial no client holds (used by the `UnknownSerial` fault).
 pub(crate) const UNKNOWN_SERIAL: &str = "PUB_KEY_ID_0114232019092600000000000000009999";
 
-/// The two private keys that sign answers.
+/// One key that signs answers, with the serial it signs under.
+pub(crate) struct ResponseKey {
+    serial: String,
+    key: PrivateKey,
+}
+
+impl std::fmt::Debug for ResponseKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseKey").field("serial", &self.serial).finish_non_exhaustive()
+    }
+}
+
+impl ResponseKey {
+    pub(crate) fn new(serial: String, key: PrivateKey) -> Self {
+        Self { serial, key }
+    }
+
+    /// The `Wechatpay-Serial` this key signs under.
+    pub(crate) fn serial(&self) -> &str {
+        &self.serial
+    }
+
+    /// The private key.
+    pub(crate) fn private_key(&self) -> &PrivateKey {
+        &self.key
+    }
+
+    /// The Base64 signature of `body` at `timestamp` with `nonce`.
+    pub(crate) fn sign(&self, timestamp: u64, nonce: &str, body: &[u8]) -> String {
+        sign_message(&self.key, timestamp, nonce, body)
+    }
+}
+
+/// The Base64 signature by `key` of [`message`].
+pub(crate) fn sign_message(key: &dyn Signer, timestamp: u64, nonce: &str, body: &[u8]) -> String {
+    // Signing with a loaded key does not fail in practice; an empty signature would
+    // simply not verify, which is what a client must cope with anyway.
+    let raw = key.sign(&message(timestamp, nonce, body)).unwrap_or_default();
+    base64::engine::general_purpose::STANDARD.encode(raw)
+}
+
+/// What WeChat Pay signs: `timestamp\nnonce\nbody\n`.
+pub(crate) fn message(timestamp: u64, nonce: &str, body: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(body.len() + nonce.len() + 24);
+    message.extend_from_slice(timestamp.to_string().as_bytes());
+    message.push(b'\n');
+    message.extend_from_slice(nonce.as_bytes());
+    message.push(b'\n');
+    message.extend_from_slice(body);
+    message.push(b'\n');
+    message
+}
+
+/// The keys that sign answers: the WeChat Pay public key's and the platform certificates'
+/// (which rotate), and the rule that picks one for an answer.
+#[derive(Debug)]
 pub(crate) struct ResponseKeys {
-    wechatpay: PrivateKey,
-    platform: PrivateKey,
+    public: Arc<ResponseKey>,
+    platform: RwLock<Platform>,
+    /// Serialises rotations (a new certificate is generated outside the `platform` lock).
+    rotation: Mutex<()>,
+    default: SigningKeyChoice,
+    public_key_only: bool,
 }
 
 impl ResponseKeys {
-    pub(crate) fn load() -> Result<Self, KeyError> {
+    /// The built-in keys; `default` signs when a request names no known key;
+    /// `public_key_only` leaves the public key as the only signer.
+    pub(crate) fn load(default: SigningKeyChoice, public_key_only: bool) -> Result<Self, KeyError> {
+        let public = ResponseKey::new(PUBLIC_KEY_ID.to_owned(), PrivateKey::from_pem(WECHATPAY_KEY_PEM.as_bytes())?);
         Ok(Self {
-            wechatpay: PrivateKey::from_pem(WECHATPAY_KEY_PEM.as_bytes())?,
-            platform: PrivateKey::from_pem(PLATFORM_KEY_PEM.as_bytes())?,
+            public: Arc::new(public),
+            platform: RwLock::new(Platform::builtin()?),
+            rotation: Mutex::new(()),
+            default,
+            public_key_only,
         })
     }
 
-    /// The Base64 signature of `body` at `timestamp` with `nonce` under `choice`'s key.
-    pub(crate) fn sign(&self, choice: SigningKeyChoice, timestamp: u64, nonce: &str, body: &[u8]) -> String {
-        let key = match choice {
-            SigningKeyChoice::PublicKey => &self.wechatpay,
-            SigningKeyChoice::PlatformCertificate => &self.platform,
+    /// Whether only the WeChat Pay public key signs (no platform certificate exists).
+    pub(crate) fn public_key_only(&self) -> bool {
+        self.public_key_only
+    }
+
+    /// The key for an answer to a request whose `Wechatpay-Serial` is `requested`: naming the
+    /// public key picks it; naming any listed platform certificate picks the platform
+    /// certificate that currently signs (which one is WeChat Pay's choice, not the client's);
+    /// anything else picks the default. In public-key-only mode always the public key.
+    pub(crate) fn choose(&self, requested: Option<&str>) -> Arc<ResponseKey> {
+        if self.public_key_only {
+            return Arc::clone(&self.public);
+        }
+        let platform = self.platform.read().unwrap_or_else(PoisonError::into_inner);
+        let choice = match requested {
+            Some(s) if s == self.public.serial => SigningKeyChoice::PublicKey,
+            Some(s) if platform.listed().iter().any(|c| c.serial() == s) => SigningKeyChoice::PlatformCertificate,
+            _ => self.default,
         };
-        let mut message = Vec::with_capacity(body.len() + nonce.len() + 24);
-        message.extend_from_slice(timestamp.to_string().as_bytes());
-        message.push(b'\n');
-        message.extend_from_slice(nonce.as_bytes());
-        message.push(b'\n');
-        message.extend_from_slice(body);
-        message.push(b'\n');
-        // Signing with a loaded key does not fail in practice; an empty signature would
-        // simply not verify, which is what a client must cope with anyway.
-        let raw = key.sign(&message).unwrap_or_default();
-        base64::engine::general_purpose::STANDARD.encode(raw)
+        match choice {
+            SigningKeyChoice::PublicKey => Arc::clone(&self.public),
+            SigningKeyChoice::PlatformCertificate => platform.signing_key(),
+        }
+    }
+
+    /// Runs `f` on the platform certificates.
+    pub(crate) fn with_platform<T>(&self, f: impl FnOnce(&Platform) -> T) -> T {
+        f(&self.platform.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// One rotation step (see [`Platform`]): announces a new certificate, or, when one is
+    /// announced, makes it sign. Returns the new certificate's serial.
+    pub(crate) fn rotate(&self, now: i64) -> Result<String, String> {
+        let _one_at_a_time = self.rotation.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(serial) = self.platform.write().unwrap_or_else(PoisonError::into_inner).finish_rotation() {
+            return Ok(serial);
+        }
+        // Generating an RSA key takes a moment: answers keep being signed meanwhile.
+        let new = PlatformCert::generate(now)?;
+        let serial = new.serial().to_owned();
+        self.platform.write().unwrap_or_else(PoisonError::into_inner).begin_rotation(new, now);
+        Ok(serial)
     }
 }
 
@@ -78,11 +171,11 @@ pub(crate) struct SignatureHeaders {
 }
 
 impl SignatureHeaders {
-    /// Signs `body` now (or at `timestamp`) under `choice`.
-    pub(crate) fn new(keys: &ResponseKeys, choice: SigningKeyChoice, timestamp: u64, body: &[u8]) -> Self {
+    /// Signs `body` at `timestamp` with `key`.
+    pub(crate) fn new(key: &ResponseKey, timestamp: u64, body: &[u8]) -> Self {
         let nonce = fresh_nonce();
-        let signature = keys.sign(choice, timestamp, &nonce, body);
-        Self { timestamp, nonce, signature, serial: choice.serial().to_owned() }
+        let signature = key.sign(timestamp, &nonce, body);
+        Self { timestamp, nonce, signature, serial: key.serial.clone() }
     }
 
     /// The headers, in WeChat Pay's order.
@@ -98,7 +191,7 @@ impl SignatureHeaders {
 }
 
 /// 32 random characters of `[0-9A-Za-z]`, upper-cased like WeChat Pay's.
-fn fresh_nonce() -> String {
+pub(crate) fn fresh_nonce() -> String {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     match Nonce::random() {
         Ok(n) => n.as_str().to_ascii_uppercase(),
@@ -114,18 +207,40 @@ mod tests {
 
     #[test]
     fn both_keys_sign_what_the_core_verifies() {
-        let keys = ResponseKeys::load().unwrap();
+        let keys = ResponseKeys::load(SigningKeyChoice::PublicKey, false).unwrap();
         let mut store = KeyStore::new();
         store.add_public_key(PUBLIC_KEY_ID, crate::credentials::WECHATPAY_PUB_PEM.as_bytes()).unwrap();
         store.add_platform_certificates(crate::credentials::PLATFORM_CERT_PEM.as_bytes()).unwrap();
         for choice in [SigningKeyChoice::PublicKey, SigningKeyChoice::PlatformCertificate] {
             assert_eq!(SigningKeyChoice::from_serial(choice.serial()), Some(choice));
-            let h = SignatureHeaders::new(&keys, choice, 1_700_000_000, b"{}");
+            let key = keys.choose(Some(choice.serial()));
+            assert_eq!(key.serial(), choice.serial());
+            let h = SignatureHeaders::new(&key, 1_700_000_000, b"{}");
             let ts = h.timestamp.to_string();
             let core = CoreHeaders::new(&ts, &h.nonce, &h.signature, &h.serial);
             verify::verify_signature(&store, &core, b"{}", 1_700_000_000, 300).unwrap();
             assert!(verify::verify_signature(&store, &core, b"{ }", 1_700_000_000, 300).is_err());
         }
         assert_eq!(SigningKeyChoice::from_serial(UNKNOWN_SERIAL), None);
+        assert_eq!(keys.choose(Some(UNKNOWN_SERIAL)).serial(), PUBLIC_KEY_ID);
+        assert_eq!(keys.choose(None).serial(), PUBLIC_KEY_ID);
+    }
+
+    #[test]
+    fn public_key_only_ignores_the_request_and_the_default() {
+        let keys = ResponseKeys::load(SigningKeyChoice::PlatformCertificate, true).unwrap();
+        assert_eq!(keys.choose(None).serial(), PUBLIC_KEY_ID);
+        assert_eq!(keys.choose(Some(PLATFORM_SERIAL)).serial(), PUBLIC_KEY_ID);
+    }
+
+    #[test]
+    fn after_a_rotation_the_new_certificate_signs_for_any_listed_serial() {
+        let keys = ResponseKeys::load(SigningKeyChoice::PlatformCertificate, false).unwrap();
+        let new = keys.rotate(1_800_000_000).unwrap();
+        assert_eq!(keys.choose(Some(&new)).serial(), PLATFORM_SERIAL, "announced, not signing yet");
+        assert_eq!(keys.rotate(1_800_000_001).unwrap(), new);
+        assert_eq!(keys.choose(None).serial(), new);
+        assert_eq!(keys.choose(Some(PLATFORM_SERIAL)).serial(), new);
+        assert_eq!(keys.choose(Some(PUBLIC_KEY_ID)).serial(), PUBLIC_KEY_ID);
     }
 }

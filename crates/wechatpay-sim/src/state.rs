@@ -1,5 +1,5 @@
 //! What a running simulator knows, shared by its handle and its serving threads: keys,
-//! orders, injected faults, request counters and the shutdown flag.
+//! the APIv3 key, orders, injected faults, request counters and the shutdown flag.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -10,7 +10,7 @@ use wechatpay_core::{PublicKey, unix_now};
 
 use crate::faults::FaultTable;
 use crate::orders::OrderBook;
-use crate::signing::{ResponseKeys, SigningKeyChoice};
+use crate::signing::ResponseKeys;
 use crate::slots::Slots;
 
 /// How often blocked reads and waits look at the shutdown flag.
@@ -22,7 +22,8 @@ static INSTANCES: AtomicU64 = AtomicU64::new(0);
 pub(crate) struct Shared {
     pub(crate) merchant_pub: PublicKey,
     pub(crate) response_keys: ResponseKeys,
-    pub(crate) default_signing: SigningKeyChoice,
+    /// The merchant's APIv3 key (32 ASCII characters) that seals certificates and notifications.
+    pub(crate) apiv3_key: String,
     pub(crate) orders: RwLock<OrderBook>,
     pub(crate) faults: Mutex<FaultTable>,
     pub(crate) seen: AtomicUsize,
@@ -41,14 +42,14 @@ impl Shared {
     pub(crate) fn new(
         merchant_pub: PublicKey,
         response_keys: ResponseKeys,
-        default_signing: SigningKeyChoice,
+        apiv3_key: String,
         orders: OrderBook,
         tls: Option<Arc<rustls::ServerConfig>>,
     ) -> Self {
         Self {
             merchant_pub,
             response_keys,
-            default_signing,
+            apiv3_key,
             orders: RwLock::new(orders),
             faults: Mutex::new(FaultTable::default()),
             seen: AtomicUsize::new(0),

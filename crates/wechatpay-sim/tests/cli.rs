@@ -108,3 +108,95 @@ fn an_unreadable_orders_file_fails_to_start() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("orders"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Starts the binary with `args` and a state directory; the first line's URL, the `env`
+/// map and the child.
+fn spawn(name: &str, args: &[&str]) -> (String, std::collections::HashMap<String, String>, PathBuf, Killed) {
+    let dir = state_dir(name);
+    let child = Command::new(BIN)
+        .arg("--state-dir")
+        .arg(&dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("as the simulator writes it");
+    let mut child = Killed(child);
+    let mut first = String::new();
+    BufReader::new(child.0.stdout.take().expect("as the simulator writes it"))
+        .read_line(&mut first)
+        .expect("as the simulator writes it");
+    let url = first.trim().strip_prefix("listening on ").expect("first line").to_owned();
+    let env = env_map(&std::fs::read_to_string(dir.join("env")).expect("as the simulator writes it"));
+    (url, env, dir, child)
+}
+
+/// A client built from the state directory's `env` (the public key only).
+fn client_from(env: &std::collections::HashMap<String, String>) -> Config {
+    let key = PrivateKey::from_pem(&std::fs::read(&env["WECHATPAY_PRIVATE_KEY"]).expect("as the simulator writes it"))
+        .expect("as the simulator writes it");
+    let mut store = KeyStore::new();
+    store
+        .add_public_key(
+            &env["WECHATPAY_PUBLIC_KEY_ID"],
+            &std::fs::read(&env["WECHATPAY_PUBLIC_KEY"]).expect("as the simulator writes it"),
+        )
+        .expect("as the simulator writes it");
+    let mchid = MchId::new(env["WECHATPAY_MCHID"].as_str()).expect("as the simulator writes it");
+    let serial = SerialNo::new(env["WECHATPAY_SERIAL_NO"].as_str()).expect("as the simulator writes it");
+    Config::builder(mchid, serial, key, store)
+        .base_url(&env["WECHATPAY_BASE_URL"])
+        .build()
+        .expect("as the simulator writes it")
+}
+
+#[test]
+fn writes_the_apiv3_key_and_serves_certificates_sealed_with_it() {
+    let (url, env, dir, child) = spawn("apiv3", &[]);
+    let key = &env["WECHATPAY_APIV3_KEY"];
+    let key = wechatpay_core::ApiV3Key::new(key).expect("a valid random key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.join("env")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "env holds the APIv3 key: owner only");
+    }
+    let config = client_from(&env);
+    let addr = url.strip_prefix("http://").unwrap().parse().unwrap();
+    let resp = common::send(addr, &common::signed_raw(&config, "/v3/certificates")).unwrap();
+    assert_eq!(resp.status, 200);
+    let e = &resp.json()["data"][0]["encrypt_certificate"];
+    let item = wechatpay_core::EncryptedResource::new(
+        e["ciphertext"].as_str().unwrap(),
+        e["nonce"].as_str().unwrap(),
+        Some("certificate".to_owned()),
+    );
+    let pem = key.decrypt_certificate(&item).unwrap();
+    assert_eq!(pem, std::fs::read_to_string(&env["WECHATPAY_PLATFORM_CERTS"]).unwrap());
+    drop(child);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn honours_apiv3_key_and_public_key_only() {
+    let given = "0123456789abcdefghijABCDEFGHIJ+/";
+    let (url, env, dir, child) =
+        spawn("pubonly", &["--apiv3-key", given, "--public-key-only", "--sign-with", "platform-cert"]);
+    assert_eq!(env["WECHATPAY_APIV3_KEY"], given);
+    assert!(!env.contains_key("WECHATPAY_PLATFORM_CERTS"), "no platform certificate in public-key-only mode");
+    let config = client_from(&env);
+    let addr = url.strip_prefix("http://").unwrap().parse().unwrap();
+    let resp = common::send(addr, &common::signed_raw(&config, "/v3/certificates")).unwrap();
+    assert_eq!((resp.status.as_u16(), resp.json()["code"].as_str()), (404, Some("RESOURCE_NOT_EXISTS")));
+    assert_eq!(resp.header("wechatpay-serial"), Some(env["WECHATPAY_PUBLIC_KEY_ID"].as_str()));
+    // The 404 is signed: the core verifies it before typing the error.
+    let sig = wechatpay_core::verify::signature_headers(&resp.headers).unwrap();
+    wechatpay_core::verify::verify_signature(config.verifier(), &sig, &resp.body, wechatpay_core::unix_now(), 300)
+        .unwrap();
+    drop(child);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let out = Command::new(BIN).args(["--state-dir", "x", "--apiv3-key", "short"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--apiv3-key"));
+}
