@@ -39,7 +39,7 @@ pub(crate) struct Settings {
     /// The WeChat Pay public key's id (PUB_KEY_ID_…).
     #[arg(long, env = "WECHATPAY_PUBLIC_KEY_ID", global = true, value_name = "ID")]
     pub(crate) public_key_id: Option<String>,
-    /// Platform certificate PEM paths, comma-separated.
+    /// Platform certificate PEM paths, comma-separated; a directory adds every `.pem` in it.
     #[arg(long, env = "WECHATPAY_PLATFORM_CERTS", global = true, value_name = "FILES", value_delimiter = ',')]
     pub(crate) platform_certs: Vec<PathBuf>,
     /// Primary host (default: the official api.mch.weixin.qq.com, over HTTPS).
@@ -84,6 +84,12 @@ pub(crate) enum Command {
     Sign(SignArgs),
     /// Check a response or callback signature against the configured WeChat Pay keys.
     Verify(VerifyArgs),
+    /// Platform certificates (平台证书): download them with the APIv3 key.
+    Certificates {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: CertificatesCommand,
+    },
     /// Verify, decrypt and print payment notifications (spec §8).
     Notification {
         /// What to do with them.
@@ -98,6 +104,18 @@ pub(crate) enum Command {
         /// [--tls] [--apiv3-key KEY] [--public-key-only].
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         args: Vec<String>,
+    },
+}
+
+/// `wechatpay certificates …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum CertificatesCommand {
+    /// Download every usable platform certificate, check it (bootstrap rule, spec §9), and
+    /// write DIR/wechatpay_<SERIAL>.pem for each. Needs no WeChat Pay key configured.
+    Download {
+        /// Where to write the certificates (created if missing).
+        #[arg(long, value_name = "DIR")]
+        output_dir: PathBuf,
     },
 }
 

@@ -19,7 +19,9 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use args::{Cli, Command, NotificationCommand, OrderCommand, ParkingOrderCommand, PartnerOrderCommand};
+use args::{
+    CertificatesCommand, Cli, Command, NotificationCommand, OrderCommand, ParkingOrderCommand, PartnerOrderCommand,
+};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -57,6 +59,9 @@ fn main() -> ExitCode {
         }
         Command::Sign(args) => commands::sign::run(s, args),
         Command::Verify(args) => commands::verify::run(s, args),
+        Command::Certificates { command: CertificatesCommand::Download { output_dir } } => {
+            commands::certificates::download(s, output_dir)
+        }
         Command::Notification { command: NotificationCommand::Parse(args) } => commands::notification::parse(s, args),
         Command::Notification { command: NotificationCommand::Listen(args) } => commands::listen::run(s, args),
         Command::Demo => commands::demo::run(),

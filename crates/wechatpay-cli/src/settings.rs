@@ -20,6 +20,18 @@ fn required<'a>(value: &'a Option<String>, flag: &str, var: &str, what: &str) ->
 
 /// The WeChat Pay keys configured (public key, platform certificates, or both).
 pub(crate) fn key_store(s: &Settings) -> Result<KeyStore, Failure> {
+    let keys = configured_keys(s)?;
+    if keys.is_empty() {
+        return Err(Failure::usage(
+            "no WeChat Pay key configured: set WECHATPAY_PUBLIC_KEY and WECHATPAY_PUBLIC_KEY_ID, \
+             or WECHATPAY_PLATFORM_CERTS (or pass --public-key/--public-key-id/--platform-certs)",
+        ));
+    }
+    Ok(keys)
+}
+
+/// The WeChat Pay keys configured, possibly none (a first certificate download needs none).
+pub(crate) fn configured_keys(s: &Settings) -> Result<KeyStore, Failure> {
     let mut keys = KeyStore::new();
     match (&s.public_key, &s.public_key_id) {
         (Some(path), Some(id)) => {
@@ -41,21 +53,35 @@ pub(crate) fn key_store(s: &Settings) -> Result<KeyStore, Failure> {
         (None, None) => {}
     }
     for path in &s.platform_certs {
+        if path.is_dir() {
+            let loaded = wechatpay_core::certificates::load_directory(&mut keys, path)
+                .map_err(|e| Failure::usage(format!("WECHATPAY_PLATFORM_CERTS: {e}")))?;
+            if loaded.is_empty() {
+                return Err(Failure::usage(format!(
+                    "WECHATPAY_PLATFORM_CERTS: no .pem certificate in directory {}",
+                    path.display()
+                )));
+            }
+            continue;
+        }
         let pem = read_file("WECHATPAY_PLATFORM_CERTS", path)?;
         keys.add_platform_certificates(&pem)
             .map_err(|e| Failure::usage(format!("invalid platform certificate {}: {e}", path.display())))?;
-    }
-    if keys.is_empty() {
-        return Err(Failure::usage(
-            "no WeChat Pay key configured: set WECHATPAY_PUBLIC_KEY and WECHATPAY_PUBLIC_KEY_ID, \
-             or WECHATPAY_PLATFORM_CERTS (or pass --public-key/--public-key-id/--platform-certs)",
-        ));
     }
     Ok(keys)
 }
 
 /// A configuration that can sign; with `verify`, also one that can check answers.
 pub(crate) fn config(s: &Settings, verify: bool) -> Result<Config, Failure> {
+    // Without `verify` (the `sign` command) the configuration only signs: its key store
+    // trusts no WeChat Pay key, so nothing could ever verify with it.
+    let keys = if verify { key_store(s)? } else { KeyStore::new() };
+    config_with(s, keys, verify)
+}
+
+/// A configuration verifying with `keys`; with `prefer`, asking for answers signed by the
+/// public key (or else the first certificate) held.
+pub(crate) fn config_with(s: &Settings, keys: KeyStore, prefer: bool) -> Result<Config, Failure> {
     let mchid = MchId::new(required(&s.mchid, "mchid", "WECHATPAY_MCHID", "merchant id")?)
         .map_err(|e| Failure::usage(e.to_string()))?;
     let serial = SerialNo::new(required(&s.serial_no, "serial-no", "WECHATPAY_SERIAL_NO", "certificate serial")?)
@@ -67,14 +93,11 @@ pub(crate) fn config(s: &Settings, verify: bool) -> Result<Config, Failure> {
     let pem = read_file("WECHATPAY_PRIVATE_KEY", key_path)?;
     let key = PrivateKey::from_pem(&pem)
         .map_err(|e| Failure::usage(format!("invalid private key {}: {e}", key_path.display())))?;
-    // Without `verify` (the `sign` command) the configuration only signs: its key store
-    // trusts no WeChat Pay key, so nothing could ever verify with it.
-    let keys = if verify { key_store(s)? } else { KeyStore::new() };
     // Ask for answers signed by the public key when one is configured (as the official
     // SDKs do during the move to public-key mode), else by the first certificate.
     let preferred = s.public_key_id.clone().or_else(|| keys.serials().next().map(|(id, _)| id.to_owned()));
     let mut builder = Config::builder(mchid, serial, key, keys);
-    if let Some(serial) = preferred.filter(|_| verify) {
+    if let Some(serial) = preferred.filter(|_| prefer) {
         builder = builder.wechatpay_serial(serial);
     }
     if let Some(url) = &s.base_url {
@@ -100,12 +123,16 @@ pub(crate) fn timeout(s: &Settings) -> Result<Option<Duration>, Failure> {
 
 /// The blocking client for queries.
 pub(crate) fn client(s: &Settings) -> Result<wechatpay_ureq::Client, Failure> {
-    let config = config(s, true)?;
+    Ok(wechatpay_ureq::Client::new(driver(s, config(s, true)?)?))
+}
+
+/// The call loop for `config`, with the configured per-attempt timeout.
+pub(crate) fn driver(s: &Settings, config: Config) -> Result<Driver, Failure> {
     let mut driver = Driver::new(config);
     if let Some(t) = timeout(s)? {
         driver = driver.with_attempt_timeout(t);
     }
-    Ok(wechatpay_ureq::Client::new(driver))
+    Ok(driver)
 }
 
 /// The merchant's APIv3 key, from `WECHATPAY_APIV3_KEY` (`--apiv3-key`) or the file named by

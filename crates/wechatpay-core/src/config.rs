@@ -157,6 +157,13 @@ impl Config {
         &*self.verifier
     }
 
+    /// The same configuration verifying answers with `verifier` instead (for example the
+    /// shared, refreshable key store of [`crate::certificates::CertificateRefresher`]).
+    #[must_use]
+    pub fn with_verifier(&self, verifier: impl Verifier + 'static) -> Config {
+        Config { verifier: Arc::new(verifier), ..self.clone() }
+    }
+
     /// Prepares `op` for `host` and signs it with the configured signer.
     ///
     /// # Errors

@@ -298,6 +298,9 @@ pub enum VerificationFailure {
         /// The field that differs.
         field: &'static str,
     },
+    /// A `/v3/certificates` answer broke the bootstrap rule of spec §9 (an item does not
+    /// decrypt or is not the certificate it claims to be, or the signer is not listed).
+    Certificate(crate::certificates::CertificateError),
 }
 
 impl fmt::Display for VerificationFailure {
@@ -321,6 +324,7 @@ impl fmt::Display for VerificationFailure {
             Self::AnswerMismatch { field } => {
                 write!(f, "answer for another order or merchant: {field} is not the one asked for")
             }
+            Self::Certificate(e) => e.fmt(f),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! Keys are parsed once, when loaded; signing and verifying never parse again.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::crypto::{Backend, SignError, Signer, Verifier, VerifyError};
 use crate::der::{self, Reader};
@@ -366,15 +367,18 @@ pub enum KeyKind {
     PlatformCertificate,
 }
 
+#[derive(Clone)]
 struct Entry {
     serial: String,
     kind: KeyKind,
-    key: PublicKey,
+    key: Arc<PublicKey>,
 }
 
 /// WeChat Pay's verification keys by exact serial: any number of public keys and platform
 /// certificates at once (both kinds sign during the migration between them).
-#[derive(Default)]
+///
+/// Cloning is cheap: parsed keys are shared, not copied.
+#[derive(Clone, Default)]
 pub struct KeyStore {
     entries: Vec<Entry>,
     backend: Backend,
@@ -436,7 +440,14 @@ impl KeyStore {
 
     fn insert(&mut self, serial: String, kind: KeyKind, key: PublicKey) {
         self.entries.retain(|e| e.serial != serial);
-        self.entries.push(Entry { serial, kind, key });
+        self.entries.push(Entry { serial, kind, key: Arc::new(key) });
+    }
+
+    /// Removes the key held under exactly `serial`; whether one was held.
+    pub fn remove(&mut self, serial: &str) -> bool {
+        let before = self.entries.len();
+        self.entries.retain(|e| e.serial != serial);
+        self.entries.len() != before
     }
 
     /// The serials held, with their kinds.
@@ -446,7 +457,7 @@ impl KeyStore {
 
     /// The key held under exactly `serial`.
     pub fn get(&self, serial: &str) -> Option<&PublicKey> {
-        self.entries.iter().find(|e| e.serial == serial).map(|e| &e.key)
+        self.entries.iter().find(|e| e.serial == serial).map(|e| &*e.key)
     }
 
     /// Whether the store holds no key.

@@ -95,6 +95,7 @@
 pub mod api;
 pub mod apiv3_key;
 pub mod auth;
+pub mod certificates;
 pub mod config;
 pub mod crypto;
 mod der;

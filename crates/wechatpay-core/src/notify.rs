@@ -227,6 +227,7 @@ impl NotificationError {
                 VerificationFailure::WrongSignatureLength { .. } => "wrong signature length",
                 VerificationFailure::SignatureMismatch => "signature mismatch",
                 VerificationFailure::AnswerMismatch { .. } => "answer mismatch",
+                VerificationFailure::Certificate(_) => "certificate",
             },
             Self::Envelope { .. } => "envelope",
             Self::UnsupportedAlgorithm => "unsupported algorithm",

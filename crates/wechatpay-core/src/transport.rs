@@ -40,6 +40,7 @@
 //! bodies, keys and signatures are never recorded.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use tracing::field::Empty;
@@ -47,10 +48,11 @@ use tracing::{Instrument as _, Span};
 
 use crate::api::Operation;
 use crate::auth::SigningInput;
+use crate::certificates::{CertificateRefresher, RefreshOutcome};
 use crate::config::{Config, DEFAULT_MAX_BODY_BYTES, Host};
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::retry::{self, Attempt, Decision, RetryPolicy};
-use crate::verify::HEADER_REQUEST_ID;
+use crate::verify::{HEADER_REQUEST_ID, HEADER_SERIAL};
 
 /// Default limit on one attempt, from connecting to the end of the body: 30 seconds.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -134,12 +136,27 @@ pub struct Driver {
     config: Config,
     policy: RetryPolicy,
     attempt_timeout: Duration,
+    refresher: Option<Arc<CertificateRefresher>>,
 }
 
 impl Driver {
     /// A driver for `config` with [`RetryPolicy::default`] and [`DEFAULT_ATTEMPT_TIMEOUT`].
     pub fn new(config: Config) -> Self {
-        Self { config, policy: RetryPolicy::default(), attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT }
+        Self { config, policy: RetryPolicy::default(), attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT, refresher: None }
+    }
+
+    /// Keeps platform certificates fresh with `refresher`: its live key set becomes the
+    /// configuration's verifier, [`Driver::refresh_certificates`] downloads through it, and
+    /// when an answer names a serial no key is held for, the driver downloads the
+    /// certificates once (rate-limited by the refresher) before verifying that answer.
+    pub fn with_certificate_refresher(self, refresher: Arc<CertificateRefresher>) -> Self {
+        let config = self.config.with_verifier(refresher.keys().clone());
+        Self { config, refresher: Some(refresher), ..self }
+    }
+
+    /// The certificate refresher, if one is set.
+    pub fn certificate_refresher(&self) -> Option<&Arc<CertificateRefresher>> {
+        self.refresher.as_ref()
     }
 
     /// Retries as `policy` says.
@@ -185,6 +202,9 @@ impl Driver {
             let step = match call.begin_attempt() {
                 Ok(request) => {
                     let sent = call.attempt_span.in_scope(|| transport.send(request));
+                    if sent.as_ref().is_ok_and(|r| self.wants_refresh(r)) {
+                        let _ = self.refresh_certificates(transport, &mut sleep as &mut dyn FnMut(Duration));
+                    }
                     call.end_attempt(sent.map_err(Error::Transport))
                 }
                 Err(err) => call.end_attempt(Err(err)),
@@ -208,6 +228,88 @@ impl Driver {
         S: Fn(Duration) -> F,
         F: Future<Output = ()>,
     {
+        let refresh = || async { drop(self.refresh_certificates_async(transport, &sleep).await) };
+        self.run_async(transport, &sleep, op, refresh).await
+    }
+
+    /// Downloads `/v3/certificates` through a blocking `transport` (retrying as the policy
+    /// says) and installs the result in the refresher's key set; see
+    /// [`CertificateRefresher::install`].
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] without a refresher; otherwise as
+    /// [`CertificateRefresher::install`].
+    pub fn refresh_certificates(
+        &self,
+        transport: &impl Transport,
+        sleep: impl FnMut(Duration),
+    ) -> Result<RefreshOutcome, Error> {
+        let (refresher, driver) = self.download_driver()?;
+        let answer = driver.execute(transport, sleep, refresher.operation());
+        refresher.install(answer, SystemTime::now())
+    }
+
+    /// [`Driver::refresh_certificates`] through an async `transport`.
+    ///
+    /// # Errors
+    /// As [`Driver::refresh_certificates`].
+    pub async fn refresh_certificates_async<T, S, F>(&self, transport: &T, sleep: S) -> Result<RefreshOutcome, Error>
+    where
+        T: AsyncTransport,
+        S: Fn(Duration) -> F,
+        F: Future<Output = ()>,
+    {
+        let (refresher, driver) = self.download_driver()?;
+        let answer = driver.run_async(transport, &sleep, refresher.operation(), || std::future::ready(())).await;
+        refresher.install(answer, SystemTime::now())
+    }
+
+    /// The refresher, and a driver without one whose verifier applies the bootstrap rule.
+    fn download_driver(&self) -> Result<(&CertificateRefresher, Driver), Error> {
+        let refresher = self.refresher.as_deref().ok_or_else(|| {
+            Error::InvalidInput(crate::InvalidInput::new(
+                "certificate_refresher",
+                "is not set",
+                "set one with Driver::with_certificate_refresher",
+            ))
+        })?;
+        let config = self.config.with_verifier(refresher.bootstrap_verifier());
+        Ok((refresher, Driver { config, refresher: None, ..self.clone() }))
+    }
+
+    /// Whether `response` names a serial no key is held for and the refresher allows a
+    /// download for it now.
+    fn wants_refresh(&self, response: &http::Response<Vec<u8>>) -> bool {
+        let Some(refresher) = &self.refresher else { return false };
+        let mut serials = response.headers().get_all(HEADER_SERIAL).iter();
+        let serial = match (serials.next().and_then(|v| v.to_str().ok()), serials.next()) {
+            (Some(serial), None) => serial,
+            _ => return false,
+        };
+        if self.config.verifier().knows(serial) || !refresher.allow_unknown_serial_refresh() {
+            return false;
+        }
+        tracing::info!(serial = %crate::untrusted::printable(serial).max_chars(64), "answer signed by an unknown serial: refreshing platform certificates");
+        true
+    }
+
+    /// The async call loop; `refresh` runs before an answer signed by an unknown serial is
+    /// verified (a separate parameter, so that the download's own loop has none).
+    async fn run_async<Op, T, S, F, R, RF>(
+        &self,
+        transport: &T,
+        sleep: &S,
+        op: &Op,
+        refresh: R,
+    ) -> Result<Op::Output, Error>
+    where
+        Op: Operation,
+        T: AsyncTransport,
+        S: Fn(Duration) -> F,
+        F: Future<Output = ()>,
+        R: Fn() -> RF,
+        RF: Future<Output = ()>,
+    {
         let mut call = Call::start(self, op);
         let span = call.span.clone();
         async move {
@@ -215,6 +317,9 @@ impl Driver {
                 let step = match call.begin_attempt() {
                     Ok(request) => {
                         let sent = transport.send(request).instrument(call.attempt_span.clone()).await;
+                        if sent.as_ref().is_ok_and(|r| self.wants_refresh(r)) {
+                            refresh().await;
+                        }
                         call.end_attempt(sent.map_err(Error::Transport))
                     }
                     Err(err) => call.end_attempt(Err(err)),

@@ -140,5 +140,6 @@ pub fn verify_signature(
         VerifyError::UnknownSerial => VerificationFailure::UnknownSerial(sig.serial.chars().take(80).collect()),
         VerifyError::WrongLength { expected, actual } => VerificationFailure::WrongSignatureLength { expected, actual },
         VerifyError::Mismatch => VerificationFailure::SignatureMismatch,
+        VerifyError::Certificate(e) => VerificationFailure::Certificate(e),
     })
 }

@@ -2,10 +2,12 @@
 
 use std::error::Error as StdError;
 use std::io;
+use std::time::SystemTime;
 
 use http::HeaderValue;
 use http::header::ACCEPT_ENCODING;
 use wechatpay_core::api::Closed;
+use wechatpay_core::certificates::RefreshOutcome;
 use wechatpay_core::transport::{AsyncTransport, DEFAULT_CONNECT_TIMEOUT, Driver, Limits};
 use wechatpay_core::watch::{StateChange, WatchOutcome, WatchPolicy, WatchQuery};
 use wechatpay_core::{Error, Operation, TransportError, TransportErrorKind};
@@ -100,6 +102,43 @@ impl Client {
         on_change: impl FnMut(&StateChange<'_, Q::Output>),
     ) -> Result<WatchOutcome<Q::Output>, Error> {
         self.driver.watch_async(&self.http, tokio::time::sleep, op, policy, on_change).await
+    }
+
+    /// Downloads the platform certificates now and installs them (the driver needs a
+    /// [`CertificateRefresher`](wechatpay_core::certificates::CertificateRefresher)).
+    ///
+    /// # Errors
+    /// As [`Driver::refresh_certificates`].
+    pub async fn refresh_certificates(&self) -> Result<RefreshOutcome, Error> {
+        self.driver.refresh_certificates_async(&self.http, tokio::time::sleep).await
+    }
+
+    /// Keeps the platform certificates fresh on a Tokio task that downloads on the
+    /// refresher's schedule (failures are logged by the core and retried with backoff; calls
+    /// go on with the certificates held). Dropping the handle stops the task. `None` when the
+    /// driver has no certificate refresher. Must be called within a Tokio runtime.
+    pub fn spawn_certificate_refresh(&self) -> Option<RefreshTask> {
+        let refresher = self.driver.certificate_refresher()?.clone();
+        let client = self.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(refresher.next_refresh_in(SystemTime::now())).await;
+                let _logged_by_the_core = client.refresh_certificates().await;
+            }
+        });
+        Some(RefreshTask(task.abort_handle()))
+    }
+}
+
+/// The background certificate refresh of [`Client::spawn_certificate_refresh`]; dropping it
+/// stops the task.
+#[derive(Debug)]
+#[must_use = "dropping the handle stops the refresh"]
+pub struct RefreshTask(tokio::task::AbortHandle);
+
+impl Drop for RefreshTask {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -2,10 +2,12 @@
 
 mod resolver;
 
-use std::time::Duration;
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime};
 
 use http::header::CONTENT_LENGTH;
 use wechatpay_core::api::Closed;
+use wechatpay_core::certificates::RefreshOutcome;
 use wechatpay_core::transport::{DEFAULT_CONNECT_TIMEOUT, Driver, Limits, Transport};
 use wechatpay_core::watch::{StateChange, WatchOutcome, WatchPolicy, WatchQuery};
 use wechatpay_core::{Error, Operation, TransportError, TransportErrorKind};
@@ -123,6 +125,46 @@ impl Client {
     ) -> Result<WatchOutcome<Q::Output>, Error> {
         self.driver.watch(&self.agent, std::thread::sleep, op, policy, on_change)
     }
+
+    /// Downloads the platform certificates now and installs them (the driver needs a
+    /// [`CertificateRefresher`](wechatpay_core::certificates::CertificateRefresher)). Blocks.
+    ///
+    /// # Errors
+    /// As [`Driver::refresh_certificates`].
+    pub fn refresh_certificates(&self) -> Result<RefreshOutcome, Error> {
+        self.driver.refresh_certificates(&self.agent, std::thread::sleep)
+    }
+
+    /// Keeps the platform certificates fresh on a thread of its own that downloads on the
+    /// refresher's schedule (a blocking client has no runtime to lend; calls never wait for
+    /// it, and failures are logged by the core and retried with backoff). Dropping the handle
+    /// stops the thread at its next wake-up, without waiting. `Ok(None)` when the driver has
+    /// no certificate refresher.
+    ///
+    /// # Errors
+    /// When the thread cannot be started.
+    pub fn spawn_certificate_refresh(&self) -> std::io::Result<Option<RefreshThread>> {
+        let Some(refresher) = self.driver.certificate_refresher().cloned() else { return Ok(None) };
+        let (stop, stopped) = mpsc::channel::<()>();
+        let client = self.clone();
+        std::thread::Builder::new().name("wechatpay-certificates".into()).spawn(move || {
+            // Wakes when the schedule says, or ends when the handle is dropped.
+            while let Err(mpsc::RecvTimeoutError::Timeout) =
+                stopped.recv_timeout(refresher.next_refresh_in(SystemTime::now()))
+            {
+                let _logged_by_the_core = client.refresh_certificates();
+            }
+        })?;
+        Ok(Some(RefreshThread { _stop: stop }))
+    }
+}
+
+/// The background certificate refresh of [`Client::spawn_certificate_refresh`]; dropping it
+/// stops the thread.
+#[derive(Debug)]
+#[must_use = "dropping the handle stops the refresh"]
+pub struct RefreshThread {
+    _stop: mpsc::Sender<()>,
 }
 
 impl Transport for Sender {

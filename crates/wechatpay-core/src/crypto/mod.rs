@@ -169,6 +169,9 @@ pub enum VerifyError {
     },
     /// The signature does not match the message under that key.
     Mismatch,
+    /// A `/v3/certificates` answer broke the bootstrap rule (spec §9); see
+    /// [`crate::certificates::BootstrapVerifier`].
+    Certificate(crate::certificates::CertificateError),
 }
 
 impl fmt::Display for VerifyError {
@@ -179,6 +182,7 @@ impl fmt::Display for VerifyError {
                 write!(f, "signature is {actual} bytes, the key's modulus is {expected}")
             }
             VerifyError::Mismatch => f.write_str("signature does not match"),
+            VerifyError::Certificate(e) => e.fmt(f),
         }
     }
 }

@@ -150,6 +150,9 @@ open_enum! {
         OrderNotExist = "ORDER_NOT_EXIST",
         /// 404: no such order (parking API).
         NotFound = "NOT_FOUND",
+        /// 404 to `GET /v3/certificates`: the merchant has no platform certificate; use the
+        /// WeChat Pay public key (`PUB_KEY_ID_…`) instead (spec §9).
+        ResourceNotExists = "RESOURCE_NOT_EXISTS",
         /// 429: too frequent.
         FrequencyLimited = "FREQUENCY_LIMITED",
         /// 429: rate limit reached (parking API).
