@@ -144,7 +144,7 @@ impl TestClient {
         }
     }
 
-    /// Watches an order through the adapter's `watch_with`; also returns the states it
+    /// Watches an order through the adapter's `watch`; also returns the states it
     /// reported, in order.
     ///
     /// # Errors
@@ -160,8 +160,8 @@ impl TestClient {
             states.push(c.order.trade_state().to_owned());
         };
         let result = match &self.inner {
-            Inner::Reqwest { client, runtime } => runtime.block_on(client.watch_with(op, policy, on_change)),
-            Inner::Ureq(client) => client.watch_with(op, policy, on_change),
+            Inner::Reqwest { client, runtime } => runtime.block_on(client.watch(op, policy, on_change)),
+            Inner::Ureq(client) => client.watch(op, policy, on_change),
         };
         (result, states)
     }

@@ -174,6 +174,16 @@ pub enum TransportErrorKind {
 }
 
 impl TransportErrorKind {
+    /// The kind of an I/O failure: timeouts, refused or unreachable connections, the rest `Io`.
+    pub fn from_io(kind: std::io::ErrorKind) -> Self {
+        use std::io::ErrorKind as K;
+        match kind {
+            K::TimedOut | K::WouldBlock => Self::Timeout,
+            K::ConnectionRefused | K::AddrNotAvailable | K::NetworkUnreachable | K::HostUnreachable => Self::Connect,
+            _ => Self::Io,
+        }
+    }
+
     /// Whether the failure happened at connection level (DNS, connect, TLS, timeout), where
     /// the backup host may help.
     pub fn is_connection_level(self) -> bool {

@@ -81,21 +81,12 @@ impl Client {
         self.execute(op).await.map(drop)
     }
 
-    /// Asks about the order `op` names until its state is final or unknown, or `policy`'s
-    /// deadline comes (closing a `NOTPAY` order then if the policy says so); see
-    /// [`wechatpay_core::watch`]. Each change of state is a `tracing` event.
+    /// Asks until the order's state is final or unknown, or the deadline comes
+    /// ([`Driver::watch`]), calling `on_change` with each change of state.
     ///
     /// # Errors
     /// The error of a query (or close) that failed after its retries.
-    pub async fn watch<Q: WatchQuery>(&self, op: &Q, policy: &WatchPolicy) -> Result<WatchOutcome<Q::Output>, Error> {
-        self.watch_with(op, policy, |_| {}).await
-    }
-
-    /// [`Client::watch`], calling `on_change` with each change of state.
-    ///
-    /// # Errors
-    /// As [`Client::watch`].
-    pub async fn watch_with<Q: WatchQuery>(
+    pub async fn watch<Q: WatchQuery>(
         &self,
         op: &Q,
         policy: &WatchPolicy,
@@ -200,9 +191,7 @@ fn classify(err: &reqwest::Error) -> TransportErrorKind {
         };
     }
     match io_kind {
-        Some(io::ErrorKind::TimedOut) => TransportErrorKind::Timeout,
-        Some(io::ErrorKind::ConnectionRefused) => TransportErrorKind::Connect,
-        Some(_) => TransportErrorKind::Io,
+        Some(kind) => TransportErrorKind::from_io(kind),
         // A connection that broke while the request or the body was in flight.
         None if err.is_request() || err.is_body() => TransportErrorKind::Io,
         None => TransportErrorKind::Other,

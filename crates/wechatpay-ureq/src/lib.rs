@@ -5,7 +5,6 @@ mod resolver;
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
-use http::header::CONTENT_LENGTH;
 use wechatpay_core::api::Closed;
 use wechatpay_core::certificates::RefreshOutcome;
 use wechatpay_core::transport::{DEFAULT_CONNECT_TIMEOUT, Driver, Limits, Transport};
@@ -26,10 +25,8 @@ pub struct Client {
 #[derive(Clone, Debug)]
 struct Sender(ureq::Agent);
 
-/// The agent settings this crate needs: 4xx/5xx read as answers, no redirects, no
-/// compression, a [`DEFAULT_CONNECT_TIMEOUT`], and with the `rustls` feature [`tls_config`].
-/// Change what you need (e.g. the roots of the TLS configuration) and build an agent with
-/// [`agent`].
+/// The agent settings this crate needs (4xx/5xx read as answers, no redirects, no compression,
+/// [`DEFAULT_CONNECT_TIMEOUT`], [`tls_config`]); change what you need and build with [`agent`].
 pub fn agent_config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -41,8 +38,7 @@ pub fn agent_config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope
     config
 }
 
-/// An agent with `config` that answers IP-literal hosts without ureq's thread-per-lookup
-/// resolver (see the `resolver` module).
+/// An agent with `config` that resolves IP-literal hosts without a thread per lookup.
 pub fn agent(config: ureq::config::Config) -> ureq::Agent {
     ureq::Agent::with_parts(
         config,
@@ -51,8 +47,7 @@ pub fn agent(config: ureq::config::Config) -> ureq::Agent {
     )
 }
 
-/// The TLS settings of the default agent: rustls with the aws-lc-rs provider and the
-/// webpki roots. Start from it to trust other roots (`.root_certs(..)`).
+/// rustls with the aws-lc-rs provider and the webpki roots; change `.root_certs(..)` to trust others.
 #[cfg(feature = "rustls")]
 pub fn tls_config() -> ureq::tls::TlsConfigBuilder {
     let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -63,16 +58,14 @@ pub fn tls_config() -> ureq::tls::TlsConfigBuilder {
 }
 
 impl Client {
-    /// A client that runs `driver`'s call loop — a [`Config`](wechatpay_core::Config) (signer,
-    /// verifier, base URLs) or a [`Driver`] with its retry policy and per-attempt timeout —
-    /// over an agent built from [`agent_config`].
+    /// A client running `driver`'s call loop (a [`Driver`], or a
+    /// [`Config`](wechatpay_core::Config) with the default loop) over [`agent_config`]'s agent.
     pub fn new(driver: impl Into<Driver>) -> Client {
         Self::with_agent(driver, agent(agent_config().build()))
     }
 
-    /// A client that sends through `agent`. No redirects, `http_status_as_error(false)`, the
-    /// per-attempt timeout and `Accept-Encoding: identity` are applied to every request; give
-    /// it a TLS configuration with a crypto provider (start from [`agent_config`]).
+    /// A client that sends through `agent` (start from [`agent_config`]: it sets a TLS crypto
+    /// provider); no redirects, no compression and the attempt timeout apply to every request.
     pub fn with_agent(driver: impl Into<Driver>, agent: ureq::Agent) -> Client {
         Client { driver: driver.into(), agent: Sender(agent) }
     }
@@ -82,42 +75,25 @@ impl Client {
         &self.driver
     }
 
-    /// Calls `op`: signs, sends, verifies and parses, retrying as the policy decides.
-    /// Blocks the calling thread, sleeping between attempts.
-    ///
+    /// Calls `op` through [`Driver::execute`], blocking and sleeping between attempts.
     /// # Errors
-    /// Any [`wechatpay_core::Error`]: the last attempt's error when the policy gives up.
-    /// A verification failure is never turned into data.
+    /// As [`Driver::execute`]: the last attempt's error; a verification failure is never data.
     pub fn execute<Op: Operation>(&self, op: &Op) -> Result<Op::Output, Error> {
         self.driver.execute(&self.agent, std::thread::sleep, op)
     }
 
-    /// Closes an unpaid order ([`CloseOrder`](wechatpay_core::api::CloseOrder) or
-    /// [`ClosePartnerOrder`](wechatpay_core::api::ClosePartnerOrder)); `Ok` on WeChat Pay's
-    /// signed `204`. Query first: close only a `NOTPAY` order ([`Client::watch`] can).
-    ///
+    /// Closes an unpaid order (`CloseOrder`, `ClosePartnerOrder`): `Ok` on the signed `204`.
     /// # Errors
     /// As [`Client::execute`].
     pub fn close<Op: Operation<Output = Closed>>(&self, op: &Op) -> Result<(), Error> {
         self.execute(op).map(drop)
     }
 
-    /// Asks about the order `op` names until its state is final or unknown, or `policy`'s
-    /// deadline comes (closing a `NOTPAY` order then if the policy says so); see
-    /// [`wechatpay_core::watch`]. Blocks, sleeping between questions. Each change of state
-    /// is a `tracing` event.
-    ///
+    /// Asks until the order's state is final or unknown, or the deadline comes
+    /// ([`Driver::watch`]), calling `on_change` with each change of state.
     /// # Errors
     /// The error of a query (or close) that failed after its retries.
-    pub fn watch<Q: WatchQuery>(&self, op: &Q, policy: &WatchPolicy) -> Result<WatchOutcome<Q::Output>, Error> {
-        self.watch_with(op, policy, |_| {})
-    }
-
-    /// [`Client::watch`], calling `on_change` with each change of state.
-    ///
-    /// # Errors
-    /// As [`Client::watch`].
-    pub fn watch_with<Q: WatchQuery>(
+    pub fn watch<Q: WatchQuery>(
         &self,
         op: &Q,
         policy: &WatchPolicy,
@@ -126,21 +102,16 @@ impl Client {
         self.driver.watch(&self.agent, std::thread::sleep, op, policy, on_change)
     }
 
-    /// Downloads the platform certificates now and installs them (the driver needs a
-    /// [`CertificateRefresher`](wechatpay_core::certificates::CertificateRefresher)). Blocks.
-    ///
+    /// Downloads and installs the platform certificates now: [`Driver::refresh_certificates`].
     /// # Errors
     /// As [`Driver::refresh_certificates`].
     pub fn refresh_certificates(&self) -> Result<RefreshOutcome, Error> {
         self.driver.refresh_certificates(&self.agent, std::thread::sleep)
     }
 
-    /// Keeps the platform certificates fresh on a thread of its own that downloads on the
-    /// refresher's schedule (a blocking client has no runtime to lend; calls never wait for
-    /// it, and failures are logged by the core and retried with backoff). Dropping the handle
-    /// stops the thread at its next wake-up, without waiting. `Ok(None)` when the driver has
-    /// no certificate refresher.
-    ///
+    /// Keeps the platform certificates fresh on a thread of its own, on the refresher's
+    /// schedule (a blocking client has no runtime to lend; calls never wait for it). Dropping
+    /// the handle stops it. `Ok(None)` when the driver has no certificate refresher.
     /// # Errors
     /// When the thread cannot be started.
     pub fn spawn_certificate_refresh(&self) -> std::io::Result<Option<RefreshThread>> {
@@ -148,10 +119,9 @@ impl Client {
         let (stop, stopped) = mpsc::channel::<()>();
         let client = self.clone();
         std::thread::Builder::new().name("wechatpay-certificates".into()).spawn(move || {
-            // Wakes when the schedule says, or ends when the handle is dropped.
-            while let Err(mpsc::RecvTimeoutError::Timeout) =
-                stopped.recv_timeout(refresher.next_refresh_in(SystemTime::now()))
-            {
+            // Wakes when the schedule says; ends when the handle is dropped.
+            let next = || refresher.next_refresh_in(SystemTime::now());
+            while stopped.recv_timeout(next()) == Err(mpsc::RecvTimeoutError::Timeout) {
                 let _logged_by_the_core = client.refresh_certificates();
             }
         })?;
@@ -159,8 +129,7 @@ impl Client {
     }
 }
 
-/// The background certificate refresh of [`Client::spawn_certificate_refresh`]; dropping it
-/// stops the thread.
+/// The refresh thread of [`Client::spawn_certificate_refresh`]; dropping it stops the thread.
 #[derive(Debug)]
 #[must_use = "dropping the handle stops the refresh"]
 pub struct RefreshThread {
@@ -178,12 +147,9 @@ impl Transport for Sender {
             self.run(http::Request::from_parts(parts, body), limits.timeout)
         }
         .map_err(transport_error)?;
+        // ureq's own limit: reading stops one byte past the cap.
         let (parts, mut body) = response.into_parts();
         let limit = limits.max_body_bytes;
-        let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
-        if declared.is_some_and(|len| len > limit as u64) {
-            return Err(TransportError::body_too_large(limit));
-        }
         let body = body.with_config().limit(limit as u64).read_to_vec().map_err(|e| match e {
             ureq::Error::BodyExceedsLimit(_) => TransportError::body_too_large(limit),
             other => transport_error(other),
@@ -209,10 +175,8 @@ impl Sender {
     }
 }
 
-/// Maps a ureq error (ureq wraps its own errors in `io::Error` while reading a body) to the
-/// kind that drives retries and failover.
+/// Maps a ureq error to the kind that drives retries and failover.
 fn transport_error(err: ureq::Error) -> TransportError {
-    use std::io::ErrorKind as Io;
     use ureq::Error as E;
     let kind = match &err {
         E::Timeout(_) => TransportErrorKind::Timeout,
@@ -221,13 +185,7 @@ fn transport_error(err: ureq::Error) -> TransportError {
         // rustls' handshake and certificate errors arrive as an `InvalidData` `io::Error`.
         #[cfg(feature = "rustls")]
         E::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => TransportErrorKind::Tls,
-        E::Io(io) => match io.kind() {
-            Io::TimedOut | Io::WouldBlock => TransportErrorKind::Timeout,
-            Io::ConnectionRefused | Io::AddrNotAvailable | Io::NetworkUnreachable | Io::HostUnreachable => {
-                TransportErrorKind::Connect
-            }
-            _ => TransportErrorKind::Io,
-        },
+        E::Io(io) => TransportErrorKind::from_io(io.kind()),
         E::Tls(_) | E::TlsRequired => TransportErrorKind::Tls,
         #[cfg(feature = "rustls")]
         E::Rustls(_) => TransportErrorKind::Tls,

@@ -89,7 +89,7 @@ fn policy(timing: &WatchTiming) -> WatchPolicy {
 /// deadline with the order still pending is exit 6 (after printing).
 fn watch<Q: WatchQuery>(s: &Settings, op: &Q, policy: &WatchPolicy) -> Result<(), Failure> {
     let client = settings::client(s)?;
-    let outcome = client.watch_with(op, policy, report)?;
+    let outcome = client.watch(op, policy, report)?;
     print_json(&outcome.order)?;
     match outcome.end {
         WatchEnd::Deadline => Err(Failure {
