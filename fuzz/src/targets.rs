@@ -144,7 +144,7 @@ fn parse_one<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
             let shown = format!("{e} {e:?}");
             assert!(!shown.is_empty());
             if let Error::UnexpectedResponse(u) = &e {
-                assert!(u.excerpt.chars().count() <= 161, "excerpts are bounded");
+                assert_bounded_excerpt(&u.excerpt);
             }
         }
     }
@@ -197,11 +197,18 @@ pub fn error_body(data: &[u8]) {
         }
         Err(Error::UnexpectedResponse(u)) => {
             assert_eq!(u.status, status);
-            assert!(u.excerpt.chars().count() <= 161, "excerpts are bounded");
+            assert_bounded_excerpt(&u.excerpt);
         }
         Err(Error::Verification(_)) => assert!(mode & 0x80 == 0, "valid-looking headers pass an accepting verifier"),
         Err(other) => panic!("unexpected error kind for an error status: {other:?}"),
     }
+}
+
+/// An excerpt of an untrusted body shows at most 160 of its characters, each escaped (at most
+/// 8 characters, `\u{2069}`), plus `… (N bytes in all)`: bounded, one line, no control left.
+fn assert_bounded_excerpt(excerpt: &str) {
+    assert!(excerpt.chars().count() <= 160 * 8 + 32, "excerpts are bounded");
+    assert!(!excerpt.chars().any(wechatpay_core::untrusted::needs_escape), "excerpts are escaped");
 }
 
 #[allow(unused_mut, clippy::vec_init_then_push)]
