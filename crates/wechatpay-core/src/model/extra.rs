@@ -128,7 +128,7 @@ impl<'de> Deserialize<'de> for RawObject {
                     if out.contains_key(&k) {
                         return Err(de::Error::custom(format_args!("duplicate field `{k}`")));
                     }
-                    out.insert(k, compact(v));
+                    out.insert(k, v);
                 }
                 Ok(RawObject(out))
             }
@@ -177,7 +177,8 @@ impl<'a> KnownFields<'a> {
             if all || known.contains(&k.as_str()) {
                 entries.push((k.as_str(), &**v));
             } else {
-                self.unknown.insert(k.clone(), v.clone());
+                // Only what is kept is compacted: known fields are parsed again anyway.
+                self.unknown.insert(k.clone(), compact(v.clone()));
             }
         }
         let mut map = MapDeserializer::new(entries.into_iter());
