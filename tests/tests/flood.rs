@@ -107,8 +107,9 @@ fn two_thousand_idle_connections_do_not_lock_clients_out() {
     assert!(closed >= FLOOD - SIM_SLOTS, "only {closed} of {FLOOD} idle connections were evicted");
     if threads_before > 0 {
         let peak = threads_flood.max(threads_after);
-        // Evicted threads take a moment to exit, hence the margin over the slots.
-        assert!(peak <= threads_before + SIM_SLOTS as u64 + 64, "{peak} threads, {threads_before} before the flood");
+        // Evicted threads take a moment to exit (longer on a busy machine), hence the margin
+        // over the slots; without eviction there would be a thread per flood connection.
+        assert!(peak <= threads_before + SIM_SLOTS as u64 + 256, "{peak} threads, {threads_before} before the flood");
         // A connection thread costs tens of KiB resident; 512 of them stay far below this.
         let grown = rss_flood.max(rss_after).saturating_sub(rss_before);
         assert!(grown < 64 * 1024, "resident memory grew by {grown} KiB");

@@ -10,9 +10,10 @@
 //! downstream program holds numbers (and break code matching on them); `raw_value` only adds
 //! the `RawValue` type. Why not `#[serde(flatten)]`: serde buffers a flattened struct's
 //! input in its own content type, where numbers become `u64`/`i64`/`f64` before `extra` sees
-//! them (and where `RawValue` cannot be read at all). Instead each struct reads its body as a
-//! map of raw values, hands the fields it knows to its derived deserializer and keeps the
-//! rest ([`keep_unknown_fields`]). Duplicate keys are an error. Whitespace between tokens is
+//! them (and where `RawValue` cannot be read at all). Instead each struct's derived
+//! deserializer reads through a thin wrapper ([`keep_unknown_fields`]) that passes the keys
+//! it names straight through (one streaming pass, as derived code reads) and reads every
+//! other key's value as raw JSON into `extra`. Duplicate keys are an error. Whitespace between tokens is
 //! dropped (the text stays on one line; strings and numbers are untouched).
 //!
 //! Reading a model therefore needs a `serde_json` deserializer (`from_slice`, `from_str`,
@@ -21,7 +22,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::value::MapDeserializer;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
@@ -111,29 +111,82 @@ impl Serialize for Extra {
     }
 }
 
-/// A JSON object read as raw values; a repeated key is an error.
-struct RawObject(BTreeMap<String, Box<RawValue>>);
+/// Wraps the deserializer a derived struct deserializer reads from: the keys the struct
+/// names (`fields` of `deserialize_struct`) pass through to it, streamed as usual; every other
+/// key's value is read as raw JSON into `extra`. One pass over the input, no buffering.
+pub(crate) struct KeepUnknown<'x, D> {
+    inner: D,
+    extra: &'x mut Extra,
+}
 
-impl<'de> Deserialize<'de> for RawObject {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = RawObject;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeepUnknown<'_, D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.inner.deserialize_any(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        let wrapped = KeepUnknownVisitor { inner: visitor, fields, extra: self.extra };
+        self.inner.deserialize_struct(name, fields, wrapped)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+struct KeepUnknownVisitor<'x, V> {
+    inner: V,
+    fields: &'static [&'static str],
+    extra: &'x mut Extra,
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for KeepUnknownVisitor<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.inner.visit_map(KeepUnknownMap { inner: map, fields: self.fields, extra: self.extra })
+    }
+}
+
+struct KeepUnknownMap<'x, A> {
+    inner: A,
+    fields: &'static [&'static str],
+    extra: &'x mut Extra,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for KeepUnknownMap<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
+        while let Some(key) = self.inner.next_key::<Key<'de>>()? {
+            if self.fields.contains(&key.as_str()) {
+                return seed.deserialize(de::value::StrDeserializer::new(key.as_str())).map(Some);
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject, A::Error> {
-                let mut out = BTreeMap::new();
-                while let Some((k, v)) = map.next_entry::<String, Box<RawValue>>()? {
-                    if out.contains_key(&k) {
-                        return Err(de::Error::custom(format_args!("duplicate field `{k}`")));
-                    }
-                    out.insert(k, v);
-                }
-                Ok(RawObject(out))
+            let value = self.inner.next_value::<Box<RawValue>>()?;
+            let key = key.into_string();
+            if self.extra.contains_key(&key) {
+                return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
             }
+            self.extra.insert(key, compact(value));
         }
-        deserializer.deserialize_map(V)
+        Ok(None)
+    }
+
+    fn next_value_seed<S: de::DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        self.inner.next_value_seed(seed)
     }
 }
 
@@ -164,51 +217,47 @@ fn compact(raw: Box<RawValue>) -> Box<RawValue> {
     RawValue::from_string(out).unwrap_or(raw)
 }
 
-/// Feeds the fields a derived struct deserializer names to it, and keeps the others.
-pub(crate) struct KnownFields<'a> {
-    object: &'a RawObject,
-    unknown: &'a mut Extra,
+/// An object key, borrowed from the input when it can be.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
 }
 
-impl<'a> KnownFields<'a> {
-    fn visit<V: Visitor<'a>>(self, known: &[&str], all: bool, visitor: V) -> Result<V::Value, serde_json::Error> {
-        let mut entries = Vec::with_capacity(self.object.0.len());
-        for (k, v) in &self.object.0 {
-            if all || known.contains(&k.as_str()) {
-                entries.push((k.as_str(), &**v));
-            } else {
-                // Only what is kept is compacted: known fields are parsed again anyway.
-                self.unknown.insert(k.clone(), compact(v.clone()));
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+
+    fn into_string(self) -> String {
+        match self {
+            Key::Borrowed(s) => s.to_owned(),
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v))
             }
         }
-        let mut map = MapDeserializer::new(entries.into_iter());
-        let value = visitor.visit_map(&mut map)?;
-        map.end()?;
-        Ok(value)
-    }
-}
-
-impl<'a> Deserializer<'a> for KnownFields<'a> {
-    type Error = serde_json::Error;
-
-    fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.visit(&[], true, visitor)
-    }
-
-    fn deserialize_struct<V: Visitor<'a>>(
-        self,
-        _name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.visit(fields, false, visitor)
-    }
-
-    serde::forward_to_deserialize_any! {
-        <W: Visitor<'a>>
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
-        ignored_any
+        deserializer.deserialize_str(V)
     }
 }
 
@@ -216,15 +265,14 @@ impl<'a> Deserializer<'a> for KnownFields<'a> {
 /// inherent function) and returns it with the fields it did not name.
 pub(crate) fn deserialize_keeping_unknown<'de, D, T>(
     deserializer: D,
-    known: impl for<'a> FnOnce(KnownFields<'a>) -> Result<T, serde_json::Error>,
+    known: impl for<'x> FnOnce(KeepUnknown<'x, D>) -> Result<T, D::Error>,
 ) -> Result<(T, Extra), D::Error>
 where
     D: Deserializer<'de>,
 {
-    let object = RawObject::deserialize(deserializer)?;
-    let mut unknown = Extra::new();
-    let value = known(KnownFields { object: &object, unknown: &mut unknown }).map_err(de::Error::custom)?;
-    Ok((value, unknown))
+    let mut extra = Extra::new();
+    let value = known(KeepUnknown { inner: deserializer, extra: &mut extra })?;
+    Ok((value, extra))
 }
 
 /// Implements `Serialize` and `Deserialize` for model structs declared with
