@@ -159,6 +159,7 @@ fn python_and_node_teams_run_a_whole_payment_story_against_the_process() {
     assert_eq!(checked["out_trade_no"], story["out_trade_no"], "{checked}");
     assert_eq!(checked["trade_state"], "SUCCESS");
     assert_eq!(checked["associated_data"], "transaction");
+    eprintln!("python: {story}\nnode: {checked}");
 
     drop(sim);
     let _ = std::fs::remove_dir_all(&dir);
