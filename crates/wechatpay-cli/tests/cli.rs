@@ -445,7 +445,11 @@ fn demo_runs_every_query_type() {
         "partner-order get --transaction-id",
         "parking-order get --sub-mchid",
         "parking-order get (merchant)",
-        "all 12 steps behaved as expected",
+        "admin API without its token",
+        "admin: POST /sim/orders",
+        "notification received and verified",
+        "order get confirms it",
+        "all 17 steps behaved as expected",
     ] {
         assert!(out.contains(step), "{step} missing from:\n{out}");
     }

@@ -1,5 +1,5 @@
 //! The command line: `wechatpay-sim --addr A --state-dir DIR [--orders FILE] [--sign-with K] [--tls]
-//! [--apiv3-key KEY] [--public-key-only]`.
+//! [--apiv3-key KEY] [--public-key-only] [--notify-time-scale F] [--allow-remote-notify]`.
 //!
 //! [`run_cli`] is the whole program, so another binary (a `wechatpay sim` subcommand) can
 //! reuse it.
@@ -13,11 +13,13 @@ use crate::{SigningKeyChoice, Simulator};
 /// The usage text.
 pub const USAGE: &str = "\
 usage: wechatpay-sim [--addr HOST:PORT] --state-dir DIR [--orders FILE.json] [--sign-with public-key|platform-cert] [--tls]
-                     [--apiv3-key KEY] [--public-key-only]
+                     [--apiv3-key KEY] [--public-key-only] [--notify-time-scale F] [--allow-remote-notify]
 
 A local WeChat Pay API v3 simulator with THROWAWAY keys. Writes into DIR the merchant key,
 the WeChat Pay public key, the platform certificate and `env` (WECHATPAY_* variables), prints
 `listening on http://HOST:PORT` (https with --tls) as its first line, then serves until killed.
+The admin API under /sim/ (orders, states, notifications, faults, rotation, request log) takes
+`Authorization: Bearer TOKEN`, TOKEN being DIR/admin_token (WECHATPAY_SIM_ADMIN_TOKEN in `env`).
 
   --addr HOST:PORT     address to listen on (default 127.0.0.1:0, a free port)
   --state-dir DIR      where to write the keys and `env` (created if missing)
@@ -30,10 +32,15 @@ the WeChat Pay public key, the platform certificate and `env` (WECHATPAY_* varia
                        written to `env` as WECHATPAY_APIV3_KEY
   --public-key-only    a merchant without platform certificates: every answer is signed with
                        the WeChat Pay public key, /v3/certificates answers 404 RESOURCE_NOT_EXISTS
+  --notify-time-scale F
+                       multiplies the notification redelivery schedule (15s, 15s, 30s, 3m, ...)
+                       by F (default 1; e.g. 0.001 in tests)
+  --allow-remote-notify
+                       accept notify_url hosts other than loopback
 ";
 
 /// Parsed command-line options.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Options {
     /// The address to listen on.
     pub addr: String,
@@ -49,6 +56,10 @@ pub struct Options {
     pub apiv3_key: Option<String>,
     /// No platform certificates: sign with the public key only.
     pub public_key_only: bool,
+    /// The factor applied to the notification redelivery schedule.
+    pub notify_time_scale: f64,
+    /// Accept non-loopback `notify_url` hosts.
+    pub allow_remote_notify: bool,
 }
 
 impl Options {
@@ -64,6 +75,8 @@ impl Options {
         let mut tls = false;
         let mut apiv3_key = None;
         let mut public_key_only = false;
+        let mut notify_time_scale = 1.0;
+        let mut allow_remote_notify = false;
         let mut args = args.peekable();
         while let Some(arg) = args.next() {
             if arg == "-h" || arg == "--help" {
@@ -71,6 +84,10 @@ impl Options {
             }
             if arg == "--tls" {
                 tls = true;
+                continue;
+            }
+            if arg == "--allow-remote-notify" {
+                allow_remote_notify = true;
                 continue;
             }
             if arg == "--public-key-only" {
@@ -87,6 +104,14 @@ impl Options {
                 "--addr" => addr = value()?,
                 "--state-dir" => state_dir = Some(PathBuf::from(value()?)),
                 "--orders" => orders = Some(PathBuf::from(value()?)),
+                "--notify-time-scale" => {
+                    let v = value()?;
+                    notify_time_scale = v
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|f| f.is_finite() && *f >= 0.0)
+                        .ok_or_else(|| Some(format!("--notify-time-scale: {v:?} is not a non-negative number")))?;
+                }
                 "--apiv3-key" => {
                     let key = value()?;
                     crate::apiv3_key::validate(&key).map_err(|e| Some(format!("--apiv3-key: {e}")))?;
@@ -103,7 +128,17 @@ impl Options {
             }
         }
         let state_dir = state_dir.ok_or_else(|| Some("--state-dir is required".to_owned()))?;
-        Ok(Self { addr, state_dir, orders, sign_with, tls, apiv3_key, public_key_only })
+        Ok(Self {
+            addr,
+            state_dir,
+            orders,
+            sign_with,
+            tls,
+            apiv3_key,
+            public_key_only,
+            notify_time_scale,
+            allow_remote_notify,
+        })
     }
 }
 
@@ -145,7 +180,9 @@ fn start(options: &Options) -> Result<Simulator, String> {
         .addr(options.addr.clone())
         .signing(options.sign_with)
         .tls(options.tls)
-        .public_key_only(options.public_key_only);
+        .public_key_only(options.public_key_only)
+        .notify_time_scale(options.notify_time_scale)
+        .allow_remote_notify(options.allow_remote_notify);
     if let Some(key) = &options.apiv3_key {
         builder = builder.apiv3_key(key.clone());
     }
@@ -153,6 +190,13 @@ fn start(options: &Options) -> Result<Simulator, String> {
         builder = builder.orders_file(orders);
     }
     let handle = builder.start().map_err(|e| format!("cannot start on {}: {e}", options.addr))?;
+    if !handle.addr().ip().is_loopback() {
+        eprintln!(
+            "wechatpay-sim: warning: listening on {}, which is reachable from other machines; the keys are \
+             throwaway test keys and the admin API is guarded only by its token",
+            handle.addr()
+        );
+    }
     write_state(&options.state_dir, &handle)
         .map_err(|e| format!("cannot write the state directory {}: {e}", options.state_dir.display()))?;
     Ok(handle)
@@ -190,6 +234,8 @@ pub fn write_state(dir: &Path, handle: &Simulator) -> std::io::Result<()> {
         std::fs::write(&ca_path, ca)?;
         env.push_str(&format!("WECHATPAY_SIM_CA={}\n", ca_path.display()));
     }
+    write_private(&dir.join("admin_token"), handle.admin_token())?;
+    env.push_str(&format!("WECHATPAY_SIM_ADMIN_TOKEN={}\n", handle.admin_token()));
     // Write then rename, so a reader polling for `env` never sees half of it.
     // Owner-only: it holds the APIv3 key.
     let tmp = dir.join("env.tmp");
@@ -231,6 +277,9 @@ mod tests {
             .unwrap();
         assert!(o.public_key_only);
         assert_eq!(o.apiv3_key.as_deref(), Some("0123456789abcdefghijABCDEFGHIJ+/"));
+        let o = parse(&["--state-dir", "x", "--notify-time-scale", "0.001", "--allow-remote-notify"]).unwrap();
+        assert!(o.allow_remote_notify && (o.notify_time_scale - 0.001).abs() < 1e-12);
+        assert!(parse(&["--state-dir", "x", "--notify-time-scale", "-1"]).is_err());
         let e = parse(&["--state-dir", "x", "--apiv3-key", "short"]).unwrap_err().unwrap();
         assert!(e.contains("--apiv3-key") && e.contains("32"), "{e}");
     }

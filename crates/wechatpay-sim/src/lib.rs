@@ -55,12 +55,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod admin;
 mod apiv3_key;
 pub mod auth;
 mod certificates;
 pub mod cli;
 mod clock;
 mod credentials;
+mod delivery;
 mod faults;
 mod http;
 pub mod notification;

@@ -279,6 +279,35 @@ impl OrderBook {
         })
     }
 
+    /// The newest order of `kind` numbered `out_trade_no` as stored (changes due by delay
+    /// applied first), for the admin API.
+    pub(crate) fn get(&mut self, kind: OrderKind, out_trade_no: &str) -> Option<Value> {
+        let index =
+            self.orders.iter().rposition(|o| o.kind == kind && o.field("out_trade_no") == Some(out_trade_no))?;
+        self.advance(index, false);
+        Some(self.orders[index].json.clone())
+    }
+
+    /// Moves the newest order of `kind` numbered `out_trade_no` to `state` (as
+    /// [`Stored::set_state`]), then sets `fields` over it; `None` when there is no such order.
+    pub(crate) fn update(
+        &mut self,
+        kind: OrderKind,
+        out_trade_no: &str,
+        state: &str,
+        fields: serde_json::Map<String, Value>,
+    ) -> Option<Value> {
+        let index =
+            self.orders.iter().rposition(|o| o.kind == kind && o.field("out_trade_no") == Some(out_trade_no))?;
+        let order = &mut self.orders[index];
+        order.set_state(state);
+        if let Some(map) = order.json.as_object_mut() {
+            map.extend(fields);
+        }
+        order.bytes = serde_json::to_vec(&order.json).unwrap_or_default().into();
+        Some(order.json.clone())
+    }
+
     /// How many orders are stored.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {

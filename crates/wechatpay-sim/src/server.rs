@@ -14,6 +14,7 @@ use serde_json::Value;
 use socket2::{Domain, Protocol, Socket, Type};
 use wechatpay_core::{ConfigBuilder, KeyStore, MchId, PrivateKey, PublicKey, SerialNo, unix_now};
 
+use crate::admin::{self, AdminState, RequestRecord};
 use crate::credentials::{
     Credentials, MCHID, MERCHANT_KEY_PEM, MERCHANT_PUB_PEM, MERCHANT_SERIAL, PLATFORM_CERT_PEM, PUBLIC_KEY_ID,
     WECHATPAY_PUB_PEM,
@@ -53,6 +54,8 @@ pub struct SimBuilder {
     tls: bool,
     apiv3_key: Option<String>,
     public_key_only: bool,
+    notify_time_scale: f64,
+    allow_remote_notify: bool,
 }
 
 impl SimBuilder {
@@ -67,6 +70,8 @@ impl SimBuilder {
             tls: false,
             apiv3_key: None,
             public_key_only: false,
+            notify_time_scale: 1.0,
+            allow_remote_notify: false,
         }
     }
 
@@ -137,6 +142,20 @@ impl SimBuilder {
         self
     }
 
+    /// Multiplies the redelivery schedule of notifications (15 s, 15 s, 30 s, 3 m, ...) by
+    /// `scale` (default 1; tests use e.g. 0.001). Negative or non-finite values count as 1.
+    pub fn notify_time_scale(mut self, scale: f64) -> Self {
+        self.notify_time_scale = if scale.is_finite() && scale >= 0.0 { scale } else { 1.0 };
+        self
+    }
+
+    /// Whether the admin API accepts a `notify_url` on a host other than loopback (default
+    /// `false`).
+    pub fn allow_remote_notify(mut self, allow: bool) -> Self {
+        self.allow_remote_notify = allow;
+        self
+    }
+
     /// Binds the socket, loads orders and keys, and starts serving.
     ///
     /// # Errors
@@ -178,7 +197,9 @@ impl SimBuilder {
         let addr = listener.local_addr()?;
         let tls = if self.tls { Some(tls::identity(connectable(addr))?) } else { None };
         let (ca_pem, tls_config) = tls.map(|t| (t.ca_pem, t.config)).unzip();
-        let shared = Arc::new(Shared::new(merchant_pub, response_keys, apiv3_key, book, tls_config));
+        let admin =
+            AdminState::new(apiv3_key::random_alphanumeric(43)?, self.notify_time_scale, self.allow_remote_notify);
+        let shared = Arc::new(Shared::new(merchant_pub, response_keys, apiv3_key, book, tls_config, admin));
         let accept_shared = Arc::clone(&shared);
         let listener = thread::Builder::new()
             .name("wechatpay-sim-accept".to_owned())
@@ -257,6 +278,12 @@ impl Simulator {
     /// The merchant's ids and the keys of both sides.
     pub fn credentials(&self) -> &Credentials {
         &self.credentials
+    }
+
+    /// The bearer token of the admin API under `/sim/` (random per start; the `wechatpay-sim`
+    /// binary writes it to `STATE_DIR/admin_token` and `WECHATPAY_SIM_ADMIN_TOKEN` in `env`).
+    pub fn admin_token(&self) -> &str {
+        &self.shared.admin.token
     }
 
     /// The merchant's APIv3 key (32 ASCII characters) that seals certificates and
@@ -517,7 +544,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     }
 }
 
-fn serve_connection(stream: SharedStream, shared: &Shared, slot: &Slot) {
+fn serve_connection(stream: SharedStream, shared: &Arc<Shared>, slot: &Slot) {
     let _ = stream.get().set_read_timeout(Some(POLL));
     let _ = stream.get().set_write_timeout(Some(WRITE_TIMEOUT));
     let _ = stream.get().set_nodelay(true);
@@ -554,18 +581,31 @@ enum Answer {
 }
 
 /// Answers one request; `false` when the connection must close.
-fn handle_request(stream: &mut impl Write, shared: &Shared, req: &http::Request) -> bool {
+fn handle_request(stream: &mut impl Write, shared: &Arc<Shared>, req: &http::Request) -> bool {
+    let close = req.wants_close();
+    if admin::is_admin(&req.target) {
+        let reply = admin::handle(shared, req);
+        let key = shared.response_keys.choose(None);
+        return respond::json(stream, shared, &reply, &key, Signature::None, close);
+    }
     shared.seen.fetch_add(1, Ordering::SeqCst);
     let target = routes::match_target(&req.target);
     if let Some(t) = &target {
         shared.per_route[t.route.index()].fetch_add(1, Ordering::SeqCst);
     }
-    let close = req.wants_close();
     let key = shared.response_keys.choose(req.header("wechatpay-serial"));
-    let answer = match auth::verify_request(req, &shared.merchant_pub, unix_now()) {
-        Ok(caller) => answer(shared, req, target.as_ref(), &caller.mchid),
-        Err(reply) => Answer::Json(reply, Signature::Valid),
+    let (verified, answer) = match auth::verify_request(req, &shared.merchant_pub, unix_now()) {
+        Ok(caller) => (true, answer(shared, req, target.as_ref(), &caller.mchid)),
+        Err(reply) => (false, Answer::Json(reply, Signature::Valid)),
     };
+    let status = match &answer {
+        Answer::Json(reply, _) => Some(reply.status),
+        Answer::BadGateway => Some(502),
+        Answer::Oversized(_) => Some(200),
+        Answer::Nothing => None,
+    };
+    let record = RequestRecord { method: req.method.clone(), target: req.target.clone(), verified, status };
+    shared.admin.record(record);
     match answer {
         Answer::Json(reply, signature) => respond::json(stream, shared, &reply, &key, signature, close),
         Answer::BadGateway => respond::bad_gateway(stream, close),

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use wechatpay_core::{PublicKey, unix_now};
 
+use crate::admin::AdminState;
 use crate::faults::FaultTable;
 use crate::orders::OrderBook;
 use crate::signing::ResponseKeys;
@@ -33,6 +34,8 @@ pub(crate) struct Shared {
     pub(crate) slots: Slots,
     /// The TLS server configuration in HTTPS mode.
     pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
+    /// The admin API's token and logs.
+    pub(crate) admin: AdminState,
     request_ids: AtomicU64,
     instance: u64,
 }
@@ -45,6 +48,7 @@ impl Shared {
         apiv3_key: String,
         orders: OrderBook,
         tls: Option<Arc<rustls::ServerConfig>>,
+        admin: AdminState,
     ) -> Self {
         Self {
             merchant_pub,
@@ -57,6 +61,7 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             slots: Slots::default(),
             tls,
+            admin,
             request_ids: AtomicU64::new(0),
             instance: INSTANCES.fetch_add(1, Ordering::Relaxed),
         }

@@ -1,5 +1,6 @@
 //! `wechatpay demo`: the simulator in-process, every query type through the real stack
-//! (sign, HTTP over loopback, verify, parse), and what the client does when things go wrong.
+//! (sign, HTTP over loopback, verify, parse), what the client does when things go wrong, and
+//! the sandbox loop (an order paid through the admin API, its notification verified).
 
 use std::time::Duration;
 
@@ -8,6 +9,8 @@ use wechatpay_core::{Error, OutTradeNo, RetryPolicy, SubMchId, TransactionId, Ve
 use wechatpay_sim::{Fault, Route, Simulator, Times};
 
 use super::say;
+
+mod sandbox;
 use crate::failure::Failure;
 
 /// Runs the demo; fails if any step does not behave as shown.
@@ -24,7 +27,9 @@ pub(crate) fn run() -> Result<(), Failure> {
     let config = sim.config_builder().wechatpay_serial(creds.wechatpay_public_key_id()).build()?;
     let policy = RetryPolicy::default().with_base_delay(Duration::from_millis(20));
     let client = wechatpay_ureq::Client::new(
-        wechatpay_core::Driver::new(config).with_attempt_timeout(Duration::from_secs(5)).with_retry_policy(policy),
+        wechatpay_core::Driver::new(config.clone())
+            .with_attempt_timeout(Duration::from_secs(5))
+            .with_retry_policy(policy),
     );
     let sub = SubMchId::new(creds.sub_mchid())?;
     let mut demo = Demo { ok: 0, unexpected: Vec::new() };
@@ -128,6 +133,9 @@ pub(crate) fn run() -> Result<(), Failure> {
     }
     sim.clear_faults();
 
+    say!("\nThe sandbox from any language: the admin API pays an order, its notification arrives:");
+    sandbox::run(&mut demo, &client, &config, sim.addr(), sim.admin_token(), sim.apiv3_key());
+
     say!();
     if demo.unexpected.is_empty() {
         say!("demo: all {} steps behaved as expected", demo.ok);
@@ -156,6 +164,20 @@ impl Demo {
             Err(e) => {
                 say!("  FAIL {step:<40} {e}");
                 self.unexpected.push(format!("{step}: {e}"));
+            }
+        }
+    }
+
+    /// A step checked by the demo itself: `Ok` is what to show, `Err` what went wrong.
+    fn check(&mut self, step: &str, result: Result<String, String>) {
+        match result {
+            Ok(shown) => {
+                self.ok += 1;
+                say!("  ok   {step:<40} {shown}");
+            }
+            Err(why) => {
+                say!("  FAIL {step:<40} {why}");
+                self.unexpected.push(format!("{step}: {why}"));
             }
         }
     }

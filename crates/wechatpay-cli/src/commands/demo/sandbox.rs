@@ -1,0 +1,219 @@
+//! The sandbox loop of `wechatpay demo`: an order created and paid through the simulator's
+//! admin API (plain HTTP to `/sim/` with its bearer token, as any language would), its
+//! notification received by a listener in this process, verified and decrypted with
+//! [`parse_notification`], then confirmed by a signed query.
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use wechatpay_core::api::QueryOrderByOutTradeNo;
+use wechatpay_core::notify::{Resource, answer};
+use wechatpay_core::{ApiV3Key, Config, Expect, Notification, NotificationError, OutTradeNo, parse_notification};
+
+use super::Demo;
+
+/// Read/write timeout of the demo's own HTTP connections.
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest head or body the demo reads (notifications and admin answers are a few KiB).
+const MAX_BYTES: usize = 64 * 1024;
+
+/// What the listener thread hands back: the verified notification, or why it was refused.
+type Outcome = Result<Notification, NotificationError>;
+
+/// Runs the loop against the simulator at `addr` (admin `token`, APIv3 key `apiv3_key`).
+pub(super) fn run(
+    demo: &mut Demo,
+    client: &wechatpay_ureq::Client,
+    config: &Config,
+    addr: SocketAddr,
+    token: &str,
+    apiv3_key: &str,
+) {
+    let out_trade_no = "DEMO_SANDBOX_0001";
+    let (notify_url, received) = match listen(config.clone(), apiv3_key) {
+        Ok(listening) => listening,
+        Err(e) => return demo.check("notification listener", Err(e)),
+    };
+
+    let refused = admin(addr, "wrong-token", "GET", "/sim/notifications", None);
+    demo.check(
+        "admin API without its token",
+        match refused {
+            Ok((401, _)) => Ok("401, nothing changed".to_owned()),
+            other => Err(format!("expected 401, got {other:?}")),
+        },
+    );
+
+    let order = json!({
+        "kind": "direct",
+        "order": {"out_trade_no": out_trade_no, "trade_state": "NOTPAY", "amount": {"total": 888, "currency": "CNY"}},
+        "notify_url": notify_url,
+    });
+    demo.check(
+        "admin: POST /sim/orders",
+        admin(addr, token, "POST", "/sim/orders", Some(&order)).and_then(|(status, stored)| match status {
+            201 => Ok(format!("{out_trade_no} {} created, notify_url {notify_url}", text(&stored["trade_state"]))),
+            _ => Err(format!("status {status}: {stored}")),
+        }),
+    );
+
+    let path = format!("/sim/orders/direct/{out_trade_no}/state");
+    demo.check(
+        "admin: POST .../state SUCCESS",
+        admin(addr, token, "POST", &path, Some(&json!({"trade_state": "SUCCESS"}))).and_then(|(status, order)| {
+            match status {
+                200 => Ok(format!("{out_trade_no} is now {}", text(&order["trade_state"]))),
+                _ => Err(format!("status {status}: {order}")),
+            }
+        }),
+    );
+
+    let notified = match received.recv_timeout(Duration::from_secs(10)) {
+        Ok(Ok(n)) => match &n.resource {
+            Resource::Transaction(t) if t.out_trade_no == out_trade_no => Ok(format!(
+                "{} {} {} (signature verified, AES-256-GCM opened), answered 204",
+                n.event_type, t.out_trade_no, t.trade_state
+            )),
+            _ => Err(format!("{} for another order", n.event_type)),
+        },
+        Ok(Err(e)) => Err(format!("refused: {e}")),
+        Err(_) => Err("no notification within 10 s".to_owned()),
+    };
+    demo.check("notification received and verified", notified);
+
+    match OutTradeNo::new(out_trade_no) {
+        Ok(no) => {
+            demo.expect_ok("order get confirms it", client.execute(&QueryOrderByOutTradeNo { out_trade_no: no }), |t| {
+                format!("{} {} (signed query, verified answer)", t.out_trade_no, t.trade_state)
+            })
+        }
+        Err(e) => demo.check("order get confirms it", Err(e.to_string())),
+    }
+}
+
+/// A listener on `127.0.0.1:0` for the simulator's notifications: its URL and where verified
+/// ones arrive. Every request is answered as [`answer`] says; the thread ends after the first
+/// one that verifies.
+fn listen(config: Config, apiv3_key: &str) -> Result<(String, mpsc::Receiver<Outcome>), String> {
+    let key = ApiV3Key::new(apiv3_key).map_err(|e| format!("the simulator's APIv3 key: {e}"))?;
+    let expect = Expect::Direct { mchid: config.mchid().clone() };
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen: {e}"))?;
+    let url = format!("http://{}/notify", listener.local_addr().map_err(|e| e.to_string())?);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let Ok(request) = read_request(&mut stream) else { continue };
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            let outcome = parse_notification(&request, config.verifier(), &key, &expect, now);
+            let _ = write_answer(&mut stream, &answer(&outcome));
+            let done = outcome.is_ok();
+            if tx.send(outcome).is_err() || done {
+                return;
+            }
+        }
+    });
+    Ok((url, rx))
+}
+
+/// One HTTP/1.1 request (body framed by `Content-Length`).
+fn read_request(stream: &mut TcpStream) -> Result<http::Request<Vec<u8>>, String> {
+    stream.set_read_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
+    stream.set_write_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
+    let (head, rest) = read_head(stream)?;
+    let mut fields = [httparse::EMPTY_HEADER; 64];
+    let mut parsed = httparse::Request::new(&mut fields);
+    parsed.parse(&head).map_err(|e| e.to_string())?;
+    let mut builder = http::Request::builder().method(parsed.method.unwrap_or("GET")).uri(parsed.path.unwrap_or("/"));
+    for h in parsed.headers.iter() {
+        builder = builder.header(h.name, h.value);
+    }
+    let length = content_length(parsed.headers)?;
+    builder.body(read_body(stream, rest, length)?).map_err(|e| e.to_string())
+}
+
+/// One answer from the admin API: status and JSON body.
+fn admin(
+    addr: SocketAddr,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<(u16, Value), String> {
+    let mut stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT).map_err(|e| format!("connect: {e}"))?;
+    stream.set_read_timeout(Some(IO_TIMEOUT)).map_err(|e| e.to_string())?;
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).map_err(|e| format!("send: {e}"))?;
+    let (head, rest) = read_head(&mut stream)?;
+    let mut fields = [httparse::EMPTY_HEADER; 64];
+    let mut parsed = httparse::Response::new(&mut fields);
+    parsed.parse(&head).map_err(|e| e.to_string())?;
+    let status = parsed.code.ok_or("no status")?;
+    let length = content_length(parsed.headers)?;
+    let body = read_body(&mut stream, rest, length)?;
+    let value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).map_err(|e| e.to_string())? };
+    Ok((status, value))
+}
+
+/// The bytes up to and including the blank line, and what was read after it.
+fn read_head(stream: &mut TcpStream) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let rest = buf.split_off(end + 4);
+            return Ok((buf, rest));
+        }
+        if buf.len() > MAX_BYTES {
+            return Err("head too large".to_owned());
+        }
+        let n = stream.read(&mut chunk).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("connection closed before the head ended".to_owned());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn content_length(headers: &[httparse::Header<'_>]) -> Result<usize, String> {
+    let Some(h) = headers.iter().find(|h| h.name.eq_ignore_ascii_case("content-length")) else { return Ok(0) };
+    let length = std::str::from_utf8(h.value).ok().and_then(|v| v.trim().parse::<usize>().ok());
+    match length {
+        Some(n) if n <= MAX_BYTES => Ok(n),
+        _ => Err("bad or too large Content-Length".to_owned()),
+    }
+}
+
+fn read_body(stream: &mut TcpStream, mut body: Vec<u8>, length: usize) -> Result<Vec<u8>, String> {
+    if body.len() < length {
+        let mut more = vec![0u8; length - body.len()];
+        stream.read_exact(&mut more).map_err(|e| e.to_string())?;
+        body.extend_from_slice(&more);
+    }
+    body.truncate(length);
+    Ok(body)
+}
+
+fn write_answer(stream: &mut TcpStream, response: &http::Response<Vec<u8>>) -> std::io::Result<()> {
+    let status = response.status();
+    let mut out = format!("HTTP/1.1 {} {}\r\n", status.as_str(), status.canonical_reason().unwrap_or(""));
+    for (name, value) in response.headers() {
+        out.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap_or("")));
+    }
+    out.push_str(&format!("Content-Length: {}\r\nConnection: close\r\n\r\n", response.body().len()));
+    stream.write_all(out.as_bytes())?;
+    stream.write_all(response.body())
+}
+
+/// A JSON string field for display (`-` when absent).
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or("-")
+}

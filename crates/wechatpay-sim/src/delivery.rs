@@ -1,0 +1,250 @@
+//! Delivering notifications to a `notify_url` as WeChat Pay does: a signed, sealed `POST`,
+//! answered within 5 s by `200` or `204`, else redelivered on WeChat Pay's schedule (scaled
+//! by `--notify-time-scale`). Every attempt is logged for `GET /sim/notifications`.
+//!
+//! Only `http://` URLs are delivered to (plain HTTP/1.1 over `std::net`); `https://` is
+//! refused when the URL is given.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, TcpStream, ToSocketAddrs};
+use std::sync::{Arc, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use wechatpay_core::unix_now;
+
+use crate::clock;
+use crate::notification::{self, Event, SignedNotification};
+use crate::state::Shared;
+
+/// How long one attempt may take (connect, send, first answer line).
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The waits before each redelivery, in seconds (WeChat Pay's schedule: 15 s, 15 s, 30 s,
+/// 3 m, 10 m, 20 m, 30 m, 30 m, 30 m, 60 m, 3 h, 3 h, 3 h, 6 h, 6 h).
+pub(crate) const SCHEDULE: [u64; 15] =
+    [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600];
+
+/// A `notify_url` the simulator can post to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NotifyUrl {
+    /// The URL as given.
+    pub raw: String,
+    host: String,
+    port: u16,
+    path: String,
+}
+
+impl NotifyUrl {
+    /// Checks `raw`: `http://HOST[:PORT][/PATH]`, and HOST a loopback address (`localhost`,
+    /// `127.0.0.0/8`, `[::1]`) unless `allow_remote`.
+    ///
+    /// # Errors
+    /// A message naming the rule broken.
+    pub(crate) fn parse(raw: &str, allow_remote: bool) -> Result<Self, String> {
+        if raw.starts_with("https://") {
+            return Err("notify_url: https:// is not supported by the simulator; use an http:// URL".to_owned());
+        }
+        let rest = raw.strip_prefix("http://").ok_or("notify_url: must start with http://")?;
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let path = if path.starts_with('?') { format!("/{path}") } else { path.to_owned() };
+        if path.bytes().any(|b| b.is_ascii_control() || b == b' ') || authority.contains('@') {
+            return Err("notify_url: invalid characters".to_owned());
+        }
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (host, after) = v6.split_once(']').ok_or("notify_url: unclosed [")?;
+            (host, after.strip_prefix(':'))
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            }
+        };
+        let port = match port {
+            Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or("notify_url: invalid port")?,
+            None => 80,
+        };
+        if host.is_empty() {
+            return Err("notify_url: no host".to_owned());
+        }
+        let loopback =
+            host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if !loopback && !allow_remote {
+            return Err(format!(
+                "notify_url: host {host:?} is not a loopback address (start the simulator with --allow-remote-notify)"
+            ));
+        }
+        Ok(Self { raw: raw.to_owned(), host: host.to_owned(), port, path })
+    }
+
+    fn host_header(&self) -> String {
+        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
+        if self.port == 80 { host } else { format!("{host}:{}", self.port) }
+    }
+}
+
+/// One attempt: when, and the answer's status or what went wrong.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Attempt {
+    /// RFC 3339 (Beijing time).
+    pub at: String,
+    /// The answer's status; `null` when there was none.
+    pub status: Option<u16>,
+    /// Why there was no answer (connection refused, timeout, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One notification and its attempts.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Record {
+    pub id: String,
+    pub event_type: String,
+    pub kind: &'static str,
+    pub out_trade_no: String,
+    pub notify_url: String,
+    pub attempts: Vec<Attempt>,
+    pub delivered: bool,
+}
+
+/// Logs `event` and starts delivering it to `url` on a thread of its own.
+pub(crate) fn start(shared: &Arc<Shared>, event: Event, kind: &'static str, out_trade_no: &str, url: NotifyUrl) {
+    let record = Record {
+        id: event.id.clone(),
+        event_type: event.event_type.clone(),
+        kind,
+        out_trade_no: out_trade_no.to_owned(),
+        notify_url: url.raw.clone(),
+        attempts: Vec::new(),
+        delivered: false,
+    };
+    let index = {
+        let mut log = shared.admin.notifications.lock().unwrap_or_else(PoisonError::into_inner);
+        log.push(record);
+        log.len() - 1
+    };
+    let worker = Arc::clone(shared);
+    let spawned = thread::Builder::new()
+        .name("wechatpay-sim-notify".to_owned())
+        .stack_size(256 * 1024)
+        .spawn(move || deliver(&worker, &event, &url, index));
+    if let Err(e) = spawned {
+        let mut log = shared.admin.notifications.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(record) = log.get_mut(index) {
+            let error = Some(format!("cannot start the delivery thread: {e}"));
+            record.attempts.push(Attempt { at: clock::beijing_rfc3339(clock::now()), status: None, error });
+        }
+    }
+}
+
+/// Attempts until delivered, the schedule is exhausted or the simulator stops.
+fn deliver(shared: &Shared, event: &Event, url: &NotifyUrl, index: usize) {
+    let scale = shared.admin.time_scale;
+    for attempt in 0..=SCHEDULE.len() {
+        if attempt > 0 {
+            let wait = Duration::from_secs_f64(SCHEDULE[attempt - 1] as f64 * scale);
+            if !shared.sleep(wait) {
+                return;
+            }
+        }
+        let at = clock::beijing_rfc3339(clock::now());
+        let key = shared.response_keys.choose(None);
+        let result = notification::build(event, &shared.apiv3_key, key.private_key(), key.serial(), unix_now())
+            .map_err(|e| format!("building the notification: {e}"))
+            .and_then(|n| post(url, &n));
+        let (status, error) = match result {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(e)),
+        };
+        let delivered = matches!(status, Some(200 | 204));
+        {
+            let mut log = shared.admin.notifications.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(record) = log.get_mut(index) {
+                record.attempts.push(Attempt { at, status, error });
+                record.delivered = delivered;
+            }
+        }
+        if delivered || shared.stopping() {
+            return;
+        }
+    }
+}
+
+/// Posts `n` to `url` and reads the answer's status line, within [`ATTEMPT_TIMEOUT`].
+fn post(url: &NotifyUrl, n: &SignedNotification) -> Result<u16, String> {
+    let deadline = Instant::now() + ATTEMPT_TIMEOUT;
+    let addrs = (url.host.as_str(), url.port).to_socket_addrs().map_err(|e| format!("resolving {}: {e}", url.host))?;
+    let mut last = format!("{}: no address", url.host);
+    let mut stream = None;
+    for addr in addrs {
+        match TcpStream::connect_timeout(&addr, ATTEMPT_TIMEOUT) {
+            Ok(s) => {
+                stream = Some(s);
+                break;
+            }
+            Err(e) => last = format!("connecting to {addr}: {e}"),
+        }
+    }
+    let mut stream = stream.ok_or(last)?;
+    let mut head = format!("POST {} HTTP/1.1\r\nHost: {}\r\n", url.path, url.host_header());
+    for (name, value) in &n.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "User-Agent: Mozilla/4.0 (wechatpay-sim)\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        n.body.len()
+    ));
+    let left = || deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+    stream.set_write_timeout(Some(left())).map_err(|e| e.to_string())?;
+    stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&n.body)).map_err(|e| format!("sending: {e}"))?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 1024];
+    while !buf.windows(2).any(|w| w == b"\r\n") {
+        if Instant::now() >= deadline {
+            return Err("timeout: no answer within 5 s".to_owned());
+        }
+        stream.set_read_timeout(Some(left())).map_err(|e| e.to_string())?;
+        match stream.read(&mut chunk) {
+            Ok(0) => return Err("the connection closed without an answer".to_owned()),
+            Ok(k) => buf.extend_from_slice(&chunk[..k]),
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                return Err("timeout: no answer within 5 s".to_owned());
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("reading the answer: {e}")),
+        }
+        if buf.len() > 8192 {
+            break;
+        }
+    }
+    let line = String::from_utf8_lossy(&buf);
+    let mut parts = line.split(' ');
+    match (parts.next(), parts.next().and_then(|s| s.trim().parse::<u16>().ok())) {
+        (Some(v), Some(status)) if v.starts_with("HTTP/1.") => Ok(status),
+        _ => Err("the answer is not HTTP/1.x".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notify_urls_are_checked() {
+        let u = NotifyUrl::parse("http://127.0.0.1:8080/notify?x=1", false).unwrap();
+        assert_eq!((u.host.as_str(), u.port, u.path.as_str()), ("127.0.0.1", 8080, "/notify?x=1"));
+        let u = NotifyUrl::parse("http://[::1]:9/", false).unwrap();
+        assert_eq!((u.host_header().as_str(), u.port), ("[::1]:9", 9));
+        assert_eq!(NotifyUrl::parse("http://localhost", false).unwrap().path, "/");
+        assert!(NotifyUrl::parse("http://example.com/n", false).unwrap_err().contains("--allow-remote-notify"));
+        assert!(NotifyUrl::parse("http://example.com/n", true).is_ok());
+        assert!(NotifyUrl::parse("https://127.0.0.1/n", false).unwrap_err().contains("https"));
+        assert!(NotifyUrl::parse("ftp://127.0.0.1/n", false).is_err());
+        assert!(NotifyUrl::parse("http://127.0.0.1:0/n", false).is_err());
+        assert!(NotifyUrl::parse("http://127.0.0.1/a b", false).is_err());
+    }
+}

@@ -1,0 +1,339 @@
+//! The admin API under `/sim/`, driven through the `wechatpay-sim` process as another
+//! language would: raw HTTP with the bearer token from the state directory, a notification
+//! listener on loopback, and a signed client built only from `env`.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wechatpay_core::api::QueryOrderByOutTradeNo;
+use wechatpay_core::notify::Resource;
+use wechatpay_core::{ApiV3Key, Config, Expect, KeyStore, MchId, OutTradeNo, PrivateKey, SerialNo, parse_notification};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wechatpay-sim");
+
+/// A running `wechatpay-sim` process, killed when dropped.
+struct Sim {
+    child: Child,
+    env: HashMap<String, String>,
+    addr: SocketAddr,
+    stderr: String,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(name: &str, extra: &[&str]) -> Sim {
+    let dir = std::env::temp_dir().join(format!("wechatpay-sim-admin-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut child = Command::new(BIN)
+        .arg("--state-dir")
+        .arg(&dir)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let url = first.trim().strip_prefix("listening on http://").expect("first line").to_owned();
+    let text = std::fs::read_to_string(dir.join("env")).unwrap();
+    let env: HashMap<String, String> =
+        text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let token = std::fs::read_to_string(dir.join("admin_token")).unwrap();
+    assert_eq!(env["WECHATPAY_SIM_ADMIN_TOKEN"], token);
+    assert!(token.len() >= 32);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("admin_token")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    Sim { child, env, addr: url.parse().unwrap(), stderr: String::new() }
+}
+
+impl Sim {
+    fn token(&self) -> &str {
+        &self.env["WECHATPAY_SIM_ADMIN_TOKEN"]
+    }
+
+    /// An admin call with the right token.
+    fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.call(method, path, Some(self.token()), body.map(|b| b.to_string()).as_deref())
+    }
+
+    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
+        let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
+        if let Some(token) = token {
+            raw.push_str(&format!("Authorization: Bearer {token}\r\n"));
+        }
+        let body = body.unwrap_or_default();
+        raw.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()));
+        let resp = common::send_raw(self.addr, raw.as_bytes()).unwrap();
+        assert!(resp.header("wechatpay-signature").is_none(), "admin answers are not signed");
+        (resp.status.as_u16(), serde_json::from_slice(&resp.body).expect("a JSON answer"))
+    }
+
+    /// A client configuration built only from `env`.
+    fn config(&self) -> Config {
+        let env = &self.env;
+        let key = PrivateKey::from_pem(&std::fs::read(&env["WECHATPAY_PRIVATE_KEY"]).unwrap()).unwrap();
+        Config::builder(
+            MchId::new(env["WECHATPAY_MCHID"].as_str()).unwrap(),
+            SerialNo::new(env["WECHATPAY_SERIAL_NO"].as_str()).unwrap(),
+            key,
+            self.key_store(),
+        )
+        .base_url(&env["WECHATPAY_BASE_URL"])
+        .build()
+        .unwrap()
+    }
+
+    fn key_store(&self) -> KeyStore {
+        let env = &self.env;
+        let mut store = KeyStore::new();
+        store
+            .add_public_key(&env["WECHATPAY_PUBLIC_KEY_ID"], &std::fs::read(&env["WECHATPAY_PUBLIC_KEY"]).unwrap())
+            .unwrap();
+        if let Some(certs) = env.get("WECHATPAY_PLATFORM_CERTS") {
+            store.add_platform_certificates(&std::fs::read(certs).unwrap()).unwrap();
+        }
+        store
+    }
+
+    fn query(&self, out_trade_no: &str) -> Result<wechatpay_core::model::Transaction, wechatpay_core::Error> {
+        let config = self.config();
+        let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new(out_trade_no).unwrap() };
+        common::parse(&config, self.addr, &op, &common::signed(&config, &op))
+    }
+}
+
+/// A notification endpoint on loopback answering each POST with the next of `statuses`
+/// (the last one repeated), handing every request it got to the channel.
+fn listener(statuses: &[u16]) -> (String, mpsc::Receiver<http::Request<Vec<u8>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/wechatpay/notify", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::channel();
+    let statuses = statuses.to_vec();
+    std::thread::spawn(move || {
+        for (i, conn) in listener.incoming().enumerate() {
+            let Ok(mut conn) = conn else { return };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let mut parts = line.split(' ');
+            let mut req = http::Request::builder().method(parts.next().unwrap()).uri(parts.next().unwrap());
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                let (name, value) = h.split_once(':').unwrap();
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap();
+                }
+                req = req.header(name, value.trim());
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let status = statuses[i.min(statuses.len() - 1)];
+            let _ = conn
+                .write_all(format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes());
+            if tx.send(req.body(body).unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}
+
+#[test]
+fn without_the_token_nothing_happens() {
+    let sim = start("token", &[]);
+    let order = json!({"kind": "direct", "order": {"out_trade_no": "ADMIN_TOKEN_1"}}).to_string();
+    for token in [None, Some("wrong"), Some("")] {
+        let (status, body) = sim.call("POST", "/sim/orders", token, Some(&order));
+        assert_eq!((status, body["code"].as_str()), (401, Some("UNAUTHORIZED")), "{body}");
+    }
+    let (status, body) = sim.call("GET", "/sim/requests", Some(&format!("{}x", sim.token())), None);
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = sim.admin("GET", "/sim/orders/direct/ADMIN_TOKEN_1", None);
+    assert_eq!((status, body["code"].as_str()), (404, Some("ORDER_NOT_EXIST")));
+    // Admin calls are not API requests.
+    let (_, body) = sim.admin("GET", "/sim/requests", None);
+    assert_eq!(body["requests"], json!([]));
+}
+
+#[test]
+fn an_order_created_queried_paid_and_notified_with_a_redelivery() {
+    let sim = start("story", &["--notify-time-scale", "0.001"]);
+    let (url, got) = listener(&[500, 204]);
+    let order = json!({"kind": "direct", "order": {"out_trade_no": "ADMIN_STORY_1", "amount": {"total": 250, "currency": "CNY"}}, "notify_url": url});
+    let (status, created) = sim.admin("POST", "/sim/orders", Some(order));
+    assert_eq!(status, 201, "{created}");
+    assert_eq!((created["trade_state"].as_str(), created["mchid"].as_str()), (Some("NOTPAY"), Some("1230000109")));
+    let (status, stored) = sim.admin("GET", "/sim/orders/direct/ADMIN_STORY_1", None);
+    assert_eq!((status, &stored), (200, &created));
+
+    // A signed query from a client built from `env` sees it, verified.
+    let t = sim.query("ADMIN_STORY_1").unwrap();
+    assert_eq!(t.trade_state.as_str(), "NOTPAY");
+    assert_eq!(serde_json::to_value(&t.amount).unwrap()["total"], 250);
+
+    let (status, paid) = sim.admin(
+        "POST",
+        "/sim/orders/direct/ADMIN_STORY_1/state",
+        Some(json!({"trade_state": "SUCCESS", "attach": "x"})),
+    );
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!((paid["trade_state"].as_str(), paid["attach"].as_str()), (Some("SUCCESS"), Some("x")));
+    let transaction_id = paid["transaction_id"].as_str().unwrap().to_owned();
+    assert!(paid["success_time"].is_string() && paid["payer"]["openid"].is_string());
+
+    // The listener answers 500 first: the notification comes again (15 s x 0.001), same id.
+    let key = ApiV3Key::new(sim.env["WECHATPAY_APIV3_KEY"].as_str()).unwrap();
+    let expect = Expect::Direct { mchid: MchId::new("1230000109").unwrap() };
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let request = got.recv_timeout(Duration::from_secs(10)).expect("a notification");
+        assert_eq!(request.uri(), "/wechatpay/notify");
+        let n = parse_notification(&request, &sim.key_store(), &key, &expect, wechatpay_core::unix_now()).unwrap();
+        assert_eq!(n.event_type, wechatpay_core::notify::EventType::TransactionSuccess);
+        let Resource::Transaction(t) = &n.resource else { panic!("{:?}", n.resource) };
+        assert_eq!(
+            (t.out_trade_no.as_str(), t.transaction_id.as_deref()),
+            ("ADMIN_STORY_1", Some(transaction_id.as_str()))
+        );
+        ids.push(n.id);
+    }
+    assert_eq!(ids[0], ids[1]);
+
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = sim.admin("GET", "/sim/notifications", None).1;
+        if log["notifications"][0]["delivered"] == true {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let n = &log["notifications"][0];
+    assert_eq!(n["id"], ids[0].as_str());
+    assert_eq!(
+        (n["event_type"].as_str(), n["out_trade_no"].as_str()),
+        (Some("TRANSACTION.SUCCESS"), Some("ADMIN_STORY_1"))
+    );
+    assert_eq!((n["notify_url"].as_str(), n["delivered"].as_bool()), (Some(url.as_str()), Some(true)));
+    let statuses: Vec<&Value> = n["attempts"].as_array().unwrap().iter().map(|a| &a["status"]).collect();
+    assert_eq!(statuses, [&json!(500), &json!(204)]);
+    assert!(n["attempts"][0]["at"].as_str().unwrap().ends_with("+08:00"));
+
+    // The query sees the paid order; the request log has both queries, verified.
+    assert_eq!(sim.query("ADMIN_STORY_1").unwrap().trade_state.as_str(), "SUCCESS");
+    let (_, requests) = sim.admin("GET", "/sim/requests", None);
+    let requests = requests["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1]["method"], "GET");
+    assert_eq!(requests[1]["target"], "/v3/pay/transactions/out-trade-no/ADMIN_STORY_1?mchid=1230000109");
+    assert_eq!((requests[1]["verified"].as_bool(), requests[1]["status"].as_u64()), (Some(true), Some(200)));
+}
+
+#[test]
+fn bad_admin_input_is_named() {
+    let sim = start("bad", &[]);
+    let bad = |body: &str| {
+        let (status, v) = sim.call("POST", "/sim/orders", Some(sim.token()), Some(body));
+        assert_eq!(status, 400, "{v}");
+        v["message"].as_str().unwrap().to_owned()
+    };
+    assert!(bad("{not json").contains("JSON"));
+    assert!(bad(r#"{"kind":"refund","order":{"out_trade_no":"A"}}"#).contains("kind"));
+    assert!(bad(r#"{"kind":"direct","order":{}}"#).contains("out_trade_no"));
+    assert!(bad(r#"{"kind":"direct","order":{"out_trade_no":"a b"}}"#).contains("out_trade_no"));
+    assert!(bad(r#"{"kind":"partner","order":{"out_trade_no":"A"}}"#).contains("sub_mchid"));
+    assert!(
+        bad(r#"{"kind":"direct","order":{"out_trade_no":"A"},"notify_url":"http://example.com/n"}"#)
+            .contains("loopback")
+    );
+    let (status, _) = sim.admin("POST", "/sim/orders/direct/NOPE/state", Some(json!({"trade_state": "SUCCESS"})));
+    assert_eq!(status, 404);
+    let (status, _) = sim.admin("POST", "/sim/orders/direct/SIM_NOTPAY_0001/state", Some(json!({})));
+    assert_eq!(status, 400);
+    let (status, v) = sim.admin("POST", "/sim/faults", Some(json!({"fault": "delay"})));
+    assert!(status == 400 && v["message"].as_str().unwrap().contains("ms"), "{v}");
+    let (status, _) = sim.admin("POST", "/sim/faults", Some(json!({"fault": "hang", "route": "nowhere"})));
+    assert_eq!(status, 400);
+    let (status, _) = sim.admin("GET", "/sim/nothing", None);
+    assert_eq!(status, 404);
+    // Partner and parking orders are created with their own shapes.
+    let (status, p) = sim.admin(
+        "POST",
+        "/sim/orders",
+        Some(json!({"kind": "partner", "order": {"out_trade_no": "ADMIN_P1", "sub_mchid": "1900000109"}})),
+    );
+    assert_eq!((status, p["sp_mchid"].as_str()), (201, Some("1230000109")));
+    let (status, p) =
+        sim.admin("POST", "/sim/orders", Some(json!({"kind": "parking", "order": {"out_trade_no": "ADMIN_K1"}})));
+    assert_eq!(
+        (status, p["trade_state"].as_str(), p["trade_scene"].as_str()),
+        (201, Some("ACCEPTED"), Some("PARKING"))
+    );
+}
+
+#[test]
+fn faults_and_rotation_over_http() {
+    let sim = start("faults", &["--sign-with", "platform-cert"]);
+    let (status, v) = sim.admin(
+        "POST",
+        "/sim/faults",
+        Some(json!({"fault": "system_error", "times": 1, "route": "direct_by_out_trade_no"})),
+    );
+    assert_eq!(status, 200, "{v}");
+    let e = sim.query("SIM_NOTPAY_0001").unwrap_err();
+    assert!(e.to_string().contains("SYSTEM_ERROR"), "{e}");
+    assert_eq!(sim.query("SIM_NOTPAY_0001").unwrap().trade_state.as_str(), "NOTPAY");
+    sim.admin("POST", "/sim/faults", Some(json!({"fault": "tampered_body", "times": "always"})));
+    assert!(sim.query("SIM_NOTPAY_0001").is_err());
+    assert!(sim.query("SIM_NOTPAY_0001").is_err());
+    let (status, _) = sim.admin("DELETE", "/sim/faults", None);
+    assert_eq!(status, 200);
+    assert!(sim.query("SIM_NOTPAY_0001").is_ok());
+    let (_, requests) = sim.admin("GET", "/sim/requests", None);
+    let statuses: Vec<u64> =
+        requests["requests"].as_array().unwrap().iter().map(|r| r["status"].as_u64().unwrap()).collect();
+    assert_eq!(statuses, [500, 200, 200, 200, 200]);
+
+    let old = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+    let (status, first) = sim.admin("POST", "/sim/certificates/rotate", None);
+    assert_eq!(status, 200, "{first}");
+    let new = first["serial_no"].as_str().unwrap().to_owned();
+    assert_eq!(first["serials"], json!([old, new]));
+    assert_eq!(first["signing_serial"], old);
+    let (_, second) = sim.admin("POST", "/sim/certificates/rotate", None);
+    assert_eq!(second["signing_serial"], new.as_str());
+
+    let pk = start("pk", &["--public-key-only"]);
+    let (status, v) = pk.admin("POST", "/sim/certificates/rotate", None);
+    assert_eq!(status, 409, "{v}");
+}
+
+#[test]
+fn a_non_loopback_address_is_announced() {
+    let mut sim = start("any", &["--addr", "0.0.0.0:0"]);
+    let mut line = String::new();
+    BufReader::new(sim.child.stderr.take().unwrap()).read_line(&mut line).unwrap();
+    sim.stderr = line;
+    assert!(sim.stderr.contains("reachable from other machines"), "{}", sim.stderr);
+}
