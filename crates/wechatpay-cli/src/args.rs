@@ -101,7 +101,7 @@ pub(crate) enum Command {
     /// Run the local WeChat Pay simulator (same options as `wechatpay-sim`).
     Sim {
         /// Simulator options: --addr ADDR --state-dir DIR [--orders FILE] [--sign-with public-key|platform-cert]
-        /// [--tls] [--apiv3-key KEY] [--public-key-only].
+        /// [--tls] [--apiv3-key KEY] [--public-key-only] [--notify-time-scale F] [--allow-remote-notify].
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         args: Vec<String>,
     },

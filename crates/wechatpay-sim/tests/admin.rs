@@ -2,6 +2,8 @@
 //! language would: raw HTTP with the bearer token from the state directory, a notification
 //! listener on loopback, and a signed client built only from `env`.
 
+#![allow(clippy::unwrap_used)] // test helpers: a failure is a test failure
+
 mod common;
 
 use std::collections::HashMap;
