@@ -44,6 +44,8 @@ pub(crate) struct AdminState {
     pub time_scale: f64,
     /// Whether notify URLs may name other hosts than loopback.
     pub allow_remote: bool,
+    /// The TLS client settings for `https://` notify URLs.
+    pub notify_tls: Arc<rustls::ClientConfig>,
     pub notify_urls: Mutex<HashMap<(&'static str, String), NotifyUrl>>,
     pub notifications: Mutex<Vec<Record>>,
     pub requests: Mutex<VecDeque<RequestRecord>>,
@@ -51,11 +53,17 @@ pub(crate) struct AdminState {
 
 impl AdminState {
     /// Fresh state with `token`.
-    pub(crate) fn new(token: String, time_scale: f64, allow_remote: bool) -> Self {
+    pub(crate) fn new(
+        token: String,
+        time_scale: f64,
+        allow_remote: bool,
+        notify_tls: Arc<rustls::ClientConfig>,
+    ) -> Self {
         Self {
             token,
             time_scale,
             allow_remote,
+            notify_tls,
             notify_urls: Mutex::default(),
             notifications: Mutex::default(),
             requests: Mutex::default(),

@@ -14,6 +14,7 @@ use crate::{SigningKeyChoice, Simulator};
 pub const USAGE: &str = "\
 usage: wechatpay-sim [--addr HOST:PORT] --state-dir DIR [--orders FILE.json] [--sign-with public-key|platform-cert] [--tls]
                      [--apiv3-key KEY] [--public-key-only] [--notify-time-scale F] [--allow-remote-notify]
+                     [--notify-ca FILE.pem]
 
 A local WeChat Pay API v3 simulator with THROWAWAY keys. Writes into DIR the merchant key,
 the WeChat Pay public key, the platform certificate and `env` (WECHATPAY_* variables), prints
@@ -37,6 +38,9 @@ The admin API under /sim/ (orders, states, notifications, faults, rotation, requ
                        by F (default 1; e.g. 0.001 in tests)
   --allow-remote-notify
                        accept notify_url hosts other than loopback
+  --notify-ca FILE.pem CA certificate(s) trusted for https:// notify_urls (with --tls the
+                       simulator's own CA is trusted too); a local receiver's certificate is
+                       never in a public root store
 ";
 
 /// Parsed command-line options.
@@ -48,6 +52,8 @@ pub struct Options {
     pub state_dir: PathBuf,
     /// An extra orders file.
     pub orders: Option<PathBuf>,
+    /// CA certificates (PEM files) trusted for `https://` notify URLs.
+    pub notify_ca: Vec<PathBuf>,
     /// The default signing key.
     pub sign_with: SigningKeyChoice,
     /// Serve HTTPS.
@@ -77,6 +83,7 @@ impl Options {
         let mut public_key_only = false;
         let mut notify_time_scale = 1.0;
         let mut allow_remote_notify = false;
+        let mut notify_ca = Vec::new();
         let mut args = args.peekable();
         while let Some(arg) = args.next() {
             if arg == "-h" || arg == "--help" {
@@ -104,6 +111,7 @@ impl Options {
                 "--addr" => addr = value()?,
                 "--state-dir" => state_dir = Some(PathBuf::from(value()?)),
                 "--orders" => orders = Some(PathBuf::from(value()?)),
+                "--notify-ca" => notify_ca.push(PathBuf::from(value()?)),
                 "--notify-time-scale" => {
                     let v = value()?;
                     notify_time_scale = v
@@ -132,6 +140,7 @@ impl Options {
             addr,
             state_dir,
             orders,
+            notify_ca,
             sign_with,
             tls,
             apiv3_key,
@@ -188,6 +197,10 @@ fn start(options: &Options) -> Result<Simulator, String> {
     }
     if let Some(orders) = &options.orders {
         builder = builder.orders_file(orders);
+    }
+    for path in &options.notify_ca {
+        let pem = std::fs::read_to_string(path).map_err(|e| format!("--notify-ca {}: {e}", path.display()))?;
+        builder = builder.notify_ca_pem(pem);
     }
     let handle = builder.start().map_err(|e| format!("cannot start on {}: {e}", options.addr))?;
     if !handle.addr().ip().is_loopback() {

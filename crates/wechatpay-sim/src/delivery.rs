@@ -2,8 +2,9 @@
 //! answered within 5 s by `200` or `204`, else redelivered on WeChat Pay's schedule (scaled
 //! by `--notify-time-scale`). Every attempt is logged for `GET /sim/notifications`.
 //!
-//! Only `http://` URLs are delivered to (plain HTTP/1.1 over `std::net`); `https://` is
-//! refused when the URL is given.
+//! `http://` URLs get plain HTTP/1.1 over `std::net`; `https://` URLs get the same over
+//! rustls, trusting the CAs given with `--notify-ca` (and, in HTTPS mode, the simulator's own
+//! throwaway CA) — a local receiver's certificate is never in a public root store.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, TcpStream, ToSocketAddrs};
@@ -31,22 +32,24 @@ pub(crate) const SCHEDULE: [u64; 15] =
 pub(crate) struct NotifyUrl {
     /// The URL as given.
     pub raw: String,
+    tls: bool,
     host: String,
     port: u16,
     path: String,
 }
 
 impl NotifyUrl {
-    /// Checks `raw`: `http://HOST[:PORT][/PATH]`, and HOST a loopback address (`localhost`,
-    /// `127.0.0.0/8`, `[::1]`) unless `allow_remote`.
+    /// Checks `raw`: `http(s)://HOST[:PORT][/PATH]`, and HOST a loopback address
+    /// (`localhost`, `127.0.0.0/8`, `[::1]`) unless `allow_remote`.
     ///
     /// # Errors
     /// A message naming the rule broken.
     pub(crate) fn parse(raw: &str, allow_remote: bool) -> Result<Self, String> {
-        if raw.starts_with("https://") {
-            return Err("notify_url: https:// is not supported by the simulator; use an http:// URL".to_owned());
-        }
-        let rest = raw.strip_prefix("http://").ok_or("notify_url: must start with http://")?;
+        let (tls, rest) = match (raw.strip_prefix("https://"), raw.strip_prefix("http://")) {
+            (Some(rest), _) => (true, rest),
+            (None, Some(rest)) => (false, rest),
+            (None, None) => return Err("notify_url: must start with http:// or https://".to_owned()),
+        };
         let (authority, path) = match rest.find(['/', '?']) {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
@@ -66,6 +69,7 @@ impl NotifyUrl {
         };
         let port = match port {
             Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or("notify_url: invalid port")?,
+            None if tls => 443,
             None => 80,
         };
         if host.is_empty() {
@@ -78,12 +82,12 @@ impl NotifyUrl {
                 "notify_url: host {host:?} is not a loopback address (start the simulator with --allow-remote-notify)"
             ));
         }
-        Ok(Self { raw: raw.to_owned(), host: host.to_owned(), port, path })
+        Ok(Self { raw: raw.to_owned(), tls, host: host.to_owned(), port, path })
     }
 
     fn host_header(&self) -> String {
         let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
-        if self.port == 80 { host } else { format!("{host}:{}", self.port) }
+        if self.port == if self.tls { 443 } else { 80 } { host } else { format!("{host}:{}", self.port) }
     }
 }
 
@@ -155,7 +159,7 @@ fn deliver(shared: &Shared, event: &Event, url: &NotifyUrl, index: usize) {
         let key = shared.response_keys.choose(None);
         let result = notification::build(event, &shared.apiv3_key, key.private_key(), key.serial(), unix_now())
             .map_err(|e| format!("building the notification: {e}"))
-            .and_then(|n| post(url, &n));
+            .and_then(|n| post(url, &n, &shared.admin.notify_tls));
         let (status, error) = match result {
             Ok(s) => (Some(s), None),
             Err(e) => (None, Some(e)),
@@ -174,8 +178,9 @@ fn deliver(shared: &Shared, event: &Event, url: &NotifyUrl, index: usize) {
     }
 }
 
-/// Posts `n` to `url` and reads the answer's status line, within [`ATTEMPT_TIMEOUT`].
-fn post(url: &NotifyUrl, n: &SignedNotification) -> Result<u16, String> {
+/// Posts `n` to `url` (over TLS with `tls` for `https://`) and reads the answer's status line,
+/// within [`ATTEMPT_TIMEOUT`].
+fn post(url: &NotifyUrl, n: &SignedNotification, tls: &Arc<rustls::ClientConfig>) -> Result<u16, String> {
     let deadline = Instant::now() + ATTEMPT_TIMEOUT;
     let addrs = (url.host.as_str(), url.port).to_socket_addrs().map_err(|e| format!("resolving {}: {e}", url.host))?;
     let mut last = format!("{}: no address", url.host);
@@ -189,7 +194,39 @@ fn post(url: &NotifyUrl, n: &SignedNotification) -> Result<u16, String> {
             Err(e) => last = format!("connecting to {addr}: {e}"),
         }
     }
-    let mut stream = stream.ok_or(last)?;
+    let stream = stream.ok_or(last)?;
+    if !url.tls {
+        return exchange(url, n, stream, deadline);
+    }
+    let name = rustls::pki_types::ServerName::try_from(url.host.clone()).map_err(|e| format!("TLS name: {e}"))?;
+    let conn = rustls::ClientConnection::new(Arc::clone(tls), name).map_err(|e| format!("TLS: {e}"))?;
+    exchange(url, n, rustls::StreamOwned::new(conn, stream), deadline)
+}
+
+/// The socket under a plain or TLS stream, for its timeouts.
+trait Socket: Read + Write {
+    fn socket(&self) -> &TcpStream;
+}
+
+impl Socket for TcpStream {
+    fn socket(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Socket for rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
+    fn socket(&self) -> &TcpStream {
+        &self.sock
+    }
+}
+
+/// Writes the request and reads the answer's status line before `deadline`.
+fn exchange(
+    url: &NotifyUrl,
+    n: &SignedNotification,
+    mut stream: impl Socket,
+    deadline: Instant,
+) -> Result<u16, String> {
     let mut head = format!("POST {} HTTP/1.1\r\nHost: {}\r\n", url.path, url.host_header());
     for (name, value) in &n.headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -199,7 +236,7 @@ fn post(url: &NotifyUrl, n: &SignedNotification) -> Result<u16, String> {
         n.body.len()
     ));
     let left = || deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
-    stream.set_write_timeout(Some(left())).map_err(|e| e.to_string())?;
+    stream.socket().set_write_timeout(Some(left())).map_err(|e| e.to_string())?;
     stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&n.body)).map_err(|e| format!("sending: {e}"))?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 1024];
@@ -207,7 +244,7 @@ fn post(url: &NotifyUrl, n: &SignedNotification) -> Result<u16, String> {
         if Instant::now() >= deadline {
             return Err("timeout: no answer within 5 s".to_owned());
         }
-        stream.set_read_timeout(Some(left())).map_err(|e| e.to_string())?;
+        stream.socket().set_read_timeout(Some(left())).map_err(|e| e.to_string())?;
         match stream.read(&mut chunk) {
             Ok(0) => return Err("the connection closed without an answer".to_owned()),
             Ok(k) => buf.extend_from_slice(&chunk[..k]),
@@ -242,7 +279,9 @@ mod tests {
         assert_eq!(NotifyUrl::parse("http://localhost", false).unwrap().path, "/");
         assert!(NotifyUrl::parse("http://example.com/n", false).unwrap_err().contains("--allow-remote-notify"));
         assert!(NotifyUrl::parse("http://example.com/n", true).is_ok());
-        assert!(NotifyUrl::parse("https://127.0.0.1/n", false).unwrap_err().contains("https"));
+        let https = NotifyUrl::parse("https://127.0.0.1/n", false).unwrap();
+        assert!(https.tls && https.port == 443 && https.host_header() == "127.0.0.1");
+        assert!(NotifyUrl::parse("ftp://127.0.0.1/n", false).unwrap_err().contains("http"));
         assert!(NotifyUrl::parse("ftp://127.0.0.1/n", false).is_err());
         assert!(NotifyUrl::parse("http://127.0.0.1:0/n", false).is_err());
         assert!(NotifyUrl::parse("http://127.0.0.1/a b", false).is_err());

@@ -56,6 +56,7 @@ pub struct SimBuilder {
     public_key_only: bool,
     notify_time_scale: f64,
     allow_remote_notify: bool,
+    notify_ca_pem: Vec<String>,
 }
 
 impl SimBuilder {
@@ -72,6 +73,7 @@ impl SimBuilder {
             public_key_only: false,
             notify_time_scale: 1.0,
             allow_remote_notify: false,
+            notify_ca_pem: Vec::new(),
         }
     }
 
@@ -156,6 +158,13 @@ impl SimBuilder {
         self
     }
 
+    /// Trusts the CA certificate(s) in `pem` for `https://` notify URLs (in HTTPS mode the
+    /// simulator's own CA is trusted too).
+    pub fn notify_ca_pem(mut self, pem: impl Into<String>) -> Self {
+        self.notify_ca_pem.push(pem.into());
+        self
+    }
+
     /// Binds the socket, loads orders and keys, and starts serving.
     ///
     /// # Errors
@@ -197,8 +206,14 @@ impl SimBuilder {
         let addr = listener.local_addr()?;
         let tls = if self.tls { Some(tls::identity(connectable(addr))?) } else { None };
         let (ca_pem, tls_config) = tls.map(|t| (t.ca_pem, t.config)).unzip();
-        let admin =
-            AdminState::new(apiv3_key::random_alphanumeric(43)?, self.notify_time_scale, self.allow_remote_notify);
+        let own_ca = ca_pem.iter().map(String::as_str);
+        let notify_tls = tls::notify_client(self.notify_ca_pem.iter().map(String::as_str).chain(own_ca))?;
+        let admin = AdminState::new(
+            apiv3_key::random_alphanumeric(43)?,
+            self.notify_time_scale,
+            self.allow_remote_notify,
+            notify_tls,
+        );
         let shared = Arc::new(Shared::new(merchant_pub, response_keys, apiv3_key, book, tls_config, admin));
         let accept_shared = Arc::clone(&shared);
         let listener = thread::Builder::new()

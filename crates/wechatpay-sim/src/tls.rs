@@ -15,6 +15,7 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
     SanType,
 };
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
@@ -71,6 +72,32 @@ pub(crate) fn identity(addr: SocketAddr) -> io::Result<TlsIdentity> {
         .with_single_cert(chain, key)
         .map_err(|e| tls_error("server certificate", e))?;
     Ok(TlsIdentity { ca_pem: ca_cert.pem(), config: Arc::new(config) })
+}
+
+/// The TLS client settings for delivering notifications to `https://` URLs: the CA
+/// certificates in `pems` (PEM, several per text allowed) are the only roots.
+///
+/// # Errors
+/// When a PEM holds no certificate or one that rustls cannot use as a root.
+pub(crate) fn notify_client<'a>(pems: impl Iterator<Item = &'a str>) -> io::Result<Arc<rustls::ClientConfig>> {
+    let mut roots = rustls::RootCertStore::empty();
+    for pem in pems {
+        let mut found = false;
+        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            let cert = cert.map_err(|e| tls_error("notify CA", e))?;
+            roots.add(cert).map_err(|e| tls_error("notify CA", e))?;
+            found = true;
+        }
+        if !found {
+            return Err(tls_error("notify CA", "no certificate in the PEM"));
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_error("protocol versions", e))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 /// One connection, in plain text or TLS.

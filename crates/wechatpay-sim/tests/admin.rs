@@ -123,43 +123,134 @@ impl Sim {
 /// A notification endpoint on loopback answering each POST with the next of `statuses`
 /// (the last one repeated), handing every request it got to the channel.
 fn listener(statuses: &[u16]) -> (String, mpsc::Receiver<http::Request<Vec<u8>>>) {
+    serve_notifications(statuses, None)
+}
+
+/// [`listener`] over TLS: a throwaway CA (returned as PEM) and a certificate for 127.0.0.1.
+fn https_listener(statuses: &[u16]) -> (String, String, mpsc::Receiver<http::Request<Vec<u8>>>) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, SanType};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(rcgen::DnType::CommonName, "notify receiver test CA (throwaway)");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut leaf = CertificateParams::new(Vec::<String>::new()).unwrap();
+    leaf.subject_alt_names = vec![SanType::IpAddress("127.0.0.1".parse().unwrap())];
+    let cert = leaf.signed_by(&key, &issuer).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()))
+        .unwrap();
+    let (url, rx) = serve_notifications(statuses, Some(std::sync::Arc::new(config)));
+    (url, ca_cert.pem(), rx)
+}
+
+fn serve_notifications(
+    statuses: &[u16],
+    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+) -> (String, mpsc::Receiver<http::Request<Vec<u8>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/wechatpay/notify", listener.local_addr().unwrap());
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{}/wechatpay/notify", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::channel();
     let statuses = statuses.to_vec();
     std::thread::spawn(move || {
         for (i, conn) in listener.incoming().enumerate() {
-            let Ok(mut conn) = conn else { return };
-            let mut reader = BufReader::new(conn.try_clone().unwrap());
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let mut parts = line.split(' ');
-            let mut req = http::Request::builder().method(parts.next().unwrap()).uri(parts.next().unwrap());
-            let mut length = 0;
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).unwrap();
-                let h = h.trim_end();
-                if h.is_empty() {
-                    break;
-                }
-                let (name, value) = h.split_once(':').unwrap();
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap();
-                }
-                req = req.header(name, value.trim());
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
+            let Ok(conn) = conn else { return };
             let status = statuses[i.min(statuses.len() - 1)];
-            let _ = conn
-                .write_all(format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes());
-            if tx.send(req.body(body).unwrap()).is_err() {
+            let request = match &tls {
+                None => answer_one(conn, status),
+                Some(config) => {
+                    let server = rustls::ServerConnection::new(std::sync::Arc::clone(config)).unwrap();
+                    answer_one(rustls::StreamOwned::new(server, conn), status)
+                }
+            };
+            if tx.send(request).is_err() {
                 return;
             }
         }
     });
     (url, rx)
+}
+
+/// Reads one request from `conn` and answers it with `status`.
+fn answer_one(conn: impl Read + Write, status: u16) -> http::Request<Vec<u8>> {
+    let mut reader = BufReader::new(conn);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let mut parts = line.split(' ');
+    let mut req = http::Request::builder().method(parts.next().unwrap()).uri(parts.next().unwrap());
+    let mut length = 0;
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).unwrap();
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (name, value) = h.split_once(':').unwrap();
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.trim().parse().unwrap();
+        }
+        req = req.header(name, value.trim());
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    let conn = reader.get_mut();
+    let _ = conn.write_all(format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes());
+    let _ = conn.flush();
+    req.body(body).unwrap()
+}
+
+/// `https://` notify URLs are delivered over TLS, trusting only the CAs given with
+/// `--notify-ca`; without it the receiver's certificate is not trusted and nothing arrives.
+#[test]
+fn notifications_reach_an_https_receiver_whose_ca_is_given() {
+    let (url, ca_pem, got) = https_listener(&[204]);
+    let dir = std::env::temp_dir().join(format!("wechatpay-sim-notify-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca_file = dir.join("receiver-ca.pem");
+    std::fs::write(&ca_file, &ca_pem).unwrap();
+    let sim = start("https-notify", &["--notify-time-scale", "0.001", "--notify-ca", ca_file.to_str().unwrap()]);
+    let order = json!({"kind": "direct", "order": {"out_trade_no": "ADMIN_TLS_1"}, "notify_url": url});
+    assert_eq!(sim.admin("POST", "/sim/orders", Some(order)).0, 201);
+    assert_eq!(
+        sim.admin("POST", "/sim/orders/direct/ADMIN_TLS_1/state", Some(json!({"trade_state": "SUCCESS"}))).0,
+        200
+    );
+    let request = got.recv_timeout(Duration::from_secs(10)).expect("a notification over TLS");
+    let key = ApiV3Key::new(sim.env["WECHATPAY_APIV3_KEY"].as_str()).unwrap();
+    let expect = Expect::Direct { mchid: MchId::new("1230000109").unwrap() };
+    let n = parse_notification(&request, &sim.key_store(), &key, &expect, wechatpay_core::unix_now()).unwrap();
+    let Resource::Transaction(t) = &n.resource else { panic!("{:?}", n.resource) };
+    assert_eq!(t.out_trade_no, "ADMIN_TLS_1");
+
+    // Without the receiver's CA the handshake fails: attempts are logged, nothing is delivered.
+    let (url, _ca, got) = https_listener(&[204]);
+    let untrusting = start("https-untrusted", &["--notify-time-scale", "0.001"]);
+    let order = json!({"kind": "direct", "order": {"out_trade_no": "ADMIN_TLS_2"}, "notify_url": url});
+    assert_eq!(untrusting.admin("POST", "/sim/orders", Some(order)).0, 201);
+    let paid =
+        untrusting.admin("POST", "/sim/orders/direct/ADMIN_TLS_2/state", Some(json!({"trade_state": "SUCCESS"})));
+    assert_eq!(paid.0, 200);
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log = untrusting.admin("GET", "/sim/notifications", None).1;
+        if log["notifications"][0]["attempts"].as_array().is_some_and(|a| a.len() >= 2) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let n = &log["notifications"][0];
+    assert_eq!(n["delivered"], false, "{n}");
+    assert!(n["attempts"][0]["status"].is_null() && n["attempts"][0]["error"].is_string(), "{n}");
+    assert!(got.try_recv().is_err());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
