@@ -127,12 +127,12 @@ pub(crate) fn handle(shared: &Arc<Shared>, req: &Request) -> Reply {
         }
         ("GET", ["notifications"]) => {
             let log = shared.admin.notifications.lock().unwrap_or_else(PoisonError::into_inner);
-            reply(200, &json!({ "notifications": *log }))
+            reply(200, &json!(*log))
         }
         ("POST", ["certificates", "rotate"]) => rotate(shared),
         ("GET", ["requests"]) => {
             let log = shared.admin.requests.lock().unwrap_or_else(PoisonError::into_inner);
-            reply(200, &json!({ "requests": *log }))
+            reply(200, &json!(*log))
         }
         (_, ["orders" | "faults" | "notifications" | "requests"] | ["orders", _, _] | ["orders", _, _, "state"])
         | (_, ["certificates", "rotate"]) => error(405, "METHOD_NOT_ALLOWED", "method not allowed on this admin path"),
