@@ -111,7 +111,7 @@ pub(crate) enum Command {
 #[derive(Debug, Subcommand)]
 pub(crate) enum CertificatesCommand {
     /// Download every usable platform certificate, check it (bootstrap rule, spec §9), and
-    /// write DIR/wechatpay_<SERIAL>.pem for each. Needs no WeChat Pay key configured.
+    /// write `DIR/wechatpay_<SERIAL>.pem` for each. Needs no WeChat Pay key configured.
     Download {
         /// Where to write the certificates (created if missing).
         #[arg(long, value_name = "DIR")]
