@@ -7,6 +7,9 @@
 //! - `notify/<backend>/direct`: the whole of `parse_notification`.
 //! - `notify/decrypt_only/<backend>/direct`: `ApiV3Key::decrypt` of its resource (Base64 + AES-GCM).
 //! - `notify/raw_verify/<backend>/direct`: `PublicKey::verify` of its signature alone.
+//! - `notify/headers_only/direct`: `verify::signature_headers` of its request (the four
+//!   `Wechatpay-*` headers read and checked).
+//! - `notify/decode_only/direct`: `serde_json::from_slice::<Transaction>` of its plaintext.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -19,6 +22,7 @@ use wechatpay_core::{ApiV3Key, EncryptedResource, Expect, MchId, parse_notificat
 
 const HEADERS: &str = include_str!("../../crates/wechatpay-core/tests/data/notifications/direct_success.headers");
 const BODY: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/notifications/direct_success.body");
+const PLAIN: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/notifications/direct_success.plain");
 const API_V3_KEY: &str = include_str!("../../crates/wechatpay-core/tests/data/notifications/apiv3_key.txt");
 
 fn request() -> Request<Vec<u8>> {
@@ -47,6 +51,14 @@ fn notify(c: &mut Criterion) {
         .decode(header(&request, "wechatpay-signature"))
         .expect("Base64 signature");
     let mut g = c.benchmark_group("notify");
+    g.bench_function("headers_only/direct", |b| {
+        b.iter(|| {
+            wechatpay_core::verify::signature_headers(black_box(request.headers())).expect("headers").serial.len()
+        })
+    });
+    g.bench_function("decode_only/direct", |b| {
+        b.iter(|| serde_json::from_slice::<wechatpay_core::model::Transaction>(black_box(PLAIN)).expect("decoded"))
+    });
     for (backend, name) in BACKENDS {
         let keys = key_store(backend);
         let key = ApiV3Key::new(API_V3_KEY.trim_end()).expect("fixture key").with_backend(backend);

@@ -8,11 +8,11 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::crypto::{self, Backend};
+use crate::base64_strict;
+use crate::crypto::{Backend, GcmKey};
 
 /// Length of an APIv3 key in bytes.
 pub const API_V3_KEY_LEN: usize = 32;
@@ -70,6 +70,8 @@ impl std::error::Error for ApiV3KeyError {}
 pub struct ApiV3Key {
     bytes: Zeroizing<[u8; API_V3_KEY_LEN]>,
     backend: Backend,
+    /// The key expanded for `backend`, once (a notification then costs no key schedule).
+    gcm: GcmKey,
 }
 
 impl ApiV3Key {
@@ -96,7 +98,8 @@ impl ApiV3Key {
             return Err(ApiV3KeyError::WrongLength { len: key.len() });
         }
         bytes.copy_from_slice(key);
-        Ok(Self { bytes, backend: Backend::default() })
+        let backend = Backend::default();
+        Ok(Self { gcm: GcmKey::new(backend, &bytes), bytes, backend })
     }
 
     /// The key from a file holding it; one line ending (`\n` or `\r\n`) after it is allowed.
@@ -117,6 +120,7 @@ impl ApiV3Key {
     #[must_use]
     pub fn with_backend(mut self, backend: Backend) -> Self {
         self.backend = backend;
+        self.gcm = GcmKey::new(backend, &self.bytes);
         self
     }
 
@@ -154,14 +158,12 @@ impl ApiV3Key {
             return Err(DecryptError::UnsupportedAlgorithm);
         }
         let nonce: &[u8; GCM_NONCE_LEN] = nonce.as_bytes().try_into().map_err(|_| DecryptError::InvalidNonce)?;
-        let ciphertext = base64::engine::general_purpose::STANDARD
-            .decode(ciphertext)
-            .map_err(|_| DecryptError::InvalidCiphertext)?;
+        let ciphertext = base64_strict::decode(ciphertext.as_bytes()).ok_or(DecryptError::InvalidCiphertext)?;
         if ciphertext.len() < GCM_TAG_LEN {
             return Err(DecryptError::InvalidCiphertext);
         }
         let aad = associated_data.unwrap_or_default().as_bytes();
-        crypto::aes_256_gcm_open(self.backend, &self.bytes, nonce, aad, ciphertext).ok_or(DecryptError::Authentication)
+        self.gcm.open(nonce, aad, ciphertext).ok_or(DecryptError::Authentication)
     }
 
     /// Decrypts a `/v3/certificates` item's `encrypt_certificate` into the PEM text of the
@@ -266,6 +268,8 @@ impl std::error::Error for DecryptError {}
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+
     use super::*;
 
     const KEY: &str = "0123456789abcdefghijklmnopqrstuv";

@@ -95,6 +95,7 @@
 pub mod api;
 pub mod apiv3_key;
 pub mod auth;
+mod base64_strict;
 pub mod certificates;
 pub mod config;
 pub mod crypto;

@@ -376,7 +376,17 @@ fn json_object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, serde_json:
     if !bytes.trim_ascii_start().starts_with(b"{") {
         return Err(serde::de::Error::custom("expected a JSON object"));
     }
-    serde_json::from_slice(bytes)
+    json(bytes)
+}
+
+/// `serde_json::from_slice`, faster: the UTF-8 check runs once over the whole text rather
+/// than string by string (a tenth of a resource's decoding time). Invalid UTF-8 goes to
+/// `from_slice`, which finds the error and its position as before.
+fn json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, serde_json::Error> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    }
 }
 
 fn decode<T: DeserializeOwned>(plaintext: &[u8]) -> Result<T, NotificationError> {
@@ -411,8 +421,8 @@ fn decode_resource(event: &EventType, expect: &Expect, plaintext: &[u8]) -> Resu
             Ok(Resource::EntranceStateChange(Box::new(e)))
         }
         _ => {
-            let v: Value = serde_json::from_slice(plaintext)
-                .map_err(|e| NotificationError::Decode { line: e.line(), column: e.column() })?;
+            let v: Value =
+                json(plaintext).map_err(|e| NotificationError::Decode { line: e.line(), column: e.column() })?;
             other_owner(&v, expect)?;
             Ok(Resource::Other(v))
         }

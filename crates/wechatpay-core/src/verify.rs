@@ -1,8 +1,8 @@
 //! Response signature checks, in the order of spec §3.
 
-use base64::Engine as _;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 
+use crate::base64_strict;
 use crate::crypto::{Verifier, VerifyError};
 use crate::error::VerificationFailure;
 
@@ -53,12 +53,20 @@ impl std::fmt::Debug for SignatureHeaders<'_> {
     }
 }
 
-const SIGNATURE_HEADERS: [&str; 4] = [HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE, HEADER_SERIAL];
+/// The four names, parsed once: a lookup by `HeaderName` skips the parsing and lowercasing
+/// of a `&str` name (a third of the header checks' time).
+static SIGNATURE_HEADERS: [HeaderName; 4] = [
+    HeaderName::from_static(HEADER_TIMESTAMP),
+    HeaderName::from_static(HEADER_NONCE),
+    HeaderName::from_static(HEADER_SIGNATURE),
+    HeaderName::from_static(HEADER_SERIAL),
+];
+static SIGNATURE_TYPE: HeaderName = HeaderName::from_static(HEADER_SIGNATURE_TYPE);
 const DISPLAY_NAMES: [&str; 4] = ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"];
 
 /// Whether any of the four signature headers is present.
 pub(crate) fn has_any_signature_header(headers: &HeaderMap) -> bool {
-    SIGNATURE_HEADERS.iter().any(|h| headers.contains_key(*h))
+    SIGNATURE_HEADERS.iter().any(|h| headers.contains_key(h))
 }
 
 /// Reads the four signature headers: each present exactly once, non-empty, visible ASCII;
@@ -75,8 +83,8 @@ pub fn signature_headers(headers: &HeaderMap) -> Result<SignatureHeaders<'_>, Ve
     if values[2].starts_with(SIGN_TEST_PREFIX) {
         return Err(VerificationFailure::SignTestProbe);
     }
-    if headers.contains_key(HEADER_SIGNATURE_TYPE)
-        && single_header(headers, HEADER_SIGNATURE_TYPE, "Wechatpay-Signature-Type")? != crate::auth::AUTH_SCHEME
+    if headers.contains_key(&SIGNATURE_TYPE)
+        && single_header(headers, &SIGNATURE_TYPE, "Wechatpay-Signature-Type")? != crate::auth::AUTH_SCHEME
     {
         return Err(VerificationFailure::UnsupportedSignatureType);
     }
@@ -85,7 +93,7 @@ pub fn signature_headers(headers: &HeaderMap) -> Result<SignatureHeaders<'_>, Ve
 
 fn single_header<'a>(
     headers: &'a HeaderMap,
-    name: &str,
+    name: &HeaderName,
     display: &'static str,
 ) -> Result<&'a str, VerificationFailure> {
     let mut all = headers.get_all(name).iter();
@@ -93,8 +101,12 @@ fn single_header<'a>(
     if all.next().is_some() {
         return Err(VerificationFailure::DuplicateHeader(display));
     }
-    match value.to_str() {
-        Ok(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic()) => Ok(s),
+    // One branch-free pass (it vectorises; the signature is 344 bytes), then the `str` view,
+    // which for ASCII is a fast check.
+    let bytes = value.as_bytes();
+    let graphic = bytes.iter().fold(!bytes.is_empty(), |ok, b| ok & b.is_ascii_graphic());
+    match std::str::from_utf8(bytes) {
+        Ok(s) if graphic => Ok(s),
         _ => Err(VerificationFailure::InvalidHeader(display)),
     }
 }
@@ -126,9 +138,7 @@ pub fn verify_signature(
     if !verifier.knows(sig.serial) {
         return Err(VerificationFailure::UnknownSerial(sig.serial.chars().take(80).collect()));
     }
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(sig.signature)
-        .map_err(|_| VerificationFailure::InvalidBase64)?;
+    let raw = base64_strict::decode(sig.signature.as_bytes()).ok_or(VerificationFailure::InvalidBase64)?;
     let mut message = Vec::with_capacity(sig.timestamp.len() + sig.nonce.len() + body.len() + 3);
     message.extend_from_slice(sig.timestamp.as_bytes());
     message.push(b'\n');

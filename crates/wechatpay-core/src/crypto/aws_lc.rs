@@ -38,13 +38,22 @@ impl VerifyingKey {
     }
 }
 
-/// AEAD_AES_256_GCM decryption (RFC 5116), in place: `buf` holds the ciphertext followed by
-/// the 16-byte tag and becomes the plaintext. `None` when the key, nonce, AAD and tag do not
-/// authenticate it.
-pub(crate) fn aes_256_gcm_open(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], mut buf: Vec<u8>) -> Option<Vec<u8>> {
-    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).ok()?);
-    let len = key.open_in_place(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut buf).ok()?.len();
-    buf.truncate(len);
-    Some(buf)
+/// An AEAD_AES_256_GCM key (RFC 5116), expanded once; AWS-LC clears it when freed.
+pub(crate) struct GcmKey(aws_lc_rs::aead::LessSafeKey);
+
+impl GcmKey {
+    pub(crate) fn new(key: &[u8; 32]) -> Self {
+        use aws_lc_rs::aead::{AES_256_GCM, LessSafeKey, UnboundKey};
+        // Only a key of another length than the algorithm's is refused, and this one is 32 bytes.
+        Self(LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("a 32-byte key is an AES-256 key")))
+    }
+
+    /// Decryption in place: `buf` holds the ciphertext followed by the 16-byte tag and becomes
+    /// the plaintext. `None` when the key, nonce, AAD and tag do not authenticate it.
+    pub(crate) fn open(&self, nonce: &[u8; 12], aad: &[u8], mut buf: Vec<u8>) -> Option<Vec<u8>> {
+        use aws_lc_rs::aead::{Aad, Nonce};
+        let len = self.0.open_in_place(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), &mut buf).ok()?.len();
+        buf.truncate(len);
+        Some(buf)
+    }
 }

@@ -45,21 +45,35 @@ impl Default for Backend {
     }
 }
 
-/// AEAD_AES_256_GCM decryption on `backend`, in place: `ciphertext_and_tag` is the ciphertext
-/// followed by the 16-byte GCM tag and becomes the plaintext. `None` when it does not
-/// authenticate under key, nonce and AAD.
-pub(crate) fn aes_256_gcm_open(
-    backend: Backend,
-    key: &[u8; 32],
-    nonce: &[u8; 12],
-    aad: &[u8],
-    ciphertext_and_tag: Vec<u8>,
-) -> Option<Vec<u8>> {
-    match backend {
-        #[cfg(feature = "aws-lc-rs")]
-        Backend::AwsLcRs => aws_lc::aes_256_gcm_open(key, nonce, aad, ciphertext_and_tag),
-        #[cfg(feature = "rustcrypto")]
-        Backend::RustCrypto => rustcrypto::aes_256_gcm_open(key, nonce, aad, ciphertext_and_tag),
+/// An AEAD_AES_256_GCM key on one backend, its schedule expanded once (each backend clears
+/// it when dropped).
+pub(crate) enum GcmKey {
+    #[cfg(feature = "aws-lc-rs")]
+    AwsLcRs(aws_lc::GcmKey),
+    #[cfg(feature = "rustcrypto")]
+    RustCrypto(rustcrypto::GcmKey),
+}
+
+impl GcmKey {
+    pub(crate) fn new(backend: Backend, key: &[u8; 32]) -> Self {
+        match backend {
+            #[cfg(feature = "aws-lc-rs")]
+            Backend::AwsLcRs => Self::AwsLcRs(aws_lc::GcmKey::new(key)),
+            #[cfg(feature = "rustcrypto")]
+            Backend::RustCrypto => Self::RustCrypto(rustcrypto::GcmKey::new(key)),
+        }
+    }
+
+    /// Decryption in place: `ciphertext_and_tag` is the ciphertext followed by the 16-byte GCM
+    /// tag and becomes the plaintext. `None` when it does not authenticate under key, nonce
+    /// and AAD.
+    pub(crate) fn open(&self, nonce: &[u8; 12], aad: &[u8], ciphertext_and_tag: Vec<u8>) -> Option<Vec<u8>> {
+        match self {
+            #[cfg(feature = "aws-lc-rs")]
+            Self::AwsLcRs(key) => key.open(nonce, aad, ciphertext_and_tag),
+            #[cfg(feature = "rustcrypto")]
+            Self::RustCrypto(key) => key.open(nonce, aad, ciphertext_and_tag),
+        }
     }
 }
 
@@ -239,7 +253,17 @@ mod aead_cross_backend {
     use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
     use proptest::prelude::*;
 
-    use super::{Backend, aes_256_gcm_open};
+    use super::{Backend, GcmKey};
+
+    fn aes_256_gcm_open(
+        backend: Backend,
+        key: &[u8; 32],
+        nonce: &[u8; 12],
+        aad: &[u8],
+        buf: Vec<u8>,
+    ) -> Option<Vec<u8>> {
+        GcmKey::new(backend, key).open(nonce, aad, buf)
+    }
 
     fn seal_aws_lc(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], plain: &[u8]) -> Vec<u8> {
         let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).expect("32-byte key"));

@@ -45,13 +45,21 @@ impl VerifyingKey {
     }
 }
 
-/// AEAD_AES_256_GCM decryption (RFC 5116) with the `aes-gcm` crate, in place: `buf` holds
-/// the ciphertext followed by the 16-byte tag and becomes the plaintext. `None` when it does
-/// not authenticate.
-pub(crate) fn aes_256_gcm_open(key: &[u8; 32], nonce: &[u8; 12], aad: &[u8], mut buf: Vec<u8>) -> Option<Vec<u8>> {
-    use aes_gcm::aead::{AeadInPlace, KeyInit};
-    // The cipher's expanded key is zeroized when dropped (feature `zeroize`).
-    let cipher = aes_gcm::Aes256Gcm::new(key.into());
-    cipher.decrypt_in_place(nonce.into(), aad, &mut buf).ok()?;
-    Some(buf)
+/// An AEAD_AES_256_GCM key (RFC 5116) for the `aes-gcm` crate, expanded once; zeroized when
+/// dropped (feature `zeroize`).
+pub(crate) struct GcmKey(Box<aes_gcm::Aes256Gcm>);
+
+impl GcmKey {
+    pub(crate) fn new(key: &[u8; 32]) -> Self {
+        use aes_gcm::aead::KeyInit;
+        Self(Box::new(aes_gcm::Aes256Gcm::new(key.into())))
+    }
+
+    /// Decryption in place: `buf` holds the ciphertext followed by the 16-byte tag and becomes
+    /// the plaintext. `None` when it does not authenticate.
+    pub(crate) fn open(&self, nonce: &[u8; 12], aad: &[u8], mut buf: Vec<u8>) -> Option<Vec<u8>> {
+        use aes_gcm::aead::AeadInPlace;
+        self.0.decrypt_in_place(nonce.into(), aad, &mut buf).ok()?;
+        Some(buf)
+    }
 }

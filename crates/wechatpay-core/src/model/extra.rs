@@ -111,9 +111,11 @@ impl Serialize for Extra {
     }
 }
 
-/// Wraps the deserializer a derived struct deserializer reads from: the keys the struct
-/// names (`fields` of `deserialize_struct`) pass through to it, streamed as usual; every other
-/// key's value is read as raw JSON into `extra`. One pass over the input, no buffering.
+/// Wraps the deserializer a derived struct deserializer reads from. Every key goes to the
+/// derived code as usual; the derived code skips the value of a key it does not name by
+/// reading it as `IgnoredAny` (`deserialize_ignored_any`), and that one call is where the
+/// value is read as raw JSON into `extra` instead. One pass over the input, no buffering, and
+/// no second look-up of each key in the struct's field list.
 pub(crate) struct KeepUnknown<'x, D> {
     inner: D,
     extra: &'x mut Extra,
@@ -132,7 +134,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeepUnknown<'_, D> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        let wrapped = KeepUnknownVisitor { inner: visitor, fields, extra: self.extra };
+        let wrapped = KeepUnknownVisitor { inner: visitor, extra: self.extra };
         self.inner.deserialize_struct(name, fields, wrapped)
     }
 
@@ -145,7 +147,6 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeepUnknown<'_, D> {
 
 struct KeepUnknownVisitor<'x, V> {
     inner: V,
-    fields: &'static [&'static str],
     extra: &'x mut Extra,
 }
 
@@ -157,36 +158,135 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeepUnknownVisitor<'_, V> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        self.inner.visit_map(KeepUnknownMap { inner: map, fields: self.fields, extra: self.extra })
+        self.inner.visit_map(KeepUnknownMap { inner: map, key: None, extra: self.extra })
     }
 }
 
-struct KeepUnknownMap<'x, A> {
+struct KeepUnknownMap<'x, 'de, A> {
     inner: A,
-    fields: &'static [&'static str],
+    /// The key whose value comes next.
+    key: Option<Key<'de>>,
     extra: &'x mut Extra,
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for KeepUnknownMap<'_, A> {
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for KeepUnknownMap<'_, 'de, A> {
     type Error = A::Error;
 
     fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, A::Error> {
-        while let Some(key) = self.inner.next_key::<Key<'de>>()? {
-            if self.fields.contains(&key.as_str()) {
-                return seed.deserialize(de::value::StrDeserializer::new(key.as_str())).map(Some);
-            }
-            let value = self.inner.next_value::<Box<RawValue>>()?;
-            let key = key.into_string();
-            if self.extra.contains_key(&key) {
-                return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
-            }
-            self.extra.insert(key, compact(value));
-        }
-        Ok(None)
+        let Some(key) = self.inner.next_key::<Key<'de>>()? else {
+            return Ok(None);
+        };
+        let field = match &key {
+            Key::Borrowed(s) => seed.deserialize(de::value::BorrowedStrDeserializer::new(s)),
+            Key::Owned(s) => seed.deserialize(de::value::StrDeserializer::new(s)),
+        }?;
+        self.key = Some(key);
+        Ok(Some(field))
     }
 
     fn next_value_seed<S: de::DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
-        self.inner.next_value_seed(seed)
+        let key = self.key.take();
+        self.inner.next_value_seed(KeepIfIgnored { seed, key, extra: self.extra })
+    }
+}
+
+/// The seed of one value: passes the derived code's own seed a deserializer that keeps the
+/// value if the derived code ignores it.
+struct KeepIfIgnored<'x, 'de, S> {
+    seed: S,
+    key: Option<Key<'de>>,
+    extra: &'x mut Extra,
+}
+
+impl<'de, S: de::DeserializeSeed<'de>> de::DeserializeSeed<'de> for KeepIfIgnored<'_, 'de, S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<S::Value, D::Error> {
+        self.seed.deserialize(KeepIgnored { inner: deserializer, key: self.key, extra: self.extra })
+    }
+}
+
+/// A value's deserializer: every request goes to `inner`, except `deserialize_ignored_any`
+/// (the derived code skipping a key it does not name), which reads the value as raw JSON
+/// into `extra`.
+struct KeepIgnored<'x, 'de, D> {
+    inner: D,
+    key: Option<Key<'de>>,
+    extra: &'x mut Extra,
+}
+
+/// Forwards `deserialize_*` methods to `self.inner`.
+macro_rules! forward_to_inner {
+    ($($method:ident),* $(,)?) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+            self.inner.$method(visitor)
+        }
+    )*};
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeepIgnored<'_, 'de, D> {
+    type Error = D::Error;
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        let value = Box::<RawValue>::deserialize(self.inner)?;
+        let key = self.key.map(Key::into_string).unwrap_or_default();
+        if self.extra.contains_key(&key) {
+            return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+        }
+        self.extra.insert(key, compact(value));
+        visitor.visit_unit()
+    }
+
+    forward_to_inner! {
+        deserialize_any, deserialize_bool, deserialize_i8, deserialize_i16, deserialize_i32,
+        deserialize_i64, deserialize_i128, deserialize_u8, deserialize_u16, deserialize_u32,
+        deserialize_u64, deserialize_u128, deserialize_f32, deserialize_f64, deserialize_char,
+        deserialize_str, deserialize_string, deserialize_bytes, deserialize_byte_buf,
+        deserialize_option, deserialize_unit, deserialize_seq, deserialize_map,
+        deserialize_identifier,
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_unit_struct(name, visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, name: &'static str, visitor: V) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_newtype_struct(name, visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_tuple(len, visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_tuple_struct(name, len, visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_struct(name, fields, visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_enum(name, variants, visitor)
+    }
+
+    fn is_human_readable(&self) -> bool {
+        self.inner.is_human_readable()
     }
 }
 
@@ -224,13 +324,6 @@ enum Key<'de> {
 }
 
 impl Key<'_> {
-    fn as_str(&self) -> &str {
-        match self {
-            Key::Borrowed(s) => s,
-            Key::Owned(s) => s,
-        }
-    }
-
     fn into_string(self) -> String {
         match self {
             Key::Borrowed(s) => s.to_owned(),
