@@ -338,14 +338,22 @@ impl PublicKey {
     /// # Errors
     /// [`VerifyError::WrongLength`] or [`VerifyError::Mismatch`].
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+        self.verify_parts(&[message], signature)
+    }
+
+    /// [`PublicKey::verify`] of the concatenation of `parts`, hashed where they are.
+    ///
+    /// # Errors
+    /// As [`PublicKey::verify`].
+    pub fn verify_parts(&self, parts: &[&[u8]], signature: &[u8]) -> Result<(), VerifyError> {
         if signature.len() != self.modulus_len {
             return Err(VerifyError::WrongLength { expected: self.modulus_len, actual: signature.len() });
         }
         let ok = match &self.key {
             #[cfg(feature = "aws-lc-rs")]
-            VerifyingKey::AwsLc(k) => k.verify(message, signature),
+            VerifyingKey::AwsLc(k) => k.verify(parts, signature),
             #[cfg(feature = "rustcrypto")]
-            VerifyingKey::RustCrypto(k) => k.verify(message, signature),
+            VerifyingKey::RustCrypto(k) => k.verify(parts, signature),
         };
         if ok { Ok(()) } else { Err(VerifyError::Mismatch) }
     }
@@ -473,6 +481,10 @@ impl Verifier for KeyStore {
 
     fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
         self.get(serial).ok_or(VerifyError::UnknownSerial)?.verify(message, signature)
+    }
+
+    fn verify_parts(&self, serial: &str, parts: &[&[u8]], signature: &[u8]) -> Result<(), VerifyError> {
+        self.get(serial).ok_or(VerifyError::UnknownSerial)?.verify_parts(parts, signature)
     }
 }
 

@@ -284,7 +284,9 @@ struct Envelope<'a> {
     id: String,
     #[serde(default)]
     create_time: String,
-    event_type: String,
+    /// Borrowed: a known event needs no copy.
+    #[serde(borrow)]
+    event_type: Cow<'a, str>,
     #[serde(default)]
     resource_type: String,
     #[serde(default)]
@@ -358,7 +360,10 @@ pub fn parse_notification_parts(
             }
         },
     )?;
-    let event_type = EventType::from(envelope.event_type);
+    let event_type = match envelope.event_type {
+        Cow::Borrowed(name) => EventType::from(name),
+        Cow::Owned(name) => EventType::from(name),
+    };
     let resource = decode_resource(&event_type, expect, &plaintext)?;
     Ok(Notification {
         id: envelope.id,

@@ -1,6 +1,6 @@
 //! Response signature checks, in the order of spec §3.
 
-use http::{HeaderMap, HeaderName};
+use http::{HeaderMap, HeaderValue};
 
 use crate::base64_strict;
 use crate::crypto::{Verifier, VerifyError};
@@ -53,20 +53,14 @@ impl std::fmt::Debug for SignatureHeaders<'_> {
     }
 }
 
-/// The four names, parsed once: a lookup by `HeaderName` skips the parsing and lowercasing
-/// of a `&str` name (a third of the header checks' time).
-static SIGNATURE_HEADERS: [HeaderName; 4] = [
-    HeaderName::from_static(HEADER_TIMESTAMP),
-    HeaderName::from_static(HEADER_NONCE),
-    HeaderName::from_static(HEADER_SIGNATURE),
-    HeaderName::from_static(HEADER_SERIAL),
-];
-static SIGNATURE_TYPE: HeaderName = HeaderName::from_static(HEADER_SIGNATURE_TYPE);
-const DISPLAY_NAMES: [&str; 4] = ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial"];
+/// The four names, then `Wechatpay-Signature-Type`, as `HeaderName` spells them (lower case).
+const NAMES: [&str; 5] = [HEADER_TIMESTAMP, HEADER_NONCE, HEADER_SIGNATURE, HEADER_SERIAL, HEADER_SIGNATURE_TYPE];
+const DISPLAY_NAMES: [&str; 5] =
+    ["Wechatpay-Timestamp", "Wechatpay-Nonce", "Wechatpay-Signature", "Wechatpay-Serial", "Wechatpay-Signature-Type"];
 
 /// Whether any of the four signature headers is present.
 pub(crate) fn has_any_signature_header(headers: &HeaderMap) -> bool {
-    SIGNATURE_HEADERS.iter().any(|h| headers.contains_key(h))
+    headers.keys().any(|name| NAMES[..4].contains(&name.as_str()))
 }
 
 /// Reads the four signature headers: each present exactly once, non-empty, visible ASCII;
@@ -75,30 +69,41 @@ pub(crate) fn has_any_signature_header(headers: &HeaderMap) -> bool {
 /// # Errors
 /// The first [`VerificationFailure`] found.
 pub fn signature_headers(headers: &HeaderMap) -> Result<SignatureHeaders<'_>, VerificationFailure> {
+    // One pass over the headers (a handful) rather than a hashed look-up per name.
+    let mut found: [(Option<&HeaderValue>, bool); 5] = [(None, false); 5];
+    for (name, value) in headers {
+        let name = name.as_str();
+        if !name.starts_with("wechatpay-") {
+            continue;
+        }
+        if let Some(i) = NAMES.iter().position(|n| *n == name) {
+            let (first, duplicate) = &mut found[i];
+            *duplicate |= first.is_some();
+            first.get_or_insert(value);
+        }
+    }
     let mut values = [""; 4];
-    for (i, name) in SIGNATURE_HEADERS.iter().enumerate() {
-        values[i] = single_header(headers, name, DISPLAY_NAMES[i])?;
+    for (i, value) in values.iter_mut().enumerate() {
+        *value =
+            single_value(found[i], DISPLAY_NAMES[i])?.ok_or(VerificationFailure::MissingHeader(DISPLAY_NAMES[i]))?;
     }
     // The probe is recognised before anything else about the signature is judged.
     if values[2].starts_with(SIGN_TEST_PREFIX) {
         return Err(VerificationFailure::SignTestProbe);
     }
-    if headers.contains_key(&SIGNATURE_TYPE)
-        && single_header(headers, &SIGNATURE_TYPE, "Wechatpay-Signature-Type")? != crate::auth::AUTH_SCHEME
-    {
+    if single_value(found[4], DISPLAY_NAMES[4])?.is_some_and(|t| t != crate::auth::AUTH_SCHEME) {
         return Err(VerificationFailure::UnsupportedSignatureType);
     }
     Ok(SignatureHeaders { timestamp: values[0], nonce: values[1], signature: values[2], serial: values[3] })
 }
 
-fn single_header<'a>(
-    headers: &'a HeaderMap,
-    name: &HeaderName,
+/// A header's value when it was sent (exactly once, non-empty, visible ASCII).
+fn single_value<'a>(
+    (value, duplicate): (Option<&'a HeaderValue>, bool),
     display: &'static str,
-) -> Result<&'a str, VerificationFailure> {
-    let mut all = headers.get_all(name).iter();
-    let value = all.next().ok_or(VerificationFailure::MissingHeader(display))?;
-    if all.next().is_some() {
+) -> Result<Option<&'a str>, VerificationFailure> {
+    let Some(value) = value else { return Ok(None) };
+    if duplicate {
         return Err(VerificationFailure::DuplicateHeader(display));
     }
     // One branch-free pass (it vectorises; the signature is 344 bytes), then the `str` view,
@@ -106,7 +111,7 @@ fn single_header<'a>(
     let bytes = value.as_bytes();
     let graphic = bytes.iter().fold(!bytes.is_empty(), |ok, b| ok & b.is_ascii_graphic());
     match std::str::from_utf8(bytes) {
-        Ok(s) if graphic => Ok(s),
+        Ok(s) if graphic => Ok(Some(s)),
         _ => Err(VerificationFailure::InvalidHeader(display)),
     }
 }
@@ -139,14 +144,8 @@ pub fn verify_signature(
         return Err(VerificationFailure::UnknownSerial(sig.serial.chars().take(80).collect()));
     }
     let raw = base64_strict::decode(sig.signature.as_bytes()).ok_or(VerificationFailure::InvalidBase64)?;
-    let mut message = Vec::with_capacity(sig.timestamp.len() + sig.nonce.len() + body.len() + 3);
-    message.extend_from_slice(sig.timestamp.as_bytes());
-    message.push(b'\n');
-    message.extend_from_slice(sig.nonce.as_bytes());
-    message.push(b'\n');
-    message.extend_from_slice(body);
-    message.push(b'\n');
-    verifier.verify(sig.serial, &message, &raw).map_err(|e| match e {
+    let message: [&[u8]; 6] = [sig.timestamp.as_bytes(), b"\n", sig.nonce.as_bytes(), b"\n", body, b"\n"];
+    verifier.verify_parts(sig.serial, &message, &raw).map_err(|e| match e {
         VerifyError::UnknownSerial => VerificationFailure::UnknownSerial(sig.serial.chars().take(80).collect()),
         VerifyError::WrongLength { expected, actual } => VerificationFailure::WrongSignatureLength { expected, actual },
         VerifyError::Mismatch => VerificationFailure::SignatureMismatch,

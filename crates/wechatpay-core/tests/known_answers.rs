@@ -129,3 +129,44 @@ fn an_external_signature_finishes_the_same_request() {
     assert_eq!(finished.uri().host(), Some("api2.mch.weixin.qq.com"));
     assert!(!format!("{finished:?}").contains(&text("kat/req_direct_id.sig")[..40]), "Debug hides the signature");
 }
+
+#[test]
+fn a_signed_message_verifies_from_its_parts_however_split() {
+    use wechatpay_core::{Verifier, VerifyError};
+
+    /// A verifier that only has `verify`: the trait's default `verify_parts` joins the parts.
+    #[derive(Debug)]
+    struct JoinsParts(wechatpay_core::KeyStore);
+    impl Verifier for JoinsParts {
+        fn knows(&self, serial: &str) -> bool {
+            self.0.knows(serial)
+        }
+        fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+            self.0.verify(serial, message, signature)
+        }
+    }
+
+    // OpenSSL's signature of a response's message (see tests/data/gen-kat.sh).
+    let message = data("kat/resp_direct_pubkey.msg");
+    let signature = base64::engine::general_purpose::STANDARD.decode(text("kat/resp_direct_pubkey.sig")).unwrap();
+    for backend in backends() {
+        let store = key_store(backend);
+        let joins = JoinsParts(key_store(backend));
+        for cut in [0, 1, 10, message.len() / 2, message.len()] {
+            let (a, b) = message.split_at(cut);
+            for verifier in [&store as &dyn Verifier, &joins] {
+                verifier.verify_parts(PUB_KEY_ID, &[a, b], &signature).unwrap();
+                verifier.verify_parts(PUB_KEY_ID, &[a, b"", b], &signature).unwrap();
+                assert_eq!(
+                    verifier.verify_parts(PUB_KEY_ID, &[a, b"x", b], &signature),
+                    Err(VerifyError::Mismatch),
+                    "{backend:?}, cut at {cut}"
+                );
+                assert_eq!(
+                    verifier.verify_parts("PUB_KEY_ID_other", &[a, b], &signature),
+                    Err(VerifyError::UnknownSerial)
+                );
+            }
+        }
+    }
+}

@@ -47,6 +47,10 @@ impl Verifier for SharedKeyStore {
     fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
         self.snapshot().verify(serial, message, signature)
     }
+
+    fn verify_parts(&self, serial: &str, parts: &[&[u8]], signature: &[u8]) -> Result<(), VerifyError> {
+        self.snapshot().verify_parts(serial, parts, signature)
+    }
 }
 
 impl fmt::Debug for SharedKeyStore {

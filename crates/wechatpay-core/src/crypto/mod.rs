@@ -106,6 +106,16 @@ pub trait Verifier: Send + Sync + fmt::Debug {
     /// # Errors
     /// [`VerifyError`] saying why the signature was not accepted.
     fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<(), VerifyError>;
+
+    /// Checks `signature` over the concatenation of `parts` (a signed message as it arrives:
+    /// `timestamp`, `\n`, `nonce`, `\n`, body, `\n`). The default joins them and calls
+    /// [`Verifier::verify`]; [`crate::KeyStore`] hashes them where they are, with no copy.
+    ///
+    /// # Errors
+    /// As [`Verifier::verify`].
+    fn verify_parts(&self, serial: &str, parts: &[&[u8]], signature: &[u8]) -> Result<(), VerifyError> {
+        self.verify(serial, &parts.concat(), signature)
+    }
 }
 
 impl<T: Signer + ?Sized> Signer for std::sync::Arc<T> {
@@ -120,6 +130,9 @@ impl<T: Verifier + ?Sized> Verifier for std::sync::Arc<T> {
     }
     fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
         (**self).verify(serial, message, signature)
+    }
+    fn verify_parts(&self, serial: &str, parts: &[&[u8]], signature: &[u8]) -> Result<(), VerifyError> {
+        (**self).verify_parts(serial, parts, signature)
     }
 }
 

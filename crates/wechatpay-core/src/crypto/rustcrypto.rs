@@ -2,7 +2,7 @@
 
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePublicKey;
-use rsa::signature::{RandomizedSigner, SignatureEncoding, Verifier};
+use rsa::signature::{RandomizedSigner, SignatureEncoding};
 use sha2::Sha256;
 
 use super::SignError;
@@ -37,9 +37,16 @@ impl VerifyingKey {
         Ok(Self(rsa::pkcs1v15::VerifyingKey::new(key)))
     }
 
-    pub(crate) fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+    /// Verifies `sig` over the concatenation of `parts`, hashed where they are.
+    pub(crate) fn verify(&self, parts: &[&[u8]], sig: &[u8]) -> bool {
+        use rsa::signature::hazmat::PrehashVerifier;
+        use sha2::Digest;
+        let mut hash = Sha256::new();
+        for part in parts {
+            hash.update(part);
+        }
         match rsa::pkcs1v15::Signature::try_from(sig) {
-            Ok(sig) => self.0.verify(message, &sig).is_ok(),
+            Ok(sig) => self.0.verify_prehash(&hash.finalize(), &sig).is_ok(),
             Err(_) => false,
         }
     }
