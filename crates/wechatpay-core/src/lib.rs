@@ -102,6 +102,7 @@ pub mod crypto;
 mod der;
 pub mod error;
 pub mod ids;
+mod json;
 pub mod keys;
 pub mod model;
 pub mod notify;

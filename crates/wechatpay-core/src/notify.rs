@@ -70,6 +70,7 @@ use crate::apiv3_key::{ApiV3Key, DecryptError};
 use crate::crypto::Verifier;
 use crate::error::VerificationFailure;
 use crate::ids::{MchId, SubMchId};
+use crate::json;
 use crate::model::open_enum::open_enum;
 use crate::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, Rfc3339, Transaction};
 use crate::verify;
@@ -344,8 +345,8 @@ pub fn parse_notification_parts(
     }
     let sig = verify::signature_headers(headers).map_err(NotificationError::Signature)?;
     verify::verify_signature(verifier, &sig, body, now, MAX_CLOCK_SKEW_SECS).map_err(NotificationError::Signature)?;
-    let envelope: Envelope<'_> =
-        json_object(body).map_err(|e| NotificationError::Envelope { line: e.line(), column: e.column() })?;
+    let envelope: Envelope<'_> = json::object_from_slice(body)
+        .map_err(|e| NotificationError::Envelope { line: e.line(), column: e.column() })?;
     let r = &envelope.resource;
     let plaintext = key.decrypt_parts(&r.algorithm, &r.nonce, &r.ciphertext, r.associated_data.as_deref()).map_err(
         |e| match e {
@@ -376,26 +377,8 @@ pub fn parse_notification_parts(
     })
 }
 
-/// A JSON object into `T` (serde would also read a struct from a JSON array).
-fn json_object<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, serde_json::Error> {
-    if !bytes.trim_ascii_start().starts_with(b"{") {
-        return Err(serde::de::Error::custom("expected a JSON object"));
-    }
-    json(bytes)
-}
-
-/// `serde_json::from_slice`, faster: the UTF-8 check runs once over the whole text rather
-/// than string by string (a tenth of a resource's decoding time). Invalid UTF-8 goes to
-/// `from_slice`, which finds the error and its position as before.
-fn json<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, serde_json::Error> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => serde_json::from_str(text),
-        Err(_) => serde_json::from_slice(bytes),
-    }
-}
-
 fn decode<T: DeserializeOwned>(plaintext: &[u8]) -> Result<T, NotificationError> {
-    json_object(plaintext).map_err(|e| NotificationError::Decode { line: e.line(), column: e.column() })
+    json::object_from_slice(plaintext).map_err(|e| NotificationError::Decode { line: e.line(), column: e.column() })
 }
 
 fn ensure(ok: bool, field: &'static str) -> Result<(), NotificationError> {
@@ -426,8 +409,8 @@ fn decode_resource(event: &EventType, expect: &Expect, plaintext: &[u8]) -> Resu
             Ok(Resource::EntranceStateChange(Box::new(e)))
         }
         _ => {
-            let v: Value =
-                json(plaintext).map_err(|e| NotificationError::Decode { line: e.line(), column: e.column() })?;
+            let v: Value = json::from_slice(plaintext)
+                .map_err(|e| NotificationError::Decode { line: e.line(), column: e.column() })?;
             other_owner(&v, expect)?;
             Ok(Resource::Other(v))
         }

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::api::Operation;
 use crate::config::Config;
 use crate::error::{ApiError, DecodeError, Error, UnexpectedResponse, VerificationError};
+use crate::json;
 use crate::model::ErrorCode;
 use crate::verify::{self, HEADER_REQUEST_ID};
 
@@ -55,7 +56,7 @@ pub(crate) fn parse<Op: Operation, B: AsRef<[u8]>>(
 /// A verified success body as `T`; an empty body (a `204`) reads as JSON `null`, which
 /// only a unit-like output accepts.
 fn decode_success<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, serde_json::Error> {
-    if body.is_empty() { serde_json::from_slice(b"null") } else { serde_json::from_slice(body) }
+    if body.is_empty() { serde_json::from_slice(b"null") } else { json::from_slice(body) }
 }
 
 /// The `Content-Length` a response declares, when it is a plain number.
@@ -76,7 +77,7 @@ fn error_from_body(status: StatusCode, body: &[u8], request_id: Option<String>, 
     // Only a JSON object is an error body: serde would also read the struct from an array
     // (`["PARAM_ERROR"]`), which WeChat Pay never sends (found by the `error_body` fuzzer).
     let parsed = if body.trim_ascii_start().starts_with(b"{") {
-        serde_json::from_slice::<ErrorBody>(body).map_err(|_| ())
+        json::from_slice::<ErrorBody>(body).map_err(|_| ())
     } else {
         Err(())
     };
