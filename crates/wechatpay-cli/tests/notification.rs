@@ -108,9 +108,14 @@ fn parse_names_the_failed_check_and_prints_nothing() {
         ("unsupported_algorithm", &[][..], 4, "AEAD_AES_256_GCM"),
         ("other_merchant", &[][..], 4, "answer for another merchant"),
         ("partner_success", &["--kind", "partner", "--sub-mchid", "1900000999"][..], 4, "answer for another merchant"),
-        ("bad_resource", &[][..], 1, "does not decode"),
+        ("bad_resource", &[][..], 1, "lacks the required field `trade_state`"),
         // A partner notification at a direct endpoint has no `mchid`: it does not decode.
-        ("partner_success", &[][..], 1, "does not decode"),
+        (
+            "partner_success",
+            &[][..],
+            1,
+            "resource does not decode): the decrypted resource lacks the required field `mchid`",
+        ),
     ] {
         refused(&parse(name, extra), code, check);
     }

@@ -201,6 +201,10 @@ pub enum NotificationError {
         line: usize,
         /// Column of the JSON error (1-based).
         column: usize,
+        /// The required field the resource lacks, when that is the error (a name from the
+        /// model, never from the notification): `mchid` for a partner resource sent to a
+        /// direct endpoint.
+        missing_field: Option<String>,
     },
     /// The resource belongs to another merchant (spec §11).
     WrongMerchant {
@@ -268,7 +272,11 @@ impl fmt::Display for NotificationError {
             Self::UnsupportedAlgorithm => f.write_str("resource.algorithm is not AEAD_AES_256_GCM"),
             Self::InvalidResource(why) => f.write_str(why),
             Self::Decryption => f.write_str("decryption failed (wrong or reset APIv3 key?)"),
-            Self::Decode { line, column } => {
+            Self::Decode { line, column, missing_field: Some(field) } => write!(
+                f,
+                "the decrypted resource lacks the required field `{field}` (JSON error at line {line}, column {column})"
+            ),
+            Self::Decode { line, column, missing_field: None } => {
                 write!(f, "the decrypted resource does not decode (JSON error at line {line}, column {column})")
             }
             Self::WrongMerchant { field } => write!(f, "answer for another merchant: its {field} is not ours"),
@@ -378,7 +386,23 @@ pub fn parse_notification_parts(
 }
 
 fn decode<T: DeserializeOwned>(plaintext: &[u8]) -> Result<T, NotificationError> {
-    json::object_from_slice(plaintext).map_err(|e| NotificationError::Decode { line: e.line(), column: e.column() })
+    json::object_from_slice(plaintext).map_err(decode_error)
+}
+
+fn decode_error(e: serde_json::Error) -> NotificationError {
+    NotificationError::Decode { line: e.line(), column: e.column(), missing_field: missing_field(&e) }
+}
+
+/// The field of a "missing field" error. serde names only fields the model declares, so the
+/// name is ours; other messages (which may quote the resource's values) are not looked at.
+fn missing_field(e: &serde_json::Error) -> Option<String> {
+    if !e.is_data() {
+        return None;
+    }
+    let message = e.to_string();
+    let name = message.strip_prefix("missing field `")?.split('`').next()?;
+    let plain = name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    (plain && !name.is_empty() && name.len() <= 64).then(|| name.to_owned())
 }
 
 fn ensure(ok: bool, field: &'static str) -> Result<(), NotificationError> {
@@ -409,8 +433,7 @@ fn decode_resource(event: &EventType, expect: &Expect, plaintext: &[u8]) -> Resu
             Ok(Resource::EntranceStateChange(Box::new(e)))
         }
         _ => {
-            let v: Value = json::from_slice(plaintext)
-                .map_err(|e| NotificationError::Decode { line: e.line(), column: e.column() })?;
+            let v: Value = json::from_slice(plaintext).map_err(decode_error)?;
             other_owner(&v, expect)?;
             Ok(Resource::Other(v))
         }

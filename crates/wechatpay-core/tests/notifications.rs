@@ -181,8 +181,14 @@ fn known_failures_each_get_their_own_error() {
         assert_eq!(parse_case(case, &direct()).unwrap_err(), expected, "{case}");
     }
     let e = parse_case("bad_resource", &direct()).unwrap_err();
-    assert!(matches!(e, NotificationError::Decode { .. }), "{e:?}");
+    assert!(matches!(e, NotificationError::Decode { line: 1, column: 41, .. }), "{e:?}");
     assert_eq!(e.check(), "resource does not decode");
+    // The first required field the model declares and the resource lacks is named.
+    assert_eq!(
+        e.to_string(),
+        "notification rejected (resource does not decode): the decrypted resource lacks the required field \
+         `trade_state` (JSON error at line 1, column 41)"
+    );
 
     let e = parse_case("wrong_key", &direct()).unwrap_err();
     assert_eq!(e.to_string(), "notification rejected (decryption): decryption failed (wrong or reset APIv3 key?)");
@@ -192,14 +198,19 @@ fn known_failures_each_get_their_own_error() {
 
 #[test]
 fn direct_and_partner_notifications_are_told_apart() {
-    for (case, expect) in [
-        ("partner_success", direct()),
-        ("direct_success", partner(None)),
-        ("parking_success", direct()),
-        ("parking_success", partner(None)),
+    for (case, expect, missing) in [
+        ("partner_success", direct(), "mchid"),
+        ("direct_success", partner(None), "sp_mchid"),
+        ("parking_success", direct(), "mchid"),
+        ("parking_success", partner(None), "trade_state_desc"),
     ] {
         let e = parse_case(case, &expect).unwrap_err();
-        assert!(matches!(e, NotificationError::Decode { .. }), "{case} as {expect:?}: {e:?}");
+        match &e {
+            NotificationError::Decode { missing_field, .. } => {
+                assert_eq!(missing_field.as_deref(), Some(missing), "{case} as {expect:?}")
+            }
+            _ => panic!("{case} as {expect:?}: {e:?}"),
+        }
     }
     // A direct order read as a parking one has no `sp_mchid`: not ours.
     assert_eq!(

@@ -68,7 +68,7 @@ pub(crate) fn description(state: &str) -> &str {
         "USERPAYING" => "用户支付中（付款码支付）",
         "PAYERROR" => "支付失败",
         "ACCEPTED" => "已接收，等待扣款",
-        "PAY_FAIL" => "支付失败",
+        "PAY_FAIL" | "FAIL" => "支付失败",
         other => other,
     }
 }

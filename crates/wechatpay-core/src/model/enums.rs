@@ -49,6 +49,9 @@ open_enum! {
         Accepted = "ACCEPTED",
         /// Payment failed, e.g. the bank declined (支付失败).
         PayFail = "PAY_FAIL",
+        /// Failed: the spelling parking `TRANSACTION.FAIL` notifications are seen to use
+        /// (spec §8).
+        Fail = "FAIL",
         /// Moved to refund (转入退款).
         Refund = "REFUND",
     }

@@ -113,7 +113,10 @@ impl Verdict {
     pub fn of_parking_state(state: &ParkingTradeState) -> Verdict {
         match state {
             ParkingTradeState::Accepted => Verdict::Pending(Pending::Accepted),
-            ParkingTradeState::Success | ParkingTradeState::PayFail | ParkingTradeState::Refund => Verdict::Final,
+            ParkingTradeState::Success
+            | ParkingTradeState::PayFail
+            | ParkingTradeState::Fail
+            | ParkingTradeState::Refund => Verdict::Final,
             ParkingTradeState::Unknown(_) => Verdict::Unknown,
         }
     }

@@ -43,8 +43,13 @@ fn every_direct_state_has_the_spec_verdict() {
 
 #[test]
 fn every_parking_state_has_the_spec_verdict() {
-    let expected =
-        [("SUCCESS", Verdict::Final), ("ACCEPTED", ACCEPTED), ("PAY_FAIL", Verdict::Final), ("REFUND", Verdict::Final)];
+    let expected = [
+        ("SUCCESS", Verdict::Final),
+        ("ACCEPTED", ACCEPTED),
+        ("PAY_FAIL", Verdict::Final),
+        ("FAIL", Verdict::Final),
+        ("REFUND", Verdict::Final),
+    ];
     assert_eq!(ParkingTradeState::KNOWN.len(), expected.len(), "a new state needs a verdict here");
     for (wire, verdict) in expected {
         assert_eq!(Verdict::of_parking_state(&ParkingTradeState::from(wire)), verdict, "{wire}");
