@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use wechatpay_core::OutTradeNo;
 
 use crate::credentials::{MCHID, SUB_MCHID};
-use crate::delivery::{self, NotifyUrl, Record};
+use crate::delivery::{self, NotificationLog, NotifyUrl};
 use crate::faults::{Fault, Times};
 use crate::http::Request;
 use crate::notification::Event;
@@ -47,7 +47,7 @@ pub(crate) struct AdminState {
     /// The TLS client settings for `https://` notify URLs.
     pub notify_tls: Arc<rustls::ClientConfig>,
     pub notify_urls: Mutex<HashMap<(&'static str, String), NotifyUrl>>,
-    pub notifications: Mutex<Vec<Record>>,
+    pub notifications: Mutex<NotificationLog>,
     pub requests: Mutex<VecDeque<RequestRecord>>,
 }
 
@@ -234,6 +234,11 @@ fn complete(kind: OrderKind, mut order: Map<String, Value>) -> Result<Map<String
         }
     }
     fill(&mut order, "amount", json!({"total": 1, "currency": "CNY"}));
+    // A partial amount (`{"total": 100}`) gets what a real answer always carries.
+    if let Some(Value::Object(amount)) = order.get_mut("amount") {
+        fill(amount, "total", Value::from(1));
+        fill(amount, "currency", Value::from("CNY"));
+    }
     if paid {
         fill_paid(kind, &mut order);
     }
@@ -459,6 +464,10 @@ mod tests {
         let direct = complete(OrderKind::Direct, order(json!({"out_trade_no": "A1"}))).unwrap();
         assert_eq!((direct["mchid"].as_str(), direct["trade_state"].as_str()), (Some(MCHID), Some("NOTPAY")));
         assert_eq!(direct["amount"], json!({"total": 1, "currency": "CNY"}));
+        let partial = complete(OrderKind::Direct, order(json!({"out_trade_no": "A1", "amount": {"total": 250}})));
+        assert_eq!(partial.unwrap()["amount"], json!({"total": 250, "currency": "CNY"}));
+        let usd = complete(OrderKind::Direct, order(json!({"out_trade_no": "A1", "amount": {"currency": "USD"}})));
+        assert_eq!(usd.unwrap()["amount"], json!({"total": 1, "currency": "USD"}));
         let paid = complete(OrderKind::Direct, order(json!({"out_trade_no": "A1", "trade_state": "SUCCESS"}))).unwrap();
         assert_eq!(paid["transaction_id"].as_str().unwrap().len(), 28);
         assert!(paid.contains_key("payer") && paid.contains_key("success_time"));

@@ -6,6 +6,7 @@
 //! rustls, trusting the CAs given with `--notify-ca` (and, in HTTPS mode, the simulator's own
 //! throwaway CA) — a local receiver's certificate is never in a public root store.
 
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, PoisonError};
@@ -115,6 +116,42 @@ pub(crate) struct Record {
     pub delivered: bool,
 }
 
+/// How many notifications `GET /sim/notifications` remembers; the oldest go first.
+pub(crate) const NOTIFICATION_LOG_LEN: usize = 10_000;
+
+/// The newest [`NOTIFICATION_LOG_LEN`] notifications, each known by its sequence number, so
+/// that a delivery thread finds its record, or learns it was dropped.
+#[derive(Debug, Default)]
+pub(crate) struct NotificationLog {
+    records: VecDeque<Record>,
+    /// How many older records were dropped (the sequence number of the first one kept).
+    dropped: usize,
+}
+
+impl NotificationLog {
+    /// Appends `record` (dropping the oldest when full) and returns its sequence number.
+    fn push(&mut self, record: Record) -> usize {
+        if self.records.len() == NOTIFICATION_LOG_LEN {
+            self.records.pop_front();
+            self.dropped += 1;
+        }
+        self.records.push_back(record);
+        self.dropped + self.records.len() - 1
+    }
+
+    /// The record numbered `seq`, unless it was dropped.
+    fn get_mut(&mut self, seq: usize) -> Option<&mut Record> {
+        self.records.get_mut(seq.checked_sub(self.dropped)?)
+    }
+}
+
+/// The kept records, oldest first (the JSON array `GET /sim/notifications` answers).
+impl Serialize for NotificationLog {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(&self.records)
+    }
+}
+
 /// Logs `event` and starts delivering it to `url` on a thread of its own.
 pub(crate) fn start(shared: &Arc<Shared>, event: Event, kind: &'static str, out_trade_no: &str, url: NotifyUrl) {
     let record = Record {
@@ -126,11 +163,7 @@ pub(crate) fn start(shared: &Arc<Shared>, event: Event, kind: &'static str, out_
         attempts: Vec::new(),
         delivered: false,
     };
-    let index = {
-        let mut log = shared.admin.notifications.lock().unwrap_or_else(PoisonError::into_inner);
-        log.push(record);
-        log.len() - 1
-    };
+    let index = shared.admin.notifications.lock().unwrap_or_else(PoisonError::into_inner).push(record);
     let worker = Arc::clone(shared);
     let spawned = thread::Builder::new()
         .name("wechatpay-sim-notify".to_owned())
@@ -269,6 +302,35 @@ fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn record(n: usize) -> Record {
+        Record {
+            id: n.to_string(),
+            event_type: "TRANSACTION.SUCCESS".to_owned(),
+            kind: "direct",
+            out_trade_no: format!("A{n}"),
+            notify_url: "http://127.0.0.1/".to_owned(),
+            attempts: Vec::new(),
+            delivered: false,
+        }
+    }
+
+    #[test]
+    fn the_notification_log_keeps_the_newest_and_finds_records_by_number() {
+        let mut log = NotificationLog::default();
+        for n in 0..NOTIFICATION_LOG_LEN + 5 {
+            assert_eq!(log.push(record(n)), n);
+        }
+        assert_eq!(log.records.len(), NOTIFICATION_LOG_LEN);
+        assert!(log.get_mut(4).is_none(), "dropped");
+        log.get_mut(5).unwrap().delivered = true;
+        assert_eq!(log.records.front().map(|r| (r.id.as_str(), r.delivered)), Some(("5", true)));
+        assert_eq!(log.get_mut(NOTIFICATION_LOG_LEN + 4).unwrap().id, (NOTIFICATION_LOG_LEN + 4).to_string());
+        assert!(log.get_mut(NOTIFICATION_LOG_LEN + 5).is_none());
+        let json = serde_json::to_value(&log).unwrap();
+        assert_eq!(json.as_array().map(Vec::len), Some(NOTIFICATION_LOG_LEN));
+        assert_eq!(json[0]["id"], "5");
+    }
 
     #[test]
     fn notify_urls_are_checked() {
