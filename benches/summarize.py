@@ -180,6 +180,10 @@ for what in ["direct_seed", "parking_seed"]:
     p(f"| verify+parse {what} | {fmt_us(a)} | {fmt_r(ratio(a, ossl_verify))} × openssl verify | {fmt_us(r)} | {fmt_r(ratio(r, ossl_verify))} × openssl verify |")
 a, r = B("verify_parse/raw_verify/aws-lc-rs/parking_seed"), B("verify_parse/raw_verify/rustcrypto/parking_seed")
 p(f"| raw backend verify (parking message) | {fmt_us(a)} | {fmt_r(ratio(a, ossl_verify))} × openssl verify | {fmt_us(r)} | {fmt_r(ratio(r, ossl_verify))} × openssl verify |")
+a, r = B("notify/aws-lc-rs/direct"), B("notify/rustcrypto/direct")
+p(f"| notification: verify + decrypt + parse, direct | {fmt_us(a)} | {fmt_r(ratio(a, ossl_verify))} × openssl verify | {fmt_us(r)} | {fmt_r(ratio(r, ossl_verify))} × openssl verify |")
+a, r = B("notify/decrypt_only/aws-lc-rs/direct"), B("notify/decrypt_only/rustcrypto/direct")
+p(f"| notification: Base64 + AES-256-GCM of its resource | {fmt_us(a)} | | {fmt_us(r)} | |")
 for k in ["private_key_pem", "private_key_der", "public_key_pem", "platform_cert"]:
     a, r = B(f"keys/{k}/aws-lc-rs"), B(f"keys/{k}/rustcrypto")
     p(f"| load key: {k} | {fmt_us(a)} | {fmt_r(ratio(a, ossl_sign))} × openssl sign | {fmt_us(r)} | {fmt_r(ratio(r, ossl_sign))} × openssl sign |")
@@ -235,6 +239,7 @@ if peers:
 t_sign = ratio(B("sign/prepare_sign/aws-lc-rs/query_order_by_out_trade_no"), ossl_sign)
 t_over = max((ratio(B(f"sign/prepare_sign/aws-lc-rs/{op}"), B("sign/raw/aws-lc-rs")) or 0) - 1 for op in OPS)
 t_vp = ratio(B("verify_parse/aws-lc-rs/parking_seed"), ossl_verify)
+t_notify = ratio(B("notify/aws-lc-rs/direct"), ossl_verify)
 t_cpu = ratio(cpu_per_q, ossl_sign)
 t_rss = rss["max"]
 check = lambda ok: "met" if ok else "**missed**"
@@ -243,6 +248,7 @@ p("|---|---|---|")
 p(f"| prepare+sign, default backend / openssl sign ≤ 1.05 | {fmt_r(t_sign)} | {check(t_sign is not None and t_sign <= 1.05)} |")
 p(f"| prepare+sign overhead over raw sign ≤ 3 % (worst operation, aws-lc-rs) | {t_over * 100:+.2f} % | {check(t_over <= 0.03)} |")
 p(f"| verify+parse parking seed, default backend / openssl verify ≤ 1.3 | {fmt_r(t_vp)} | {check(t_vp is not None and t_vp <= 1.3)} |")
+p(f"| notification verify+decrypt+parse, default backend / openssl verify ≤ 1.3 | {fmt_r(t_notify)} | {check(t_notify is not None and t_notify <= 1.3)} |")
 p(f"| client CPU per query in get-many / openssl sign ≤ 1.4 | {fmt_r(t_cpu)} | {check(t_cpu <= 1.4)} |")
 p(f"| peak memory of get-many over {n} orders ≤ 32 MiB (worst run) | {t_rss:.1f} MiB | {check(t_rss <= 32)} |")
 if asy:
