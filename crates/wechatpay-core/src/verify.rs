@@ -152,3 +152,70 @@ pub fn verify_signature(
         VerifyError::Certificate(e) => VerificationFailure::Certificate(e),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use http::{HeaderName, HeaderValue};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The rule read one name at a time with `get_all` (how it was written before the one-pass
+    /// reading): each of the four present exactly once and visible ASCII, in order; then the
+    /// probe; then the signature type.
+    fn by_lookups(headers: &HeaderMap) -> Result<SignatureHeaders<'_>, VerificationFailure> {
+        let one = |i: usize| -> Result<Option<&str>, VerificationFailure> {
+            let mut all = headers.get_all(NAMES[i]).iter();
+            let Some(value) = all.next() else { return Ok(None) };
+            if all.next().is_some() {
+                return Err(VerificationFailure::DuplicateHeader(DISPLAY_NAMES[i]));
+            }
+            match value.to_str() {
+                Ok(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(s)),
+                _ => Err(VerificationFailure::InvalidHeader(DISPLAY_NAMES[i])),
+            }
+        };
+        let mut values = [""; 4];
+        for (i, value) in values.iter_mut().enumerate() {
+            *value = one(i)?.ok_or(VerificationFailure::MissingHeader(DISPLAY_NAMES[i]))?;
+        }
+        if values[2].starts_with(SIGN_TEST_PREFIX) {
+            return Err(VerificationFailure::SignTestProbe);
+        }
+        if one(4)?.is_some_and(|t| t != crate::auth::AUTH_SCHEME) {
+            return Err(VerificationFailure::UnsupportedSignatureType);
+        }
+        Ok(SignatureHeaders { timestamp: values[0], nonce: values[1], signature: values[2], serial: values[3] })
+    }
+
+    fn header_maps() -> impl Strategy<Value = HeaderMap> {
+        let name = prop_oneof![
+            4 => proptest::sample::select(NAMES.to_vec()),
+            1 => proptest::sample::select(vec!["content-type", "wechatpay-other", "request-id", "wechatpay-serial-x"]),
+        ];
+        let value = prop_oneof![
+            4 => proptest::sample::select(vec![
+                "1554208460", "593BEC0C930BF1AFEB40B4A08C8FB242", "WECHATPAY/SIGNTEST/abc", "PUB_KEY_ID_01",
+                "WECHATPAY2-SHA256-RSA2048", "Zm9vYmFy",
+            ]),
+            1 => proptest::sample::select(vec!["", "a b", "caf\u{e9}", "x\ty"]),
+        ];
+        proptest::collection::vec((name, value), 0..9).prop_map(|pairs| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                let value = HeaderValue::from_bytes(value.as_bytes()).expect("no control bytes but tab");
+                map.append(HeaderName::from_static(name), value);
+            }
+            map
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn one_pass_reading_agrees_with_a_lookup_per_name(headers in header_maps()) {
+            prop_assert_eq!(signature_headers(&headers), by_lookups(&headers));
+            let any = NAMES[..4].iter().any(|n| headers.contains_key(*n));
+            prop_assert_eq!(has_any_signature_header(&headers), any);
+        }
+    }
+}
