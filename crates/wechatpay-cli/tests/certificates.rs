@@ -4,25 +4,14 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Output;
 
 use serde_json::Value;
 use wechatpay_sim::{SigningKeyChoice, Simulator};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wechatpay");
+mod common;
 
-struct Env {
-    _sim: Simulator,
-    dir: PathBuf,
-    vars: Vec<(String, String)>,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use common::SimEnv as Env;
 
 fn setup() -> Env {
     setup_signing(SigningKeyChoice::PublicKey)
@@ -30,33 +19,13 @@ fn setup() -> Env {
 
 /// A simulator whose answers (to requests naming no key) are signed by `key`.
 fn setup_signing(key: SigningKeyChoice) -> Env {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let sim = Simulator::builder().signing(key).start().unwrap();
-    let dir = std::env::temp_dir().join(format!(
-        "wechatpay-cli-certs-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    wechatpay_sim::cli::write_state(&dir, &sim).unwrap();
-    let vars = std::fs::read_to_string(dir.join("env"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
-        .collect();
-    Env { _sim: sim, dir, vars }
+    Env::new(Simulator::builder().signing(key).start().unwrap())
 }
 
 impl Env {
-    fn var(&self, name: &str) -> Option<&str> {
-        self.vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
     /// Runs the binary with the simulator's variables, minus `remove`, plus `set`.
     fn run(&self, args: &[&str], remove: &[&str], set: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(BIN);
-        cmd.env_clear().envs(self.vars.iter().filter(|(k, _)| !remove.contains(&k.as_str())).map(|(k, v)| (k, v)));
-        cmd.envs(set.iter().copied());
-        cmd.args(args).output().unwrap()
+        self.command(remove).envs(set.iter().copied()).args(args).output().unwrap()
     }
 }
 

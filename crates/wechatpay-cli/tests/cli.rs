@@ -3,46 +3,18 @@
 //! the variables written by the simulator (the environment is otherwise cleared).
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 use wechatpay_sim::{Fault, OrderKind, Route, Simulator, Times};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wechatpay");
+mod common;
 
-struct Env {
-    sim: Simulator,
-    dir: PathBuf,
-    vars: Vec<(String, String)>,
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn core_data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../wechatpay-core/tests/data").join(name)
-}
+use common::{BIN, SimEnv as Env, core_data};
 
 fn setup() -> Env {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let sim = Simulator::start().unwrap();
-    let dir = std::env::temp_dir().join(format!(
-        "wechatpay-cli-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    wechatpay_sim::cli::write_state(&dir, &sim).unwrap();
-    let vars = std::fs::read_to_string(dir.join("env"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
-        .collect();
-    Env { sim, dir, vars }
+    Env::new(Simulator::start().unwrap())
 }
 
 impl Env {
@@ -50,9 +22,9 @@ impl Env {
         self.run_with(args, &[])
     }
 
+    /// Runs with `overrides` set over the simulator's variables (an empty value removes one).
     fn run_with(&self, args: &[&str], overrides: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(BIN);
-        cmd.env_clear().envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let mut cmd = self.command(&[]);
         for (k, v) in overrides {
             if v.is_empty() {
                 cmd.env_remove(k);

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -16,13 +16,12 @@ use base64::Engine as _;
 use serde_json::Value;
 use wechatpay_core::Signer as _;
 
-const BIN: &str = env!("CARGO_BIN_EXE_wechatpay");
+mod common;
+
+use common::{BIN, core_data as data};
+
 const NOW: &str = "1554208460";
 const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232019092600000000000000000001";
-
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../wechatpay-core/tests/data").join(name)
-}
 
 fn case(name: &str, ext: &str) -> String {
     data(&format!("notifications/{name}.{ext}")).to_str().unwrap().to_owned()
