@@ -69,8 +69,7 @@ impl std::error::Error for ApiV3KeyError {}
 /// [`ApiV3Key::with_backend`] says otherwise); both backends give identical plaintexts.
 pub struct ApiV3Key {
     bytes: Zeroizing<[u8; API_V3_KEY_LEN]>,
-    backend: Backend,
-    /// The key expanded for `backend`, once (a notification then costs no key schedule).
+    /// The key expanded once for its backend (a notification then costs no key schedule).
     gcm: GcmKey,
 }
 
@@ -98,8 +97,7 @@ impl ApiV3Key {
             return Err(ApiV3KeyError::WrongLength { len: key.len() });
         }
         bytes.copy_from_slice(key);
-        let backend = Backend::default();
-        Ok(Self { gcm: GcmKey::new(backend, &bytes), bytes, backend })
+        Ok(Self { gcm: GcmKey::new(Backend::default(), &bytes), bytes })
     }
 
     /// The key from a file holding it; one line ending (`\n` or `\r\n`) after it is allowed.
@@ -119,14 +117,13 @@ impl ApiV3Key {
     /// The same key, decrypting on `backend`.
     #[must_use]
     pub fn with_backend(mut self, backend: Backend) -> Self {
-        self.backend = backend;
         self.gcm = GcmKey::new(backend, &self.bytes);
         self
     }
 
     /// The backend that decrypts with this key.
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.gcm.backend()
     }
 
     /// Decrypts `resource` (AEAD_AES_256_GCM; AAD = `associated_data`, absent = empty).
@@ -183,7 +180,7 @@ impl ApiV3Key {
 
 impl fmt::Debug for ApiV3Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiV3Key").field("key", &"[redacted]").field("backend", &self.backend).finish()
+        f.debug_struct("ApiV3Key").field("key", &"[redacted]").field("backend", &self.backend()).finish()
     }
 }
 

@@ -76,12 +76,7 @@ struct ErrorBody {
 fn error_from_body(status: StatusCode, body: &[u8], request_id: Option<String>, verified: bool) -> Error {
     // Only a JSON object is an error body: serde would also read the struct from an array
     // (`["PARAM_ERROR"]`), which WeChat Pay never sends (found by the `error_body` fuzzer).
-    let parsed = if body.trim_ascii_start().starts_with(b"{") {
-        json::from_slice::<ErrorBody>(body).map_err(|_| ())
-    } else {
-        Err(())
-    };
-    match parsed {
+    match json::object_from_slice::<ErrorBody>(body) {
         Ok(e) => Error::Api(ApiError {
             status,
             code: ErrorCode::from(e.code),

@@ -64,6 +64,16 @@ impl GcmKey {
         }
     }
 
+    /// The backend that holds the key.
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            #[cfg(feature = "aws-lc-rs")]
+            Self::AwsLcRs(_) => Backend::AwsLcRs,
+            #[cfg(feature = "rustcrypto")]
+            Self::RustCrypto(_) => Backend::RustCrypto,
+        }
+    }
+
     /// Decryption in place: `ciphertext_and_tag` is the ciphertext followed by the 16-byte GCM
     /// tag and becomes the plaintext. `None` when it does not authenticate under key, nonce
     /// and AAD.
