@@ -4,22 +4,12 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use wechatpay_core::api::QueryOrderByOutTradeNo;
 use wechatpay_core::{Config, KeyStore, MchId, OutTradeNo, PrivateKey, SerialNo};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wechatpay-sim");
-
-/// Kills the child when dropped, so a failing test leaves no process behind.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::{BIN, Killed};
 
 fn state_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("wechatpay-sim-cli-{name}-{}", std::process::id()));

@@ -4,6 +4,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::process::Child;
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
@@ -173,5 +174,18 @@ pub(crate) fn api_error<T: std::fmt::Debug>(result: Result<T, Error>) -> wechatp
     match result {
         Err(Error::Api(e)) => e,
         other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+/// The built `wechatpay-sim` binary.
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_wechatpay-sim");
+
+/// Kills the child when dropped, so a failing test leaves no process behind.
+pub(crate) struct Killed(pub(crate) Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
