@@ -47,10 +47,11 @@ use tracing::field::Empty;
 use tracing::{Instrument as _, Span};
 
 use crate::api::Operation;
-use crate::auth::SigningInput;
+use crate::auth::{SigningInput, prepare};
 use crate::certificates::{CertificateRefresher, RefreshOutcome};
 use crate::config::{Config, DEFAULT_MAX_BODY_BYTES, Host};
 use crate::error::{Error, TransportError, TransportErrorKind};
+use crate::response::parse_response;
 use crate::retry::{self, Attempt, Decision, RetryPolicy};
 use crate::verify::{HEADER_REQUEST_ID, HEADER_SERIAL};
 
@@ -403,7 +404,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
             return Err(Error::Transport(TransportError::of_kind(TransportErrorKind::Timeout).on_host(self.host)));
         }
         let config = &self.driver.config;
-        let mut request = config.signed_request(self.op, self.host, SigningInput::now()?)?;
+        let mut request = prepare(config, self.op, self.host, SigningInput::now()?)?.sign(config.signer())?;
         request.extensions_mut().insert(Limits {
             timeout: self.driver.attempt_timeout.min(remaining),
             max_body_bytes: config.max_body_bytes(),
@@ -422,7 +423,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
                     span.record("request_id", id);
                 }
             }
-            self.driver.config.parse_response(self.op, &response, SystemTime::now())
+            parse_response(&self.driver.config, self.op, &response, SystemTime::now())
         });
         self.attempt_span.record("elapsed_ms", millis(self.attempt_started.elapsed()));
         let err = match result {

@@ -96,9 +96,16 @@ fn the_operation_signs_the_target_it_sends() {
     assert_eq!(DownloadCertificates::default().path_and_query(&mchid), "/v3/certificates");
     let rsa = DownloadCertificates { algorithm_type_rsa: true };
     assert_eq!(rsa.path_and_query(&mchid), "/v3/certificates?algorithm_type=RSA");
-    let request = config()
-        .signed_request(&rsa, wechatpay_core::Host::Primary, wechatpay_core::SigningInput::now().unwrap())
-        .unwrap();
+    let config = config();
+    let request = wechatpay_core::prepare(
+        &config,
+        &rsa,
+        wechatpay_core::Host::Primary,
+        wechatpay_core::SigningInput::now().unwrap(),
+    )
+    .unwrap()
+    .sign(config.signer())
+    .unwrap();
     assert_eq!(request.uri().path_and_query().unwrap().as_str(), "/v3/certificates?algorithm_type=RSA");
     let auth = request.headers()["authorization"].to_str().unwrap();
     assert!(auth.starts_with("WECHATPAY2-SHA256-RSA2048 "));
