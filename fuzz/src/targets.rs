@@ -53,8 +53,8 @@ impl<T: Serialize + DeserializeOwned> Operation for AnyAnswer<T> {
     fn idempotent(&self) -> bool {
         true
     }
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        "/v3/fuzz".to_owned()
+    fn target(&self, _mchid: &MchId) -> wechatpay_core::api::Target {
+        wechatpay_core::api::Target::path(&["v3", "fuzz"])
     }
     fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
         None

@@ -139,8 +139,8 @@ impl Operation for WithoutMchid {
     fn idempotent(&self) -> bool {
         true
     }
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        "/v3/pay/transactions/id/4200000985202103031441826014".to_owned()
+    fn target(&self, _mchid: &MchId) -> wechatpay_core::api::Target {
+        wechatpay_core::api::Target::path(&["v3", "pay", "transactions", "id", "4200000985202103031441826014"])
     }
     fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
         None
@@ -167,8 +167,8 @@ impl Operation for NoSuchApi {
     fn idempotent(&self) -> bool {
         true
     }
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        "/v3/no/such/api".to_owned()
+    fn target(&self, _mchid: &MchId) -> wechatpay_core::api::Target {
+        wechatpay_core::api::Target::path(&["v3", "no", "such", "api"])
     }
     fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
         None

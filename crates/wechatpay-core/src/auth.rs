@@ -110,7 +110,7 @@ impl Outgoing {
             Some(bytes) => String::from_utf8(bytes)
                 .map_err(|_| InvalidInput::new("body", "is not UTF-8", "a JSON body (UTF-8 text)"))?,
         };
-        let target = op.path_and_query(config.mchid());
+        let target = op.target(config.mchid()).to_string();
         let pq = PathAndQuery::try_from(target.as_str())
             .map_err(|_| InvalidInput::new("target", "is not a valid request target", RULE))?;
         if !target.starts_with('/') || pq.as_str() != target || target.contains('#') {

@@ -124,6 +124,7 @@ pub mod keys;
 pub mod model;
 pub mod notify;
 mod pem;
+mod percent;
 mod response;
 pub mod retry;
 pub mod transport;

@@ -140,8 +140,8 @@ impl Operation for Charge {
     fn idempotent(&self) -> bool {
         false
     }
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        "/v3/test/charge".to_owned()
+    fn target(&self, _mchid: &MchId) -> wechatpay_core::api::Target {
+        wechatpay_core::api::Target::path(&["v3", "test", "charge"])
     }
     fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
         Some(format!(r#"{{"mchid":"{mchid}"}}"#).into_bytes())

@@ -1,29 +1,7 @@
 //! The generic call: any method, any `/v3/…` target, any JSON body — for an endpoint this
 //! crate has no type for yet.
 //!
-//! [`Json`] is an [`Operation`] like every other, so it runs through the same
-//! [`Driver`](crate::transport::Driver): a fresh signature per attempt, the retry policy
-//! (a `GET`/`HEAD` may be repeated, anything else only when it certainly never arrived,
-//! unless [`Json::idempotent`] says otherwise), failover, and the verification of the
-//! answer's signature. What it returns is the verified answer as received, as [`JsonText`]:
-//! numbers keep every digit, unknown fields are all there. Nothing in the answer is
-//! compared with the question (the crate does not know what the endpoint returns), so
-//! binding the answer to the request is the caller's job.
-//!
-//! ```
-//! use wechatpay_core::api::{Json, JsonText};
-//! use wechatpay_core::http::Method;
-//!
-//! // The target is sent and signed exactly as given: percent-encode it yourself.
-//! let op = Json::new(Method::GET, "/v3/refund/domestic/refunds/1217752501201407033233368018", None)?;
-//! // A POST body is sent byte for byte (and signed) as given; it must be JSON.
-//! let close = Json::new(Method::POST, "/v3/pay/transactions/out-trade-no/X1/close", Some(r#"{"mchid":"1230000109"}"#))?
-//!     .idempotent(true); // closing is reentrant: let the driver retry it
-//! // let answer: JsonText = driver.execute(&transport, std::thread::sleep, &op)?;
-//! // answer.as_str(): Some(verified JSON text), or None for a 204
-//! # let _ = (op, close);
-//! # Ok::<(), wechatpay_core::InvalidInput>(())
-//! ```
+//! Its docs are on [`Json`].
 
 use std::fmt;
 
@@ -32,7 +10,7 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::{Binding, Operation, nothing_to_bind};
+use super::{Binding, Operation, Target, nothing_to_bind};
 use crate::error::VerificationFailure;
 use crate::ids::{InvalidInput, MchId};
 
@@ -44,7 +22,31 @@ const TARGET_RULE: &str = "an origin-form target starting with /v3/, already per
 const BODY_RULE: &str = "one JSON document (sent byte for byte as given)";
 
 /// A call to any endpoint: method, target and JSON body as given; the answer is the verified
-/// JSON text ([`JsonText`]). See the [module docs](self).
+/// JSON text ([`JsonText`]). The way to call an endpoint this crate has no type for yet.
+///
+/// [`Json`] is an [`Operation`] like every other, so it runs through the same
+/// [`Driver`](crate::transport::Driver): a fresh signature per attempt, the retry policy
+/// (a `GET`/`HEAD` may be repeated, anything else only when it certainly never arrived,
+/// unless [`Json::idempotent`] says otherwise), failover, and the verification of the
+/// answer's signature. What it returns is the verified answer as received, as [`JsonText`]:
+/// numbers keep every digit, unknown fields are all there. Nothing in the answer is
+/// compared with the question (the crate does not know what the endpoint returns), so
+/// binding the answer to the request is the caller's job.
+///
+/// ```
+/// use wechatpay_core::api::{Json, JsonText};
+/// use wechatpay_core::http::Method;
+///
+/// // The target is sent and signed exactly as given: percent-encode it yourself.
+/// let op = Json::new(Method::GET, "/v3/refund/domestic/refunds/1217752501201407033233368018", None)?;
+/// // A POST body is sent byte for byte (and signed) as given; it must be JSON.
+/// let close = Json::new(Method::POST, "/v3/pay/transactions/out-trade-no/X1/close", Some(r#"{"mchid":"1230000109"}"#))?
+///     .idempotent(true); // closing is reentrant: let the driver retry it
+/// // let answer: JsonText = driver.execute(&transport, std::thread::sleep, &op)?;
+/// // answer.as_str(): Some(verified JSON text), or None for a 204
+/// # let _ = (op, close);
+/// # Ok::<(), wechatpay_core::InvalidInput>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Json {
     method: Method,
@@ -150,8 +152,8 @@ impl Operation for Json {
         self.idempotent
     }
 
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        self.target.clone()
+    fn target(&self, _mchid: &MchId) -> Target {
+        Target::verbatim(&self.target)
     }
 
     fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
