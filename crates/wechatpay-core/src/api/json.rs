@@ -172,9 +172,56 @@ impl Operation for Json {
 /// in order; only whitespace around the whole document is not kept).
 ///
 /// A body that is the JSON literal `null` also reads as `None` (WeChat Pay never sends one).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// A document nested deeper than 128 levels is refused as a decode error (as
+/// serde_json refuses it for every typed answer), so that printing or parsing it again
+/// cannot exhaust a stack.
+#[derive(Clone, Debug, Default, Serialize)]
 #[serde(transparent)]
 pub struct JsonText(Option<Box<RawValue>>);
+
+/// The deepest nesting of arrays and objects a [`JsonText`] may have: 128, serde_json's own
+/// limit for typed values.
+const MAX_DEPTH: usize = 128;
+
+impl<'de> Deserialize<'de> for JsonText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Option::<Box<RawValue>>::deserialize(deserializer)?;
+        if let Some(raw) = &raw {
+            if depth(raw.get()) > MAX_DEPTH {
+                return Err(serde::de::Error::custom(format_args!(
+                    "the JSON document is nested deeper than {MAX_DEPTH} levels"
+                )));
+            }
+        }
+        Ok(JsonText(raw))
+    }
+}
+
+/// The deepest nesting of arrays and objects in `json`, a valid JSON text.
+fn depth(json: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for byte in json.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
 
 impl JsonText {
     /// The JSON text, or `None` for an empty answer.
@@ -215,6 +262,23 @@ mod tests {
             let err = Json::new(Method::GET, bad, None).unwrap_err();
             assert_eq!(err.field(), "target", "{bad}");
         }
+    }
+
+    #[test]
+    fn answers_nested_too_deep_are_refused() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let text: JsonText = serde_json::from_str(&nested(MAX_DEPTH)).unwrap();
+        assert_eq!(text.as_str().map(str::len), Some(2 * MAX_DEPTH));
+        assert!(serde_json::from_str::<JsonText>(&nested(MAX_DEPTH + 1)).is_err());
+        assert!(serde_json::from_str::<JsonText>(&nested(10_000)).is_err());
+        let objects = format!("{}1{}", r#"{"a":"#.repeat(MAX_DEPTH + 1), "}".repeat(MAX_DEPTH + 1));
+        assert!(serde_json::from_str::<JsonText>(&objects).is_err());
+        // Brackets inside strings (escaped quotes too) are text, not nesting.
+        let in_strings = format!(r#"{{"a":"{}\"{}","b":[1]}}"#, "[".repeat(500), "{".repeat(500));
+        let text: JsonText = serde_json::from_str(&in_strings).unwrap();
+        assert_eq!(text.as_str(), Some(in_strings.as_str()));
+        assert_eq!(depth(r#"{"a":"\\","b":[[1]]}"#), 3);
+        assert_eq!(serde_json::from_str::<JsonText>("null").unwrap().as_str(), None);
     }
 
     #[test]
