@@ -78,7 +78,8 @@ pub struct PreparedRequest {
 /// Builds the request for `op` to `host`, ready to sign: the target and the body (if the
 /// operation has one, with `Content-Type: application/json`) are signed exactly as sent.
 /// The one way to build a request: `prepare(&config, &op, host, input)?.sign(signer)`
-/// (the [`Driver`](crate::transport::Driver) does this for every attempt).
+/// (the [`Driver`](crate::transport::Driver) builds method, target and body once per call and
+/// signs each attempt afresh over them).
 ///
 /// # Errors
 /// [`Error::InvalidInput`] if the operation's target is not a valid request target or its
