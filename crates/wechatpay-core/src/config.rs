@@ -11,6 +11,7 @@ use crate::auth::{SigningInput, prepare};
 use crate::crypto::{Signer, Verifier};
 use crate::error::Error;
 use crate::ids::{InvalidInput, MchId, SerialNo};
+use crate::wire::MAX_CLOCK_SKEW_SECS;
 
 /// The primary host: the nearest access point.
 pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
@@ -18,8 +19,6 @@ pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
 pub const DEFAULT_BACKUP_URL: &str = "https://api2.mch.weixin.qq.com";
 /// Default cap on a response body the core will parse: 4 MiB (query answers are a few KiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-/// The widest allowed distance between a response timestamp and local time, in seconds.
-pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
 
 /// Which of the two WeChat Pay hosts an attempt goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -113,6 +113,7 @@ pub mod transport;
 pub mod untrusted;
 pub mod verify;
 pub mod watch;
+pub mod wire;
 
 pub use http;
 

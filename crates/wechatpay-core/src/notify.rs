@@ -75,8 +75,7 @@ use crate::model::open_enum::open_enum;
 use crate::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, Rfc3339, Transaction};
 use crate::verify;
 
-/// The timestamp window of a notification, in seconds, both directions (the official rule).
-pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
+use crate::wire::MAX_CLOCK_SKEW_SECS;
 
 open_enum! {
     /// What happened (`event_type`).

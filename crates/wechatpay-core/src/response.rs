@@ -13,7 +13,8 @@ use crate::config::Config;
 use crate::error::{ApiError, DecodeError, Error, UnexpectedResponse, VerificationError};
 use crate::json;
 use crate::model::ErrorCode;
-use crate::verify::{self, HEADER_REQUEST_ID};
+use crate::verify;
+use crate::wire::HEADER_REQUEST_ID;
 
 /// Parses the answer to `op`: size (read or declared), signature (spec §3, in order), then
 /// the verified bytes, then whether the answer belongs to the question (spec §11).

@@ -52,7 +52,7 @@ use crate::certificates::{CertificateRefresher, RefreshOutcome};
 use crate::config::{Config, DEFAULT_MAX_BODY_BYTES, Host};
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::retry::{self, Attempt, Decision, RetryPolicy};
-use crate::verify::{HEADER_REQUEST_ID, HEADER_SERIAL};
+use crate::wire::{HEADER_REQUEST_ID, HEADER_SERIAL};
 
 /// Default limit on one attempt, from connecting to the end of the body: 30 seconds.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);

@@ -5,21 +5,10 @@ use http::{HeaderMap, HeaderValue};
 use crate::base64_strict;
 use crate::crypto::{Verifier, VerifyError};
 use crate::error::VerificationFailure;
-
-/// `Wechatpay-Timestamp`.
-pub const HEADER_TIMESTAMP: &str = "wechatpay-timestamp";
-/// `Wechatpay-Nonce`.
-pub const HEADER_NONCE: &str = "wechatpay-nonce";
-/// `Wechatpay-Signature`.
-pub const HEADER_SIGNATURE: &str = "wechatpay-signature";
-/// `Wechatpay-Serial`.
-pub const HEADER_SERIAL: &str = "wechatpay-serial";
-/// `Wechatpay-Signature-Type`.
-pub const HEADER_SIGNATURE_TYPE: &str = "wechatpay-signature-type";
-/// `Request-ID`.
-pub const HEADER_REQUEST_ID: &str = "request-id";
-/// Prefix of the signatures WeChat Pay injects to probe that clients verify.
-pub const SIGN_TEST_PREFIX: &str = "WECHATPAY/SIGNTEST/";
+use crate::wire::{
+    AUTH_SCHEME, HEADER_NONCE, HEADER_SERIAL, HEADER_SIGNATURE, HEADER_SIGNATURE_TYPE, HEADER_TIMESTAMP,
+    SIGN_TEST_PREFIX,
+};
 
 /// The four signature headers of a response (or a notification).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -91,7 +80,7 @@ pub fn signature_headers(headers: &HeaderMap) -> Result<SignatureHeaders<'_>, Ve
     if values[2].starts_with(SIGN_TEST_PREFIX) {
         return Err(VerificationFailure::SignTestProbe);
     }
-    if single_value(found[4], DISPLAY_NAMES[4])?.is_some_and(|t| t != crate::auth::AUTH_SCHEME) {
+    if single_value(found[4], DISPLAY_NAMES[4])?.is_some_and(|t| t != AUTH_SCHEME) {
         return Err(VerificationFailure::UnsupportedSignatureType);
     }
     Ok(SignatureHeaders { timestamp: values[0], nonce: values[1], signature: values[2], serial: values[3] })
@@ -182,7 +171,7 @@ mod tests {
         if values[2].starts_with(SIGN_TEST_PREFIX) {
             return Err(VerificationFailure::SignTestProbe);
         }
-        if one(4)?.is_some_and(|t| t != crate::auth::AUTH_SCHEME) {
+        if one(4)?.is_some_and(|t| t != AUTH_SCHEME) {
             return Err(VerificationFailure::UnsupportedSignatureType);
         }
         Ok(SignatureHeaders { timestamp: values[0], nonce: values[1], signature: values[2], serial: values[3] })

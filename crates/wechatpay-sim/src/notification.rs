@@ -205,7 +205,7 @@ pub fn build(
         ("Wechatpay-Nonce", nonce),
         ("Wechatpay-Serial", serial.to_owned()),
         ("Wechatpay-Signature", base64::engine::general_purpose::STANDARD.encode(signature)),
-        ("Wechatpay-Signature-Type", wechatpay_core::auth::AUTH_SCHEME.to_owned()),
+        ("Wechatpay-Signature-Type", wechatpay_core::wire::AUTH_SCHEME.to_owned()),
         ("Wechatpay-Timestamp", timestamp.to_string()),
     ];
     Ok(SignedNotification { body, headers })

@@ -184,7 +184,7 @@ impl SignatureHeaders {
             ("Wechatpay-Nonce", self.nonce.clone()),
             ("Wechatpay-Serial", self.serial.clone()),
             ("Wechatpay-Signature", self.signature.clone()),
-            ("Wechatpay-Signature-Type", wechatpay_core::auth::AUTH_SCHEME.to_owned()),
+            ("Wechatpay-Signature-Type", wechatpay_core::wire::AUTH_SCHEME.to_owned()),
             ("Wechatpay-Timestamp", self.timestamp.to_string()),
         ]
     }
