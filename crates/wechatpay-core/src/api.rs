@@ -5,9 +5,9 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::VerificationFailure;
 use crate::ids::{MchId, OutTradeNo, SubMchId, TransactionId};
 use crate::model::{ParkingTransaction, PartnerTransaction, Transaction};
+use crate::verify::VerificationFailure;
 
 /// An API call: its name, its request, and the type of its answer.
 pub trait Operation {

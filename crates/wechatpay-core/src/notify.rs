@@ -68,12 +68,12 @@ use serde_json::Value;
 
 use crate::apiv3_key::{ApiV3Key, DecryptError};
 use crate::crypto::Verifier;
-use crate::error::VerificationFailure;
 use crate::ids::{MchId, SubMchId};
 use crate::json;
 use crate::model::open_enum::open_enum;
 use crate::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, Rfc3339, Transaction};
 use crate::verify;
+use crate::verify::VerificationFailure;
 
 use crate::wire::MAX_CLOCK_SKEW_SECS;
 
@@ -232,6 +232,7 @@ impl NotificationError {
                 VerificationFailure::SignatureMismatch => "signature mismatch",
                 VerificationFailure::AnswerMismatch { .. } => "answer mismatch",
                 VerificationFailure::Certificate(_) => "certificate",
+                VerificationFailure::Verifier(_) => "verifier",
             },
             Self::Envelope { .. } => "envelope",
             Self::UnsupportedAlgorithm => "unsupported algorithm",

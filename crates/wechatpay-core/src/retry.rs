@@ -14,7 +14,8 @@ use std::time::Duration;
 use http::StatusCode;
 
 use crate::config::Host;
-use crate::error::{Error, VerificationFailure};
+use crate::error::Error;
+use crate::verify::VerificationFailure;
 
 /// When and how to try again. Start from [`RetryPolicy::default`] or [`RetryPolicy::none`]
 /// and adjust with the `with_…` methods (or assign the public fields).

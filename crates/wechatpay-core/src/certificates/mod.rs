@@ -26,13 +26,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::api::Operation;
-use crate::apiv3_key::{ApiV3Key, DecryptError, EncryptedResource};
+use crate::apiv3_key::{ApiV3Key, EncryptedResource};
 use crate::crypto::{Verifier, VerifyError};
-use crate::error::VerificationFailure;
 use crate::ids::MchId;
 use crate::keys::KeyStore;
 use crate::model::Rfc3339;
 use crate::untrusted::printable;
+pub use crate::verify::CertificateError;
+use crate::verify::VerificationFailure;
 
 pub use directory::{DirectoryError, file_name, load_directory, save_directory};
 pub use refresher::{CertificateRefresher, RefreshOutcome, SharedKeyStore};
@@ -102,67 +103,6 @@ impl PlatformCertificate {
         CertificateValidity::new(&self.serial_no, &self.effective_time, &self.expire_time)
     }
 }
-
-/// Why a `/v3/certificates` answer or one of its items was refused. Names the item by its
-/// (escaped, cut) `serial_no`; never carries key material or plaintext.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CertificateError {
-    /// The signed body is not a `{"data": [...]}` certificate list.
-    Malformed,
-    /// The list is empty: nothing to trust.
-    Empty,
-    /// An item did not decrypt with the APIv3 key (GCM authenticates it).
-    Decrypt {
-        /// The item's `serial_no`.
-        serial_no: String,
-        /// Why.
-        error: DecryptError,
-    },
-    /// An item decrypted to something that is not a usable RSA certificate.
-    NotUsable {
-        /// The item's `serial_no`.
-        serial_no: String,
-        /// Why (the key loader's message).
-        reason: String,
-    },
-    /// An item decrypted to a certificate whose serial is not its `serial_no`.
-    SerialMismatch {
-        /// The item's `serial_no`.
-        serial_no: String,
-        /// The certificate's own serial.
-        actual: String,
-    },
-    /// The answer's `Wechatpay-Serial` names neither a listed certificate nor a trusted key.
-    SignerNotListed {
-        /// The `Wechatpay-Serial`.
-        serial: String,
-    },
-}
-
-impl fmt::Display for CertificateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Malformed => f.write_str("the /v3/certificates answer is not a certificate list"),
-            Self::Empty => f.write_str("the /v3/certificates answer lists no certificate"),
-            Self::Decrypt { serial_no, error } => {
-                write!(f, "certificate {serial_no:?} does not decrypt with the APIv3 key: {error}")
-            }
-            Self::NotUsable { serial_no, reason } => {
-                write!(f, "certificate {serial_no:?} is not a usable RSA certificate: {reason}")
-            }
-            Self::SerialMismatch { serial_no, actual } => {
-                write!(f, "certificate listed as {serial_no:?} has serial {actual:?}")
-            }
-            Self::SignerNotListed { serial } => write!(
-                f,
-                "the answer is signed by {serial:?}, which is neither among the certificates listed nor a trusted key"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for CertificateError {}
 
 /// A serial from the network, fit for an error message.
 fn shown(serial: &str) -> String {
@@ -269,12 +209,6 @@ impl Verifier for BootstrapVerifier {
         }
         let signer = signer.ok_or_else(|| CertificateError::SignerNotListed { serial: shown(serial) })?;
         signer.verify(serial, message, signature)
-    }
-}
-
-impl From<CertificateError> for VerifyError {
-    fn from(e: CertificateError) -> Self {
-        VerifyError::Certificate(e)
     }
 }
 

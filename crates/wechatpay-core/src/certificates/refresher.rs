@@ -10,9 +10,10 @@ use super::schedule::{CertificateValidity, RefreshPlan, RefreshPolicy};
 use super::{BootstrapVerifier, CertificateList, DownloadCertificates, PlatformCertificate, decrypt_certificates};
 use crate::apiv3_key::ApiV3Key;
 use crate::crypto::{Verifier, VerifyError};
-use crate::error::{Error, VerificationError, VerificationFailure};
+use crate::error::{Error, VerificationError};
 use crate::keys::KeyStore;
 use crate::model::ErrorCode;
+use crate::verify::VerificationFailure;
 
 /// A [`Verifier`] over a [`KeyStore`] that can be replaced while calls are in flight.
 ///
