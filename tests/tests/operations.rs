@@ -2,7 +2,7 @@
 //! adapters over loopback HTTP.
 
 use wechatpay_core::model::Transaction;
-use wechatpay_core::{Error, MchId, Operation, PrivateKey, RetryPolicy};
+use wechatpay_core::{Error, MchId, PrivateKey, api::Operation, retry::RetryPolicy};
 use wechatpay_tests::*;
 
 #[test]

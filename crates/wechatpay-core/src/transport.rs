@@ -10,9 +10,10 @@
 //! Closures are transports, so a test or a library author's own HTTP stack plugs in directly:
 //!
 //! ```
+//! use wechatpay_core::retry::RetryPolicy;
 //! use wechatpay_core::transport::{Driver, Limits};
 //! use wechatpay_core::{api::QueryOrderByOutTradeNo, Config, Error, KeyStore, MchId, OutTradeNo, PrivateKey,
-//!                      RetryPolicy, SerialNo, TransportError, TransportErrorKind};
+//!                      SerialNo, TransportError, TransportErrorKind};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let key = PrivateKey::from_pem(include_bytes!("../tests/data/merchant_key.pem"))?;

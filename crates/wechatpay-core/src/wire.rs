@@ -1,5 +1,6 @@
 //! Wire constants of WeChat Pay API v3, written once: the signature and `Request-ID` header
-//! names, the authorization scheme, the signature probe prefix and the clock-skew window.
+//! names, the authorization scheme, the signature probe prefix, the clock-skew window, and
+//! the algorithm, AAD and lengths of encrypted resources.
 //!
 //! Header names are spelled as [`http::HeaderName`] spells them (lower case); HTTP header
 //! names are case-insensitive, and WeChat Pay writes them `Wechatpay-Timestamp`, `Request-ID`,
@@ -28,3 +29,12 @@ pub const SIGN_TEST_PREFIX: &str = "WECHATPAY/SIGNTEST/";
 /// The widest allowed distance between a signed timestamp and local time, in seconds (WeChat
 /// Pay's own window, for answers and notifications alike).
 pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
+
+/// The only `algorithm` of an encrypted resource (notifications, certificates).
+pub const AEAD_AES_256_GCM: &str = "AEAD_AES_256_GCM";
+/// The `associated_data` of every `/v3/certificates` item.
+pub const CERTIFICATE_AAD: &str = "certificate";
+/// Length of a GCM nonce in bytes (`nonce` is 12 ASCII characters).
+pub const GCM_NONCE_LEN: usize = 12;
+/// Length of a GCM tag in bytes (the end of every ciphertext).
+pub const GCM_TAG_LEN: usize = 16;

@@ -19,8 +19,8 @@ use wechatpay_core::certificates::{
 };
 use wechatpay_core::transport::Driver;
 use wechatpay_core::{
-    ApiV3Key, Error, KeyStore, Operation, PrivateKey, RetryPolicy, Signer, TransportError, TransportErrorKind,
-    VerificationFailure, Verifier, unix_now,
+    ApiV3Key, Error, KeyStore, PrivateKey, TransportError, TransportErrorKind, VerificationFailure, api::Operation,
+    crypto::Signer, crypto::Verifier, retry::RetryPolicy, unix_now,
 };
 
 const OLD: &str = PLATFORM_SERIAL;
@@ -82,7 +82,7 @@ fn the_bootstrap_rule_accepts_a_listed_signer_and_refuses_each_breach_on_its_own
 
 #[test]
 fn later_downloads_also_accept_a_trusted_signer_but_still_decrypt_every_item() {
-    let trusted: Arc<dyn Verifier> = Arc::new(key_store(wechatpay_core::Backend::default()));
+    let trusted: Arc<dyn Verifier> = Arc::new(key_store(wechatpay_core::crypto::Backend::default()));
     assert_eq!(check("signed_by_public_key", Some(trusted.clone()), TS).unwrap(), vec![OLD.to_owned()]);
     // The old certificate is trusted: an answer it signs listing only the new one is fine.
     assert_eq!(check("unlisted_signer", Some(trusted.clone()), TS).unwrap(), vec![NEW.to_owned()]);
@@ -294,7 +294,7 @@ fn a_failed_refresh_keeps_the_old_set_and_backs_off() {
 #[test]
 fn resource_not_exists_means_use_the_public_key() {
     let body = r#"{"code":"RESOURCE_NOT_EXISTS","message":"无可用的平台证书，请使用微信支付公钥"}"#.as_bytes();
-    let r = refresher(key_store(wechatpay_core::Backend::default()));
+    let r = refresher(key_store(wechatpay_core::crypto::Backend::default()));
     let driver = driver_with(&r);
     let send = |_req: http::Request<Vec<u8>>| {
         let mut resp = http::Response::new(body.to_vec());
@@ -361,7 +361,7 @@ fn a_bootstrap_verifier_never_says_a_serial_is_unknown_before_reading_the_body()
     assert!(v.knows("ANYTHING"));
     let err = v.verify("X", b"no body here", &[0; 256]).unwrap_err();
     match &err {
-        wechatpay_core::VerifyError::Other(other) => {
+        wechatpay_core::crypto::VerifyError::Other(other) => {
             assert_eq!(other.downcast_ref::<CertificateError>(), Some(&CertificateError::Malformed));
         }
         other => panic!("expected the certificate refusal carried opaquely, got {other:?}"),

@@ -11,13 +11,15 @@ use common::*;
 use http::{HeaderMap, StatusCode};
 use wechatpay_core::api::QueryOrderByOutTradeNo;
 use wechatpay_core::transport::{Driver, Limits};
-use wechatpay_core::{Error, Host, MchId, Operation, RetryPolicy, TransportError, TransportErrorKind, unix_now};
+use wechatpay_core::{
+    Error, Host, MchId, TransportError, TransportErrorKind, api::Operation, retry::RetryPolicy, unix_now,
+};
 
 /// What the fake server saw: (host, authorization) of every request.
 type Seen = RefCell<Vec<(String, String)>>;
 
 fn driver(policy: RetryPolicy) -> Driver {
-    let config = builder_with(wechatpay_core::Backend::default())
+    let config = builder_with(wechatpay_core::crypto::Backend::default())
         .base_url("http://primary.test")
         .backup_url("http://backup.test")
         .max_body_bytes(4096)

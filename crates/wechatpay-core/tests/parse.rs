@@ -293,7 +293,7 @@ fn gateway_pages_and_bad_error_signatures() {
 
 #[test]
 fn body_cap_is_enforced() {
-    let config = builder_with(wechatpay_core::Backend::default()).max_body_bytes(1024).build().unwrap();
+    let config = builder_with(wechatpay_core::crypto::Backend::default()).max_body_bytes(1024).build().unwrap();
     let body = vec![b' '; 1025];
     let err = config
         .parse_at::<QueryOrderByOutTradeNo>(StatusCode::OK, &signed_headers(&body, TS, By::PublicKey), &body, TS)

@@ -2,7 +2,7 @@
 //! (RSA-SHA256 over `timestamp\nnonce\nbody\n`), `-Serial` and `-Signature-Type`.
 
 use base64::Engine as _;
-use wechatpay_core::{KeyError, Nonce, PrivateKey, Signer};
+use wechatpay_core::{KeyError, Nonce, PrivateKey, crypto::Signer};
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -203,7 +203,7 @@ pub(crate) fn fresh_nonce() -> String {
 mod tests {
     use super::*;
     use wechatpay_core::KeyStore;
-    use wechatpay_core::verify::{self, SignatureHeaders as CoreHeaders};
+    use wechatpay_core::{SignatureHeaders as CoreHeaders, verify_signature};
 
     #[test]
     fn both_keys_sign_what_the_core_verifies() {
@@ -218,8 +218,8 @@ mod tests {
             let h = SignatureHeaders::new(&key, 1_700_000_000, b"{}");
             let ts = h.timestamp.to_string();
             let core = CoreHeaders::new(&ts, &h.nonce, &h.signature, &h.serial);
-            verify::verify_signature(&store, &core, b"{}", 1_700_000_000, 300).unwrap();
-            assert!(verify::verify_signature(&store, &core, b"{ }", 1_700_000_000, 300).is_err());
+            verify_signature(&store, &core, b"{}", 1_700_000_000, 300).unwrap();
+            assert!(verify_signature(&store, &core, b"{ }", 1_700_000_000, 300).is_err());
         }
         assert_eq!(SigningKeyChoice::from_serial(UNKNOWN_SERIAL), None);
         assert_eq!(keys.choose(Some(UNKNOWN_SERIAL)).serial(), PUBLIC_KEY_ID);

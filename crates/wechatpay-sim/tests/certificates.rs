@@ -7,11 +7,11 @@ use common::{Response, call, config, send, signed_raw};
 use serde_json::Value;
 use wechatpay_core::api::QueryOrderByOutTradeNo;
 use wechatpay_core::notify::Resource;
-use wechatpay_core::verify::{signature_headers, verify_signature};
 use wechatpay_core::{
-    ApiV3Key, EncryptedResource, Error, Expect, KeyStore, MchId, OutTradeNo, VerificationFailure, parse_notification,
-    unix_now,
+    ApiV3Key, EncryptedResource, Error, KeyStore, MchId, OutTradeNo, VerificationFailure, notify::Expect,
+    notify::parse_notification, unix_now,
 };
+use wechatpay_core::{signature_headers, verify_signature};
 use wechatpay_sim::notification::Event;
 use wechatpay_sim::{Route, SigningKeyChoice, Simulator};
 

@@ -1,8 +1,8 @@
 //! `wechatpay verify`: checks a response or callback signature and names the failed check.
 
 use wechatpay_core::VerificationFailure;
-use wechatpay_core::verify::{SignatureHeaders, verify_signature};
 use wechatpay_core::wire::MAX_CLOCK_SKEW_SECS;
+use wechatpay_core::{SignatureHeaders, verify_signature};
 
 use super::emit;
 use crate::args::{Settings, VerifyArgs};

@@ -9,7 +9,7 @@
 //! | [`BootstrapVerifier`], [`verify_download`] | the bootstrap rule: trust the answer only if every item decrypts and the listed certificate named by `Wechatpay-Serial` (or an already-trusted key) verifies it |
 //! | [`RefreshPolicy`] | the pure schedule: when to download next, which certificates to drop |
 //! | [`SharedKeyStore`] | a [`Verifier`] whose [`KeyStore`] is swapped whole while calls are in flight |
-//! | [`CertificateRefresher`] | the state between downloads; [`crate::Driver::with_certificate_refresher`] uses it to refresh when an answer names an unknown serial |
+//! | [`CertificateRefresher`] | the state between downloads; [`crate::transport::Driver::with_certificate_refresher`] uses it to refresh when an answer names an unknown serial |
 //! | [`save_directory`], [`load_directory`] | `wechatpay_<SERIAL>.pem` files, so a restart does not depend on the network |
 //!
 //! A `404 RESOURCE_NOT_EXISTS` answer is not an error to retry: the merchant has no platform

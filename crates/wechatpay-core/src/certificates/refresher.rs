@@ -90,8 +90,8 @@ struct State {
 ///
 /// It holds the APIv3 key, the live key set (seeded with the configured public keys and
 /// certificates, which it never drops), what the last downloads said, and optionally a
-/// directory the certificates are saved to. [`crate::Driver::with_certificate_refresher`]
-/// runs downloads through it; adapters run [`crate::Driver::refresh_certificates`] on the
+/// directory the certificates are saved to. [`crate::transport::Driver::with_certificate_refresher`]
+/// runs downloads through it; adapters run [`crate::transport::Driver::refresh_certificates`] on the
 /// [`CertificateRefresher::next_refresh_in`] schedule.
 pub struct CertificateRefresher {
     key: Arc<ApiV3Key>,
