@@ -352,7 +352,14 @@ pub fn parse_notification_parts(
         return Err(NotificationError::MethodNotPost);
     }
     let sig = verify::signature_headers(headers).map_err(NotificationError::Signature)?;
-    verify::verify_signature(verifier, &sig, body, now, MAX_CLOCK_SKEW_SECS).map_err(NotificationError::Signature)?;
+    verify::verify_signature(
+        verifier,
+        &sig,
+        body,
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(now),
+        MAX_CLOCK_SKEW_SECS,
+    )
+    .map_err(NotificationError::Signature)?;
     let envelope: Envelope<'_> = json::object_from_slice(body)
         .map_err(|e| NotificationError::Envelope { line: e.line(), column: e.column() })?;
     let r = &envelope.resource;

@@ -1,6 +1,7 @@
 //! Response signature checks, in the order of spec §3.
 
 use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, HeaderValue};
 
@@ -107,8 +108,17 @@ fn single_value<'a>(
     }
 }
 
+/// `t` in Unix seconds (negative before 1970), saturating.
+fn unix_secs(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
+    }
+}
+
 /// Verifies a WeChat Pay signature (of a response or a callback) over the raw `body`:
-/// probe, timestamp window around `now`, exact serial, strict Base64, length, RSA.
+/// probe, timestamp window of `max_skew_secs` seconds around `now`, exact serial, strict
+/// Base64, length, RSA. (`Wechatpay-Timestamp` itself is Unix seconds on the wire.)
 ///
 /// # Errors
 /// The first [`VerificationFailure`] found.
@@ -116,7 +126,7 @@ pub fn verify_signature(
     verifier: &dyn Verifier,
     sig: &SignatureHeaders<'_>,
     body: &[u8],
-    now: u64,
+    now: SystemTime,
     max_skew_secs: u64,
 ) -> Result<(), VerificationFailure> {
     if sig.signature.starts_with(SIGN_TEST_PREFIX) {
@@ -127,7 +137,7 @@ pub fn verify_signature(
         return Err(VerificationFailure::InvalidTimestamp);
     }
     let ts: i64 = ts.parse().map_err(|_| VerificationFailure::InvalidTimestamp)?;
-    let skew = ts - i64::try_from(now).unwrap_or(i64::MAX);
+    let skew = ts.saturating_sub(unix_secs(now));
     if skew.unsigned_abs() > max_skew_secs {
         return Err(VerificationFailure::StaleTimestamp { skew_secs: skew, max_secs: max_skew_secs });
     }
@@ -374,10 +384,42 @@ mod tests {
         }
     }
 
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + std::time::Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn the_window_is_read_against_a_system_time_in_both_directions() {
+        let sig = SignatureHeaders::new("1700000000", "N", "Zm9vYmFy", "SERIAL");
+        // Inside the window the check goes on to the verifier (which refuses here).
+        assert!(matches!(
+            verify_signature(&DownVerifier, &sig, b"{}", at(1_700_000_300), 300),
+            Err(VerificationFailure::Verifier(_))
+        ));
+        assert!(matches!(
+            verify_signature(&DownVerifier, &sig, b"{}", at(1_699_999_700), 300),
+            Err(VerificationFailure::Verifier(_))
+        ));
+        assert_eq!(
+            verify_signature(&DownVerifier, &sig, b"{}", at(1_700_000_301), 300),
+            Err(VerificationFailure::StaleTimestamp { skew_secs: -301, max_secs: 300 })
+        );
+        assert_eq!(
+            verify_signature(&DownVerifier, &sig, b"{}", at(1_699_999_699), 300),
+            Err(VerificationFailure::StaleTimestamp { skew_secs: 301, max_secs: 300 })
+        );
+        // A clock before 1970 is far off, not a panic.
+        let before = UNIX_EPOCH - std::time::Duration::from_secs(10);
+        assert_eq!(
+            verify_signature(&DownVerifier, &sig, b"{}", before, 300),
+            Err(VerificationFailure::StaleTimestamp { skew_secs: 1_700_000_010, max_secs: 300 })
+        );
+    }
+
     #[test]
     fn another_layers_error_travels_opaquely_and_a_certificate_refusal_is_recognised() {
         let sig = SignatureHeaders::new("1700000000", "N", "Zm9vYmFy", "SERIAL");
-        let failure = verify_signature(&DownVerifier, &sig, b"{}", 1_700_000_000, 300).unwrap_err();
+        let failure = verify_signature(&DownVerifier, &sig, b"{}", at(1_700_000_000), 300).unwrap_err();
         match &failure {
             VerificationFailure::Verifier(e) => assert!(e.downcast_ref::<BackendDown>().is_some()),
             other => panic!("expected the verifier's own error, got {other:?}"),
@@ -398,7 +440,7 @@ mod tests {
                 Err(CertificateError::Malformed.into())
             }
         }
-        let failure = verify_signature(&Refuses, &sig, b"{}", 1_700_000_000, 300).unwrap_err();
+        let failure = verify_signature(&Refuses, &sig, b"{}", at(1_700_000_000), 300).unwrap_err();
         assert_eq!(failure, VerificationFailure::Certificate(CertificateError::Malformed));
     }
 

@@ -26,6 +26,11 @@ use wechatpay_core::{
 const OLD: &str = PLATFORM_SERIAL;
 const NEW: &str = "7A1B2C3D4E5F60718293A4B5C6D7E8F901234567";
 
+/// `secs` Unix seconds as the `SystemTime` the checks take.
+fn at(secs: u64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
+}
+
 fn apiv3_key() -> Arc<ApiV3Key> {
     Arc::new(
         ApiV3Key::from_file(format!("{}/tests/data/notifications/apiv3_key.txt", env!("CARGO_MANIFEST_DIR"))).unwrap(),
@@ -43,7 +48,7 @@ fn headers_of(name: &str) -> HeaderMap {
 
 fn check(name: &str, trusted: Option<Arc<dyn Verifier>>, now: u64) -> Result<Vec<String>, VerificationFailure> {
     let body = data(&format!("certificates/{name}.body"));
-    verify_download(&headers_of(name), &body, apiv3_key(), trusted, now, 300)
+    verify_download(&headers_of(name), &body, apiv3_key(), trusted, at(now), 300)
         .map(|certs| certs.into_iter().map(|c| c.serial_no).collect())
 }
 
@@ -373,7 +378,8 @@ fn certificates_are_saved_to_and_loaded_from_a_directory() {
     let dir = std::env::temp_dir().join(format!("wechatpay-certs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let headers = headers_of("bootstrap");
-    let certs = verify_download(&headers, &data("certificates/bootstrap.body"), apiv3_key(), None, TS, 300).unwrap();
+    let certs =
+        verify_download(&headers, &data("certificates/bootstrap.body"), apiv3_key(), None, at(TS), 300).unwrap();
     let paths = save_directory(&dir.join("sub"), &certs).unwrap();
     assert_eq!(paths[0].file_name().unwrap().to_str().unwrap(), format!("wechatpay_{OLD}.pem"));
     let mut keys = KeyStore::new();

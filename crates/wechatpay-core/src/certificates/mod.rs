@@ -22,6 +22,7 @@ mod schedule;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
@@ -221,7 +222,7 @@ fn signed_body(message: &[u8]) -> Option<&[u8]> {
 }
 
 /// The bootstrap rule as one pure function over an answer's headers and raw body: the
-/// signature headers, the timestamp window around `now` (Unix seconds), the signer (listed
+/// signature headers, the timestamp window around `now`, the signer (listed
 /// or `trusted`), then every item decrypted and checked.
 ///
 /// # Errors
@@ -233,7 +234,7 @@ pub fn verify_download(
     body: &[u8],
     key: Arc<ApiV3Key>,
     trusted: Option<Arc<dyn Verifier>>,
-    now: u64,
+    now: SystemTime,
     max_skew_secs: u64,
 ) -> Result<Vec<PlatformCertificate>, VerificationFailure> {
     let sig = crate::verify::signature_headers(headers)?;
