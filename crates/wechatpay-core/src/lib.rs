@@ -47,7 +47,7 @@
 //! let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("1217752501201407033233368018")? };
 //! let order = driver.execute(&send, std::thread::sleep, &op)?;
 //! assert_eq!(order.trade_state, TradeState::Success);
-//! assert_eq!(order.amount.and_then(|a| a.total).map(|fen| fen.to_string()).as_deref(), Some("1.00"));
+//! assert_eq!(order.amount.and_then(|a| a.total).map(|fen| fen.to_yuan_string()).as_deref(), Some("1.00"));
 //! # Ok(())
 //! # }
 //! ```

@@ -201,7 +201,7 @@ impl Demo {
 }
 
 fn yuan(fen: Option<wechatpay_core::model::Fen>) -> String {
-    fen.map_or_else(|| "?".to_owned(), |f| f.to_string())
+    fen.map_or_else(|| "?".to_owned(), |f| f.to_yuan_string())
 }
 
 fn opt(value: Option<&str>) -> &str {
