@@ -448,6 +448,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
         }
         match self.driver.policy.decide(&attempt, &err, retry::jitter()) {
             Decision::Retry { host, delay } => {
+                let host = if self.driver.config.has_backup() { host } else { Host::Primary };
                 tracing::debug!(
                     parent: &self.span,
                     attempt = self.number,

@@ -88,6 +88,38 @@ fn connection_failures_fail_over_and_the_policy_ends_the_call() {
 }
 
 #[test]
+fn a_test_configuration_never_fails_over_to_production() {
+    // A sandbox primary and no backup: connection and gateway failures retry on the sandbox,
+    // never on api2.mch.weixin.qq.com (issue 18), and the error names the primary.
+    for failure in
+        [Err(TransportError::of_kind(TransportErrorKind::Connect)), Ok(unsigned(502, "<html>bad gateway</html>"))]
+    {
+        let config =
+            builder_with(wechatpay_core::crypto::Backend::default()).base_url("http://sandbox.test").build().unwrap();
+        assert!(!config.has_backup());
+        let seen = Seen::default();
+        let send = |request: http::Request<Vec<u8>>| {
+            record(&seen, &request);
+            match &failure {
+                Err(_) => Err(TransportError::of_kind(TransportErrorKind::Connect)),
+                Ok(answer) => Ok(answer.clone()),
+            }
+        };
+        let driver =
+            Driver::new(config).with_retry_policy(RetryPolicy::default().with_base_delay(Duration::from_millis(1)));
+        let err = driver.execute(&send, |_| {}, &op()).unwrap_err();
+        if let Error::Transport(t) = &err {
+            assert_eq!(t.host(), Some(Host::Primary));
+        }
+        let hosts: Vec<_> = seen.into_inner().into_iter().map(|(h, _)| h).collect();
+        assert_eq!(hosts, ["sandbox.test", "sandbox.test", "sandbox.test"], "{err:?}");
+    }
+    // The official primary keeps the official backup.
+    let official = builder_with(wechatpay_core::crypto::Backend::default()).build().unwrap();
+    assert_eq!(official.base_url(Host::Backup).to_string(), wechatpay_core::DEFAULT_BACKUP_URL);
+}
+
+#[test]
 fn client_errors_and_verification_failures_are_final() {
     for answer in [unsigned(400, r#"{"code":"PARAM_ERROR","message":"x"}"#), {
         let mut forged = seed_answer();
