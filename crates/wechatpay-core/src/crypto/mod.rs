@@ -177,6 +177,14 @@ impl SignError {
     }
 }
 
+/// The operating system's random source failed (for a nonce): `signing failed: the OS random
+/// source failed`, the I/O error kept as the source.
+impl From<std::io::Error> for SignError {
+    fn from(e: std::io::Error) -> Self {
+        Self::with_context("the OS random source failed", e)
+    }
+}
+
 impl fmt::Display for SignError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.message {
