@@ -1,4 +1,9 @@
-//! Response signature checks, in the order of spec §3.
+//! Response signature checks, in the order of spec §3, and why a response was not trusted
+//! ([`VerificationFailure`], with the `/v3/certificates` bootstrap rule's [`CertificateError`]).
+//!
+//! Layer L2: it names only crypto, apiv3_key (`DecryptError`), base64 and wire, below it. A
+//! verifier's own error arrives opaquely as [`VerifyError::Other`] and is recognised here by
+//! downcasting, so neither crypto nor this module names `certificates`.
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
