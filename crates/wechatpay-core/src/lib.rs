@@ -100,6 +100,10 @@
 //! | [`untrusted`] | the escaping of text from the network |
 //! | [`wire`] | header names and other constants of the protocol |
 //!
+//! Time at the public surface is [`std::time::SystemTime`] ("now" arguments, validity,
+//! schedules) or [`std::time::Duration`]; only wire values are Unix seconds as `u64`
+//! ([`SigningInput`]'s timestamp, `Wechatpay-Timestamp`), and [`unix_now`] gives one.
+//!
 //! # Features
 //!
 //! `aws-lc-rs` (default) and `rustcrypto` choose the crypto backends (below); `jiff` adds

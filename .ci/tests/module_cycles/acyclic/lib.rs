@@ -3,6 +3,7 @@ pub mod a;
 pub mod b;
 pub mod c;
 mod d;
+mod e;
 
 pub use c::CThing;
 pub use d::{DThing, Other as Renamed};
