@@ -61,18 +61,18 @@
 //!
 //! RSA comes from `aws-lc-rs` (feature `aws-lc-rs`, default) or the pure-Rust `rsa` crate
 //! (feature `rustcrypto`). Both may be enabled; a key's backend is chosen per key with
-//! [`crypto::Backend`]. **Security note:** the `rsa` crate carries RUSTSEC-2023-0071 (the Marvin
-//! timing side channel on private-key operations; no fixed release exists). The default
-//! `aws-lc-rs` backend is not affected; prefer it for signing.
+//! [`crypto::Backend`]. **Security note:** the `rsa` crate carries RUSTSEC-2023-0071 (the
+//! Marvin timing side channel on private-key operations; no fixed release exists). The
+//! default `aws-lc-rs` backend is not affected; prefer it for signing.
 //!
 //! # Shape
 //!
 //! The core is pure: `prepare → sign → (a transport sends) → verify → check the answer
 //! belongs to the question → parse`, with time, nonces and keys as arguments. The call loop
-//! around it — a fresh signature per attempt, the [`retry::RetryPolicy`], failover to the backup
-//! host, the deadline, the body cap, `tracing` spans — is [`transport::Driver`], written once here
-//! and generic over a [`transport::Transport`] (blocking) or a [`transport::AsyncTransport`]; sleeping is passed in. An
-//! adapter crate (`wechatpay-reqwest`, `wechatpay-ureq`) is only a transport: it builds its
+//! around it — a fresh signature per attempt, the [`retry::RetryPolicy`], failover to the
+//! backup host, the deadline, the body cap, `tracing` spans — is [`transport::Driver`],
+//! written once here and generic over a [`transport::Transport`] (blocking) or a
+//! [`transport::AsyncTransport`]; sleeping is passed in. An adapter crate (`wechatpay-reqwest`, `wechatpay-ureq`) is only a transport: it builds its
 //! HTTP client, sends, reads the body under the cap and classifies its errors into
 //! [`TransportErrorKind`]s.
 //!
