@@ -72,9 +72,9 @@
 //! around it — a fresh signature per attempt, the [`retry::RetryPolicy`], failover to the
 //! backup host, the deadline, the body cap, `tracing` spans — is [`transport::Driver`],
 //! written once here and generic over a [`transport::Transport`] (blocking) or a
-//! [`transport::AsyncTransport`]; sleeping is passed in. An adapter crate (`wechatpay-reqwest`, `wechatpay-ureq`) is only a transport: it builds its
-//! HTTP client, sends, reads the body under the cap and classifies its errors into
-//! [`TransportErrorKind`]s.
+//! [`transport::AsyncTransport`]; sleeping is passed in. An adapter crate
+//! (`wechatpay-reqwest`, `wechatpay-ureq`) is only a transport: it builds its HTTP client,
+//! sends, reads the body under the cap and classifies its errors into [`TransportErrorKind`]s.
 //!
 //! # Where things are
 //!
