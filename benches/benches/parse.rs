@@ -12,7 +12,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_main};
 use http::{HeaderMap, StatusCode};
 use wechatpay_benches::{DIRECT_SEED, PARKING_SEED, config, now, operations, response};
-use wechatpay_core::Backend;
+use wechatpay_core::crypto::Backend;
 use wechatpay_core::model::{ParkingTransaction, Transaction};
 
 fn parse(c: &mut Criterion) {

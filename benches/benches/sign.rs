@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_main};
 use wechatpay_benches::{BACKENDS, config, merchant_key, operations, query_message, signing_input};
-use wechatpay_core::{Backend, Config, Host, Operation, Signer, SigningInput, prepare};
+use wechatpay_core::{Config, Host, SigningInput, api::Operation, crypto::Backend, crypto::Signer, prepare};
 
 fn bench_op<Op: Operation>(c: &mut Criterion, op: &Op, configs: &[(Config, &str)]) {
     let mut g = c.benchmark_group("sign");

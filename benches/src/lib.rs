@@ -12,8 +12,8 @@ use wechatpay_core::api::{
     QueryPartnerOrderByTransactionId,
 };
 use wechatpay_core::{
-    Backend, Config, Host, KeyStore, MchId, Nonce, OutTradeNo, PrivateKey, SerialNo, Signer, SigningInput, SubMchId,
-    TransactionId,
+    Config, Host, KeyStore, MchId, Nonce, OutTradeNo, PrivateKey, SerialNo, SigningInput, SubMchId, TransactionId,
+    crypto::Backend, crypto::Signer,
 };
 
 /// Merchant id of the fixtures.
@@ -180,7 +180,7 @@ pub fn signed_response(body: &[u8]) -> (Vec<u8>, HeaderMap) {
 mod tests {
     use super::*;
     use http::StatusCode;
-    use wechatpay_core::Verifier;
+    use wechatpay_core::crypto::Verifier;
 
     #[test]
     fn fixtures_load_and_verify_on_both_backends() {

@@ -17,8 +17,8 @@ use wechatpay_core::model::{
     PromotionType, Rfc3339, TradeScene, TradeState, TradeType, Transaction, UserRepaid,
 };
 use wechatpay_core::{
-    Backend, Config, Error, KeyStore, MchId, Nonce, Operation, OutTradeNo, PrivateKey, PublicKey, SerialNo, SignError,
-    Signer, SubMchId, TransactionId, Verifier, VerifyError,
+    Config, Error, KeyStore, MchId, Nonce, OutTradeNo, PrivateKey, PublicKey, SerialNo, SubMchId, TransactionId,
+    api::Operation, crypto::Backend, crypto::SignError, crypto::Signer, crypto::Verifier, crypto::VerifyError,
 };
 
 /// The "now" of every fuzzed response (the fixtures' timestamp).
@@ -465,7 +465,7 @@ fn sealed_notification(input: &[u8]) -> Vec<u8> {
 /// for a notification and a `4xx` with the fixed body otherwise.
 pub fn notification(data: &[u8]) {
     use wechatpay_core::notify::{self, Resource};
-    use wechatpay_core::{ApiV3Key, Expect, parse_notification_parts};
+    use wechatpay_core::{ApiV3Key, notify::Expect, notify::parse_notification_parts};
 
     let Some((&mode, rest)) = data.split_first() else { return };
     let ours = MchId::new("1230000109").expect("valid mchid");

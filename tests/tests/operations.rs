@@ -2,7 +2,7 @@
 //! adapters over loopback HTTP.
 
 use wechatpay_core::model::Transaction;
-use wechatpay_core::{Error, MchId, Operation, PrivateKey, RetryPolicy};
+use wechatpay_core::{Error, MchId, PrivateKey, api::Operation, retry::RetryPolicy};
 use wechatpay_tests::*;
 
 #[test]
@@ -14,7 +14,7 @@ fn every_operation_succeeds() {
         let order = client.execute(&by_out_trade_no(SEED_OUT_TRADE_NO)).unwrap();
         assert_eq!(order.out_trade_no, SEED_OUT_TRADE_NO, "{adapter:?}");
         assert_eq!(order.trade_state.as_str(), "SUCCESS", "{adapter:?}");
-        assert_eq!(order.amount.and_then(|a| a.total).map(|f| f.to_string()).as_deref(), Some("1.00"));
+        assert_eq!(order.amount.and_then(|a| a.total).map(|f| f.to_yuan_string()).as_deref(), Some("1.00"));
 
         // `|` is percent-encoded in the path and signed as sent.
         let piped = client.execute(&by_out_trade_no("SIM|PIPE*0001")).unwrap();

@@ -45,7 +45,8 @@ pub(crate) struct Settings {
     /// Primary host (default: the official api.mch.weixin.qq.com, over HTTPS).
     #[arg(long, env = "WECHATPAY_BASE_URL", global = true, value_name = "URL")]
     pub(crate) base_url: Option<String>,
-    /// Backup host (default: the official api2.mch.weixin.qq.com, over HTTPS).
+    /// Backup host (default: the official api2.mch.weixin.qq.com, but only while the base is
+    /// the official primary; with another base there is no failover unless this is given).
     #[arg(long, env = "WECHATPAY_BACKUP_URL", global = true, value_name = "URL")]
     pub(crate) backup_url: Option<String>,
     /// Per-attempt timeout in seconds (default 30).

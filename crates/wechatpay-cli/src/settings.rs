@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use wechatpay_core::{ApiV3Key, Config, Driver, KeyStore, MchId, PrivateKey, SerialNo};
+use wechatpay_core::{ApiV3Key, Config, KeyStore, MchId, PrivateKey, SerialNo, transport::Driver};
 use zeroize::Zeroize as _;
 
 use crate::args::Settings;

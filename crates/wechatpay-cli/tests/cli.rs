@@ -500,7 +500,7 @@ fn serve(respond: impl Fn(&str) -> Answer + Send + 'static) -> String {
 /// The four signature headers, signed with the simulator's throwaway WeChat Pay key.
 fn signed(body: &[u8]) -> Vec<(String, String)> {
     use base64::Engine as _;
-    use wechatpay_core::Signer as _;
+    use wechatpay_core::crypto::Signer as _;
     let pem = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../wechatpay-sim/testdata/wechatpay_key.pem"))
         .unwrap();
     let key = wechatpay_core::PrivateKey::from_pem(&pem).unwrap();

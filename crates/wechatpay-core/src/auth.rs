@@ -15,8 +15,7 @@ use crate::crypto::{SignError, Signer};
 use crate::error::Error;
 use crate::ids::{InvalidInput, Nonce};
 
-/// The signature scheme named in `Authorization`.
-pub const AUTH_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
+use crate::wire::{AUTH_SCHEME, HEADER_SERIAL};
 
 /// The per-request inputs of a signature: time and nonce. Use a fresh one for every
 /// attempt (WeChat Pay rejects timestamps more than 5 minutes off).
@@ -136,7 +135,7 @@ impl Outgoing {
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, config.user_agent().clone());
         if let Some(serial) = config.wechatpay_serial_header() {
-            headers.insert("wechatpay-serial", serial.clone());
+            headers.insert(HEADER_SERIAL, serial.clone());
         }
         if !self.body.is_empty() {
             headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -68,15 +68,14 @@ use serde_json::Value;
 
 use crate::apiv3_key::{ApiV3Key, DecryptError};
 use crate::crypto::Verifier;
-use crate::error::VerificationFailure;
 use crate::ids::{MchId, SubMchId};
 use crate::json;
 use crate::model::open_enum::open_enum;
 use crate::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, Rfc3339, Transaction};
 use crate::verify;
+use crate::verify::VerificationFailure;
 
-/// The timestamp window of a notification, in seconds, both directions (the official rule).
-pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
+use crate::wire::MAX_CLOCK_SKEW_SECS;
 
 open_enum! {
     /// What happened (`event_type`).
@@ -233,6 +232,7 @@ impl NotificationError {
                 VerificationFailure::SignatureMismatch => "signature mismatch",
                 VerificationFailure::AnswerMismatch { .. } => "answer mismatch",
                 VerificationFailure::Certificate(_) => "certificate",
+                VerificationFailure::Verifier(_) => "verifier",
             },
             Self::Envelope { .. } => "envelope",
             Self::UnsupportedAlgorithm => "unsupported algorithm",
@@ -352,7 +352,14 @@ pub fn parse_notification_parts(
         return Err(NotificationError::MethodNotPost);
     }
     let sig = verify::signature_headers(headers).map_err(NotificationError::Signature)?;
-    verify::verify_signature(verifier, &sig, body, now, MAX_CLOCK_SKEW_SECS).map_err(NotificationError::Signature)?;
+    verify::verify_signature(
+        verifier,
+        &sig,
+        body,
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(now),
+        MAX_CLOCK_SKEW_SECS,
+    )
+    .map_err(NotificationError::Signature)?;
     let envelope: Envelope<'_> = json::object_from_slice(body)
         .map_err(|e| NotificationError::Envelope { line: e.line(), column: e.column() })?;
     let r = &envelope.resource;

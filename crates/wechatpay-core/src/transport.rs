@@ -10,9 +10,10 @@
 //! Closures are transports, so a test or a library author's own HTTP stack plugs in directly:
 //!
 //! ```
+//! use wechatpay_core::retry::RetryPolicy;
 //! use wechatpay_core::transport::{Driver, Limits};
 //! use wechatpay_core::{api::QueryOrderByOutTradeNo, Config, Error, KeyStore, MchId, OutTradeNo, PrivateKey,
-//!                      RetryPolicy, SerialNo, TransportError, TransportErrorKind};
+//!                      SerialNo, TransportError, TransportErrorKind};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let key = PrivateKey::from_pem(include_bytes!("../tests/data/merchant_key.pem"))?;
@@ -53,7 +54,7 @@ use crate::config::{Config, DEFAULT_MAX_BODY_BYTES, Host};
 use crate::error::{Error, TransportError, TransportErrorKind};
 use crate::response::parse_response;
 use crate::retry::{self, Attempt, Decision, RetryPolicy};
-use crate::verify::{HEADER_REQUEST_ID, HEADER_SERIAL};
+use crate::wire::{HEADER_REQUEST_ID, HEADER_SERIAL};
 
 /// Default limit on one attempt, from connecting to the end of the body: 30 seconds.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -453,6 +454,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
         }
         match self.driver.policy.decide(&attempt, &err, retry::jitter()) {
             Decision::Retry { host, delay } => {
+                let host = if self.driver.config.has_backup() { host } else { Host::Primary };
                 tracing::debug!(
                     parent: &self.span,
                     attempt = self.number,

@@ -11,13 +11,15 @@ use common::*;
 use http::{HeaderMap, StatusCode};
 use wechatpay_core::api::QueryOrderByOutTradeNo;
 use wechatpay_core::transport::{Driver, Limits};
-use wechatpay_core::{Error, Host, MchId, Operation, RetryPolicy, TransportError, TransportErrorKind, unix_now};
+use wechatpay_core::{
+    Error, Host, MchId, TransportError, TransportErrorKind, api::Operation, retry::RetryPolicy, unix_now,
+};
 
 /// What the fake server saw: (host, authorization) of every request.
 type Seen = RefCell<Vec<(String, String)>>;
 
 fn driver(policy: RetryPolicy) -> Driver {
-    let config = builder_with(wechatpay_core::Backend::default())
+    let config = builder_with(wechatpay_core::crypto::Backend::default())
         .base_url("http://primary.test")
         .backup_url("http://backup.test")
         .max_body_bytes(4096)
@@ -83,6 +85,38 @@ fn connection_failures_fail_over_and_the_policy_ends_the_call() {
     assert_eq!((t.kind(), t.host()), (TransportErrorKind::Connect, Some(Host::Primary)));
     let hosts: Vec<_> = seen.into_inner().into_iter().map(|(h, _)| h).collect();
     assert_eq!(hosts, ["primary.test", "backup.test", "primary.test"]);
+}
+
+#[test]
+fn a_test_configuration_never_fails_over_to_production() {
+    // A sandbox primary and no backup: connection and gateway failures retry on the sandbox,
+    // never on api2.mch.weixin.qq.com (issue 18), and the error names the primary.
+    for failure in
+        [Err(TransportError::of_kind(TransportErrorKind::Connect)), Ok(unsigned(502, "<html>bad gateway</html>"))]
+    {
+        let config =
+            builder_with(wechatpay_core::crypto::Backend::default()).base_url("http://sandbox.test").build().unwrap();
+        assert!(!config.has_backup());
+        let seen = Seen::default();
+        let send = |request: http::Request<Vec<u8>>| {
+            record(&seen, &request);
+            match &failure {
+                Err(_) => Err(TransportError::of_kind(TransportErrorKind::Connect)),
+                Ok(answer) => Ok(answer.clone()),
+            }
+        };
+        let driver =
+            Driver::new(config).with_retry_policy(RetryPolicy::default().with_base_delay(Duration::from_millis(1)));
+        let err = driver.execute(&send, |_| {}, &op()).unwrap_err();
+        if let Error::Transport(t) = &err {
+            assert_eq!(t.host(), Some(Host::Primary));
+        }
+        let hosts: Vec<_> = seen.into_inner().into_iter().map(|(h, _)| h).collect();
+        assert_eq!(hosts, ["sandbox.test", "sandbox.test", "sandbox.test"], "{err:?}");
+    }
+    // The official primary keeps the official backup.
+    let official = builder_with(wechatpay_core::crypto::Backend::default()).build().unwrap();
+    assert_eq!(official.base_url(Host::Backup).to_string(), wechatpay_core::DEFAULT_BACKUP_URL);
 }
 
 #[test]

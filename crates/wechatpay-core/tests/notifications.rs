@@ -13,8 +13,9 @@ use serde_json::Value;
 use wechatpay_core::model::{BlockedState, ParkingState, ParkingTradeState, TradeState, UserRepaid};
 use wechatpay_core::notify::{self, EventType, Resource};
 use wechatpay_core::{
-    ApiV3Key, Backend, DecryptError, EncryptedResource, Expect, KeyStore, MchId, Notification, NotificationError,
-    SubMchId, VerificationFailure, Verifier, VerifyError, parse_notification, parse_notification_parts,
+    ApiV3Key, DecryptError, EncryptedResource, KeyStore, MchId, SubMchId, VerificationFailure, crypto::Backend,
+    crypto::Verifier, crypto::VerifyError, notify::Expect, notify::Notification, notify::NotificationError,
+    notify::parse_notification, notify::parse_notification_parts,
 };
 
 const NOW: u64 = 1554208460;

@@ -12,7 +12,7 @@
 //! let signed = sim.notification(&Event::transaction_success(order.to_vec())?)?;
 //! let request = signed.to_request("http://127.0.0.1:8080/notify")?; // POST, JSON, signed
 //! assert_eq!(request.headers()["wechatpay-serial"], sim.signing_serial().as_str());
-//! // Hand `request` to `wechatpay_core::parse_notification`, or send it to a notify_url.
+//! // Hand `request` to `wechatpay_core::notify::parse_notification`, or send it to a notify_url.
 //! # Ok(())
 //! # }
 //! ```
@@ -22,7 +22,7 @@ use std::io;
 
 use base64::Engine as _;
 use serde::Serialize;
-use wechatpay_core::Signer;
+use wechatpay_core::crypto::Signer;
 use wechatpay_core::http::{self, Method, Request};
 
 use crate::apiv3_key::{self, ALGORITHM};
@@ -205,7 +205,7 @@ pub fn build(
         ("Wechatpay-Nonce", nonce),
         ("Wechatpay-Serial", serial.to_owned()),
         ("Wechatpay-Signature", base64::engine::general_purpose::STANDARD.encode(signature)),
-        ("Wechatpay-Signature-Type", wechatpay_core::auth::AUTH_SCHEME.to_owned()),
+        ("Wechatpay-Signature-Type", wechatpay_core::wire::AUTH_SCHEME.to_owned()),
         ("Wechatpay-Timestamp", timestamp.to_string()),
     ];
     Ok(SignedNotification { body, headers })
@@ -216,7 +216,7 @@ mod tests {
     use super::*;
     use crate::credentials::{MCHID, PUBLIC_KEY_ID, WECHATPAY_KEY_PEM, WECHATPAY_PUB_PEM};
     use wechatpay_core::notify::Resource as Typed;
-    use wechatpay_core::{ApiV3Key, Expect, KeyStore, MchId, PrivateKey, parse_notification};
+    use wechatpay_core::{ApiV3Key, KeyStore, MchId, PrivateKey, notify::Expect, notify::parse_notification};
 
     const KEY: &str = "0123456789abcdefghijABCDEFGHIJ+/";
     const ORDER: &str = r#"{"mchid":"1230000109","appid":"wxd678efh567hg6787","out_trade_no":"1217752501201407033233368018","transaction_id":"4200000985202103031441826014","trade_state":"SUCCESS","trade_state_desc":"支付成功"}"#;

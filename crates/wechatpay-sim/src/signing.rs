@@ -2,7 +2,7 @@
 //! (RSA-SHA256 over `timestamp\nnonce\nbody\n`), `-Serial` and `-Signature-Type`.
 
 use base64::Engine as _;
-use wechatpay_core::{KeyError, Nonce, PrivateKey, Signer};
+use wechatpay_core::{KeyError, Nonce, PrivateKey, crypto::Signer};
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -184,7 +184,7 @@ impl SignatureHeaders {
             ("Wechatpay-Nonce", self.nonce.clone()),
             ("Wechatpay-Serial", self.serial.clone()),
             ("Wechatpay-Signature", self.signature.clone()),
-            ("Wechatpay-Signature-Type", wechatpay_core::auth::AUTH_SCHEME.to_owned()),
+            ("Wechatpay-Signature-Type", wechatpay_core::wire::AUTH_SCHEME.to_owned()),
             ("Wechatpay-Timestamp", self.timestamp.to_string()),
         ]
     }
@@ -203,7 +203,7 @@ pub(crate) fn fresh_nonce() -> String {
 mod tests {
     use super::*;
     use wechatpay_core::KeyStore;
-    use wechatpay_core::verify::{self, SignatureHeaders as CoreHeaders};
+    use wechatpay_core::{SignatureHeaders as CoreHeaders, verify_signature};
 
     #[test]
     fn both_keys_sign_what_the_core_verifies() {
@@ -218,8 +218,9 @@ mod tests {
             let h = SignatureHeaders::new(&key, 1_700_000_000, b"{}");
             let ts = h.timestamp.to_string();
             let core = CoreHeaders::new(&ts, &h.nonce, &h.signature, &h.serial);
-            verify::verify_signature(&store, &core, b"{}", 1_700_000_000, 300).unwrap();
-            assert!(verify::verify_signature(&store, &core, b"{ }", 1_700_000_000, 300).is_err());
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+            verify_signature(&store, &core, b"{}", at, 300).unwrap();
+            assert!(verify_signature(&store, &core, b"{ }", at, 300).is_err());
         }
         assert_eq!(SigningKeyChoice::from_serial(UNKNOWN_SERIAL), None);
         assert_eq!(keys.choose(Some(UNKNOWN_SERIAL)).serial(), PUBLIC_KEY_ID);

@@ -16,7 +16,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use wechatpay_core::api::QueryOrderByOutTradeNo;
 use wechatpay_core::notify::Resource;
-use wechatpay_core::{ApiV3Key, Config, Expect, KeyStore, MchId, OutTradeNo, PrivateKey, SerialNo, parse_notification};
+use wechatpay_core::{
+    ApiV3Key, Config, KeyStore, MchId, OutTradeNo, PrivateKey, SerialNo, notify::Expect, notify::parse_notification,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_wechatpay-sim");
 

@@ -7,11 +7,11 @@ use common::{Response, call, config, send, signed_raw};
 use serde_json::Value;
 use wechatpay_core::api::QueryOrderByOutTradeNo;
 use wechatpay_core::notify::Resource;
-use wechatpay_core::verify::{signature_headers, verify_signature};
 use wechatpay_core::{
-    ApiV3Key, EncryptedResource, Error, Expect, KeyStore, MchId, OutTradeNo, VerificationFailure, parse_notification,
-    unix_now,
+    ApiV3Key, EncryptedResource, Error, KeyStore, MchId, OutTradeNo, VerificationFailure, notify::Expect,
+    notify::parse_notification, unix_now,
 };
+use wechatpay_core::{signature_headers, verify_signature};
 use wechatpay_sim::notification::Event;
 use wechatpay_sim::{Route, SigningKeyChoice, Simulator};
 
@@ -77,7 +77,7 @@ fn store_of(listed: &[Listed]) -> KeyStore {
 /// Verifies `resp`'s signature with `store`.
 fn verifies(resp: &Response, store: &KeyStore) -> Result<(), VerificationFailure> {
     let sig = signature_headers(&resp.headers)?;
-    verify_signature(store, &sig, &resp.body, unix_now(), 300)
+    verify_signature(store, &sig, &resp.body, std::time::SystemTime::now(), 300)
 }
 
 #[test]

@@ -27,7 +27,7 @@ fn direct_orders_by_out_trade_no_and_id() {
     assert_eq!(order.trade_state, TradeState::Success);
     assert_eq!(order.mchid, "1230000109");
     assert_eq!(order.trade_type, Some(TradeType::Micropay));
-    assert_eq!(order.amount.and_then(|a| a.total).map(|f| f.to_string()).as_deref(), Some("1.00"));
+    assert_eq!(order.amount.and_then(|a| a.total).map(|f| f.to_yuan_string()).as_deref(), Some("1.00"));
     assert_eq!(order.promotion_detail.map(|p| p.len()), Some(1));
 
     let by_id =

@@ -1,7 +1,7 @@
 //! A payment-notification endpoint in axum, ready to paste: the handler takes the **raw body
 //! bytes** (`axum::body::Bytes`, never a `Json<…>` extractor: re-serialised JSON no longer
 //! matches the signature), the headers and the method, hands them to
-//! [`wechatpay_core::parse_notification_parts`], and answers with
+//! [`wechatpay_core::notify::parse_notification_parts`], and answers with
 //! [`wechatpay_core::notify::answer`] (`204`, or a `4xx` with `{"code":"FAIL",…}`).
 //!
 //! Acknowledge first, work after: WeChat Pay waits 5 s, so hand the verified notification to
@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use axum::routing::any;
 use wechatpay_core::notify::answer;
-use wechatpay_core::{ApiV3Key, Expect, KeyStore, parse_notification_parts};
+use wechatpay_core::{ApiV3Key, KeyStore, notify::Expect, notify::parse_notification_parts};
 
 /// Real notifications are a few KiB; refuse anything much larger before reading it all.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use axum_notify::{Endpoint, app};
-use wechatpay_core::{ApiV3Key, Expect, KeyStore, MchId};
+use wechatpay_core::{ApiV3Key, KeyStore, MchId, notify::Expect};
 
 fn var(name: &str) -> Result<String, String> {
     std::env::var(name).map_err(|_| format!("set {name}"))

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum_notify::{Endpoint, app};
 use tower::ServiceExt as _;
-use wechatpay_core::{ApiV3Key, Expect, KeyStore, MchId};
+use wechatpay_core::{ApiV3Key, KeyStore, MchId, notify::Expect};
 
 fn data(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/../../crates/wechatpay-core/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()

@@ -18,7 +18,8 @@ use serde_json::Value;
 use wechatpay_core::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, Transaction};
 use wechatpay_core::notify::Resource;
 use wechatpay_core::{
-    ApiV3Key, Expect, KeyStore, Notification, NotificationError, SubMchId, parse_notification_parts, untrusted,
+    ApiV3Key, KeyStore, SubMchId, notify::Expect, notify::Notification, notify::NotificationError,
+    notify::parse_notification_parts, untrusted,
 };
 
 use super::print_json;

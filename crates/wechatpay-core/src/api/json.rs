@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::{Binding, Operation, Target, nothing_to_bind};
-use crate::error::VerificationFailure;
+use crate::verify::VerificationFailure;
 use crate::ids::{InvalidInput, MchId};
 
 /// The rule for [`Json::new`]'s `target`.

@@ -34,7 +34,7 @@ use std::fmt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::VerificationFailure;
+use crate::verify::VerificationFailure;
 use crate::ids::MchId;
 use crate::percent;
 

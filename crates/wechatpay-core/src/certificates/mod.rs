@@ -9,7 +9,7 @@
 //! | [`BootstrapVerifier`], [`verify_download`] | the bootstrap rule: trust the answer only if every item decrypts and the listed certificate named by `Wechatpay-Serial` (or an already-trusted key) verifies it |
 //! | [`RefreshPolicy`] | the pure schedule: when to download next, which certificates to drop |
 //! | [`SharedKeyStore`] | a [`Verifier`] whose [`KeyStore`] is swapped whole while calls are in flight |
-//! | [`CertificateRefresher`] | the state between downloads; [`crate::Driver::with_certificate_refresher`] uses it to refresh when an answer names an unknown serial |
+//! | [`CertificateRefresher`] | the state between downloads; [`crate::transport::Driver::with_certificate_refresher`] uses it to refresh when an answer names an unknown serial |
 //! | [`save_directory`], [`load_directory`] | `wechatpay_<SERIAL>.pem` files, so a restart does not depend on the network |
 //!
 //! A `404 RESOURCE_NOT_EXISTS` answer is not an error to retry: the merchant has no platform
@@ -22,16 +22,18 @@ mod schedule;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use serde::Serialize;
 
 use crate::api::{CertificateList, EncryptedCertificate};
-use crate::apiv3_key::{ApiV3Key, DecryptError};
+use crate::apiv3_key::ApiV3Key;
 use crate::crypto::{Verifier, VerifyError};
-use crate::error::VerificationFailure;
 use crate::keys::KeyStore;
 use crate::model::Rfc3339;
 use crate::untrusted::printable;
+pub use crate::verify::CertificateError;
+use crate::verify::VerificationFailure;
 
 pub use directory::{DirectoryError, file_name, load_directory, save_directory};
 pub use refresher::{CertificateRefresher, RefreshOutcome, SharedKeyStore};
@@ -58,67 +60,6 @@ impl PlatformCertificate {
         CertificateValidity::new(&self.serial_no, &self.effective_time, &self.expire_time)
     }
 }
-
-/// Why a `/v3/certificates` answer or one of its items was refused. Names the item by its
-/// (escaped, cut) `serial_no`; never carries key material or plaintext.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CertificateError {
-    /// The signed body is not a `{"data": [...]}` certificate list.
-    Malformed,
-    /// The list is empty: nothing to trust.
-    Empty,
-    /// An item did not decrypt with the APIv3 key (GCM authenticates it).
-    Decrypt {
-        /// The item's `serial_no`.
-        serial_no: String,
-        /// Why.
-        error: DecryptError,
-    },
-    /// An item decrypted to something that is not a usable RSA certificate.
-    NotUsable {
-        /// The item's `serial_no`.
-        serial_no: String,
-        /// Why (the key loader's message).
-        reason: String,
-    },
-    /// An item decrypted to a certificate whose serial is not its `serial_no`.
-    SerialMismatch {
-        /// The item's `serial_no`.
-        serial_no: String,
-        /// The certificate's own serial.
-        actual: String,
-    },
-    /// The answer's `Wechatpay-Serial` names neither a listed certificate nor a trusted key.
-    SignerNotListed {
-        /// The `Wechatpay-Serial`.
-        serial: String,
-    },
-}
-
-impl fmt::Display for CertificateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Malformed => f.write_str("the /v3/certificates answer is not a certificate list"),
-            Self::Empty => f.write_str("the /v3/certificates answer lists no certificate"),
-            Self::Decrypt { serial_no, error } => {
-                write!(f, "certificate {serial_no:?} does not decrypt with the APIv3 key: {error}")
-            }
-            Self::NotUsable { serial_no, reason } => {
-                write!(f, "certificate {serial_no:?} is not a usable RSA certificate: {reason}")
-            }
-            Self::SerialMismatch { serial_no, actual } => {
-                write!(f, "certificate listed as {serial_no:?} has serial {actual:?}")
-            }
-            Self::SignerNotListed { serial } => write!(
-                f,
-                "the answer is signed by {serial:?}, which is neither among the certificates listed nor a trusted key"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for CertificateError {}
 
 /// A serial from the network, fit for an error message.
 fn shown(serial: &str) -> String {
@@ -228,12 +169,6 @@ impl Verifier for BootstrapVerifier {
     }
 }
 
-impl From<CertificateError> for VerifyError {
-    fn from(e: CertificateError) -> Self {
-        VerifyError::Certificate(e)
-    }
-}
-
 /// The body inside a signed message `timestamp\nnonce\nbody\n` (header values hold no line
 /// break).
 fn signed_body(message: &[u8]) -> Option<&[u8]> {
@@ -243,7 +178,7 @@ fn signed_body(message: &[u8]) -> Option<&[u8]> {
 }
 
 /// The bootstrap rule as one pure function over an answer's headers and raw body: the
-/// signature headers, the timestamp window around `now` (Unix seconds), the signer (listed
+/// signature headers, the timestamp window around `now`, the signer (listed
 /// or `trusted`), then every item decrypted and checked.
 ///
 /// # Errors
@@ -255,7 +190,7 @@ pub fn verify_download(
     body: &[u8],
     key: Arc<ApiV3Key>,
     trusted: Option<Arc<dyn Verifier>>,
-    now: u64,
+    now: SystemTime,
     max_skew_secs: u64,
 ) -> Result<Vec<PlatformCertificate>, VerificationFailure> {
     let sig = crate::verify::signature_headers(headers)?;

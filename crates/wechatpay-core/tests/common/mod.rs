@@ -8,8 +8,8 @@ use base64::Engine as _;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use wechatpay_core::api::{QueryOrderByOutTradeNo, QueryParkingOrder, QueryPartnerOrderByTransactionId};
 use wechatpay_core::{
-    Backend, Config, Error, KeyStore, MchId, Operation, OutTradeNo, PrivateKey, SerialNo, Signer, SubMchId,
-    TransactionId,
+    Config, Error, KeyStore, MchId, OutTradeNo, PrivateKey, SerialNo, SubMchId, TransactionId, api::Operation,
+    crypto::Backend, crypto::Signer,
 };
 
 pub(crate) const MCHID: &str = "1230000109";

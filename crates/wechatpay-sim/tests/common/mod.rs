@@ -8,7 +8,7 @@ use std::process::Child;
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use wechatpay_core::{Config, Error, Host, Operation, SigningInput, TransportError, TransportErrorKind};
+use wechatpay_core::{Config, Error, Host, SigningInput, TransportError, TransportErrorKind, api::Operation};
 use wechatpay_sim::Simulator;
 
 /// A raw answer.

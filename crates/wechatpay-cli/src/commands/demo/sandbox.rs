@@ -11,7 +11,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use wechatpay_core::api::QueryOrderByOutTradeNo;
 use wechatpay_core::notify::{Resource, answer};
-use wechatpay_core::{ApiV3Key, Config, Expect, Notification, NotificationError, OutTradeNo, parse_notification};
+use wechatpay_core::{
+    ApiV3Key, Config, OutTradeNo, notify::Expect, notify::Notification, notify::NotificationError,
+    notify::parse_notification,
+};
 
 use super::Demo;
 
