@@ -2,82 +2,27 @@
 //! Requests carry `Authorization: Bearer <token>` (random per start); they are not signed,
 //! not counted as API requests and not subject to faults. JSON in, JSON out; errors are
 //! `{"code","message"}`.
+//!
+//! This is a thin translation: every operation is a call of the control API
+//! ([`crate::control::Control`]), which the Rust handle calls too.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use wechatpay_core::OutTradeNo;
 
-use crate::credentials::{MCHID, SUB_MCHID};
-use crate::delivery::{self, NotificationLog, NotifyUrl};
+use crate::control::{Control, ControlError};
 use crate::faults::{Fault, Times};
 use crate::http::Request;
-use crate::notification::Event;
-use crate::orders::OrderKind;
 use crate::reply::Reply;
 use crate::routes::{Route, percent_decode};
-use crate::state::Shared;
-use crate::transitions::description;
+use crate::world::OrderKind;
 
-/// How many API requests `GET /sim/requests` remembers.
-const REQUEST_LOG: usize = 100;
-
-/// One API request as received, for `GET /sim/requests`.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct RequestRecord {
-    pub method: String,
-    pub target: String,
-    pub verified: bool,
-    /// The answer's status; `null` when none was sent (a dropped connection, a hang).
-    pub status: Option<u16>,
-}
-
-/// What the admin API keeps.
+/// The admin API: its token and the control API it translates to.
 #[derive(Debug)]
-pub(crate) struct AdminState {
+pub(crate) struct Admin {
     /// The bearer token.
     pub token: String,
-    /// The factor applied to the redelivery schedule.
-    pub time_scale: f64,
-    /// Whether notify URLs may name other hosts than loopback.
-    pub allow_remote: bool,
-    /// The TLS client settings for `https://` notify URLs.
-    pub notify_tls: Arc<rustls::ClientConfig>,
-    pub notify_urls: Mutex<HashMap<(&'static str, String), NotifyUrl>>,
-    pub notifications: Mutex<NotificationLog>,
-    pub requests: Mutex<VecDeque<RequestRecord>>,
-}
-
-impl AdminState {
-    /// Fresh state with `token`.
-    pub(crate) fn new(
-        token: String,
-        time_scale: f64,
-        allow_remote: bool,
-        notify_tls: Arc<rustls::ClientConfig>,
-    ) -> Self {
-        Self {
-            token,
-            time_scale,
-            allow_remote,
-            notify_tls,
-            notify_urls: Mutex::default(),
-            notifications: Mutex::default(),
-            requests: Mutex::default(),
-        }
-    }
-
-    /// Logs an API request.
-    pub(crate) fn record(&self, record: RequestRecord) {
-        let mut log = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
-        if log.len() == REQUEST_LOG {
-            log.pop_front();
-        }
-        log.push_back(record);
-    }
 }
 
 /// Whether `target` is an admin path.
@@ -97,6 +42,24 @@ fn reply(status: u16, body: &impl Serialize) -> Reply {
     Reply { status, body: serde_json::to_vec(body).unwrap_or_default().into() }
 }
 
+/// The HTTP answer to a refused control operation.
+fn refused(e: &ControlError) -> Reply {
+    match e {
+        ControlError::Invalid(m) => param(m),
+        ControlError::NotFound(m) => error(404, "ORDER_NOT_EXIST", m),
+        ControlError::PublicKeyOnly(m) => error(409, "PUBLIC_KEY_ONLY", m),
+        ControlError::Internal(m) => error(500, "SYSTEM_ERROR", m),
+    }
+}
+
+/// `status` with the result, or the answer to the refusal.
+fn answer<T: Serialize>(status: u16, result: Result<T, ControlError>) -> Reply {
+    match result {
+        Ok(body) => reply(status, &body),
+        Err(e) => refused(&e),
+    }
+}
+
 /// Whether `header` is `Bearer <token>`, compared in constant time.
 fn authorized(token: &str, header: Option<&str>) -> bool {
     let Some(header) = header else { return false };
@@ -108,45 +71,47 @@ fn authorized(token: &str, header: Option<&str>) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Answers an admin request.
-pub(crate) fn handle(shared: &Arc<Shared>, req: &Request) -> Reply {
-    if !authorized(&shared.admin.token, req.header("authorization")) {
-        let message = "missing or wrong admin token: send Authorization: Bearer <token> (STATE_DIR/admin_token, WECHATPAY_SIM_ADMIN_TOKEN)";
-        return error(401, "UNAUTHORIZED", message);
-    }
-    let path = req.target.split_once('?').map_or(req.target.as_str(), |(p, _)| p);
-    let parts: Vec<&str> = path.trim_start_matches("/sim").trim_start_matches('/').split('/').collect();
-    match (req.method.as_str(), parts.as_slice()) {
-        ("POST", ["orders"]) => create_order(shared, &req.body),
-        ("GET", ["orders", kind, no]) => get_order(shared, kind, no),
-        ("POST", ["orders", kind, no, "state"]) => set_state(shared, kind, no, &req.body),
-        ("POST", ["faults"]) => inject(shared, &req.body),
-        ("DELETE", ["faults"]) => {
-            shared.faults.lock().unwrap_or_else(PoisonError::into_inner).clear();
-            reply(200, &json!({"cleared": true}))
+impl Admin {
+    /// Answers an admin request.
+    pub(crate) fn handle(&self, control: &Control, req: &Request) -> Reply {
+        if !authorized(&self.token, req.header("authorization")) {
+            let message = "missing or wrong admin token: send Authorization: Bearer <token> (STATE_DIR/admin_token, WECHATPAY_SIM_ADMIN_TOKEN)";
+            return error(401, "UNAUTHORIZED", message);
         }
-        ("GET", ["notifications"]) => {
-            let log = shared.admin.notifications.lock().unwrap_or_else(PoisonError::into_inner);
-            reply(200, &json!(*log))
-        }
-        ("POST", ["certificates", "rotate"]) => rotate(shared),
-        ("GET", ["requests"]) => {
-            let log = shared.admin.requests.lock().unwrap_or_else(PoisonError::into_inner);
-            reply(200, &json!(*log))
-        }
-        (_, ["orders" | "faults" | "notifications" | "requests"] | ["orders", _, _] | ["orders", _, _, "state"])
-        | (_, ["certificates", "rotate"]) => error(405, "METHOD_NOT_ALLOWED", "method not allowed on this admin path"),
-        _ => error(404, "NOT_FOUND", "no such admin path"),
+        let path = req.target.split_once('?').map_or(req.target.as_str(), |(p, _)| p);
+        let parts: Vec<&str> = path.trim_start_matches("/sim").trim_start_matches('/').split('/').collect();
+        let result = match (req.method.as_str(), parts.as_slice()) {
+            ("POST", ["orders"]) => create_order(control, &req.body),
+            ("GET", ["orders", kind, no]) => {
+                order_path(kind, no).map(|(kind, no)| answer(200, control.order(kind, &no)))
+            }
+            ("POST", ["orders", kind, no, "state"]) => set_state(control, kind, no, &req.body),
+            ("POST", ["faults"]) => inject(control, &req.body),
+            ("DELETE", ["faults"]) => {
+                control.clear_faults();
+                Ok(reply(200, &json!({"cleared": true})))
+            }
+            ("GET", ["notifications"]) => Ok(reply(200, &control.notifications())),
+            ("POST", ["certificates", "rotate"]) => Ok(answer(200, control.rotate_certificate())),
+            ("GET", ["requests"]) => Ok(reply(200, &control.requests())),
+            (
+                _,
+                ["orders" | "faults" | "notifications" | "requests"] | ["orders", _, _] | ["orders", _, _, "state"],
+            )
+            | (_, ["certificates", "rotate"]) => {
+                Err(error(405, "METHOD_NOT_ALLOWED", "method not allowed on this admin path"))
+            }
+            _ => Err(error(404, "NOT_FOUND", "no such admin path")),
+        };
+        result.unwrap_or_else(|reply| reply)
     }
 }
 
-fn kind_of(name: &str) -> Option<(OrderKind, &'static str)> {
-    match name {
-        "direct" => Some((OrderKind::Direct, "direct")),
-        "partner" => Some((OrderKind::Partner, "partner")),
-        "parking" => Some((OrderKind::Parking, "parking")),
-        _ => None,
-    }
+/// The kind and the decoded `out_trade_no` of an order's admin path.
+fn order_path(kind: &str, no: &str) -> Result<(OrderKind, String), Reply> {
+    let no = percent_decode(no).unwrap_or_else(|| no.to_owned());
+    let kind = OrderKind::from_name(kind).ok_or_else(|| error(404, "NOT_FOUND", "kind: direct, partner or parking"))?;
+    Ok((kind, no))
 }
 
 fn body_object(body: &[u8]) -> Result<Map<String, Value>, Reply> {
@@ -157,213 +122,32 @@ fn body_object(body: &[u8]) -> Result<Map<String, Value>, Reply> {
     }
 }
 
-/// Fills `field` with `value` when missing.
-fn fill(order: &mut Map<String, Value>, field: &str, value: Value) {
-    order.entry(field.to_owned()).or_insert(value);
-}
-
-/// A fresh 28-digit transaction id.
-fn transaction_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(1);
-    format!("4200000001{:010}{:08}", wechatpay_core::unix_now() % 10_000_000_000, N.fetch_add(1, Ordering::Relaxed))
-}
-
-/// The fields a paid order has: filled in `order` where missing.
-fn fill_paid(kind: OrderKind, order: &mut Map<String, Value>) {
-    let now = crate::clock::beijing_rfc3339(crate::clock::now());
-    fill(order, "success_time", Value::from(now));
-    if kind == OrderKind::Parking {
-        return;
-    }
-    fill(order, "transaction_id", Value::from(transaction_id()));
-    fill(order, "bank_type", Value::from("OTHERS"));
-    let payer = match kind {
-        OrderKind::Partner => {
-            json!({"sp_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "sub_openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6p"})
-        }
-        _ => json!({"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}),
-    };
-    fill(order, "payer", payer);
-    if let Some(Value::Object(amount)) = order.get_mut("amount") {
-        let total = amount.get("total").cloned().unwrap_or(Value::from(1));
-        fill(amount, "payer_total", total);
-        fill(amount, "payer_currency", Value::from("CNY"));
-    }
-}
-
-/// `order` with the fields a query answer needs filled in where missing.
-fn complete(kind: OrderKind, mut order: Map<String, Value>) -> Result<Map<String, Value>, Reply> {
-    let no = order.get("out_trade_no").ok_or_else(|| param("order.out_trade_no is required"))?;
-    let no = no.as_str().ok_or_else(|| param("order.out_trade_no must be a string"))?;
-    OutTradeNo::new(no).map_err(|e| param(&format!("order.out_trade_no: {e}")))?;
-    let (desc_field, default_state) = match kind {
-        OrderKind::Parking => ("trade_state_description", "ACCEPTED"),
-        _ => ("trade_state_desc", "NOTPAY"),
-    };
-    fill(&mut order, "trade_state", Value::from(default_state));
-    let state =
-        order.get("trade_state").and_then(Value::as_str).ok_or_else(|| param("order.trade_state must be a string"))?;
-    let desc = description(state).to_owned();
-    let paid = state == "SUCCESS";
-    fill(&mut order, desc_field, Value::from(desc));
-    match kind {
-        OrderKind::Direct => {
-            fill(&mut order, "appid", Value::from("wxd678efh567hg6787"));
-            fill(&mut order, "mchid", Value::from(MCHID));
-            fill(&mut order, "trade_type", Value::from("NATIVE"));
-        }
-        OrderKind::Partner => {
-            match order.get("sub_mchid") {
-                Some(Value::String(_)) => {}
-                Some(_) => return Err(param("order.sub_mchid must be a string")),
-                None => return Err(param("order.sub_mchid is required for a partner order")),
-            }
-            fill(&mut order, "sp_appid", Value::from("wx8888888888888888"));
-            fill(&mut order, "sp_mchid", Value::from(MCHID));
-            fill(&mut order, "trade_type", Value::from("NATIVE"));
-        }
-        OrderKind::Parking => {
-            fill(&mut order, "appid", Value::from("wxcbda96de0b165486"));
-            fill(&mut order, "sp_mchid", Value::from(MCHID));
-            fill(&mut order, "sub_mchid", Value::from(SUB_MCHID));
-            fill(&mut order, "description", Value::from("停车场扣费"));
-            fill(&mut order, "create_time", Value::from(crate::clock::beijing_rfc3339(crate::clock::now())));
-            fill(&mut order, "trade_scene", Value::from("PARKING"));
-            fill(&mut order, "payer", json!({"openid": "oUpF8uMuAJOM2pxb1Q"}));
-        }
-    }
-    fill(&mut order, "amount", json!({"total": 1, "currency": "CNY"}));
-    // A partial amount (`{"total": 100}`) gets what a real answer always carries.
-    if let Some(Value::Object(amount)) = order.get_mut("amount") {
-        fill(amount, "total", Value::from(1));
-        fill(amount, "currency", Value::from("CNY"));
-    }
-    if paid {
-        fill_paid(kind, &mut order);
-    }
-    Ok(order)
-}
-
-fn create_order(shared: &Arc<Shared>, body: &[u8]) -> Reply {
-    let mut request = match body_object(body) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+/// `POST /sim/orders` `{"kind", "order", "notify_url"?}`.
+fn create_order(control: &Control, body: &[u8]) -> Result<Reply, Reply> {
+    let mut request = body_object(body)?;
     let kind_name = request.get("kind").and_then(Value::as_str).unwrap_or_default();
-    let Some((kind, kind_name)) = kind_of(kind_name) else {
-        return param("kind: must be \"direct\", \"partner\" or \"parking\"");
-    };
-    let order = match request.remove("order") {
-        Some(Value::Object(order)) => order,
-        _ => return param("order: must be a JSON object with the order's API fields"),
+    let kind =
+        OrderKind::from_name(kind_name).ok_or_else(|| param("kind: must be \"direct\", \"partner\" or \"parking\""))?;
+    let Some(Value::Object(order)) = request.remove("order") else {
+        return Err(param("order: must be a JSON object with the order's API fields"));
     };
     let url = match request.get("notify_url") {
         None | Some(Value::Null) => None,
-        Some(Value::String(url)) => match NotifyUrl::parse(url, shared.admin.allow_remote) {
-            Ok(url) => Some(url),
-            Err(message) => return param(&message),
-        },
-        Some(_) => return param("notify_url: must be a string"),
+        Some(Value::String(url)) => Some(url.as_str()),
+        Some(_) => return Err(param("notify_url: must be a string")),
     };
-    let order = match complete(kind, order) {
-        Ok(order) => order,
-        Err(reply) => return reply,
-    };
-    let no = order.get("out_trade_no").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let mut orders = shared.orders.write().unwrap_or_else(PoisonError::into_inner);
-    if let Err(e) = orders.add(kind, Value::Object(order)) {
-        return param(&format!("order: {e}"));
-    }
-    let stored = orders.get(kind, &no);
-    drop(orders);
-    let mut urls = shared.admin.notify_urls.lock().unwrap_or_else(PoisonError::into_inner);
-    match url {
-        Some(url) => urls.insert((kind_name, no), url),
-        None => urls.remove(&(kind_name, no)),
-    };
-    reply(201, &stored)
+    Ok(answer(201, control.create_order(kind, order, url)))
 }
 
-fn not_found(kind: &str, no: &str) -> Reply {
-    error(404, "ORDER_NOT_EXIST", &format!("no {kind} order {no:?}"))
-}
-
-fn get_order(shared: &Shared, kind: &str, no: &str) -> Reply {
-    let no = percent_decode(no).unwrap_or_else(|| no.to_owned());
-    let Some((kind, name)) = kind_of(kind) else { return error(404, "NOT_FOUND", "kind: direct, partner or parking") };
-    match shared.orders.write().unwrap_or_else(PoisonError::into_inner).get(kind, &no) {
-        Some(order) => reply(200, &order),
-        None => not_found(name, &no),
-    }
-}
-
-/// The event a change to `state` notifies, if any (spec §8).
-fn event_for(kind: OrderKind, state: &str) -> Option<(&'static str, &'static str)> {
-    match (kind, state) {
-        (_, "SUCCESS") => Some(("TRANSACTION.SUCCESS", "支付成功")),
-        (OrderKind::Parking, "PAY_FAIL" | "FAIL") => Some(("TRANSACTION.FAIL", "支付失败")),
-        (OrderKind::Parking, "PAY_BACK") => Some(("TRANSACTION.PAY_BACK", "还款成功")),
-        _ => None,
-    }
-}
-
-fn set_state(shared: &Arc<Shared>, kind: &str, no: &str, body: &[u8]) -> Reply {
-    let no = percent_decode(no).unwrap_or_else(|| no.to_owned());
-    let Some((kind, name)) = kind_of(kind) else { return error(404, "NOT_FOUND", "kind: direct, partner or parking") };
-    let mut fields = match body_object(body) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+/// `POST /sim/orders/{kind}/{out_trade_no}/state` `{"trade_state", ...fields}`.
+fn set_state(control: &Control, kind: &str, no: &str, body: &[u8]) -> Result<Reply, Reply> {
+    let (kind, no) = order_path(kind, no)?;
+    let mut fields = body_object(body)?;
     let state = match fields.remove("trade_state") {
         Some(Value::String(s)) if !s.is_empty() => s,
-        _ => return param("trade_state: required, a non-empty string"),
+        _ => return Err(param("trade_state: required, a non-empty string")),
     };
-    if fields.get("out_trade_no").is_some_and(|v| v.as_str() != Some(no.as_str())) {
-        return param("out_trade_no: cannot be changed");
-    }
-    let mut orders = shared.orders.write().unwrap_or_else(PoisonError::into_inner);
-    let Some(Value::Object(mut current)) = orders.get(kind, &no) else { return not_found(name, &no) };
-    // What the order will look like, to fill what a paid order lacks.
-    current.insert("trade_state".to_owned(), Value::from(state.as_str()));
-    current.extend(fields.clone());
-    if state == "SUCCESS" {
-        let before = current.clone();
-        fill_paid(kind, &mut current);
-        for (k, v) in current {
-            if before.get(&k) != Some(&v) {
-                fields.insert(k, v);
-            }
-        }
-    }
-    let Some(order) = orders.update(kind, &no, &state, fields) else { return not_found(name, &no) };
-    drop(orders);
-    if let Some((event_type, summary)) = event_for(kind, &state) {
-        let url =
-            shared.admin.notify_urls.lock().unwrap_or_else(PoisonError::into_inner).get(&(name, no.clone())).cloned();
-        if let Some(url) = url {
-            let resource = serde_json::to_vec(&order).unwrap_or_default();
-            match Event::new(event_type, summary, resource) {
-                Ok(event) => delivery::start(shared, event, name, &no, url),
-                Err(e) => return error(500, "SYSTEM_ERROR", &format!("cannot make the notification: {e}")),
-            }
-        }
-    }
-    reply(200, &order)
-}
-
-fn route_of(name: &str) -> Option<Route> {
-    Some(match name {
-        "direct_by_out_trade_no" => Route::DirectByOutTradeNo,
-        "direct_by_id" => Route::DirectById,
-        "partner_by_out_trade_no" => Route::PartnerByOutTradeNo,
-        "partner_by_id" => Route::PartnerById,
-        "parking" => Route::Parking,
-        "close_direct" => Route::CloseDirect,
-        "close_partner" => Route::ClosePartner,
-        "certificates" => Route::Certificates,
-        _ => return None,
-    })
+    Ok(answer(200, control.set_state(kind, &no, &state, fields)))
 }
 
 fn number(request: &Map<String, Value>, field: &str, fault: &str) -> Result<u64, Reply> {
@@ -373,75 +157,37 @@ fn number(request: &Map<String, Value>, field: &str, fault: &str) -> Result<u64,
         .ok_or_else(|| param(&format!("{field}: the fault {fault} needs a non-negative integer {field:?}")))
 }
 
-fn inject(shared: &Shared, body: &[u8]) -> Reply {
-    let request = match body_object(body) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
+/// `POST /sim/faults` `{"fault", "times"?, "route"?, "ms"?, "bytes"?}`.
+fn inject(control: &Control, body: &[u8]) -> Result<Reply, Reply> {
+    let request = body_object(body)?;
     let name = request.get("fault").and_then(Value::as_str).unwrap_or_default();
     let fault = match name {
-        "rate_limited" => Fault::RateLimited,
-        "system_error" => Fault::SystemError,
-        "html_bad_gateway" => Fault::HtmlBadGateway,
-        "delay" => match number(&request, "ms", name) {
-            Ok(ms) => Fault::Delay(Duration::from_millis(ms)),
-            Err(r) => return r,
-        },
-        "hang" => Fault::Hang,
-        "drop_connection" => Fault::DropConnection,
-        "tampered_body" => Fault::TamperedBody,
-        "stale_timestamp" => Fault::StaleTimestamp,
-        "sign_test_probe" => Fault::SignTestProbe,
-        "unknown_serial" => Fault::UnknownSerial,
-        "unsigned_ok" => Fault::UnsignedOk,
-        "invalid_json" => Fault::InvalidJson,
-        "answer_for_another_order" => Fault::AnswerForAnotherOrder,
-        "oversized_body" => match number(&request, "bytes", name) {
-            Ok(n) => Fault::OversizedBody(usize::try_from(n).unwrap_or(usize::MAX)),
-            Err(r) => return r,
-        },
-        _ => return param(&format!("fault: unknown fault {name:?}")),
+        "delay" => Fault::Delay(Duration::from_millis(number(&request, "ms", name)?)),
+        "oversized_body" => {
+            Fault::OversizedBody(usize::try_from(number(&request, "bytes", name)?).unwrap_or(usize::MAX))
+        }
+        _ => Fault::from_name(name).ok_or_else(|| param(&format!("fault: unknown fault {name:?}")))?,
     };
     let times = match request.get("times") {
         None => Times::Next(1),
         Some(Value::String(s)) if s == "always" => Times::Always,
         Some(v) => match v.as_u64().filter(|n| *n > 0).and_then(|n| usize::try_from(n).ok()) {
             Some(n) => Times::Next(n),
-            None => return param("times: a positive integer or \"always\""),
+            None => return Err(param("times: a positive integer or \"always\"")),
         },
     };
     let route = match request.get("route") {
         None | Some(Value::Null) => None,
-        Some(v) => match v.as_str().and_then(route_of) {
-            Some(r) => Some(r),
-            None => return param(&format!("route: unknown route {v}")),
-        },
+        Some(v) => {
+            Some(v.as_str().and_then(Route::from_name).ok_or_else(|| param(&format!("route: unknown route {v}")))?)
+        }
     };
-    shared.faults.lock().unwrap_or_else(PoisonError::into_inner).inject(fault, times, route);
+    control.inject(fault, times, route);
     let times = match times {
         Times::Always => Value::from("always"),
         Times::Next(n) => Value::from(n),
     };
-    reply(200, &json!({"fault": name, "times": times, "route": request.get("route").cloned().unwrap_or(Value::Null)}))
-}
-
-fn rotate(shared: &Shared) -> Reply {
-    if shared.response_keys.public_key_only() {
-        return error(409, "PUBLIC_KEY_ONLY", "public-key-only mode: there is no platform certificate to rotate");
-    }
-    match shared.response_keys.rotate(crate::clock::now()) {
-        Ok(serial) => {
-            let (serials, signing, pending) = shared.response_keys.with_platform(|p| {
-                let serials: Vec<String> = p.listed().iter().map(|c| c.serial().to_owned()).collect();
-                (serials, p.signing_key().serial().to_owned(), p.rotation_pending())
-            });
-            reply(
-                200,
-                &json!({"serial_no": serial, "signing_serial": signing, "serials": serials, "rotation_pending": pending}),
-            )
-        }
-        Err(e) => error(500, "SYSTEM_ERROR", &format!("rotation failed: {e}")),
-    }
+    Ok(reply(200, &json!({"fault": name, "times": times, "route": route.map(Route::name)})))
 }
 
 #[cfg(test)]
@@ -456,27 +202,5 @@ mod tests {
         assert!(!authorized("abc", Some("Bearer ab")));
         assert!(!authorized("abc", Some("Basic abc")));
         assert!(!authorized("abc", None));
-    }
-
-    #[test]
-    fn orders_are_completed_and_checked() {
-        let order = |v: Value| v.as_object().unwrap().clone();
-        let direct = complete(OrderKind::Direct, order(json!({"out_trade_no": "A1"}))).unwrap();
-        assert_eq!((direct["mchid"].as_str(), direct["trade_state"].as_str()), (Some(MCHID), Some("NOTPAY")));
-        assert_eq!(direct["amount"], json!({"total": 1, "currency": "CNY"}));
-        let partial = complete(OrderKind::Direct, order(json!({"out_trade_no": "A1", "amount": {"total": 250}})));
-        assert_eq!(partial.unwrap()["amount"], json!({"total": 250, "currency": "CNY"}));
-        let usd = complete(OrderKind::Direct, order(json!({"out_trade_no": "A1", "amount": {"currency": "USD"}})));
-        assert_eq!(usd.unwrap()["amount"], json!({"total": 1, "currency": "USD"}));
-        let paid = complete(OrderKind::Direct, order(json!({"out_trade_no": "A1", "trade_state": "SUCCESS"}))).unwrap();
-        assert_eq!(paid["transaction_id"].as_str().unwrap().len(), 28);
-        assert!(paid.contains_key("payer") && paid.contains_key("success_time"));
-        assert!(complete(OrderKind::Partner, order(json!({"out_trade_no": "A1"}))).is_err());
-        let bad = complete(OrderKind::Direct, order(json!({"out_trade_no": "a b"}))).unwrap_err();
-        assert!(String::from_utf8_lossy(&bad.body).contains("out_trade_no"));
-        let parking = complete(OrderKind::Parking, order(json!({"out_trade_no": "P1"}))).unwrap();
-        assert_eq!(parking["trade_state"], "ACCEPTED");
-        assert_eq!(event_for(OrderKind::Parking, "PAY_BACK").unwrap().0, "TRANSACTION.PAY_BACK");
-        assert!(event_for(OrderKind::Direct, "PAY_FAIL").is_none());
     }
 }

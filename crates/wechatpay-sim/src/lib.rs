@@ -56,17 +56,18 @@
 #![deny(missing_docs)]
 
 mod admin;
+mod api;
 mod apiv3_key;
 pub mod auth;
 mod certificates;
 pub mod cli;
 mod clock;
+mod control;
 mod credentials;
 mod delivery;
 mod faults;
 mod http;
 pub mod notification;
-mod orders;
 mod platform;
 mod reply;
 mod respond;
@@ -74,15 +75,14 @@ mod routes;
 mod server;
 mod signing;
 mod slots;
-mod state;
+mod stop;
 mod tls;
-mod transitions;
+mod world;
 
 pub use cli::run_cli;
 pub use credentials::Credentials;
 pub use faults::{Fault, Times};
-pub use orders::{OrderError, OrderKind};
 pub use routes::Route;
 pub use server::{SimBuilder, Simulator};
 pub use signing::SigningKeyChoice;
-pub use transitions::After;
+pub use world::{After, OrderError, OrderKind};

@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 use wechatpay_core::{InvalidInput, MchId, OutTradeNo, SubMchId, TransactionId};
 
-use crate::orders::{CloseResult, OrderBook};
 use crate::reply::Reply;
+use crate::world::{By, CloseResult, TradeState, World};
 
 /// One of the eight operations the simulator serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,6 +30,63 @@ pub enum Route {
     Certificates,
 }
 
+/// One entry of the route table: method, path pattern (`{name}` is one non-empty path
+/// segment, still percent-encoded), and the route's name in faults, logs and the admin API.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RouteSpec {
+    pub route: Route,
+    pub method: &'static str,
+    pub pattern: &'static str,
+    pub name: &'static str,
+}
+
+/// The route table, declared once: every API route the simulator serves.
+pub(crate) const ROUTES: [RouteSpec; Route::COUNT] = [
+    RouteSpec {
+        route: Route::DirectByOutTradeNo,
+        method: "GET",
+        pattern: "/v3/pay/transactions/out-trade-no/{out_trade_no}",
+        name: "direct_by_out_trade_no",
+    },
+    RouteSpec {
+        route: Route::DirectById,
+        method: "GET",
+        pattern: "/v3/pay/transactions/id/{transaction_id}",
+        name: "direct_by_id",
+    },
+    RouteSpec {
+        route: Route::PartnerByOutTradeNo,
+        method: "GET",
+        pattern: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}",
+        name: "partner_by_out_trade_no",
+    },
+    RouteSpec {
+        route: Route::PartnerById,
+        method: "GET",
+        pattern: "/v3/pay/partner/transactions/id/{transaction_id}",
+        name: "partner_by_id",
+    },
+    RouteSpec {
+        route: Route::Parking,
+        method: "GET",
+        pattern: "/v3/vehicle/transactions/out-trade-no/{out_trade_no}",
+        name: "parking",
+    },
+    RouteSpec {
+        route: Route::CloseDirect,
+        method: "POST",
+        pattern: "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
+        name: "close_direct",
+    },
+    RouteSpec {
+        route: Route::ClosePartner,
+        method: "POST",
+        pattern: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close",
+        name: "close_partner",
+    },
+    RouteSpec { route: Route::Certificates, method: "GET", pattern: "/v3/certificates", name: "certificates" },
+];
+
 impl Route {
     /// How many routes there are.
     pub(crate) const COUNT: usize = 8;
@@ -38,22 +95,26 @@ impl Route {
         self as usize
     }
 
+    /// The route's entry in [`ROUTES`].
+    pub(crate) fn spec(self) -> &'static RouteSpec {
+        &ROUTES[self.index()]
+    }
+
     /// The method the route answers.
     pub(crate) fn method(self) -> &'static str {
-        match self {
-            Route::CloseDirect | Route::ClosePartner => "POST",
-            _ => "GET",
-        }
+        self.spec().method
+    }
+
+    /// The route's name in faults, logs and the admin API (`direct_by_out_trade_no`, ...).
+    pub(crate) fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The route named `name`.
+    pub(crate) fn from_name(name: &str) -> Option<Route> {
+        ROUTES.iter().find(|s| s.name == name).map(|s| s.route)
     }
 }
-
-const PREFIXES: [(&str, Route); 5] = [
-    ("/v3/pay/transactions/out-trade-no/", Route::DirectByOutTradeNo),
-    ("/v3/pay/transactions/id/", Route::DirectById),
-    ("/v3/pay/partner/transactions/out-trade-no/", Route::PartnerByOutTradeNo),
-    ("/v3/pay/partner/transactions/id/", Route::PartnerById),
-    ("/v3/vehicle/transactions/out-trade-no/", Route::Parking),
-];
 
 /// A request target split into its route, raw (still percent-encoded) id and raw query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,32 +124,35 @@ pub(crate) struct Target<'a> {
     pub query: &'a str,
 }
 
-const CLOSE_PREFIXES: [(&str, Route); 2] = [
-    ("/v3/pay/transactions/out-trade-no/", Route::CloseDirect),
-    ("/v3/pay/partner/transactions/out-trade-no/", Route::ClosePartner),
-];
+/// The path parameter of `path` under `pattern` (empty when the pattern has none), if the
+/// path matches.
+fn match_pattern<'a>(pattern: &str, path: &'a str) -> Option<&'a str> {
+    let mut id = "";
+    let mut rest = path;
+    let mut segments = pattern.split('{');
+    let first = segments.next()?;
+    rest = rest.strip_prefix(first)?;
+    for segment in segments {
+        let (_, literal) = segment.split_once('}')?;
+        let end = rest.find('/').unwrap_or(rest.len());
+        if end == 0 {
+            return None;
+        }
+        id = &rest[..end];
+        rest = rest[end..].strip_prefix(literal)?;
+    }
+    rest.is_empty().then_some(id)
+}
 
-/// The path of the certificate download.
-const CERTIFICATES: &str = "/v3/certificates";
-
-/// The route of a request target, if it names one of the eight operations.
+/// The route of a request target, if it names one of the routes of [`ROUTES`] (whatever
+/// the method: a wrong one is answered `405`).
 pub(crate) fn match_target(target: &str) -> Option<Target<'_>> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if path == CERTIFICATES {
-        return Some(Target { route: Route::Certificates, id: "", query });
-    }
-    let (path, prefixes) = match path.strip_suffix("/close") {
-        Some(order) => (order, &CLOSE_PREFIXES[..]),
-        None => (path, &PREFIXES[..]),
-    };
-    prefixes.iter().find_map(|(prefix, route)| {
-        let id = path.strip_prefix(prefix)?;
-        (!id.is_empty() && !id.contains('/')).then_some(Target { route: *route, id, query })
-    })
+    ROUTES.iter().find_map(|spec| Some(Target { route: spec.route, id: match_pattern(spec.pattern, path)?, query }))
 }
 
 /// The answer to a verified `GET` for `target` by merchant `caller`.
-pub(crate) fn handle(target: &Target<'_>, caller: &str, orders: &mut OrderBook) -> Reply {
+pub(crate) fn handle(target: &Target<'_>, caller: &str, orders: &mut World) -> Reply {
     match answer(target, caller, orders) {
         Ok(reply) | Err(reply) => reply,
     }
@@ -105,7 +169,7 @@ pub(crate) fn close(
     caller: &str,
     content_type: Option<&str>,
     body: &[u8],
-    orders: &mut OrderBook,
+    orders: &mut World,
 ) -> Reply {
     match close_answer(target, caller, content_type, body, orders) {
         Ok(reply) | Err(reply) => reply,
@@ -117,7 +181,7 @@ fn close_answer(
     caller: &str,
     content_type: Option<&str>,
     body: &[u8],
-    orders: &mut OrderBook,
+    orders: &mut World,
 ) -> Result<Reply, Reply> {
     if !content_type.is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("application/json")) {
         return Err(Reply::invalid_request("Content-Type 必须为 application/json (a JSON body is required)"));
@@ -154,7 +218,7 @@ fn close_answer(
     };
     match result {
         CloseResult::Closed | CloseResult::AlreadyClosed => Ok(Reply::no_content()),
-        CloseResult::Refused(state) if matches!(state.as_str(), "SUCCESS" | "REFUND") => {
+        CloseResult::Refused(TradeState::Success | TradeState::Refund) => {
             Err(Reply::error(400, "ORDER_PAID", "订单已支付，不能关闭 (paid orders are refunded, not closed)", None))
         }
         CloseResult::Refused(_) => {
@@ -164,7 +228,7 @@ fn close_answer(
     }
 }
 
-fn answer(target: &Target<'_>, caller: &str, orders: &mut OrderBook) -> Result<Reply, Reply> {
+fn answer(target: &Target<'_>, caller: &str, orders: &mut World) -> Result<Reply, Reply> {
     let query = Query::parse(target.query)?;
     fn not_exist() -> Reply {
         Reply::error(404, "ORDER_NOT_EXIST", "订单不存在", None)
@@ -177,7 +241,7 @@ fn answer(target: &Target<'_>, caller: &str, orders: &mut OrderBook) -> Result<R
                 return Err(Reply::param_error("mchid", "query", "mchid与Authorization中的商户号不一致"));
             }
             let (key, value) = path_id(target)?;
-            found(orders.direct(caller, key, &value), not_exist)
+            found(orders.direct(caller, by(key, &value)), not_exist)
         }
         Route::PartnerByOutTradeNo | Route::PartnerById => {
             let sp_mchid = query.required("sp_mchid", |v| MchId::new(v).map_err(|e| rename(e, "sp_mchid")))?;
@@ -189,7 +253,7 @@ fn answer(target: &Target<'_>, caller: &str, orders: &mut OrderBook) -> Result<R
                 return Err(Reply::invalid_request("服务商和子商户没有绑定关系"));
             }
             let (key, value) = path_id(target)?;
-            found(orders.partner(caller, sub_mchid.as_str(), key, &value), not_exist)
+            found(orders.partner(caller, sub_mchid.as_str(), by(key, &value)), not_exist)
         }
         Route::CloseDirect | Route::ClosePartner => Err(Reply::error(405, "METHOD_NOT_ALLOWED", "use POST", None)),
         // Served by `certificates::answer`, which needs the keys rather than the orders.
@@ -211,6 +275,11 @@ fn answer(target: &Target<'_>, caller: &str, orders: &mut OrderBook) -> Result<R
             found(order, || Reply::error(404, "NOT_FOUND", "订单不存在", None))
         }
     }
+}
+
+/// The lookup by the path's id field.
+fn by<'a>(field: &str, value: &'a str) -> By<'a> {
+    if field == "transaction_id" { By::TransactionId(value) } else { By::OutTradeNo(value) }
 }
 
 /// The decoded, validated id in the path, with the order field it names.
@@ -292,7 +361,7 @@ mod tests {
     use crate::credentials::{MCHID, SUB_MCHID};
 
     fn code(target: &str) -> (u16, String) {
-        let mut orders = OrderBook::seeded().unwrap();
+        let mut orders = World::seeded().unwrap();
         let t = match_target(target).unwrap();
         let r = handle(&t, MCHID, &mut orders);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
@@ -320,7 +389,7 @@ mod tests {
         assert!(match_target("/v3/certificates/x").is_none());
     }
 
-    fn close_code(target: &str, content_type: Option<&str>, body: &str, orders: &mut OrderBook) -> (u16, String) {
+    fn close_code(target: &str, content_type: Option<&str>, body: &str, orders: &mut World) -> (u16, String) {
         let t = match_target(target).unwrap();
         let r = close(&t, MCHID, content_type, body.as_bytes(), orders);
         let code = serde_json::from_slice::<Value>(&r.body).ok().and_then(|v| v["code"].as_str().map(str::to_owned));
@@ -329,7 +398,7 @@ mod tests {
 
     #[test]
     fn closes_check_their_body_and_answer_by_state() {
-        let mut orders = OrderBook::seeded().unwrap();
+        let mut orders = World::seeded().unwrap();
         let json = Some("application/json");
         let direct = |no: &str| format!("/v3/pay/transactions/out-trade-no/{no}/close");
         let body = format!(r#"{{"mchid":"{MCHID}"}}"#);

@@ -1,0 +1,387 @@
+//! One control API: every operation the Rust [`crate::Simulator`] handle and the `/sim/`
+//! admin HTTP offer, with the same checks and the same results. The admin API only
+//! translates HTTP to these calls and their results back (`admin.rs`).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use wechatpay_core::OutTradeNo;
+
+use crate::delivery::{Delivery, NotifyUrl};
+use crate::faults::{Fault, FaultTable, Times};
+use crate::routes::Route;
+use crate::signing::ResponseKeys;
+use crate::world::{After, Order, OrderError, OrderKind, TradeState, World};
+
+/// How many API requests the request log remembers.
+const REQUEST_LOG: usize = 100;
+
+/// Why a control operation was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ControlError {
+    /// The input is not something WeChat Pay would hold (`400 PARAM_ERROR`); the message
+    /// names the field.
+    Invalid(String),
+    /// No such entity (`404 ORDER_NOT_EXIST`).
+    NotFound(String),
+    /// The operation makes no sense in public-key-only mode (`409 PUBLIC_KEY_ONLY`).
+    PublicKeyOnly(String),
+    /// Something failed inside the simulator (`500 SYSTEM_ERROR`).
+    Internal(String),
+}
+
+impl ControlError {
+    /// What went wrong, in words.
+    pub(crate) fn message(&self) -> &str {
+        match self {
+            Self::Invalid(m) | Self::NotFound(m) | Self::PublicKeyOnly(m) | Self::Internal(m) => m,
+        }
+    }
+}
+
+impl From<ControlError> for OrderError {
+    fn from(e: ControlError) -> Self {
+        OrderError::new(e.message())
+    }
+}
+
+/// One API request as received, for `GET /sim/requests`.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct RequestRecord {
+    pub method: String,
+    pub target: String,
+    pub verified: bool,
+    /// The answer's status; `null` when none was sent (a dropped connection, a hang).
+    pub status: Option<u16>,
+}
+
+/// The outcome of one rotation step.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Rotation {
+    /// The new certificate's serial.
+    pub serial_no: String,
+    /// The serial of the certificate that signs now.
+    pub signing_serial: String,
+    /// Every listed serial, oldest first.
+    pub serials: Vec<String>,
+    /// Whether the new certificate does not sign yet.
+    pub rotation_pending: bool,
+}
+
+/// The control API over the world, the faults, the keys, delivery and the request log.
+#[derive(Debug)]
+pub(crate) struct Control {
+    world: Mutex<World>,
+    faults: Mutex<FaultTable>,
+    keys: Arc<ResponseKeys>,
+    delivery: Arc<Delivery>,
+    allow_remote_notify: bool,
+    seen: AtomicUsize,
+    per_route: [AtomicUsize; Route::COUNT],
+    requests: Mutex<VecDeque<RequestRecord>>,
+}
+
+impl Control {
+    pub(crate) fn new(
+        world: World,
+        keys: Arc<ResponseKeys>,
+        delivery: Arc<Delivery>,
+        allow_remote_notify: bool,
+    ) -> Self {
+        Self {
+            world: Mutex::new(world),
+            faults: Mutex::default(),
+            keys,
+            delivery,
+            allow_remote_notify,
+            seen: AtomicUsize::new(0),
+            per_route: Default::default(),
+            requests: Mutex::default(),
+        }
+    }
+
+    /// Runs `f` on the world, then hands the notifications of its transitions to delivery
+    /// (after letting go of the world).
+    pub(crate) fn world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
+        let (out, outbox) = {
+            let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
+            let out = f(&mut world);
+            (out, world.take_outbox())
+        };
+        for notify in outbox {
+            self.delivery.send(notify);
+        }
+        out
+    }
+
+    /// Adds an order exactly as given, with what a client needs to parse it filled in where
+    /// missing (the merchant ids of its kind, a state and its description).
+    pub(crate) fn add_order(&self, kind: OrderKind, json: Value) -> Result<(), OrderError> {
+        let order = Order::given(kind, json)?;
+        self.world(|w| w.add(order));
+        Ok(())
+    }
+
+    /// Creates an order from its API fields, the rest filled in as WeChat Pay would answer
+    /// it, notified at `notify_url` when its state changes; returns it as stored.
+    pub(crate) fn create_order(
+        &self,
+        kind: OrderKind,
+        fields: Map<String, Value>,
+        notify_url: Option<&str>,
+    ) -> Result<Value, ControlError> {
+        let invalid = |m: String| ControlError::Invalid(m);
+        let no = fields.get("out_trade_no").ok_or_else(|| invalid("order.out_trade_no is required".to_owned()))?;
+        let no = no.as_str().ok_or_else(|| invalid("order.out_trade_no must be a string".to_owned()))?;
+        OutTradeNo::new(no).map_err(|e| invalid(format!("order.out_trade_no: {e}")))?;
+        if fields.get("trade_state").is_some_and(|s| !s.is_string()) {
+            return Err(invalid("order.trade_state must be a string".to_owned()));
+        }
+        if kind == OrderKind::Partner {
+            match fields.get("sub_mchid") {
+                Some(Value::String(_)) => {}
+                Some(_) => return Err(invalid("order.sub_mchid must be a string".to_owned())),
+                None => return Err(invalid("order.sub_mchid is required for a partner order".to_owned())),
+            }
+        }
+        let url = notify_url.map(|u| NotifyUrl::parse(u, self.allow_remote_notify)).transpose().map_err(invalid)?;
+        let mut order = Order::from_json(kind, Value::Object(fields)).map_err(|e| invalid(format!("order: {e}")))?;
+        order.complete(crate::clock::now());
+        order.notify_url = url;
+        let json = order.to_json();
+        self.world(|w| w.add(order));
+        Ok(json)
+    }
+
+    /// The newest order of `kind` numbered `out_trade_no`, as stored (changes due by delay
+    /// applied first).
+    pub(crate) fn order(&self, kind: OrderKind, out_trade_no: &str) -> Result<Value, ControlError> {
+        self.world(|w| w.get(kind, out_trade_no)).ok_or_else(|| not_found(kind, out_trade_no))
+    }
+
+    /// Moves the newest order of `kind` numbered `out_trade_no` to `trade_state` through its
+    /// transition function, with `fields` set over it; returns it as stored. A state WeChat
+    /// Pay does not document is refused unless `fields` has `"allow_unknown": true` (fault
+    /// injection), which is not set over the order.
+    pub(crate) fn set_state(
+        &self,
+        kind: OrderKind,
+        out_trade_no: &str,
+        trade_state: &str,
+        mut fields: Map<String, Value>,
+    ) -> Result<Value, ControlError> {
+        if trade_state.is_empty() {
+            return Err(ControlError::Invalid("trade_state: required, a non-empty string".to_owned()));
+        }
+        let allow_unknown = allow_unknown(&mut fields)?;
+        check_state(trade_state, allow_unknown)?;
+        if fields.get("out_trade_no").is_some_and(|v| v.as_str() != Some(out_trade_no)) {
+            return Err(ControlError::Invalid("out_trade_no: cannot be changed".to_owned()));
+        }
+        let to = TradeState::parse(trade_state);
+        match self.world(|w| w.update(kind, out_trade_no, to, fields)) {
+            None => Err(not_found(kind, out_trade_no)),
+            Some(Err(e)) => Err(ControlError::Invalid(e.to_string())),
+            Some(Ok(order)) => Ok(order),
+        }
+    }
+
+    /// Schedules a change of the newest order of `kind` numbered `out_trade_no` to
+    /// `trade_state`, due [`After`] some queries or a delay.
+    pub(crate) fn schedule(
+        &self,
+        kind: OrderKind,
+        out_trade_no: &str,
+        trade_state: &str,
+        after: After,
+    ) -> Result<(), ControlError> {
+        let to = TradeState::parse(trade_state);
+        self.world(|w| w.schedule(kind, out_trade_no, to, after)).map_err(|e| ControlError::NotFound(e.to_string()))
+    }
+
+    /// Binds a sub-merchant to the simulated service provider.
+    pub(crate) fn bind_sub_mchid(&self, sub_mchid: String) {
+        self.world(|w| w.bind(sub_mchid));
+    }
+
+    /// Injects `fault` for `times` matching requests on `route` (`None`: every route).
+    pub(crate) fn inject(&self, fault: Fault, times: Times, route: Option<Route>) {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).inject(fault, times, route);
+    }
+
+    /// Removes every injected fault.
+    pub(crate) fn clear_faults(&self) {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    /// The fault for a verified request to `route`, consuming one use.
+    pub(crate) fn take_fault(&self, route: Option<Route>) -> Option<Fault> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner).take(route)
+    }
+
+    /// Every notification kept, with its attempts (the JSON of `GET /sim/notifications`).
+    pub(crate) fn notifications(&self) -> Value {
+        self.delivery.log_json()
+    }
+
+    /// One step of a platform certificate rotation.
+    pub(crate) fn rotate_certificate(&self) -> Result<Rotation, ControlError> {
+        if self.keys.public_key_only() {
+            let message = "public-key-only mode: there is no platform certificate to rotate";
+            return Err(ControlError::PublicKeyOnly(message.to_owned()));
+        }
+        let serial_no = self
+            .keys
+            .rotate(crate::clock::now())
+            .map_err(|e| ControlError::Internal(format!("rotation failed: {e}")))?;
+        Ok(self.keys.with_platform(|p| Rotation {
+            serial_no,
+            signing_serial: p.signing_key().serial().to_owned(),
+            serials: p.listed().iter().map(|c| c.serial().to_owned()).collect(),
+            rotation_pending: p.rotation_pending(),
+        }))
+    }
+
+    /// Counts an API request, for `route` if it names one.
+    pub(crate) fn count(&self, route: Option<Route>) {
+        self.seen.fetch_add(1, Ordering::SeqCst);
+        if let Some(route) = route {
+            self.per_route[route.index()].fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// How many API requests were received.
+    pub(crate) fn requests_seen(&self) -> usize {
+        self.seen.load(Ordering::SeqCst)
+    }
+
+    /// How many API requests were received for `route`.
+    pub(crate) fn requests_for(&self, route: Route) -> usize {
+        self.per_route[route.index()].load(Ordering::SeqCst)
+    }
+
+    /// Sets every request counter back to zero.
+    pub(crate) fn reset_counts(&self) {
+        self.seen.store(0, Ordering::SeqCst);
+        for c in &self.per_route {
+            c.store(0, Ordering::SeqCst);
+        }
+    }
+
+    /// Logs an API request (the newest [`REQUEST_LOG`] are kept).
+    pub(crate) fn record(&self, record: RequestRecord) {
+        let mut log = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        if log.len() == REQUEST_LOG {
+            log.pop_front();
+        }
+        log.push_back(record);
+    }
+
+    /// The request log, oldest first (the JSON of `GET /sim/requests`).
+    pub(crate) fn requests(&self) -> Value {
+        let log = self.requests.lock().unwrap_or_else(PoisonError::into_inner);
+        serde_json::to_value(&*log).unwrap_or_default()
+    }
+}
+
+/// Takes `allow_unknown` out of `fields`: `true`, `false` or missing.
+fn allow_unknown(fields: &mut Map<String, Value>) -> Result<bool, ControlError> {
+    match fields.remove("allow_unknown") {
+        None | Some(Value::Bool(false)) => Ok(false),
+        Some(Value::Bool(true)) => Ok(true),
+        Some(_) => Err(ControlError::Invalid("allow_unknown: must be true or false".to_owned())),
+    }
+}
+
+/// Refuses a `trade_state` WeChat Pay does not document unless `allow_unknown`.
+fn check_state(trade_state: &str, allow_unknown: bool) -> Result<(), ControlError> {
+    if allow_unknown || TradeState::parse(trade_state).is_known() {
+        return Ok(());
+    }
+    let known: Vec<&str> = TradeState::known_names().collect();
+    Err(ControlError::Invalid(format!(
+        "trade_state: unknown state {trade_state:?}; allowed: {}; send \"allow_unknown\": true to inject it on purpose",
+        known.join(", ")
+    )))
+}
+
+fn not_found(kind: OrderKind, out_trade_no: &str) -> ControlError {
+    ControlError::NotFound(format!("no {} order {out_trade_no:?}", kind.file_key()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::MCHID;
+    use crate::signing::SigningKeyChoice;
+    use serde_json::json;
+
+    fn control() -> Control {
+        let keys = Arc::new(ResponseKeys::load(SigningKeyChoice::PublicKey, false).unwrap());
+        let tls = crate::tls::notify_client(std::iter::empty()).unwrap();
+        let stop = Arc::new(crate::stop::Stop::default());
+        let delivery = Arc::new(Delivery::new(Arc::clone(&keys), Arc::from("k".repeat(32)), tls, 1.0, stop));
+        Control::new(World::seeded().unwrap(), keys, delivery, false)
+    }
+
+    fn order(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn orders_are_completed_and_checked() {
+        let c = control();
+        let direct = c.create_order(OrderKind::Direct, order(json!({"out_trade_no": "A1"})), None).unwrap();
+        assert_eq!((direct["mchid"].as_str(), direct["trade_state"].as_str()), (Some(MCHID), Some("NOTPAY")));
+        assert_eq!(direct["amount"], json!({"total": 1, "currency": "CNY"}));
+        let partial =
+            c.create_order(OrderKind::Direct, order(json!({"out_trade_no": "A1", "amount": {"total": 250}})), None);
+        assert_eq!(partial.unwrap()["amount"], json!({"total": 250, "currency": "CNY"}));
+        let usd = c.create_order(
+            OrderKind::Direct,
+            order(json!({"out_trade_no": "A1", "amount": {"currency": "USD"}})),
+            None,
+        );
+        assert_eq!(usd.unwrap()["amount"], json!({"total": 1, "currency": "USD"}));
+        let paid = c
+            .create_order(OrderKind::Direct, order(json!({"out_trade_no": "A1", "trade_state": "SUCCESS"})), None)
+            .unwrap();
+        assert_eq!(paid["transaction_id"].as_str().unwrap().len(), 28);
+        assert!(paid.get("payer").is_some() && paid.get("success_time").is_some());
+        assert!(c.create_order(OrderKind::Partner, order(json!({"out_trade_no": "A1"})), None).is_err());
+        let bad = c.create_order(OrderKind::Direct, order(json!({"out_trade_no": "a b"})), None).unwrap_err();
+        assert!(bad.message().contains("out_trade_no"), "{bad:?}");
+        let parking = c.create_order(OrderKind::Parking, order(json!({"out_trade_no": "P1"})), None).unwrap();
+        assert_eq!(parking["trade_state"], "ACCEPTED");
+        assert_eq!(c.order(OrderKind::Parking, "P1").unwrap(), parking);
+        let url = c.create_order(OrderKind::Direct, order(json!({"out_trade_no": "A2"})), Some("http://example.com/n"));
+        assert!(matches!(url, Err(ControlError::Invalid(m)) if m.contains("loopback")));
+    }
+
+    #[test]
+    fn states_change_through_the_one_transition() {
+        let c = control();
+        assert!(matches!(
+            c.set_state(OrderKind::Direct, "NOPE", "SUCCESS", Map::new()),
+            Err(ControlError::NotFound(_))
+        ));
+        let rename = order(json!({"out_trade_no": "OTHER"}));
+        assert!(matches!(
+            c.set_state(OrderKind::Direct, "SIM_NOTPAY_0001", "SUCCESS", rename),
+            Err(ControlError::Invalid(_))
+        ));
+        let paid = c.set_state(OrderKind::Direct, "SIM_NOTPAY_0001", "SUCCESS", order(json!({"attach": "x"}))).unwrap();
+        assert_eq!((paid["trade_state_desc"].as_str(), paid["attach"].as_str()), (Some("支付成功"), Some("x")));
+        assert!(paid["success_time"].is_string() && paid["payer"]["openid"].is_string());
+        let again = c.set_state(OrderKind::Direct, "SIM_NOTPAY_0001", "SUCCESS", Map::new()).unwrap();
+        assert_eq!(again, paid, "the same state again changes nothing");
+        // A scheduled payment goes through the same transition.
+        c.schedule(OrderKind::Partner, "SIM_PARTNER_NOTPAY_0001", "SUCCESS", After::Queries(0)).unwrap();
+        let scheduled = c.order(OrderKind::Partner, "SIM_PARTNER_NOTPAY_0001").unwrap();
+        assert_eq!(scheduled["trade_state"], "NOTPAY", "an admin look is not a query");
+        assert!(c.schedule(OrderKind::Direct, "NOPE", "SUCCESS", After::Queries(0)).is_err());
+    }
+}
