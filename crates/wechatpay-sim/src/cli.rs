@@ -122,7 +122,7 @@ impl Options {
                 }
                 "--apiv3-key" => {
                     let key = value()?;
-                    crate::apiv3_key::validate(&key).map_err(|e| Some(format!("--apiv3-key: {e}")))?;
+                    crate::protocol::apiv3_key::validate(&key).map_err(|e| Some(format!("--apiv3-key: {e}")))?;
                     apiv3_key = Some(key);
                 }
                 "--sign-with" => {

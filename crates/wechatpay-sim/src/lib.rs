@@ -55,34 +55,23 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod admin;
-mod api;
-mod apiv3_key;
-pub mod auth;
-mod certificates;
 pub mod cli;
 mod clock;
 mod control;
 mod credentials;
 mod delivery;
-mod faults;
-mod http;
-pub mod notification;
-mod platform;
-mod reply;
-mod respond;
-mod routes;
-mod server;
-mod signing;
-mod slots;
-mod stop;
-mod tls;
+mod handle;
+mod net;
+mod protocol;
 mod world;
+
+pub use delivery::notification;
+pub use protocol::auth;
 
 pub use cli::run_cli;
 pub use credentials::Credentials;
-pub use faults::{Fault, Times};
-pub use routes::Route;
-pub use server::{SimBuilder, Simulator};
-pub use signing::SigningKeyChoice;
+pub use handle::{SimBuilder, Simulator};
+pub use protocol::faults::{Fault, Times};
+pub use protocol::routes::Route;
+pub use protocol::signing::SigningKeyChoice;
 pub use world::{After, OrderError, OrderKind};

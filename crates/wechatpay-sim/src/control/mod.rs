@@ -2,6 +2,8 @@
 //! admin HTTP offer, with the same checks and the same results. The admin API only
 //! translates HTTP to these calls and their results back (`admin.rs`).
 
+pub(crate) mod admin;
+
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -11,9 +13,9 @@ use serde_json::{Map, Value};
 use wechatpay_core::OutTradeNo;
 
 use crate::delivery::{Delivery, NotifyUrl};
-use crate::faults::{Fault, FaultTable, Times};
-use crate::routes::Route;
-use crate::signing::ResponseKeys;
+use crate::protocol::faults::{Fault, FaultTable, Times};
+use crate::protocol::routes::Route;
+use crate::protocol::signing::ResponseKeys;
 use crate::world::{After, Order, OrderError, OrderKind, TradeState, World};
 
 /// How many API requests the request log remembers.
@@ -316,13 +318,13 @@ fn not_found(kind: OrderKind, out_trade_no: &str) -> ControlError {
 mod tests {
     use super::*;
     use crate::credentials::MCHID;
-    use crate::signing::SigningKeyChoice;
+    use crate::protocol::signing::SigningKeyChoice;
     use serde_json::json;
 
     fn control() -> Control {
         let keys = Arc::new(ResponseKeys::load(SigningKeyChoice::PublicKey, false).unwrap());
-        let tls = crate::tls::notify_client(std::iter::empty()).unwrap();
-        let stop = Arc::new(crate::stop::Stop::default());
+        let tls = crate::net::tls::notify_client(std::iter::empty()).unwrap();
+        let stop = Arc::new(crate::net::stop::Stop::default());
         let delivery = Arc::new(Delivery::new(Arc::clone(&keys), Arc::from("k".repeat(32)), tls, 1.0, stop));
         Control::new(World::seeded().unwrap(), keys, delivery, false)
     }

@@ -6,6 +6,8 @@
 //! rustls, trusting the CAs given with `--notify-ca` (and, in HTTPS mode, the simulator's own
 //! throwaway CA) — a local receiver's certificate is never in a public root store.
 
+pub mod notification;
+
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, TcpStream, ToSocketAddrs};
@@ -17,10 +19,10 @@ use serde::Serialize;
 use wechatpay_core::unix_now;
 
 use crate::clock;
-use crate::notification::{self, Event, SignedNotification};
-use crate::signing::ResponseKeys;
-use crate::stop::Stop;
+use crate::net::stop::Stop;
+use crate::protocol::signing::ResponseKeys;
 use crate::world::Notify;
+use notification::{Event, SignedNotification};
 
 /// How long one attempt may take (connect, send, first answer line).
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use base64::Engine as _;
 use wechatpay_core::unix_now;
 
-use crate::http::{write_all, write_head};
-use crate::reply::Reply;
-use crate::signing::{ResponseKey, SignatureHeaders, UNKNOWN_SERIAL};
-use crate::stop::Stop;
+use crate::net::http::{write_all, write_head};
+use crate::net::stop::Stop;
+use crate::protocol::reply::Reply;
+use crate::protocol::signing::{ResponseKey, SignatureHeaders, UNKNOWN_SERIAL};
 
 static INSTANCES: AtomicU64 = AtomicU64::new(0);
 

@@ -12,10 +12,10 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::control::{Control, ControlError};
-use crate::faults::{Fault, Times};
-use crate::http::Request;
-use crate::reply::Reply;
-use crate::routes::{Route, percent_decode};
+use crate::net::http::Request;
+use crate::protocol::faults::{Fault, Times};
+use crate::protocol::reply::Reply;
+use crate::protocol::routes::{Route, percent_decode};
 use crate::world::OrderKind;
 
 /// The admin API: its token and the control API it translates to.

@@ -7,7 +7,7 @@ use wechatpay_core::{KeyError, Nonce, PrivateKey, Signer};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::credentials::{PLATFORM_SERIAL, PUBLIC_KEY_ID, WECHATPAY_KEY_PEM};
-use crate::platform::{Platform, PlatformCert};
+use crate::protocol::platform::{Platform, PlatformCert};
 
 /// Which simulated WeChat Pay key signs answers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

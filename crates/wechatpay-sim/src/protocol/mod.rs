@@ -1,3 +1,6 @@
+//! The WeChat Pay side of the wire: request verification (`auth`), answer signing
+//! (`signing`, `respond`), faults, the route table (`routes`) and the certificate download.
+//!
 //! Serving one parsed request: the admin API under `/sim/`, or a WeChat Pay API call —
 //! counted and logged, verified, routed through the route table, faults applied, answered
 //! signed.
@@ -8,15 +11,16 @@ use std::time::Duration;
 
 use wechatpay_core::{PublicKey, unix_now};
 
-use crate::admin::{self, Admin};
+use crate::control::admin::{self, Admin};
 use crate::control::{Control, RequestRecord};
-use crate::faults::Fault;
-use crate::reply::Reply;
-use crate::respond::{self, RequestIds, Signature};
-use crate::routes::{self, Route};
-use crate::signing::ResponseKeys;
-use crate::stop::Stop;
-use crate::{auth, certificates, http};
+use crate::net::stop::Stop;
+use crate::net::{Service, http};
+
+use faults::Fault;
+use reply::Reply;
+use respond::{RequestIds, Signature};
+use routes::Route;
+use signing::ResponseKeys;
 
 /// What answering API requests needs: the merchant's public key to verify them, the keys
 /// to sign answers, the APIv3 key, the control API (world, faults, request log), the admin
@@ -33,6 +37,16 @@ pub(crate) struct Api {
     pub ids: RequestIds,
 }
 
+pub(crate) mod apiv3_key;
+pub mod auth;
+pub(crate) mod certificates;
+pub(crate) mod faults;
+pub(crate) mod platform;
+pub(crate) mod reply;
+pub(crate) mod respond;
+pub(crate) mod routes;
+pub(crate) mod signing;
+
 /// What a request gets.
 enum Answer {
     Json(Reply, Signature),
@@ -44,14 +58,14 @@ enum Answer {
 
 impl Api {
     /// Answers a request that could not be parsed; the connection closes.
-    pub(crate) fn invalid(&self, stream: &mut impl Write, status: u16, message: &str) {
+    fn invalid(&self, stream: &mut impl Write, status: u16, message: &str) {
         let reply = Reply::error(status, "INVALID_REQUEST", message, None);
         let key = self.keys.choose(None);
         let _ = respond::json(stream, &self.ids, &reply, &key, Signature::Valid, true);
     }
 
     /// Answers one request; `false` when the connection must close.
-    pub(crate) fn handle(&self, stream: &mut impl Write, req: &http::Request) -> bool {
+    fn handle(&self, stream: &mut impl Write, req: &http::Request) -> bool {
         let close = req.wants_close();
         if admin::is_admin(&req.target) {
             let reply = self.admin.handle(&self.control, req);
@@ -89,14 +103,17 @@ impl Api {
                 let message = format!("请求方法不被允许 (use {})", t.route.method());
                 Reply::error(405, "METHOD_NOT_ALLOWED", &message, None)
             }
-            Some(t) if t.route == Route::Certificates => certificates::answer(t.query, &self.keys, &self.apiv3_key),
-            // Queries change the world too: they count towards scheduled changes of state.
-            Some(t) => self.control.world(|world| match t.route {
-                Route::CloseDirect | Route::ClosePartner => {
-                    routes::close(t, caller, req.header("content-type"), &req.body, world)
-                }
-                _ => routes::handle(t, caller, world),
-            }),
+            // Through the route table. Queries change the world too: they count towards
+            // scheduled changes of state.
+            Some(t) => {
+                let call =
+                    routes::Call { target: *t, caller, content_type: req.header("content-type"), body: &req.body };
+                let handler = t.route.spec().handler;
+                self.control.world(|world| {
+                    let mut ctx = routes::Ctx { world, keys: &self.keys, apiv3_key: &self.apiv3_key };
+                    handler(&call, &mut ctx).unwrap_or_else(|reply| reply)
+                })
+            }
         }
     }
 
@@ -133,6 +150,16 @@ impl Api {
             Fault::OversizedBody(n) => Answer::Oversized(n),
             Fault::AnswerForAnotherOrder => Answer::Json(another_order(normal()), Signature::Valid),
         }
+    }
+}
+
+impl Service for Api {
+    fn invalid(&self, mut stream: &mut dyn Write, status: u16, message: &str) {
+        Api::invalid(self, &mut stream, status, message);
+    }
+
+    fn handle(&self, mut stream: &mut dyn Write, req: &http::Request) -> bool {
+        Api::handle(self, &mut stream, req)
     }
 }
 

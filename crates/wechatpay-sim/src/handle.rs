@@ -1,46 +1,32 @@
-//! The simulator itself: the builder, the handle, the accept loop and one thread per
-//! connection (at most [`crate::slots::MAX_CONNECTIONS`]; see `slots.rs` for who gives way
-//! when more arrive).
+//! The Rust handle: the builder that assembles a simulator from its parts (world, control,
+//! delivery, protocol, net) and the [`Simulator`] whose methods are the control API.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
-use socket2::{Domain, Protocol, Socket, Type};
 use wechatpay_core::{ConfigBuilder, KeyStore, MchId, PrivateKey, PublicKey, SerialNo, unix_now};
 
-use crate::admin::Admin;
-use crate::api::Api;
 use crate::control::Control;
+use crate::control::admin::Admin;
 use crate::credentials::{
     Credentials, MCHID, MERCHANT_KEY_PEM, MERCHANT_PUB_PEM, MERCHANT_SERIAL, PLATFORM_CERT_PEM, PUBLIC_KEY_ID,
     WECHATPAY_PUB_PEM,
 };
 use crate::delivery::Delivery;
-use crate::faults::{Fault, Times};
-use crate::notification::{self, Event, SignedNotification};
-use crate::respond::RequestIds;
-use crate::routes::Route;
-use crate::signing::{ResponseKeys, SigningKeyChoice};
-use crate::slots::{SharedStream, Slot, Slots};
-use crate::stop::{POLL, Stop};
-use crate::tls::{self, Conn};
+use crate::delivery::notification::{self, Event, SignedNotification};
+use crate::net::stop::Stop;
+use crate::net::{self, Net, connectable, listen, tls};
+use crate::protocol::faults::{Fault, Times};
+use crate::protocol::respond::RequestIds;
+use crate::protocol::routes::Route;
+use crate::protocol::signing::{ResponseKeys, SigningKeyChoice};
+use crate::protocol::{Api, apiv3_key};
 use crate::world::{After, Order, OrderError, OrderKind, World};
-use crate::{apiv3_key, http};
-
-/// How long `stop` waits for connection threads to finish.
-const STOP_GRACE: Duration = Duration::from_secs(3);
-/// The accept queue: a burst of connections (a flood, or many clients at once) waits
-/// here for the accept loop instead of having its SYNs dropped (a 1 s retransmit each).
-const LISTEN_BACKLOG: i32 = 4096;
-/// How long writing an answer may block on a client that does not read.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// The stack of a connection thread (request parsing, JSON, one RSA signature).
-const CONNECTION_STACK: usize = 256 * 1024;
 
 /// Configures a simulator; see [`Simulator::builder`].
 #[derive(Debug)]
@@ -229,11 +215,8 @@ impl SimBuilder {
             stop: Arc::clone(&stop),
             ids: RequestIds::default(),
         });
-        let net = Arc::new(Net { stop, slots: Slots::default(), tls: tls_config });
-        let (accept_net, accept_api) = (Arc::clone(&net), Arc::clone(&api));
-        let listener = thread::Builder::new()
-            .name("wechatpay-sim-accept".to_owned())
-            .spawn(move || accept_loop(&listener, &accept_net, &accept_api))?;
+        let net = Arc::new(Net::new(stop, tls_config));
+        let listener = net::spawn(listener, Arc::clone(&net), Arc::clone(&api))?;
         Ok(Simulator {
             api,
             net,
@@ -247,15 +230,6 @@ impl SimBuilder {
             ca_pem,
         })
     }
-}
-
-/// What serving connections needs: the shutdown flag, the connection slots, and the TLS
-/// server configuration in HTTPS mode.
-#[derive(Debug)]
-struct Net {
-    stop: Arc<Stop>,
-    slots: Slots,
-    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// A running simulator: [`Simulator::start`] for the defaults, [`Simulator::builder`] to
@@ -397,10 +371,10 @@ impl Simulator {
 
     /// A payment notification as WeChat Pay would `POST` it to a `notify_url`: the envelope of
     /// `event` with its resource sealed with [`Simulator::apiv3_key`], signed now by the key of
-    /// [`Simulator::signing_serial`]. See [`crate::notification`].
+    /// [`Simulator::signing_serial`]. See [`crate::delivery::notification`].
     ///
     /// # Errors
-    /// As [`crate::notification::build`].
+    /// As [`crate::delivery::notification::build`].
     pub fn notification(&self, event: &Event) -> io::Result<SignedNotification> {
         let key = self.api.keys.choose(None);
         notification::build(event, self.apiv3_key(), key.private_key(), key.serial(), unix_now())
@@ -555,16 +529,8 @@ impl Simulator {
     }
 
     fn shutdown(&mut self) {
-        let Some(listener) = self.listener.take() else { return };
-        self.net.stop.stop();
-        // Wake the accept loop; if even that fails, leave the thread behind rather than hang.
-        if TcpStream::connect_timeout(&connectable(self.addr), Duration::from_secs(1)).is_ok() {
-            let _ = listener.join();
-        }
-        self.net.slots.close_all();
-        let deadline = Instant::now() + STOP_GRACE;
-        while self.net.slots.threads() > 0 && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(5));
+        if let Some(listener) = self.listener.take() {
+            self.net.shutdown(self.addr, listener);
         }
     }
 }
@@ -572,87 +538,5 @@ impl Simulator {
 impl Drop for Simulator {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-/// `addr`, with an unspecified IP replaced by loopback.
-fn connectable(addr: SocketAddr) -> SocketAddr {
-    match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port()),
-        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port()),
-        _ => addr,
-    }
-}
-
-/// Binds and listens with a long accept queue ([`LISTEN_BACKLOG`]), trying each address
-/// `addr` resolves to as [`TcpListener::bind`] does.
-fn listen(addr: &str) -> io::Result<TcpListener> {
-    let mut last = io::Error::new(io::ErrorKind::InvalidInput, format!("{addr}: no address to listen on"));
-    for addr in addr.to_socket_addrs()? {
-        let socket = match Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)) {
-            Ok(socket) => socket,
-            Err(e) => {
-                last = e;
-                continue;
-            }
-        };
-        let bound = socket
-            .set_reuse_address(cfg!(unix))
-            .and_then(|()| socket.bind(&addr.into()))
-            .and_then(|()| socket.listen(LISTEN_BACKLOG));
-        match bound {
-            Ok(()) => return Ok(socket.into()),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
-}
-
-fn accept_loop(listener: &TcpListener, net: &Arc<Net>, api: &Arc<Api>) {
-    for conn in listener.incoming() {
-        if net.stop.stopping() {
-            break;
-        }
-        let Ok(stream) = conn else {
-            // Out of descriptors or similar: back off instead of spinning.
-            thread::sleep(Duration::from_millis(10));
-            continue;
-        };
-        let stream = SharedStream::new(stream);
-        // At capacity the connection idle longest gives way; if all are busy, this one is
-        // closed (dropped) here.
-        let Some(slot) = net.slots.admit(&stream) else { continue };
-        let (net, api) = (Arc::clone(net), Arc::clone(api));
-        let spawned = thread::Builder::new()
-            .name("wechatpay-sim-conn".to_owned())
-            .stack_size(CONNECTION_STACK)
-            .spawn(move || serve_connection(stream, &net, &api, &slot));
-        // A failed spawn drops the closure, and with it the slot and the stream.
-        let _ = spawned;
-    }
-}
-
-fn serve_connection(stream: SharedStream, net: &Net, api: &Api, slot: &Slot) {
-    let _ = stream.get().set_read_timeout(Some(POLL));
-    let _ = stream.get().set_write_timeout(Some(WRITE_TIMEOUT));
-    let _ = stream.get().set_nodelay(true);
-    let Ok(mut conn) = Conn::new(stream, net.tls.as_ref()) else { return };
-    let mut reader = http::Reader::new(net.stop.flag(), http::TIMEOUTS);
-    loop {
-        slot.idle();
-        let next = reader.next_request(&mut conn);
-        slot.busy();
-        match next {
-            http::Next::Closed => return,
-            http::Next::Invalid(e) => {
-                api.invalid(&mut conn, e.status, e.message);
-                return;
-            }
-            http::Next::Request(req) => {
-                if !api.handle(&mut conn, &req) {
-                    return;
-                }
-            }
-        }
     }
 }

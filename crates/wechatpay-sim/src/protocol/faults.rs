@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::routes::Route;
+use crate::protocol::routes::Route;
 
 /// What the simulator does instead of (or on top of) answering normally.
 ///

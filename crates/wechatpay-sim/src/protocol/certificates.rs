@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::apiv3_key::{self, ALGORITHM};
 use crate::clock::beijing_rfc3339;
-use crate::reply::Reply;
-use crate::routes::Query;
-use crate::signing::ResponseKeys;
+use crate::protocol::apiv3_key::{self, ALGORITHM};
+use crate::protocol::reply::Reply;
+use crate::protocol::routes::Query;
+use crate::protocol::signing::ResponseKeys;
 
 /// The associated data of a sealed certificate.
 const AAD: &str = "certificate";
