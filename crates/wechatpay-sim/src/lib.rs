@@ -68,6 +68,11 @@ mod world;
 pub use delivery::notification;
 pub use protocol::auth;
 
+/// The README's Rust examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use cli::run_cli;
 pub use credentials::Credentials;
 pub use handle::{SimBuilder, Simulator};

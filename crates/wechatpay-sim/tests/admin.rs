@@ -540,3 +540,27 @@ fn a_payment_scheduled_from_rust_is_paid_in_full_and_notified() {
     let bare = common::call(&sim, &config, &op).unwrap();
     assert_eq!((bare.mchid.as_str(), bare.trade_state.as_str()), ("1230000109", "NOTPAY"));
 }
+
+/// A parking order created over the admin API without `parking_info` gets a plausible one
+/// (WeChat Pay returns it whenever `trade_scene` is `PARKING`), and the client reads it.
+#[test]
+fn a_parking_order_created_without_parking_info_gets_one() {
+    let sim = wechatpay_sim::Simulator::start().unwrap();
+    let body = json!({"kind": "parking", "order": {"out_trade_no": "PARK_NO_INFO"}});
+    let (status, created) = admin_in_process(&sim, "POST", "/sim/orders", &body);
+    assert_eq!((status, created["trade_scene"].as_str()), (201, Some("PARKING")), "{created}");
+    let info = &created["parking_info"];
+    assert!(info["plate_number"].is_string() && info["start_time"].is_string() && info["end_time"].is_string());
+    let config = common::config(&sim);
+    let op = wechatpay_core::api::QueryParkingOrder {
+        out_trade_no: OutTradeNo::new("PARK_NO_INFO").unwrap(),
+        sub_mchid: Some(wechatpay_core::SubMchId::new("1900000109").unwrap()),
+    };
+    let order = common::call(&sim, &config, &op).unwrap();
+    let parsed = serde_json::to_value(order.parking_info.expect("parking_info")).unwrap();
+    assert_eq!(parsed["plate_number"], info["plate_number"]);
+    // Given ones are kept as given.
+    let mine = json!({"parking_id": "MINE", "plate_number": "粤B000001"});
+    let body = json!({"kind": "parking", "order": {"out_trade_no": "PARK_INFO", "parking_info": mine}});
+    assert_eq!(admin_in_process(&sim, "POST", "/sim/orders", &body).1["parking_info"], mine);
+}
