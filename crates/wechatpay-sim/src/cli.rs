@@ -25,7 +25,9 @@ The admin API under /sim/ (orders, states, notifications, faults, rotation, requ
   --addr HOST:PORT     address to listen on (default 127.0.0.1:0, a free port)
   --state-dir DIR      where to write the keys and `env` (created if missing)
   --orders FILE.json   extra orders: {\"direct\":[...],\"partner\":[...],\"parking\":[...]}
-  --sign-with KEY      default response key: public-key (default) or platform-cert
+  --sign-with KEY      the key that signs answers to requests naming none: public-key or
+                       platform-cert (default: public-key, but platform-cert for the
+                       /v3/certificates download, as WeChat Pay does)
   --tls                serve HTTPS with a throwaway CA generated at start; its certificate is
                        written to DIR/ca.pem and named by WECHATPAY_SIM_CA in `env`
   --apiv3-key KEY      the merchant's APIv3 key (32 visible ASCII characters) that seals
@@ -54,8 +56,9 @@ pub struct Options {
     pub orders: Option<PathBuf>,
     /// CA certificates (PEM files) trusted for `https://` notify URLs.
     pub notify_ca: Vec<PathBuf>,
-    /// The default signing key.
-    pub sign_with: SigningKeyChoice,
+    /// The signing key chosen with `--sign-with` (`None`: the simulator's default, the
+    /// public key but a platform certificate for the certificate download).
+    pub sign_with: Option<SigningKeyChoice>,
     /// Serve HTTPS.
     pub tls: bool,
     /// The APIv3 key (else a random one).
@@ -77,7 +80,7 @@ impl Options {
         let mut addr = "127.0.0.1:0".to_owned();
         let mut state_dir = None;
         let mut orders = None;
-        let mut sign_with = SigningKeyChoice::PublicKey;
+        let mut sign_with = None;
         let mut tls = false;
         let mut apiv3_key = None;
         let mut public_key_only = false;
@@ -127,8 +130,8 @@ impl Options {
                 }
                 "--sign-with" => {
                     sign_with = match value()?.as_str() {
-                        "public-key" => SigningKeyChoice::PublicKey,
-                        "platform-cert" => SigningKeyChoice::PlatformCertificate,
+                        "public-key" => Some(SigningKeyChoice::PublicKey),
+                        "platform-cert" => Some(SigningKeyChoice::PlatformCertificate),
                         other => return Err(Some(format!("--sign-with: unknown key {other:?}"))),
                     }
                 }
@@ -187,13 +190,15 @@ pub fn run_cli(args: impl Iterator<Item = String>) -> ExitCode {
 fn start(options: &Options) -> Result<Simulator, String> {
     let mut builder = Simulator::builder()
         .addr(options.addr.clone())
-        .signing(options.sign_with)
         .tls(options.tls)
         .public_key_only(options.public_key_only)
         .notify_time_scale(options.notify_time_scale)
         .allow_remote_notify(options.allow_remote_notify);
     if let Some(key) = &options.apiv3_key {
         builder = builder.apiv3_key(key.clone());
+    }
+    if let Some(choice) = options.sign_with {
+        builder = builder.signing(choice);
     }
     if let Some(orders) = &options.orders {
         builder = builder.orders_file(orders);
@@ -278,7 +283,8 @@ mod tests {
         let o = parse(&["--addr", "127.0.0.1:9", "--state-dir=/tmp/x", "--sign-with", "platform-cert"]).unwrap();
         assert_eq!(o.addr, "127.0.0.1:9");
         assert_eq!(o.state_dir, PathBuf::from("/tmp/x"));
-        assert_eq!(o.sign_with, SigningKeyChoice::PlatformCertificate);
+        assert_eq!(o.sign_with, Some(SigningKeyChoice::PlatformCertificate));
+        assert_eq!(parse(&["--state-dir", "x"]).unwrap().sign_with, None);
         assert!(!o.tls);
         assert!(parse(&["--tls", "--state-dir", "x"]).unwrap().tls);
         assert_eq!(parse(&["--help"]), Err(None));

@@ -36,7 +36,7 @@ pub struct SimBuilder {
     orders_files: Vec<PathBuf>,
     orders: Vec<(OrderKind, Value)>,
     sub_mchids: Vec<String>,
-    signing: SigningKeyChoice,
+    signing: Option<SigningKeyChoice>,
     seeds: bool,
     tls: bool,
     apiv3_key: Option<String>,
@@ -53,7 +53,7 @@ impl SimBuilder {
             orders_files: Vec::new(),
             orders: Vec::new(),
             sub_mchids: Vec::new(),
-            signing: SigningKeyChoice::default(),
+            signing: None,
             seeds: true,
             tls: false,
             apiv3_key: None,
@@ -92,11 +92,14 @@ impl SimBuilder {
     }
 
     /// The kind of key that signs answers when a request's `Wechatpay-Serial` names no
-    /// simulated key (default: the WeChat Pay public key). With
+    /// simulated key. Unset (the default): the WeChat Pay public key, but the platform
+    /// certificate that currently signs for `GET /v3/certificates` (as WeChat Pay answers
+    /// merchants that have platform certificates, so a client holding no key can bootstrap
+    /// from the download). Set, it signs every such answer, the download included; with
     /// [`SigningKeyChoice::PlatformCertificate`], the platform certificate that currently
     /// signs (see [`Simulator::rotate_certificate`]). Ignored in public-key-only mode.
     pub fn signing(mut self, choice: SigningKeyChoice) -> Self {
-        self.signing = choice;
+        self.signing = Some(choice);
         self
     }
 

@@ -318,11 +318,10 @@ fn not_found(kind: OrderKind, out_trade_no: &str) -> ControlError {
 mod tests {
     use super::*;
     use crate::credentials::MCHID;
-    use crate::protocol::signing::SigningKeyChoice;
     use serde_json::json;
 
     fn control() -> Control {
-        let keys = Arc::new(ResponseKeys::load(SigningKeyChoice::PublicKey, false).unwrap());
+        let keys = Arc::new(ResponseKeys::load(None, false).unwrap());
         let tls = crate::net::tls::notify_client(std::iter::empty()).unwrap();
         let stop = Arc::new(crate::net::stop::Stop::default());
         let delivery = Arc::new(Delivery::new(Arc::clone(&keys), Arc::from("k".repeat(32)), tls, 1.0, stop));

@@ -74,7 +74,11 @@ impl Api {
         }
         let target = routes::match_target(&req.target);
         self.control.count(target.map(|t| t.route));
-        let key = self.keys.choose(req.header("wechatpay-serial"));
+        let serial = req.header("wechatpay-serial");
+        let key = match target {
+            Some(t) if t.route == Route::Certificates => self.keys.choose_for_certificates(serial),
+            _ => self.keys.choose(serial),
+        };
         let (verified, answer) = match auth::verify_request(req, &self.merchant_pub, unix_now()) {
             Ok(caller) => (true, self.answer(req, target.as_ref(), &caller.mchid)),
             Err(reply) => (false, Answer::Json(reply, Signature::Valid)),

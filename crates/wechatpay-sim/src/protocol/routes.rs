@@ -386,7 +386,7 @@ mod tests {
 
     /// The answer of the route table to a verified call by the seed merchant.
     fn serve(target: &str, content_type: Option<&str>, body: &str, world: &mut World) -> Reply {
-        let keys = ResponseKeys::load(crate::SigningKeyChoice::PublicKey, false).unwrap();
+        let keys = ResponseKeys::load(None, false).unwrap();
         let t = match_target(target).unwrap();
         let call = Call { target: t, caller: MCHID, content_type, body: body.as_bytes() };
         let mut ctx = Ctx { world, keys: &keys, apiv3_key: "0123456789abcdefghijABCDEFGHIJ+/" };
