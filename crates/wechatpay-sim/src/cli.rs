@@ -231,34 +231,87 @@ pub fn write_state(dir: &Path, handle: &Simulator) -> std::io::Result<()> {
     let pub_path = dir.join("wechatpay_pub.pem");
     std::fs::write(&pub_path, creds.wechatpay_public_key_pem())?;
     let url = handle.base_url();
-    let mut env = format!(
-        "WECHATPAY_MCHID={}\nWECHATPAY_SERIAL_NO={}\nWECHATPAY_PRIVATE_KEY={}\nWECHATPAY_PUBLIC_KEY={}\n\
-         WECHATPAY_PUBLIC_KEY_ID={}\nWECHATPAY_APIV3_KEY={}\nWECHATPAY_BASE_URL={url}\nWECHATPAY_BACKUP_URL={url}\n",
-        creds.mchid(),
-        creds.merchant_serial(),
-        key_path.display(),
-        pub_path.display(),
-        creds.wechatpay_public_key_id(),
-        handle.apiv3_key(),
-    );
+    let mut vars: Vec<(&str, String)> = vec![
+        ("WECHATPAY_MCHID", creds.mchid().to_string()),
+        ("WECHATPAY_SERIAL_NO", creds.merchant_serial().to_string()),
+        ("WECHATPAY_PRIVATE_KEY", key_path.display().to_string()),
+        ("WECHATPAY_PUBLIC_KEY", pub_path.display().to_string()),
+        ("WECHATPAY_PUBLIC_KEY_ID", creds.wechatpay_public_key_id().to_string()),
+        ("WECHATPAY_APIV3_KEY", handle.apiv3_key().to_owned()),
+        ("WECHATPAY_BASE_URL", url.clone()),
+        ("WECHATPAY_BACKUP_URL", url),
+    ];
     // A merchant in public-key-only mode has no platform certificate to name.
     if !handle.is_public_key_only() {
         let cert_path = dir.join("platform_cert.pem");
         std::fs::write(&cert_path, handle.platform_certificates_pem())?;
-        env.push_str(&format!("WECHATPAY_PLATFORM_CERTS={}\n", cert_path.display()));
+        vars.push(("WECHATPAY_PLATFORM_CERTS", cert_path.display().to_string()));
     }
     if let Some(ca) = handle.ca_certificate_pem() {
         let ca_path = dir.join("ca.pem");
         std::fs::write(&ca_path, ca)?;
-        env.push_str(&format!("WECHATPAY_SIM_CA={}\n", ca_path.display()));
+        vars.push(("WECHATPAY_SIM_CA", ca_path.display().to_string()));
     }
     write_private(&dir.join("admin_token"), handle.admin_token())?;
-    env.push_str(&format!("WECHATPAY_SIM_ADMIN_TOKEN={}\n", handle.admin_token()));
-    // Write then rename, so a reader polling for `env` never sees half of it.
-    // Owner-only: it holds the APIv3 key.
+    vars.push(("WECHATPAY_SIM_ADMIN_TOKEN", handle.admin_token().to_owned()));
+    let env: String = vars.iter().map(|(name, value)| env_line(name, value)).collect();
+    // Write then rename, so a reader polling for `env` never sees half of it (and it is
+    // complete before the `listening on` line is printed). Owner-only: it holds the APIv3 key.
     let tmp = dir.join("env.tmp");
     write_private(&tmp, &env)?;
     std::fs::rename(&tmp, dir.join("env"))
+}
+
+/// Whether `c` needs no quoting in a shell word or a dotenv value.
+fn plain(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_./:@%+,=-".contains(c)
+}
+
+/// One line of `env`: `export NAME=value`, which `. STATE_DIR/env` exports and dotenv
+/// loaders read. A value with anything but letters, digits and `_./:@%+,=-` is quoted:
+/// single quotes (literal for shells and dotenv loaders alike), or, for a value holding a
+/// single quote, double quotes with `\`, `"`, `$` and `` ` `` escaped.
+pub fn env_line(name: &str, value: &str) -> String {
+    if !value.is_empty() && value.chars().all(plain) {
+        format!("export {name}={value}\n")
+    } else if !value.contains('\'') {
+        format!("export {name}='{value}'\n")
+    } else {
+        let escaped: String = value
+            .chars()
+            .flat_map(|c| if matches!(c, '\\' | '"' | '$' | '`') { vec!['\\', c] } else { vec![c] })
+            .collect();
+        format!("export {name}=\"{escaped}\"\n")
+    }
+}
+
+/// Reads an `env` file as [`write_state`] writes it (and as dotenv loaders read one):
+/// `NAME=value` lines with an optional `export `, values unquoted, single-quoted (literal)
+/// or double-quoted (with `\` escapes); blank lines and `#` comments skipped.
+pub fn parse_env(text: &str) -> Vec<(String, String)> {
+    let mut vars = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else { continue };
+        let value = if let Some(inner) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+            inner.to_owned()
+        } else if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            let mut out = String::with_capacity(inner.len());
+            let mut chars = inner.chars();
+            while let Some(c) = chars.next() {
+                out.push(if c == '\\' { chars.next().unwrap_or('\\') } else { c });
+            }
+            out
+        } else {
+            value.to_owned()
+        };
+        vars.push((name.trim().to_owned(), value));
+    }
+    vars
 }
 
 /// Writes a private key readable by the owner only (where the platform allows).
@@ -276,6 +329,19 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Options, Option<String>> {
         Options::parse(args.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn env_lines_are_exported_and_quoted_when_needed() {
+        assert_eq!(env_line("A", "/tmp/x-1/key.pem"), "export A=/tmp/x-1/key.pem\n");
+        assert_eq!(env_line("A", "http://127.0.0.1:80"), "export A=http://127.0.0.1:80\n");
+        assert_eq!(env_line("A", "a b$c"), "export A='a b$c'\n");
+        assert_eq!(env_line("A", ""), "export A=''\n");
+        assert_eq!(env_line("A", "it's $x \\ \"q\" `c`"), "export A=\"it's \\$x \\\\ \\\"q\\\" \\`c\\`\"\n");
+        for value in ["plain", "a b$c", "it's $x \\ \"q\" `c`", "", "#!&;|<>*~"] {
+            assert_eq!(parse_env(&env_line("NAME", value)), [("NAME".to_owned(), value.to_owned())], "{value}");
+        }
+        assert_eq!(parse_env("# c\n\nB=1\nexport C='2'\n"), [("B".into(), "1".into()), ("C".into(), "2".into())]);
     }
 
     #[test]

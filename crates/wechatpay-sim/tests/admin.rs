@@ -51,8 +51,7 @@ fn start(name: &str, extra: &[&str]) -> Sim {
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
     let url = first.trim().strip_prefix("listening on http://").expect("first line").to_owned();
     let text = std::fs::read_to_string(dir.join("env")).unwrap();
-    let env: HashMap<String, String> =
-        text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let env: HashMap<String, String> = wechatpay_sim::cli::parse_env(&text).into_iter().collect();
     let token = std::fs::read_to_string(dir.join("admin_token")).unwrap();
     assert_eq!(env["WECHATPAY_SIM_ADMIN_TOKEN"], token);
     assert!(token.len() >= 32);
