@@ -412,7 +412,9 @@ impl Simulator {
 
     /// Creates an order from its API fields (`out_trade_no` at least; a partner order also
     /// `sub_mchid`), everything else filled in as WeChat Pay would answer it — exactly as
-    /// `POST /sim/orders` does; its notifications go to `notify_url` (a loopback
+    /// `POST /sim/orders` does, with the same checks (an undocumented `trade_state` only
+    /// with `"allow_unknown": true` among the fields; no negative or fractional amount; RFC
+    /// 3339 times); its notifications go to `notify_url` (a loopback
     /// `http(s)://` URL unless [`SimBuilder::allow_remote_notify`]). Returns the order as
     /// stored.
     ///
@@ -435,7 +437,8 @@ impl Simulator {
     /// it — exactly as `POST /sim/orders/{kind}/{out_trade_no}/state` does: a payment gets
     /// the paid fields it lacks (`success_time`, `transaction_id`, `payer`, `bank_type`) and
     /// a notification if the order has a notify URL; the state it is in already changes
-    /// nothing and notifies nobody. Returns the order as stored.
+    /// nothing and notifies nobody. An undocumented state needs `"allow_unknown": true` among
+    /// the `fields` ([`Simulator::schedule`] takes any). Returns the order as stored.
     ///
     /// # Errors
     /// [`OrderError`] when there is no such order or `fields` would change its

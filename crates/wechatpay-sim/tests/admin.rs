@@ -563,3 +563,44 @@ fn a_parking_order_created_without_parking_info_gets_one() {
     let body = json!({"kind": "parking", "order": {"out_trade_no": "PARK_INFO", "parking_info": mine}});
     assert_eq!(admin_in_process(&sim, "POST", "/sim/orders", &body).1["parking_info"], mine);
 }
+
+/// The admin API (and the Rust handle, through the same control API) refuses what WeChat
+/// Pay would never hold: `400 PARAM_ERROR` naming the field and what is allowed.
+#[test]
+fn the_admin_api_refuses_what_wechat_pay_would_never_hold() {
+    let sim = wechatpay_sim::Simulator::start().unwrap();
+    let refused = |method: &str, path: &str, body: Value| {
+        let (status, v) = admin_in_process(&sim, method, path, &body);
+        assert_eq!((status, v["code"].as_str()), (400, Some("PARAM_ERROR")), "{v}");
+        v["message"].as_str().unwrap().to_owned()
+    };
+    let create = |order: Value| json!({"kind": "direct", "order": order});
+    let m = refused("POST", "/sim/orders", create(json!({"out_trade_no": "R1", "trade_state": "PAIDD"})));
+    assert!(m.contains("order.trade_state") && m.contains("SUCCESS") && m.contains("allow_unknown"), "{m}");
+    let m = refused("POST", "/sim/orders", create(json!({"out_trade_no": "R1", "amount": {"total": -100}})));
+    assert!(m.contains("order.amount.total") && m.contains("0 or more"), "{m}");
+    let m = refused("POST", "/sim/orders", create(json!({"out_trade_no": "R1", "amount": {"total": 0.5}})));
+    assert!(m.contains("order.amount.total"), "{m}");
+    let m = refused("POST", "/sim/orders", create(json!({"out_trade_no": "R1", "success_time": "2026-11-23"})));
+    assert!(m.contains("order.success_time") && m.contains("+08:00"), "{m}");
+    let state = "/sim/orders/direct/SIM_NOTPAY_0001/state";
+    let m = refused("POST", state, json!({"trade_state": "PAIDD"}));
+    assert!(m.starts_with("trade_state:") && m.contains("NOTPAY"), "{m}");
+    let m = refused("POST", state, json!({"trade_state": "SUCCESS", "success_time": "now"}));
+    assert!(m.starts_with("success_time:"), "{m}");
+    let m = refused("POST", state, json!({"trade_state": "SUCCESS", "amount": {"total": -1, "currency": "CNY"}}));
+    assert!(m.starts_with("amount.total:"), "{m}");
+    assert_eq!(sim.order(OrderKind::Direct, "SIM_NOTPAY_0001").unwrap()["trade_state"], "NOTPAY", "nothing changed");
+
+    // On purpose (fault injection), with "allow_unknown": true.
+    let body =
+        json!({"kind": "direct", "order": {"out_trade_no": "R2", "trade_state": "PAIDD"}, "allow_unknown": true});
+    let (status, created) = admin_in_process(&sim, "POST", "/sim/orders", &body);
+    assert_eq!((status, created["trade_state"].as_str()), (201, Some("PAIDD")), "{created}");
+    let (status, changed) =
+        admin_in_process(&sim, "POST", state, &json!({"trade_state": "PAIDD", "allow_unknown": true}));
+    assert_eq!((status, changed["trade_state"].as_str()), (200, Some("PAIDD")), "{changed}");
+    // The Rust handle answers the same.
+    let e = sim.create_order(OrderKind::Direct, json!({"out_trade_no": "R3", "amount": {"total": -1}}), None);
+    assert!(e.unwrap_err().to_string().contains("order.amount.total"));
+}

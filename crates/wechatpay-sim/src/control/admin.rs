@@ -128,9 +128,13 @@ fn create_order(control: &Control, body: &[u8]) -> Result<Reply, Reply> {
     let kind_name = request.get("kind").and_then(Value::as_str).unwrap_or_default();
     let kind =
         OrderKind::from_name(kind_name).ok_or_else(|| param("kind: must be \"direct\", \"partner\" or \"parking\""))?;
-    let Some(Value::Object(order)) = request.remove("order") else {
+    let Some(Value::Object(mut order)) = request.remove("order") else {
         return Err(param("order: must be a JSON object with the order's API fields"));
     };
+    // `"allow_unknown": true` beside the order counts as inside it.
+    if let Some(allow) = request.remove("allow_unknown") {
+        order.insert("allow_unknown".to_owned(), allow);
+    }
     let url = match request.get("notify_url") {
         None | Some(Value::Null) => None,
         Some(Value::String(url)) => Some(url.as_str()),

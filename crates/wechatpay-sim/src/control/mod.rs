@@ -135,13 +135,18 @@ impl Control {
         fields: Map<String, Value>,
         notify_url: Option<&str>,
     ) -> Result<Value, ControlError> {
+        let mut fields = fields;
         let invalid = |m: String| ControlError::Invalid(m);
+        let allow_unknown = allow_unknown(&mut fields)?;
         let no = fields.get("out_trade_no").ok_or_else(|| invalid("order.out_trade_no is required".to_owned()))?;
         let no = no.as_str().ok_or_else(|| invalid("order.out_trade_no must be a string".to_owned()))?;
         OutTradeNo::new(no).map_err(|e| invalid(format!("order.out_trade_no: {e}")))?;
-        if fields.get("trade_state").is_some_and(|s| !s.is_string()) {
-            return Err(invalid("order.trade_state must be a string".to_owned()));
+        match fields.get("trade_state") {
+            Some(Value::String(state)) => check_state("order.trade_state", state, allow_unknown)?,
+            Some(_) => return Err(invalid("order.trade_state must be a string".to_owned())),
+            None => {}
         }
+        check_values("order.", &fields)?;
         if kind == OrderKind::Partner {
             match fields.get("sub_mchid") {
                 Some(Value::String(_)) => {}
@@ -179,7 +184,8 @@ impl Control {
             return Err(ControlError::Invalid("trade_state: required, a non-empty string".to_owned()));
         }
         let allow_unknown = allow_unknown(&mut fields)?;
-        check_state(trade_state, allow_unknown)?;
+        check_state("trade_state", trade_state, allow_unknown)?;
+        check_values("", &fields)?;
         if fields.get("out_trade_no").is_some_and(|v| v.as_str() != Some(out_trade_no)) {
             return Err(ControlError::Invalid("out_trade_no: cannot be changed".to_owned()));
         }
@@ -298,16 +304,114 @@ fn allow_unknown(fields: &mut Map<String, Value>) -> Result<bool, ControlError> 
     }
 }
 
-/// Refuses a `trade_state` WeChat Pay does not document unless `allow_unknown`.
-fn check_state(trade_state: &str, allow_unknown: bool) -> Result<(), ControlError> {
+/// Refuses a `trade_state` (named `field`) WeChat Pay does not document unless
+/// `allow_unknown`.
+fn check_state(field: &str, trade_state: &str, allow_unknown: bool) -> Result<(), ControlError> {
     if allow_unknown || TradeState::parse(trade_state).is_known() {
         return Ok(());
     }
     let known: Vec<&str> = TradeState::known_names().collect();
     Err(ControlError::Invalid(format!(
-        "trade_state: unknown state {trade_state:?}; allowed: {}; send \"allow_unknown\": true to inject it on purpose",
+        "{field}: unknown state {trade_state:?}; allowed: {}; send \"allow_unknown\": true to inject it on purpose",
         known.join(", ")
     )))
+}
+
+/// The time fields an order may carry, as paths into it.
+const TIMES: [&[&str]; 5] = [
+    &["success_time"],
+    &["create_time"],
+    &["time_expire"],
+    &["parking_info", "start_time"],
+    &["parking_info", "end_time"],
+];
+
+/// The amount fields, in fen.
+const AMOUNTS: [&str; 4] = ["total", "payer_total", "discount_total", "refund"];
+
+/// Refuses values WeChat Pay would never hold in an order's `fields` (named with `prefix`):
+/// an amount that is negative or not a whole number of fen, a time that is not RFC 3339.
+fn check_values(prefix: &str, fields: &Map<String, Value>) -> Result<(), ControlError> {
+    match fields.get("amount") {
+        None => {}
+        Some(Value::Object(amount)) => {
+            for name in AMOUNTS {
+                if let Some(v) = amount.get(name) {
+                    if v.as_u64().is_none() {
+                        return Err(ControlError::Invalid(format!(
+                            "{prefix}amount.{name}: must be a whole number of fen, 0 or more (got {v})"
+                        )));
+                    }
+                }
+            }
+        }
+        Some(v) => {
+            return Err(ControlError::Invalid(format!(
+                "{prefix}amount: must be an object such as {{\"total\": 100, \"currency\": \"CNY\"}} (got {v})"
+            )));
+        }
+    }
+    for path in TIMES {
+        let mut value = Some(fields);
+        let mut found = None;
+        for (i, key) in path.iter().enumerate() {
+            let Some(map) = value else { break };
+            match map.get(*key) {
+                Some(Value::Object(inner)) if i + 1 < path.len() => value = Some(inner),
+                Some(v) if i + 1 == path.len() => found = Some(v),
+                _ => break,
+            }
+        }
+        if let Some(v) = found {
+            if !v.as_str().is_some_and(is_rfc3339) {
+                return Err(ControlError::Invalid(format!(
+                    "{prefix}{}: must be an RFC 3339 time with seconds and an offset, such as \
+                     2026-11-23T22:06:01+08:00 (got {v})",
+                    path.join(".")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `s` is an RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
+fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(range)?;
+        part.iter().all(u8::is_ascii_digit).then(|| part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let shape =
+        b.len() >= 20 && b[4] == b'-' && b[7] == b'-' && matches!(b[10], b'T' | b't') && b[13] == b':' && b[16] == b':';
+    if !shape {
+        return false;
+    }
+    let (Some(_), Some(month), Some(day), Some(hour), Some(minute), Some(second)) =
+        (digits(0..4), digits(5..7), digits(8..10), digits(11..13), digits(14..16), digits(17..19))
+    else {
+        return false;
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return false;
+    }
+    let mut rest = &s[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let n = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &fraction[n..];
+    }
+    match rest.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit())
+                && (h1 - b'0') * 10 + (h2 - b'0') <= 23
+                && (m1 - b'0') * 10 + (m2 - b'0') <= 59
+        }
+        _ => false,
+    }
 }
 
 fn not_found(kind: OrderKind, out_trade_no: &str) -> ControlError {
@@ -360,6 +464,65 @@ mod tests {
         assert_eq!(c.order(OrderKind::Parking, "P1").unwrap(), parking);
         let url = c.create_order(OrderKind::Direct, order(json!({"out_trade_no": "A2"})), Some("http://example.com/n"));
         assert!(matches!(url, Err(ControlError::Invalid(m)) if m.contains("loopback")));
+    }
+
+    #[test]
+    fn what_wechat_pay_would_never_hold_is_refused_naming_the_field() {
+        let c = control();
+        let create = |v: Value| c.create_order(OrderKind::Direct, order(v), None);
+        let message = |r: Result<Value, ControlError>| match r {
+            Err(ControlError::Invalid(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        let m = message(create(json!({"out_trade_no": "V1", "trade_state": "PAID"})));
+        assert!(m.contains("order.trade_state") && m.contains("SUCCESS, REFUND") && m.contains("allow_unknown"), "{m}");
+        let m = message(create(json!({"out_trade_no": "V1", "amount": {"total": -1}})));
+        assert!(m.starts_with("order.amount.total:") && m.contains("0 or more"), "{m}");
+        assert!(message(create(json!({"out_trade_no": "V1", "amount": {"total": 1.5}}))).contains("amount.total"));
+        assert!(message(create(json!({"out_trade_no": "V1", "amount": {"total": "1"}}))).contains("amount.total"));
+        assert!(message(create(json!({"out_trade_no": "V1", "amount": 100}))).starts_with("order.amount:"));
+        let m = message(create(json!({"out_trade_no": "V1", "success_time": "yesterday"})));
+        assert!(m.starts_with("order.success_time:") && m.contains("2026-11-23T22:06:01+08:00"), "{m}");
+        let parking = json!({"out_trade_no": "V1", "parking_info": {"start_time": "2026-13-01T00:00:00+08:00"}});
+        let m = message(c.create_order(OrderKind::Parking, order(parking), None));
+        assert!(m.starts_with("order.parking_info.start_time:"), "{m}");
+        // On purpose, an unknown state is accepted, and `allow_unknown` is not stored.
+        let future = create(json!({"out_trade_no": "V2", "trade_state": "PAID", "allow_unknown": true})).unwrap();
+        assert_eq!(future["trade_state"], "PAID");
+        assert!(future.get("allow_unknown").is_none());
+        // The same rules for a change of state.
+        let set = |state: &str, v: Value| c.set_state(OrderKind::Direct, "SIM_NOTPAY_0001", state, order(v));
+        let m = message(set("PAID", json!({})));
+        assert!(m.starts_with("trade_state:") && m.contains("NOTPAY"), "{m}");
+        assert!(message(set("SUCCESS", json!({"amount": {"total": -5}}))).starts_with("amount.total:"));
+        assert!(message(set("SUCCESS", json!({"success_time": "2026-11-23 22:06:01"}))).starts_with("success_time:"));
+        assert!(message(set("X", json!({"allow_unknown": "yes"}))).starts_with("allow_unknown:"));
+        let odd = set("PARTIAL_REFUND", json!({"allow_unknown": true})).unwrap();
+        assert_eq!(
+            (odd["trade_state"].as_str(), odd["trade_state_desc"].as_str()),
+            (Some("PARTIAL_REFUND"), Some("PARTIAL_REFUND"))
+        );
+        assert!(odd.get("allow_unknown").is_none());
+    }
+
+    #[test]
+    fn rfc3339_times() {
+        for ok in ["2026-11-23T22:06:01+08:00", "2018-06-08T10:34:56Z", "2018-06-08T10:34:56.123-05:30"] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "2026-11-23",
+            "2026-11-23T22:06:01",
+            "2026-11-23 22:06:01+08:00",
+            "2026-00-23T22:06:01+08:00",
+            "2026-11-23T24:06:01+08:00",
+            "2026-11-23T22:06:01+8:00",
+            "2026-11-23T22:06:01.+08:00",
+            "２０26-11-23T22:06:01Z",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
     }
 
     #[test]
