@@ -464,9 +464,17 @@ impl Simulator {
         self.api.control.notifications()
     }
 
+    /// The last 100 API requests (method, target, whether verified, the answer's status),
+    /// oldest first: the JSON array `GET /sim/requests` answers.
+    pub fn requests(&self) -> Value {
+        self.api.control.requests()
+    }
+
     /// Schedules a change of the newest order of `kind` numbered `out_trade_no` to
     /// `trade_state` (any string: an unknown state too), due [`After`] a number of queries
-    /// of that order or a delay. The change goes through the order's one transition, as
+    /// of that order or a delay (as `POST /sim/orders/{kind}/{out_trade_no}/schedule`,
+    /// which takes an undocumented state only with `"allow_unknown": true`). The change
+    /// goes through the order's one transition, as
     /// [`Simulator::set_state`]: a payment gets the paid fields and notifies. A close of the
     /// order cancels its pending changes.
     ///
@@ -479,7 +487,8 @@ impl Simulator {
         trade_state: &str,
         after: After,
     ) -> Result<(), OrderError> {
-        Ok(self.api.control.schedule(kind, out_trade_no, trade_state, after)?)
+        // Any state: the Rust handle has always taken unknown ones (fault injection).
+        Ok(self.api.control.schedule(kind, out_trade_no, trade_state, after, true)?)
     }
 
     /// The order is answered as it is `n` more times, then as paid (`SUCCESS`).

@@ -604,3 +604,38 @@ fn the_admin_api_refuses_what_wechat_pay_would_never_hold() {
     let e = sim.create_order(OrderKind::Direct, json!({"out_trade_no": "R3", "amount": {"total": -1}}), None);
     assert!(e.unwrap_err().to_string().contains("order.amount.total"));
 }
+
+/// Scheduling is a control operation too: over HTTP as from Rust, due after queries, and
+/// the change is the order's one transition (paid fields, notification).
+#[test]
+fn changes_are_scheduled_over_http_as_from_rust() {
+    let sim = wechatpay_sim::Simulator::builder().notify_time_scale(0.001).start().unwrap();
+    let (url, got) = listener(&[204]);
+    let body = json!({"kind": "direct", "order": {"out_trade_no": "SCHED_HTTP"}, "notify_url": url});
+    assert_eq!(admin_in_process(&sim, "POST", "/sim/orders", &body).0, 201);
+    let path = "/sim/orders/direct/SCHED_HTTP/schedule";
+    let (status, v) = admin_in_process(&sim, "POST", path, &json!({"trade_state": "SUCCESS", "after_queries": 1}));
+    assert_eq!(status, 200, "{v}");
+    for bad in [
+        json!({"trade_state": "SUCCESS"}),
+        json!({"trade_state": "SUCCESS", "after_queries": -1}),
+        json!({"trade_state": "SUCCESS", "after_queries": 1, "after_ms": 1}),
+        json!({"trade_state": "LATER", "after_ms": 0}),
+    ] {
+        let (status, v) = admin_in_process(&sim, "POST", path, &bad);
+        assert_eq!((status, v["code"].as_str()), (400, Some("PARAM_ERROR")), "{bad} -> {v}");
+    }
+    let missing = json!({"trade_state": "SUCCESS", "after_ms": 0});
+    assert_eq!(admin_in_process(&sim, "POST", "/sim/orders/direct/NOPE/schedule", &missing).0, 404);
+
+    let config = common::config(&sim);
+    let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("SCHED_HTTP").unwrap() };
+    assert_eq!(common::call(&sim, &config, &op).unwrap().trade_state.as_str(), "NOTPAY");
+    let paid = common::call(&sim, &config, &op).unwrap();
+    assert!(paid.trade_state.as_str() == "SUCCESS" && paid.success_time.is_some() && paid.payer.is_some());
+    let (event, resource) = open_notification(&sim, &got.recv_timeout(Duration::from_secs(10)).unwrap());
+    assert_eq!((event.as_str(), resource["out_trade_no"].as_str()), ("TransactionSuccess", Some("SCHED_HTTP")));
+    let requests = sim.requests();
+    assert_eq!(requests.as_array().map(Vec::len), Some(2), "{requests}");
+    assert_eq!(requests, admin_in_process(&sim, "GET", "/sim/requests", &Value::Null).1);
+}

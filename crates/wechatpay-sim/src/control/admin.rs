@@ -16,7 +16,7 @@ use crate::net::http::Request;
 use crate::protocol::faults::{Fault, Times};
 use crate::protocol::reply::Reply;
 use crate::protocol::routes::{Route, percent_decode};
-use crate::world::OrderKind;
+use crate::world::{After, OrderKind};
 
 /// The admin API: its token and the control API it translates to.
 #[derive(Debug)]
@@ -86,6 +86,7 @@ impl Admin {
                 order_path(kind, no).map(|(kind, no)| answer(200, control.order(kind, &no)))
             }
             ("POST", ["orders", kind, no, "state"]) => set_state(control, kind, no, &req.body),
+            ("POST", ["orders", kind, no, "schedule"]) => schedule(control, kind, no, &req.body),
             ("POST", ["faults"]) => inject(control, &req.body),
             ("DELETE", ["faults"]) => {
                 control.clear_faults();
@@ -152,6 +153,34 @@ fn set_state(control: &Control, kind: &str, no: &str, body: &[u8]) -> Result<Rep
         _ => return Err(param("trade_state: required, a non-empty string")),
     };
     Ok(answer(200, control.set_state(kind, &no, &state, fields)))
+}
+
+/// `POST /sim/orders/{kind}/{out_trade_no}/schedule` `{"trade_state", "after_queries" |
+/// "after_ms", "allow_unknown"?}`.
+fn schedule(control: &Control, kind: &str, no: &str, body: &[u8]) -> Result<Reply, Reply> {
+    let (kind, no) = order_path(kind, no)?;
+    let fields = body_object(body)?;
+    let Some(Value::String(state)) = fields.get("trade_state") else {
+        return Err(param("trade_state: required, a non-empty string"));
+    };
+    let after = match (fields.get("after_queries"), fields.get("after_ms")) {
+        (Some(n), None) => After::Queries(
+            n.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| param("after_queries: a whole number of queries, 0 or more"))?,
+        ),
+        (None, Some(ms)) => After::Delay(Duration::from_millis(
+            ms.as_u64().ok_or_else(|| param("after_ms: a whole number of milliseconds, 0 or more"))?,
+        )),
+        _ => return Err(param("after_queries or after_ms: exactly one is required")),
+    };
+    let allow = match fields.get("allow_unknown") {
+        None | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(_) => return Err(param("allow_unknown: must be true or false")),
+    };
+    let result = control.schedule(kind, &no, state, after, allow);
+    Ok(answer(200, result.map(|()| json!({"scheduled": true, "trade_state": state}))))
 }
 
 fn number(request: &Map<String, Value>, field: &str, fault: &str) -> Result<u64, Reply> {

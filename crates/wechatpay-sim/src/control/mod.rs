@@ -198,14 +198,20 @@ impl Control {
     }
 
     /// Schedules a change of the newest order of `kind` numbered `out_trade_no` to
-    /// `trade_state`, due [`After`] some queries or a delay.
+    /// `trade_state`, due [`After`] some queries or a delay; an undocumented state only
+    /// with `allow_unknown`.
     pub(crate) fn schedule(
         &self,
         kind: OrderKind,
         out_trade_no: &str,
         trade_state: &str,
         after: After,
+        allow_unknown: bool,
     ) -> Result<(), ControlError> {
+        if trade_state.is_empty() {
+            return Err(ControlError::Invalid("trade_state: required, a non-empty string".to_owned()));
+        }
+        check_state("trade_state", trade_state, allow_unknown)?;
         let to = TradeState::parse(trade_state);
         self.world(|w| w.schedule(kind, out_trade_no, to, after)).map_err(|e| ControlError::NotFound(e.to_string()))
     }
@@ -543,9 +549,12 @@ mod tests {
         let again = c.set_state(OrderKind::Direct, "SIM_NOTPAY_0001", "SUCCESS", Map::new()).unwrap();
         assert_eq!(again, paid, "the same state again changes nothing");
         // A scheduled payment goes through the same transition.
-        c.schedule(OrderKind::Partner, "SIM_PARTNER_NOTPAY_0001", "SUCCESS", After::Queries(0)).unwrap();
+        c.schedule(OrderKind::Partner, "SIM_PARTNER_NOTPAY_0001", "SUCCESS", After::Queries(0), false).unwrap();
         let scheduled = c.order(OrderKind::Partner, "SIM_PARTNER_NOTPAY_0001").unwrap();
         assert_eq!(scheduled["trade_state"], "NOTPAY", "an admin look is not a query");
-        assert!(c.schedule(OrderKind::Direct, "NOPE", "SUCCESS", After::Queries(0)).is_err());
+        assert!(c.schedule(OrderKind::Direct, "NOPE", "SUCCESS", After::Queries(0), false).is_err());
+        let unknown = c.schedule(OrderKind::Direct, "SIM_NOTPAY_0001", "LATER", After::Queries(0), false);
+        assert!(matches!(unknown, Err(ControlError::Invalid(m)) if m.starts_with("trade_state:")));
+        c.schedule(OrderKind::Direct, "SIM_NOTPAY_0001", "LATER", After::Queries(0), true).unwrap();
     }
 }
