@@ -47,6 +47,13 @@
 //! crate README. Run the simulator as a process with the `wechatpay-sim` binary
 //! ([`run_cli`]).
 //!
+//! Inside, the simulator is layered (see the workspace's `DESIGN.md`): `net` (sockets,
+//! HTTP/1.1, TLS, connection slots; nothing of payments), `protocol` (request
+//! verification, answer signing, faults, the route table), `world` (typed orders, each
+//! changed only through its one transition function, with every side effect), `control`
+//! (one control API: what the [`Simulator`] handle and the `/sim/` admin HTTP both call)
+//! and `delivery` (notifications: envelope, encryption, signing, redelivery, log).
+//!
 //! The keys are public test keys (see `testdata/README.md`): never use them for anything
 //! real. The simulator uses no async runtime: a thread accepts connections and each
 //! connection gets a thread, up to 512; at capacity the connection idle longest (waiting

@@ -3,6 +3,17 @@
 //! through: a query that makes a scheduled change due, a close, the admin API, the Rust
 //! handle. Refunds, parking plates and entrances, and bills join orders here as siblings.
 //!
+//! The states of an order, as WeChat Pay moves them (the simulator's API routes follow
+//! this diagram — a close only turns `NOTPAY` into `CLOSED` — while the admin API and the
+//! Rust handle may move an order to any state, on purpose):
+//!
+//! ```text
+//! NOTPAY ──paid──▶ SUCCESS ──refund──▶ REFUND          direct and partner orders
+//!   └──close──▶ CLOSED
+//! USERPAYING ──▶ SUCCESS | PAYERROR | REVOKED          payment code
+//! ACCEPTED ──▶ SUCCESS | PAY_FAIL (FAIL) ──▶ PAY_BACK  parking
+//! ```
+//!
 //! A transition's notification is not sent from here: it waits in the outbox
 //! ([`World::take_outbox`]) until the caller has let go of the world, then goes to
 //! delivery.
