@@ -137,8 +137,9 @@ fn the_binary_with_tls_writes_the_ca_and_serves_https() {
     let url = first.trim().strip_prefix("listening on ").expect("first line").to_owned();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     let env = std::fs::read_to_string(dir.join("env")).expect("env");
+    let vars = wechatpay_sim::cli::parse_env(&env);
     let ca_path =
-        env.lines().find_map(|l| l.strip_prefix("WECHATPAY_SIM_CA=")).map(PathBuf::from).expect("WECHATPAY_SIM_CA");
+        vars.iter().find(|(k, _)| k == "WECHATPAY_SIM_CA").map(|(_, v)| PathBuf::from(v)).expect("WECHATPAY_SIM_CA");
     assert_eq!(ca_path, std::fs::canonicalize(&dir).expect("dir").join("ca.pem"));
     assert!(env.contains(&format!("WECHATPAY_BASE_URL={url}\n")), "{env}");
     let ca = std::fs::read_to_string(&ca_path).expect("ca.pem");

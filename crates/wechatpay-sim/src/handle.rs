@@ -1,45 +1,32 @@
-//! The simulator itself: the builder, the handle, the accept loop and one thread per
-//! connection (at most [`crate::slots::MAX_CONNECTIONS`]; see `slots.rs` for who gives way
-//! when more arrive).
+//! The Rust handle: the builder that assembles a simulator from its parts (world, control,
+//! delivery, protocol, net) and the [`Simulator`] whose methods are the control API.
 
-use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::io;
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, PoisonError};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
 
-use serde_json::Value;
-use socket2::{Domain, Protocol, Socket, Type};
+use serde_json::{Map, Value};
 use wechatpay_core::{ConfigBuilder, KeyStore, MchId, PrivateKey, PublicKey, SerialNo, unix_now};
 
-use crate::admin::{self, AdminState, RequestRecord};
+use crate::control::Control;
+use crate::control::admin::Admin;
 use crate::credentials::{
     Credentials, MCHID, MERCHANT_KEY_PEM, MERCHANT_PUB_PEM, MERCHANT_SERIAL, PLATFORM_CERT_PEM, PUBLIC_KEY_ID,
     WECHATPAY_PUB_PEM,
 };
-use crate::faults::{Fault, Times};
-use crate::notification::{self, Event, SignedNotification};
-use crate::orders::{OrderBook, OrderError, OrderKind};
-use crate::reply::Reply;
-use crate::respond::{self, Signature};
-use crate::routes::{self, Route};
-use crate::signing::{ResponseKeys, SigningKeyChoice};
-use crate::slots::{SharedStream, Slot};
-use crate::state::{POLL, Shared};
-use crate::tls::{self, Conn};
-use crate::transitions::After;
-use crate::{apiv3_key, auth, certificates, http};
-/// How long `stop` waits for connection threads to finish.
-const STOP_GRACE: Duration = Duration::from_secs(3);
-/// The accept queue: a burst of connections (a flood, or many clients at once) waits
-/// here for the accept loop instead of having its SYNs dropped (a 1 s retransmit each).
-const LISTEN_BACKLOG: i32 = 4096;
-/// How long writing an answer may block on a client that does not read.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
-/// The stack of a connection thread (request parsing, JSON, one RSA signature).
-const CONNECTION_STACK: usize = 256 * 1024;
+use crate::delivery::Delivery;
+use crate::delivery::notification::{self, Event, SignedNotification};
+use crate::net::stop::Stop;
+use crate::net::{self, Net, connectable, listen, tls};
+use crate::protocol::faults::{Fault, Times};
+use crate::protocol::respond::RequestIds;
+use crate::protocol::routes::Route;
+use crate::protocol::signing::{ResponseKeys, SigningKeyChoice};
+use crate::protocol::{Api, apiv3_key};
+use crate::world::{After, Order, OrderError, OrderKind, World};
 
 /// Configures a simulator; see [`Simulator::builder`].
 #[derive(Debug)]
@@ -49,7 +36,7 @@ pub struct SimBuilder {
     orders_files: Vec<PathBuf>,
     orders: Vec<(OrderKind, Value)>,
     sub_mchids: Vec<String>,
-    signing: SigningKeyChoice,
+    signing: Option<SigningKeyChoice>,
     seeds: bool,
     tls: bool,
     apiv3_key: Option<String>,
@@ -66,7 +53,7 @@ impl SimBuilder {
             orders_files: Vec::new(),
             orders: Vec::new(),
             sub_mchids: Vec::new(),
-            signing: SigningKeyChoice::default(),
+            signing: None,
             seeds: true,
             tls: false,
             apiv3_key: None,
@@ -105,11 +92,14 @@ impl SimBuilder {
     }
 
     /// The kind of key that signs answers when a request's `Wechatpay-Serial` names no
-    /// simulated key (default: the WeChat Pay public key). With
+    /// simulated key. Unset (the default): the WeChat Pay public key, but the platform
+    /// certificate that currently signs for `GET /v3/certificates` (as WeChat Pay answers
+    /// merchants that have platform certificates, so a client holding no key can bootstrap
+    /// from the download). Set, it signs every such answer, the download included; with
     /// [`SigningKeyChoice::PlatformCertificate`], the platform certificate that currently
     /// signs (see [`Simulator::rotate_certificate`]). Ignored in public-key-only mode.
     pub fn signing(mut self, choice: SigningKeyChoice) -> Self {
-        self.signing = choice;
+        self.signing = Some(choice);
         self
     }
 
@@ -177,23 +167,24 @@ impl SimBuilder {
             None => apiv3_key::random_key()?,
         };
         let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
-        let mut book = if self.seeds { OrderBook::seeded()? } else { OrderBook::empty() };
+        let mut world = if self.seeds { World::seeded()? } else { World::empty() };
         for path in &self.orders_files {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| io::Error::new(e.kind(), format!("orders file {}: {e}", path.display())))?;
-            book.load_str(&text).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+            world.load_str(&text).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
         }
         for (kind, order) in self.orders {
-            book.add(kind, order)?;
+            world.add(Order::given(kind, order)?);
         }
         for sub in self.sub_mchids {
-            book.bind(sub);
+            world.bind(sub);
         }
         let key_error = |what: &str, e: wechatpay_core::KeyError| invalid(format!("built-in {what}: {e}"));
         let merchant_pub =
             PublicKey::from_pem(MERCHANT_PUB_PEM.as_bytes()).map_err(|e| key_error("merchant key", e))?;
-        let response_keys =
-            ResponseKeys::load(self.signing, self.public_key_only).map_err(|e| key_error("response keys", e))?;
+        let keys = Arc::new(
+            ResponseKeys::load(self.signing, self.public_key_only).map_err(|e| key_error("response keys", e))?,
+        );
         let merchant_key =
             Arc::new(PrivateKey::from_pem(MERCHANT_KEY_PEM.as_bytes()).map_err(|e| key_error("merchant key", e))?);
         let mut store = KeyStore::new();
@@ -208,19 +199,30 @@ impl SimBuilder {
         let (ca_pem, tls_config) = tls.map(|t| (t.ca_pem, t.config)).unzip();
         let own_ca = ca_pem.iter().map(String::as_str);
         let notify_tls = tls::notify_client(self.notify_ca_pem.iter().map(String::as_str).chain(own_ca))?;
-        let admin = AdminState::new(
-            apiv3_key::random_alphanumeric(43)?,
-            self.notify_time_scale,
-            self.allow_remote_notify,
+        let stop = Arc::new(Stop::default());
+        let apiv3_key: Arc<str> = Arc::from(apiv3_key);
+        let delivery = Arc::new(Delivery::new(
+            Arc::clone(&keys),
+            Arc::clone(&apiv3_key),
             notify_tls,
-        );
-        let shared = Arc::new(Shared::new(merchant_pub, response_keys, apiv3_key, book, tls_config, admin));
-        let accept_shared = Arc::clone(&shared);
-        let listener = thread::Builder::new()
-            .name("wechatpay-sim-accept".to_owned())
-            .spawn(move || accept_loop(&listener, &accept_shared))?;
+            self.notify_time_scale,
+            Arc::clone(&stop),
+        ));
+        let control = Arc::new(Control::new(world, Arc::clone(&keys), delivery, self.allow_remote_notify));
+        let api = Arc::new(Api {
+            merchant_pub,
+            keys,
+            apiv3_key,
+            control,
+            admin: Admin { token: apiv3_key::random_alphanumeric(43)? },
+            stop: Arc::clone(&stop),
+            ids: RequestIds::default(),
+        });
+        let net = Arc::new(Net::new(stop, tls_config));
+        let listener = net::spawn(listener, Arc::clone(&net), Arc::clone(&api))?;
         Ok(Simulator {
-            shared,
+            api,
+            net,
             addr,
             credentials: Credentials::builtin(),
             merchant_key,
@@ -236,7 +238,8 @@ impl SimBuilder {
 /// A running simulator: [`Simulator::start`] for the defaults, [`Simulator::builder`] to
 /// configure one. Dropping it stops it.
 pub struct Simulator {
-    shared: Arc<Shared>,
+    api: Arc<Api>,
+    net: Arc<Net>,
     addr: SocketAddr,
     credentials: Credentials,
     ca_pem: Option<String>,
@@ -298,20 +301,20 @@ impl Simulator {
     /// The bearer token of the admin API under `/sim/` (random per start; the `wechatpay-sim`
     /// binary writes it to `STATE_DIR/admin_token` and `WECHATPAY_SIM_ADMIN_TOKEN` in `env`).
     pub fn admin_token(&self) -> &str {
-        &self.shared.admin.token
+        &self.api.admin.token
     }
 
     /// The merchant's APIv3 key (32 ASCII characters) that seals certificates and
     /// notifications: the one given to [`SimBuilder::apiv3_key`], else a random one made at
     /// start. A throwaway, like every key of the simulator.
     pub fn apiv3_key(&self) -> &str {
-        &self.shared.apiv3_key
+        &self.api.apiv3_key
     }
 
     /// Whether the simulated merchant has no platform certificate
     /// ([`SimBuilder::public_key_only`]).
     pub fn is_public_key_only(&self) -> bool {
-        self.shared.response_keys.public_key_only()
+        self.api.keys.public_key_only()
     }
 
     /// The serials of the platform certificates `GET /v3/certificates` lists, oldest first
@@ -321,7 +324,7 @@ impl Simulator {
         if self.is_public_key_only() {
             return Vec::new();
         }
-        self.shared.response_keys.with_platform(|p| p.listed().iter().map(|c| c.serial().to_owned()).collect())
+        self.api.keys.with_platform(|p| p.listed().iter().map(|c| c.serial().to_owned()).collect())
     }
 
     /// The PEMs of the listed platform certificates, oldest first, concatenated (empty in
@@ -330,20 +333,20 @@ impl Simulator {
         if self.is_public_key_only() {
             return String::new();
         }
-        self.shared.response_keys.with_platform(|p| p.listed().iter().map(|c| c.pem.as_str()).collect())
+        self.api.keys.with_platform(|p| p.listed().iter().map(|c| c.pem.as_str()).collect())
     }
 
     /// The `Wechatpay-Serial` of an answer to a request that names no key: the WeChat Pay
     /// public key id, or (with [`SigningKeyChoice::PlatformCertificate`]) the serial of the
     /// platform certificate that currently signs.
     pub fn signing_serial(&self) -> String {
-        self.shared.response_keys.choose(None).serial().to_owned()
+        self.api.keys.choose(None).serial().to_owned()
     }
 
     /// Whether a rotation is half done: a new certificate is listed but does not sign yet
     /// (the next [`Simulator::rotate_certificate`] makes it sign).
     pub fn rotation_pending(&self) -> bool {
-        self.shared.response_keys.with_platform(|p| p.rotation_pending())
+        self.api.keys.with_platform(|p| p.rotation_pending())
     }
 
     /// One step of a platform certificate rotation (spec §9); returns the new certificate's
@@ -366,17 +369,17 @@ impl Simulator {
             let message = "public-key-only mode: there is no platform certificate to rotate";
             return Err(io::Error::new(io::ErrorKind::Unsupported, message));
         }
-        self.shared.response_keys.rotate(crate::clock::now()).map_err(io::Error::other)
+        self.api.keys.rotate(crate::clock::now()).map_err(io::Error::other)
     }
 
     /// A payment notification as WeChat Pay would `POST` it to a `notify_url`: the envelope of
     /// `event` with its resource sealed with [`Simulator::apiv3_key`], signed now by the key of
-    /// [`Simulator::signing_serial`]. See [`crate::notification`].
+    /// [`Simulator::signing_serial`]. See [`crate::delivery::notification`].
     ///
     /// # Errors
-    /// As [`crate::notification::build`].
+    /// As [`crate::delivery::notification::build`].
     pub fn notification(&self, event: &Event) -> io::Result<SignedNotification> {
-        let key = self.shared.response_keys.choose(None);
+        let key = self.api.keys.choose(None);
         notification::build(event, self.apiv3_key(), key.private_key(), key.serial(), unix_now())
     }
 
@@ -395,19 +398,85 @@ impl Simulator {
         .backup_url(self.base_url())
     }
 
-    /// Adds an order while running; it replaces an older one with the same key.
+    /// Adds an order while running, exactly as given but for what a client needs to parse
+    /// it, filled in where missing (a direct order's `mchid`, a partner order's `sp_mchid`,
+    /// a `trade_state` and its description); it replaces an older one with the same key.
+    /// [`Simulator::create_order`] completes an order as the admin API does.
     ///
     /// # Errors
     /// [`OrderError`] when it is not an object with a string `out_trade_no` (and, for a
     /// partner order, `sub_mchid`).
     pub fn add_order(&self, kind: OrderKind, order: Value) -> Result<(), OrderError> {
-        self.shared.orders.write().unwrap_or_else(PoisonError::into_inner).add(kind, order)
+        self.api.control.add_order(kind, order)
+    }
+
+    /// Creates an order from its API fields (`out_trade_no` at least; a partner order also
+    /// `sub_mchid`), everything else filled in as WeChat Pay would answer it — exactly as
+    /// `POST /sim/orders` does, with the same checks (an undocumented `trade_state` only
+    /// with `"allow_unknown": true` among the fields; no negative or fractional amount; RFC
+    /// 3339 times); its notifications go to `notify_url` (a loopback
+    /// `http(s)://` URL unless [`SimBuilder::allow_remote_notify`]). Returns the order as
+    /// stored.
+    ///
+    /// # Errors
+    /// [`OrderError`] naming the field when the order or the URL is unusable.
+    pub fn create_order(&self, kind: OrderKind, order: Value, notify_url: Option<&str>) -> Result<Value, OrderError> {
+        let Value::Object(fields) = order else {
+            return Err(OrderError::new("order: must be a JSON object with the order's API fields"));
+        };
+        Ok(self.api.control.create_order(kind, fields, notify_url)?)
+    }
+
+    /// The newest order of `kind` numbered `out_trade_no`, as stored (as `GET
+    /// /sim/orders/{kind}/{out_trade_no}` answers it); `None` when there is none.
+    pub fn order(&self, kind: OrderKind, out_trade_no: &str) -> Option<Value> {
+        self.api.control.order(kind, out_trade_no).ok()
+    }
+
+    /// Moves an order to `trade_state` now, with `fields` (a JSON object, or `null`) set over
+    /// it — exactly as `POST /sim/orders/{kind}/{out_trade_no}/state` does: a payment gets
+    /// the paid fields it lacks (`success_time`, `transaction_id`, `payer`, `bank_type`) and
+    /// a notification if the order has a notify URL; the state it is in already changes
+    /// nothing and notifies nobody. An undocumented state needs `"allow_unknown": true` among
+    /// the `fields` ([`Simulator::schedule`] takes any). Returns the order as stored.
+    ///
+    /// # Errors
+    /// [`OrderError`] when there is no such order or `fields` would change its
+    /// `out_trade_no`.
+    pub fn set_state(
+        &self,
+        kind: OrderKind,
+        out_trade_no: &str,
+        trade_state: &str,
+        fields: Value,
+    ) -> Result<Value, OrderError> {
+        let fields = match fields {
+            Value::Null => Map::new(),
+            Value::Object(map) => map,
+            _ => return Err(OrderError::new("fields: must be a JSON object")),
+        };
+        Ok(self.api.control.set_state(kind, out_trade_no, trade_state, fields)?)
+    }
+
+    /// Every notification sent so far with its attempts, oldest first: the JSON array
+    /// `GET /sim/notifications` answers.
+    pub fn notifications(&self) -> Value {
+        self.api.control.notifications()
+    }
+
+    /// The last 100 API requests (method, target, whether verified, the answer's status),
+    /// oldest first: the JSON array `GET /sim/requests` answers.
+    pub fn requests(&self) -> Value {
+        self.api.control.requests()
     }
 
     /// Schedules a change of the newest order of `kind` numbered `out_trade_no` to
     /// `trade_state` (any string: an unknown state too), due [`After`] a number of queries
-    /// of that order or a delay. A close of the order cancels its pending changes; a paid
-    /// direct or partner order gets a `transaction_id` if it had none.
+    /// of that order or a delay (as `POST /sim/orders/{kind}/{out_trade_no}/schedule`,
+    /// which takes an undocumented state only with `"allow_unknown": true`). The change
+    /// goes through the order's one transition, as
+    /// [`Simulator::set_state`]: a payment gets the paid fields and notifies. A close of the
+    /// order cancels its pending changes.
     ///
     /// # Errors
     /// [`OrderError`] when there is no such order.
@@ -418,12 +487,8 @@ impl Simulator {
         trade_state: &str,
         after: After,
     ) -> Result<(), OrderError> {
-        self.shared.orders.write().unwrap_or_else(PoisonError::into_inner).schedule(
-            kind,
-            out_trade_no,
-            trade_state,
-            after,
-        )
+        // Any state: the Rust handle has always taken unknown ones (fault injection).
+        Ok(self.api.control.schedule(kind, out_trade_no, trade_state, after, true)?)
     }
 
     /// The order is answered as it is `n` more times, then as paid (`SUCCESS`).
@@ -444,36 +509,33 @@ impl Simulator {
 
     /// Binds a sub-merchant to the simulated service provider.
     pub fn bind_sub_mchid(&self, sub_mchid: impl Into<String>) {
-        self.shared.orders.write().unwrap_or_else(PoisonError::into_inner).bind(sub_mchid.into());
+        self.api.control.bind_sub_mchid(sub_mchid.into());
     }
 
     /// Injects `fault` for `times` matching requests, on `route` or (with `None`) on every
     /// verified request. Faults are matched in the order injected.
     pub fn inject(&self, fault: Fault, times: Times, route: Option<Route>) {
-        self.shared.faults.lock().unwrap_or_else(PoisonError::into_inner).inject(fault, times, route);
+        self.api.control.inject(fault, times, route);
     }
 
     /// Removes every injected fault.
     pub fn clear_faults(&self) {
-        self.shared.faults.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        self.api.control.clear_faults();
     }
 
     /// How many requests were received (every parsed request, verified or not, faulted or not).
     pub fn requests_seen(&self) -> usize {
-        self.shared.seen.load(Ordering::SeqCst)
+        self.api.control.requests_seen()
     }
 
     /// How many requests were received for `route`.
     pub fn requests_for(&self, route: Route) -> usize {
-        self.shared.per_route[route.index()].load(Ordering::SeqCst)
+        self.api.control.requests_for(route)
     }
 
     /// Sets every request counter back to zero.
     pub fn reset_counts(&self) {
-        self.shared.seen.store(0, Ordering::SeqCst);
-        for c in &self.shared.per_route {
-            c.store(0, Ordering::SeqCst);
-        }
+        self.api.control.reset_counts();
     }
 
     /// Stops serving: the listener thread exits and open connections are closed.
@@ -482,16 +544,8 @@ impl Simulator {
     }
 
     fn shutdown(&mut self) {
-        let Some(listener) = self.listener.take() else { return };
-        self.shared.shutdown.store(true, Ordering::SeqCst);
-        // Wake the accept loop; if even that fails, leave the thread behind rather than hang.
-        if TcpStream::connect_timeout(&connectable(self.addr), Duration::from_secs(1)).is_ok() {
-            let _ = listener.join();
-        }
-        self.shared.slots.close_all();
-        let deadline = Instant::now() + STOP_GRACE;
-        while self.shared.slots.threads() > 0 && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(5));
+        if let Some(listener) = self.listener.take() {
+            self.net.shutdown(self.addr, listener);
         }
     }
 }
@@ -500,197 +554,4 @@ impl Drop for Simulator {
     fn drop(&mut self) {
         self.shutdown();
     }
-}
-
-/// `addr`, with an unspecified IP replaced by loopback.
-fn connectable(addr: SocketAddr) -> SocketAddr {
-    match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port()),
-        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port()),
-        _ => addr,
-    }
-}
-
-/// Binds and listens with a long accept queue ([`LISTEN_BACKLOG`]), trying each address
-/// `addr` resolves to as [`TcpListener::bind`] does.
-fn listen(addr: &str) -> io::Result<TcpListener> {
-    let mut last = io::Error::new(io::ErrorKind::InvalidInput, format!("{addr}: no address to listen on"));
-    for addr in addr.to_socket_addrs()? {
-        let socket = match Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)) {
-            Ok(socket) => socket,
-            Err(e) => {
-                last = e;
-                continue;
-            }
-        };
-        let bound = socket
-            .set_reuse_address(cfg!(unix))
-            .and_then(|()| socket.bind(&addr.into()))
-            .and_then(|()| socket.listen(LISTEN_BACKLOG));
-        match bound {
-            Ok(()) => return Ok(socket.into()),
-            Err(e) => last = e,
-        }
-    }
-    Err(last)
-}
-
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
-    for conn in listener.incoming() {
-        if shared.stopping() {
-            break;
-        }
-        let Ok(stream) = conn else {
-            // Out of descriptors or similar: back off instead of spinning.
-            thread::sleep(Duration::from_millis(10));
-            continue;
-        };
-        let stream = SharedStream::new(stream);
-        // At capacity the connection idle longest gives way; if all are busy, this one is
-        // closed (dropped) here.
-        let Some(slot) = shared.slots.admit(&stream) else { continue };
-        let shared = Arc::clone(shared);
-        let spawned = thread::Builder::new()
-            .name("wechatpay-sim-conn".to_owned())
-            .stack_size(CONNECTION_STACK)
-            .spawn(move || serve_connection(stream, &shared, &slot));
-        // A failed spawn drops the closure, and with it the slot and the stream.
-        let _ = spawned;
-    }
-}
-
-fn serve_connection(stream: SharedStream, shared: &Arc<Shared>, slot: &Slot) {
-    let _ = stream.get().set_read_timeout(Some(POLL));
-    let _ = stream.get().set_write_timeout(Some(WRITE_TIMEOUT));
-    let _ = stream.get().set_nodelay(true);
-    let Ok(mut conn) = Conn::new(stream, shared.tls.as_ref()) else { return };
-    let mut reader = http::Reader::new(&shared.shutdown, http::TIMEOUTS);
-    loop {
-        slot.idle();
-        let next = reader.next_request(&mut conn);
-        slot.busy();
-        match next {
-            http::Next::Closed => return,
-            http::Next::Invalid(e) => {
-                let reply = Reply::error(e.status, "INVALID_REQUEST", e.message, None);
-                let key = shared.response_keys.choose(None);
-                let _ = respond::json(&mut conn, shared, &reply, &key, Signature::Valid, true);
-                return;
-            }
-            http::Next::Request(req) => {
-                if !handle_request(&mut conn, shared, &req) {
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// What a request gets.
-enum Answer {
-    Json(Reply, Signature),
-    BadGateway,
-    Oversized(usize),
-    /// Close without answering.
-    Nothing,
-}
-
-/// Answers one request; `false` when the connection must close.
-fn handle_request(stream: &mut impl Write, shared: &Arc<Shared>, req: &http::Request) -> bool {
-    let close = req.wants_close();
-    if admin::is_admin(&req.target) {
-        let reply = admin::handle(shared, req);
-        let key = shared.response_keys.choose(None);
-        return respond::json(stream, shared, &reply, &key, Signature::None, close);
-    }
-    shared.seen.fetch_add(1, Ordering::SeqCst);
-    let target = routes::match_target(&req.target);
-    if let Some(t) = &target {
-        shared.per_route[t.route.index()].fetch_add(1, Ordering::SeqCst);
-    }
-    let key = shared.response_keys.choose(req.header("wechatpay-serial"));
-    let (verified, answer) = match auth::verify_request(req, &shared.merchant_pub, unix_now()) {
-        Ok(caller) => (true, answer(shared, req, target.as_ref(), &caller.mchid)),
-        Err(reply) => (false, Answer::Json(reply, Signature::Valid)),
-    };
-    let status = match &answer {
-        Answer::Json(reply, _) => Some(reply.status),
-        Answer::BadGateway => Some(502),
-        Answer::Oversized(_) => Some(200),
-        Answer::Nothing => None,
-    };
-    let record = RequestRecord { method: req.method.clone(), target: req.target.clone(), verified, status };
-    shared.admin.record(record);
-    match answer {
-        Answer::Json(reply, signature) => respond::json(stream, shared, &reply, &key, signature, close),
-        Answer::BadGateway => respond::bad_gateway(stream, close),
-        Answer::Oversized(n) => respond::oversized(stream, shared, n, close),
-        Answer::Nothing => false,
-    }
-}
-
-/// The answer to a verified request from `caller`, faults applied.
-fn answer(shared: &Shared, req: &http::Request, target: Option<&routes::Target<'_>>, caller: &str) -> Answer {
-    let route = target.map(|t| t.route);
-    let fault = shared.faults.lock().unwrap_or_else(PoisonError::into_inner).take(route);
-    let normal = || match target {
-        None => Reply::error(404, "NOT_FOUND", "请求的资源不存在 (no such API)", None),
-        Some(t) if req.method != t.route.method() => {
-            let message = format!("请求方法不被允许 (use {})", t.route.method());
-            Reply::error(405, "METHOD_NOT_ALLOWED", &message, None)
-        }
-        Some(t) if t.route == Route::Certificates => {
-            certificates::answer(t.query, &shared.response_keys, &shared.apiv3_key)
-        }
-        // Queries take the write lock too: they count towards scheduled changes of state.
-        Some(t) => {
-            let mut orders = shared.orders.write().unwrap_or_else(PoisonError::into_inner);
-            match t.route {
-                Route::CloseDirect | Route::ClosePartner => {
-                    routes::close(t, caller, req.header("content-type"), &req.body, &mut orders)
-                }
-                _ => routes::handle(t, caller, &mut orders),
-            }
-        }
-    };
-    let Some(fault) = fault else { return Answer::Json(normal(), Signature::Valid) };
-    match fault {
-        Fault::RateLimited => {
-            let code = if route == Some(Route::Parking) { "RATELIMIT_EXCEEDED" } else { "FREQUENCY_LIMITED" };
-            Answer::Json(Reply::error(429, code, "频率超限", None), Signature::Valid)
-        }
-        Fault::SystemError => {
-            Answer::Json(Reply::error(500, "SYSTEM_ERROR", "系统异常，请稍后重试", None), Signature::Valid)
-        }
-        Fault::HtmlBadGateway => Answer::BadGateway,
-        Fault::Delay(d) if shared.sleep(d) => Answer::Json(normal(), Signature::Valid),
-        Fault::Delay(_) => Answer::Nothing,
-        Fault::Hang => {
-            while shared.sleep(Duration::from_secs(3600)) {}
-            Answer::Nothing
-        }
-        Fault::DropConnection => Answer::Nothing,
-        Fault::TamperedBody => Answer::Json(normal(), Signature::Tampered),
-        Fault::StaleTimestamp => Answer::Json(normal(), Signature::Stale),
-        Fault::SignTestProbe => Answer::Json(normal(), Signature::Probe),
-        Fault::UnknownSerial => Answer::Json(normal(), Signature::UnknownSerial),
-        Fault::UnsignedOk => Answer::Json(normal(), Signature::None),
-        Fault::InvalidJson => Answer::Json(Reply { status: 200, body: Arc::from(&b"{not json"[..]) }, Signature::Valid),
-        Fault::OversizedBody(n) => Answer::Oversized(n),
-        Fault::AnswerForAnotherOrder => Answer::Json(another_order(normal()), Signature::Valid),
-    }
-}
-
-/// `reply` as if it were about another order: its ids changed, everything else kept.
-fn another_order(reply: Reply) -> Reply {
-    let Ok(serde_json::Value::Object(mut order)) = serde_json::from_slice::<serde_json::Value>(&reply.body) else {
-        return reply;
-    };
-    for field in ["out_trade_no", "transaction_id"] {
-        if let Some(serde_json::Value::String(id)) = order.get_mut(field) {
-            id.push('0');
-        }
-    }
-    let body = serde_json::to_vec(&order).unwrap_or_default();
-    Reply { status: reply.status, body: Arc::from(body) }
 }

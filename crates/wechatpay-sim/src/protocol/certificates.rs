@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::apiv3_key::{self, ALGORITHM};
 use crate::clock::beijing_rfc3339;
-use crate::reply::Reply;
-use crate::routes::Query;
-use crate::signing::ResponseKeys;
+use crate::protocol::apiv3_key::{self, ALGORITHM};
+use crate::protocol::reply::Reply;
+use crate::protocol::routes::Query;
+use crate::protocol::signing::ResponseKeys;
 
 /// The associated data of a sealed certificate.
 const AAD: &str = "certificate";
@@ -66,7 +66,7 @@ mod tests {
 
     #[test]
     fn lists_sealed_certificates_and_checks_the_query() {
-        let keys = ResponseKeys::load(SigningKeyChoice::PublicKey, false).unwrap();
+        let keys = ResponseKeys::load(Some(SigningKeyChoice::PublicKey), false).unwrap();
         let reply = answer("algorithm_type=RSA", &keys, KEY);
         assert_eq!(reply.status, 200);
         let v: Value = serde_json::from_slice(&reply.body).unwrap();
@@ -84,7 +84,7 @@ mod tests {
         assert_eq!(pem, crate::credentials::PLATFORM_CERT_PEM);
         assert_eq!(answer("", &keys, KEY).status, 200);
         assert_eq!(answer("algorithm_type=SM2", &keys, KEY).status, 400);
-        let only = ResponseKeys::load(SigningKeyChoice::PublicKey, true).unwrap();
+        let only = ResponseKeys::load(Some(SigningKeyChoice::PublicKey), true).unwrap();
         let reply = answer("", &only, KEY);
         let v: Value = serde_json::from_slice(&reply.body).unwrap();
         assert_eq!((reply.status, v["code"].as_str()), (404, Some("RESOURCE_NOT_EXISTS")));

@@ -11,8 +11,8 @@ use serde_json::json;
 use wechatpay_core::PublicKey;
 
 use crate::credentials::{MCHID, MERCHANT_SERIAL};
-use crate::http::Request;
-use crate::reply::Reply;
+use crate::net::http::Request;
+use crate::protocol::reply::Reply;
 
 /// The signature scheme named in `Authorization`.
 const AUTH_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";

@@ -14,7 +14,7 @@ use wechatpay_core::PrivateKey;
 
 use crate::clock;
 use crate::credentials::{PLATFORM_CERT_PEM, PLATFORM_KEY_PEM, PLATFORM_SERIAL};
-use crate::signing::ResponseKey;
+use crate::protocol::signing::ResponseKey;
 
 /// `notBefore` of the built-in certificate, Unix seconds
 /// (`openssl x509 -in testdata/platform_cert.pem -noout -dates`: Nov 23 14:06:01 2026 GMT).

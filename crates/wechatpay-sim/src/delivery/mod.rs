@@ -6,10 +6,12 @@
 //! rustls, trusting the CAs given with `--notify-ca` (and, in HTTPS mode, the simulator's own
 //! throwaway CA) — a local receiver's certificate is never in a public root store.
 
+pub mod notification;
+
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, TcpStream, ToSocketAddrs};
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -17,8 +19,10 @@ use serde::Serialize;
 use wechatpay_core::unix_now;
 
 use crate::clock;
-use crate::notification::{self, Event, SignedNotification};
-use crate::state::Shared;
+use crate::net::stop::Stop;
+use crate::protocol::signing::ResponseKeys;
+use crate::world::Notify;
+use notification::{Event, SignedNotification};
 
 /// How long one attempt may take (connect, send, first answer line).
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -152,61 +156,102 @@ impl Serialize for NotificationLog {
     }
 }
 
-/// Logs `event` and starts delivering it to `url` on a thread of its own.
-pub(crate) fn start(shared: &Arc<Shared>, event: Event, kind: &'static str, out_trade_no: &str, url: NotifyUrl) {
-    let record = Record {
-        id: event.id.clone(),
-        event_type: event.event_type.clone(),
-        kind,
-        out_trade_no: out_trade_no.to_owned(),
-        notify_url: url.raw.clone(),
-        attempts: Vec::new(),
-        delivered: false,
-    };
-    let index = shared.admin.notifications.lock().unwrap_or_else(PoisonError::into_inner).push(record);
-    let worker = Arc::clone(shared);
-    let spawned = thread::Builder::new()
-        .name("wechatpay-sim-notify".to_owned())
-        .stack_size(256 * 1024)
-        .spawn(move || deliver(&worker, &event, &url, index));
-    if let Err(e) = spawned {
-        let mut log = shared.admin.notifications.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(record) = log.get_mut(index) {
-            let error = Some(format!("cannot start the delivery thread: {e}"));
-            record.attempts.push(Attempt { at: clock::beijing_rfc3339(clock::now()), status: None, error });
-        }
-    }
+/// Delivery: what signs and seals notifications, where they go over TLS, the redelivery
+/// schedule's scale, and the log of every notification and attempt.
+#[derive(Debug)]
+pub(crate) struct Delivery {
+    keys: Arc<ResponseKeys>,
+    apiv3_key: Arc<str>,
+    /// The TLS client settings for `https://` notify URLs.
+    tls: Arc<rustls::ClientConfig>,
+    /// The factor applied to the redelivery schedule.
+    time_scale: f64,
+    log: Mutex<NotificationLog>,
+    stop: Arc<Stop>,
 }
 
-/// Attempts until delivered, the schedule is exhausted or the simulator stops.
-fn deliver(shared: &Shared, event: &Event, url: &NotifyUrl, index: usize) {
-    let scale = shared.admin.time_scale;
-    for attempt in 0..=SCHEDULE.len() {
-        if attempt > 0 {
-            let wait = Duration::from_secs_f64(SCHEDULE[attempt - 1] as f64 * scale);
-            if !shared.sleep(wait) {
+impl Delivery {
+    pub(crate) fn new(
+        keys: Arc<ResponseKeys>,
+        apiv3_key: Arc<str>,
+        tls: Arc<rustls::ClientConfig>,
+        time_scale: f64,
+        stop: Arc<Stop>,
+    ) -> Self {
+        Self { keys, apiv3_key, tls, time_scale, log: Mutex::default(), stop }
+    }
+
+    /// The log as `GET /sim/notifications` answers it.
+    pub(crate) fn log_json(&self) -> serde_json::Value {
+        let log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        serde_json::to_value(&*log).unwrap_or_default()
+    }
+
+    /// Logs the notification of a transition and starts delivering it on a thread of its
+    /// own. One event keeps its id through every redelivery.
+    pub(crate) fn send(self: &Arc<Self>, notify: Notify) {
+        let event = Event::new(notify.event_type, notify.summary, notify.resource);
+        let record = Record {
+            id: event.as_ref().map(|e| e.id.clone()).unwrap_or_default(),
+            event_type: notify.event_type.to_owned(),
+            kind: notify.kind.file_key(),
+            out_trade_no: notify.out_trade_no,
+            notify_url: notify.url.raw.clone(),
+            attempts: Vec::new(),
+            delivered: false,
+        };
+        let index = self.log.lock().unwrap_or_else(PoisonError::into_inner).push(record);
+        let spawned = match event {
+            Ok(event) => {
+                let worker = Arc::clone(self);
+                let url = notify.url;
+                thread::Builder::new()
+                    .name("wechatpay-sim-notify".to_owned())
+                    .stack_size(256 * 1024)
+                    .spawn(move || worker.deliver(&event, &url, index))
+                    .map(drop)
+                    .map_err(|e| format!("cannot start the delivery thread: {e}"))
+            }
+            Err(e) => Err(format!("cannot make the notification: {e}")),
+        };
+        if let Err(error) = spawned {
+            let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(record) = log.get_mut(index) {
+                let attempt = Attempt { at: clock::beijing_rfc3339(clock::now()), status: None, error: Some(error) };
+                record.attempts.push(attempt);
+            }
+        }
+    }
+
+    /// Attempts until delivered, the schedule is exhausted or the simulator stops.
+    fn deliver(&self, event: &Event, url: &NotifyUrl, index: usize) {
+        for attempt in 0..=SCHEDULE.len() {
+            if attempt > 0 {
+                let wait = Duration::from_secs_f64(SCHEDULE[attempt - 1] as f64 * self.time_scale);
+                if !self.stop.sleep(wait) {
+                    return;
+                }
+            }
+            let at = clock::beijing_rfc3339(clock::now());
+            let key = self.keys.choose(None);
+            let result = notification::build(event, &self.apiv3_key, key.private_key(), key.serial(), unix_now())
+                .map_err(|e| format!("building the notification: {e}"))
+                .and_then(|n| post(url, &n, &self.tls));
+            let (status, error) = match result {
+                Ok(s) => (Some(s), None),
+                Err(e) => (None, Some(e)),
+            };
+            let delivered = matches!(status, Some(200 | 204));
+            {
+                let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(record) = log.get_mut(index) {
+                    record.attempts.push(Attempt { at, status, error });
+                    record.delivered = delivered;
+                }
+            }
+            if delivered || self.stop.stopping() {
                 return;
             }
-        }
-        let at = clock::beijing_rfc3339(clock::now());
-        let key = shared.response_keys.choose(None);
-        let result = notification::build(event, &shared.apiv3_key, key.private_key(), key.serial(), unix_now())
-            .map_err(|e| format!("building the notification: {e}"))
-            .and_then(|n| post(url, &n, &shared.admin.notify_tls));
-        let (status, error) = match result {
-            Ok(s) => (Some(s), None),
-            Err(e) => (None, Some(e)),
-        };
-        let delivered = matches!(status, Some(200 | 204));
-        {
-            let mut log = shared.admin.notifications.lock().unwrap_or_else(PoisonError::into_inner);
-            if let Some(record) = log.get_mut(index) {
-                record.attempts.push(Attempt { at, status, error });
-                record.delivered = delivered;
-            }
-        }
-        if delivered || shared.stopping() {
-            return;
         }
     }
 }

@@ -2,14 +2,38 @@
 //! streamed oversized body.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine as _;
 use wechatpay_core::unix_now;
 
-use crate::http::{write_all, write_head};
-use crate::reply::Reply;
-use crate::signing::{ResponseKey, SignatureHeaders, UNKNOWN_SERIAL};
-use crate::state::Shared;
+use crate::net::http::{write_all, write_head};
+use crate::net::stop::Stop;
+use crate::protocol::reply::Reply;
+use crate::protocol::signing::{ResponseKey, SignatureHeaders, UNKNOWN_SERIAL};
+
+static INSTANCES: AtomicU64 = AtomicU64::new(0);
+
+/// The `Request-ID`s of one simulator: unique per answer.
+#[derive(Debug)]
+pub(crate) struct RequestIds {
+    next: AtomicU64,
+    instance: u64,
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        Self { next: AtomicU64::new(0), instance: INSTANCES.fetch_add(1, Ordering::Relaxed) }
+    }
+}
+
+impl RequestIds {
+    /// A fresh `Request-ID`.
+    pub(crate) fn next(&self) -> String {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        format!("08{:08X}{:04X}{:010X}", unix_now() & 0xFFFF_FFFF, self.instance & 0xFFFF, n)
+    }
+}
 
 /// How an answer is signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +55,7 @@ pub(crate) enum Signature {
 /// Sends `reply` as JSON; `false` when the connection must close.
 pub(crate) fn json(
     stream: &mut impl Write,
-    shared: &Shared,
+    ids: &RequestIds,
     reply: &Reply,
     key: &ResponseKey,
     signature: Signature,
@@ -45,7 +69,7 @@ pub(crate) fn json(
     if !no_content {
         headers.push(("Content-Type", "application/json; charset=utf-8".to_owned()));
     }
-    headers.push(("Request-ID", shared.request_id()));
+    headers.push(("Request-ID", ids.next()));
     headers.push(("Server", "wechatpay-sim".to_owned()));
     let signed = match signature {
         Signature::None => None,
@@ -102,11 +126,11 @@ pub(crate) fn bad_gateway(stream: &mut impl Write, close: bool) -> bool {
 }
 
 /// A `200` whose body is `len` bytes, streamed in chunks, unsigned.
-pub(crate) fn oversized(stream: &mut impl Write, shared: &Shared, len: usize, close: bool) -> bool {
+pub(crate) fn oversized(stream: &mut impl Write, ids: &RequestIds, stop: &Stop, len: usize, close: bool) -> bool {
     static CHUNK: [u8; 64 * 1024] = [b'x'; 64 * 1024];
     let headers = [
         ("Content-Type", "application/json; charset=utf-8".to_owned()),
-        ("Request-ID", shared.request_id()),
+        ("Request-ID", ids.next()),
         ("Content-Length", len.to_string()),
     ];
     let mut head = Vec::with_capacity(256);
@@ -116,7 +140,7 @@ pub(crate) fn oversized(stream: &mut impl Write, shared: &Shared, len: usize, cl
     }
     let mut left = len;
     while left > 0 {
-        if shared.stopping() {
+        if stop.stopping() {
             return false;
         }
         let n = left.min(CHUNK.len());

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::orders::OrderKind;
+use super::order::{OrderKind, TradeState};
 
 /// When a scheduled change of state happens ([`crate::Simulator::schedule`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,15 +21,15 @@ pub enum After {
 pub(crate) struct Scheduled {
     kind: OrderKind,
     out_trade_no: String,
-    to: String,
+    to: TradeState,
     after: After,
     since: Instant,
     queries: u32,
 }
 
 impl Scheduled {
-    pub(crate) fn new(kind: OrderKind, out_trade_no: &str, to: &str, after: After, now: Instant) -> Self {
-        Self { kind, out_trade_no: out_trade_no.to_owned(), to: to.to_owned(), after, since: now, queries: 0 }
+    pub(crate) fn new(kind: OrderKind, out_trade_no: &str, to: TradeState, after: After, now: Instant) -> Self {
+        Self { kind, out_trade_no: out_trade_no.to_owned(), to, after, since: now, queries: 0 }
     }
 
     /// Whether this change is for the order of `kind` numbered `out_trade_no`.
@@ -38,7 +38,7 @@ impl Scheduled {
     }
 
     /// The state it changes to.
-    pub(crate) fn to(&self) -> &str {
+    pub(crate) fn to(&self) -> &TradeState {
         &self.to
     }
 
@@ -57,22 +57,6 @@ impl Scheduled {
     }
 }
 
-/// The description WeChat Pay gives with each known state (the state itself otherwise).
-pub(crate) fn description(state: &str) -> &str {
-    match state {
-        "SUCCESS" => "支付成功",
-        "REFUND" => "转入退款",
-        "NOTPAY" => "订单未支付",
-        "CLOSED" => "订单已关闭",
-        "REVOKED" => "已撤销（付款码支付）",
-        "USERPAYING" => "用户支付中（付款码支付）",
-        "PAYERROR" => "支付失败",
-        "ACCEPTED" => "已接收，等待扣款",
-        "PAY_FAIL" | "FAIL" => "支付失败",
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,7 +64,7 @@ mod tests {
     #[test]
     fn queries_count_only_queries_and_the_change_comes_after_n() {
         let now = Instant::now();
-        let mut t = Scheduled::new(OrderKind::Direct, "A", "SUCCESS", After::Queries(2), now);
+        let mut t = Scheduled::new(OrderKind::Direct, "A", TradeState::Success, After::Queries(2), now);
         assert!(
             t.is_for(OrderKind::Direct, "A") && !t.is_for(OrderKind::Partner, "A") && !t.is_for(OrderKind::Direct, "B")
         );
@@ -88,18 +72,17 @@ mod tests {
         assert!(!t.due(false, now), "a close is not a query");
         assert!(!t.due(true, now));
         assert!(t.due(true, now));
-        let mut at_once = Scheduled::new(OrderKind::Direct, "A", "CLOSED", After::Queries(0), now);
+        let mut at_once = Scheduled::new(OrderKind::Direct, "A", TradeState::Closed, After::Queries(0), now);
         assert!(at_once.due(true, now));
-        assert_eq!(at_once.to(), "CLOSED");
+        assert_eq!(at_once.to(), &TradeState::Closed);
     }
 
     #[test]
     fn delays_are_due_from_their_moment_for_any_request() {
         let now = Instant::now();
-        let mut t = Scheduled::new(OrderKind::Parking, "P", "SUCCESS", After::Delay(Duration::from_secs(2)), now);
+        let mut t =
+            Scheduled::new(OrderKind::Parking, "P", TradeState::Success, After::Delay(Duration::from_secs(2)), now);
         assert!(!t.due(true, now + Duration::from_millis(1999)));
         assert!(t.due(false, now + Duration::from_secs(2)));
-        assert_eq!(description("CLOSED"), "订单已关闭");
-        assert_eq!(description("SOMETHING"), "SOMETHING");
     }
 }

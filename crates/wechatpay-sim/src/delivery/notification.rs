@@ -25,9 +25,9 @@ use serde::Serialize;
 use wechatpay_core::crypto::Signer;
 use wechatpay_core::http::{self, Method, Request};
 
-use crate::apiv3_key::{self, ALGORITHM};
 use crate::clock;
-use crate::signing::{fresh_nonce, message};
+use crate::protocol::apiv3_key::{self, ALGORITHM};
+use crate::protocol::signing::{fresh_nonce, message};
 
 /// One event to notify: the plaintext of a notification.
 #[derive(Clone, PartialEq, Eq)]

@@ -4,8 +4,9 @@
 use serde_json::{Value, json};
 use wechatpay_core::{InvalidInput, MchId, OutTradeNo, SubMchId, TransactionId};
 
-use crate::orders::{CloseResult, OrderBook};
-use crate::reply::Reply;
+use super::signing::ResponseKeys;
+use crate::protocol::reply::Reply;
+use crate::world::{By, CloseResult, TradeState, World};
 
 /// One of the eight operations the simulator serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,6 +31,104 @@ pub enum Route {
     Certificates,
 }
 
+/// One entry of the route table: method, path pattern (`{name}` is one non-empty path
+/// segment, still percent-encoded), the route's name in faults, logs and the admin API,
+/// and its handler.
+#[derive(Clone, Copy)]
+pub(crate) struct RouteSpec {
+    pub route: Route,
+    pub method: &'static str,
+    pub pattern: &'static str,
+    pub name: &'static str,
+    pub handler: Handler,
+}
+
+impl std::fmt::Debug for RouteSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteSpec").field("method", &self.method).field("pattern", &self.pattern).finish()
+    }
+}
+
+/// A verified request to a route: its target, its caller (the merchant whose signature
+/// it bears), its `Content-Type` and body.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Call<'a> {
+    pub target: Target<'a>,
+    pub caller: &'a str,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// What a handler may use: the world, the keys that sign answers and the APIv3 key.
+pub(crate) struct Ctx<'a> {
+    pub world: &'a mut World,
+    pub keys: &'a ResponseKeys,
+    pub apiv3_key: &'a str,
+}
+
+/// A route's handler: the answer to a verified call (an error answer as `Err`).
+pub(crate) type Handler = fn(&Call<'_>, &mut Ctx<'_>) -> Result<Reply, Reply>;
+
+/// The route table, declared once: every API route the simulator serves.
+pub(crate) const ROUTES: [RouteSpec; Route::COUNT] = [
+    RouteSpec {
+        route: Route::DirectByOutTradeNo,
+        method: "GET",
+        pattern: "/v3/pay/transactions/out-trade-no/{out_trade_no}",
+        name: "direct_by_out_trade_no",
+        handler: query_direct,
+    },
+    RouteSpec {
+        route: Route::DirectById,
+        method: "GET",
+        pattern: "/v3/pay/transactions/id/{transaction_id}",
+        name: "direct_by_id",
+        handler: query_direct,
+    },
+    RouteSpec {
+        route: Route::PartnerByOutTradeNo,
+        method: "GET",
+        pattern: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}",
+        name: "partner_by_out_trade_no",
+        handler: query_partner,
+    },
+    RouteSpec {
+        route: Route::PartnerById,
+        method: "GET",
+        pattern: "/v3/pay/partner/transactions/id/{transaction_id}",
+        name: "partner_by_id",
+        handler: query_partner,
+    },
+    RouteSpec {
+        route: Route::Parking,
+        method: "GET",
+        pattern: "/v3/vehicle/transactions/out-trade-no/{out_trade_no}",
+        name: "parking",
+        handler: query_parking,
+    },
+    RouteSpec {
+        route: Route::CloseDirect,
+        method: "POST",
+        pattern: "/v3/pay/transactions/out-trade-no/{out_trade_no}/close",
+        name: "close_direct",
+        handler: close,
+    },
+    RouteSpec {
+        route: Route::ClosePartner,
+        method: "POST",
+        pattern: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close",
+        name: "close_partner",
+        handler: close,
+    },
+    RouteSpec {
+        route: Route::Certificates,
+        method: "GET",
+        pattern: "/v3/certificates",
+        name: "certificates",
+        handler: certificates,
+    },
+];
+
 impl Route {
     /// How many routes there are.
     pub(crate) const COUNT: usize = 8;
@@ -38,22 +137,26 @@ impl Route {
         self as usize
     }
 
+    /// The route's entry in [`ROUTES`].
+    pub(crate) fn spec(self) -> &'static RouteSpec {
+        &ROUTES[self.index()]
+    }
+
     /// The method the route answers.
     pub(crate) fn method(self) -> &'static str {
-        match self {
-            Route::CloseDirect | Route::ClosePartner => "POST",
-            _ => "GET",
-        }
+        self.spec().method
+    }
+
+    /// The route's name in faults, logs and the admin API (`direct_by_out_trade_no`, ...).
+    pub(crate) fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The route named `name`.
+    pub(crate) fn from_name(name: &str) -> Option<Route> {
+        ROUTES.iter().find(|s| s.name == name).map(|s| s.route)
     }
 }
-
-const PREFIXES: [(&str, Route); 5] = [
-    ("/v3/pay/transactions/out-trade-no/", Route::DirectByOutTradeNo),
-    ("/v3/pay/transactions/id/", Route::DirectById),
-    ("/v3/pay/partner/transactions/out-trade-no/", Route::PartnerByOutTradeNo),
-    ("/v3/pay/partner/transactions/id/", Route::PartnerById),
-    ("/v3/vehicle/transactions/out-trade-no/", Route::Parking),
-];
 
 /// A request target split into its route, raw (still percent-encoded) id and raw query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,62 +166,47 @@ pub(crate) struct Target<'a> {
     pub query: &'a str,
 }
 
-const CLOSE_PREFIXES: [(&str, Route); 2] = [
-    ("/v3/pay/transactions/out-trade-no/", Route::CloseDirect),
-    ("/v3/pay/partner/transactions/out-trade-no/", Route::ClosePartner),
-];
+/// The path parameter of `path` under `pattern` (empty when the pattern has none), if the
+/// path matches.
+fn match_pattern<'a>(pattern: &str, path: &'a str) -> Option<&'a str> {
+    let mut id = "";
+    let mut rest = path;
+    let mut segments = pattern.split('{');
+    let first = segments.next()?;
+    rest = rest.strip_prefix(first)?;
+    for segment in segments {
+        let (_, literal) = segment.split_once('}')?;
+        let end = rest.find('/').unwrap_or(rest.len());
+        if end == 0 {
+            return None;
+        }
+        id = &rest[..end];
+        rest = rest[end..].strip_prefix(literal)?;
+    }
+    rest.is_empty().then_some(id)
+}
 
-/// The path of the certificate download.
-const CERTIFICATES: &str = "/v3/certificates";
-
-/// The route of a request target, if it names one of the eight operations.
+/// The route of a request target, if it names one of the routes of [`ROUTES`] (whatever
+/// the method: a wrong one is answered `405`).
 pub(crate) fn match_target(target: &str) -> Option<Target<'_>> {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    if path == CERTIFICATES {
-        return Some(Target { route: Route::Certificates, id: "", query });
-    }
-    let (path, prefixes) = match path.strip_suffix("/close") {
-        Some(order) => (order, &CLOSE_PREFIXES[..]),
-        None => (path, &PREFIXES[..]),
-    };
-    prefixes.iter().find_map(|(prefix, route)| {
-        let id = path.strip_prefix(prefix)?;
-        (!id.is_empty() && !id.contains('/')).then_some(Target { route: *route, id, query })
-    })
+    ROUTES.iter().find_map(|spec| Some(Target { route: spec.route, id: match_pattern(spec.pattern, path)?, query }))
 }
 
-/// The answer to a verified `GET` for `target` by merchant `caller`.
-pub(crate) fn handle(target: &Target<'_>, caller: &str, orders: &mut OrderBook) -> Reply {
-    match answer(target, caller, orders) {
-        Ok(reply) | Err(reply) => reply,
-    }
+/// `GET /v3/certificates`: the listed platform certificates, sealed with the APIv3 key.
+fn certificates(call: &Call<'_>, ctx: &mut Ctx<'_>) -> Result<Reply, Reply> {
+    Ok(super::certificates::answer(call.target.query, ctx.keys, ctx.apiv3_key))
 }
 
-/// The answer to a verified `POST …/close` for `target` by merchant `caller`: `204` (signed,
-/// empty) for a `NOTPAY` order, which becomes `CLOSED`, and for a closed one (closing is
-/// reentrant); `400 ORDER_PAID` for a paid or refunded order; `400 INVALID_REQUEST` for a
-/// payment-code order in any other state (those are reversed, not closed); `404
-/// ORDER_NOT_EXIST` for none. WeChat Pay's exact code for closing a paid order is
-/// unconfirmed (spec §10); `ORDER_PAID` is this simulator's choice.
-pub(crate) fn close(
-    target: &Target<'_>,
-    caller: &str,
-    content_type: Option<&str>,
-    body: &[u8],
-    orders: &mut OrderBook,
-) -> Reply {
-    match close_answer(target, caller, content_type, body, orders) {
-        Ok(reply) | Err(reply) => reply,
-    }
-}
-
-fn close_answer(
-    target: &Target<'_>,
-    caller: &str,
-    content_type: Option<&str>,
-    body: &[u8],
-    orders: &mut OrderBook,
-) -> Result<Reply, Reply> {
+/// The answer to a verified `POST …/close`: `204` (signed, empty) for a `NOTPAY` order,
+/// which becomes `CLOSED`, and for a closed one (closing is reentrant); `400 ORDER_PAID` for
+/// a paid or refunded order; `400 INVALID_REQUEST` for a payment-code order in any other
+/// state (those are reversed, not closed); `404 ORDER_NOT_EXIST` for none. WeChat Pay's
+/// exact code for closing a paid order is unconfirmed (spec §10); `ORDER_PAID` is this
+/// simulator's choice.
+fn close(call: &Call<'_>, ctx: &mut Ctx<'_>) -> Result<Reply, Reply> {
+    let (target, caller, content_type, body, orders) =
+        (&call.target, call.caller, call.content_type, call.body, &mut *ctx.world);
     if !content_type.is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("application/json")) {
         return Err(Reply::invalid_request("Content-Type 必须为 application/json (a JSON body is required)"));
     }
@@ -154,7 +242,7 @@ fn close_answer(
     };
     match result {
         CloseResult::Closed | CloseResult::AlreadyClosed => Ok(Reply::no_content()),
-        CloseResult::Refused(state) if matches!(state.as_str(), "SUCCESS" | "REFUND") => {
+        CloseResult::Refused(TradeState::Success | TradeState::Refund) => {
             Err(Reply::error(400, "ORDER_PAID", "订单已支付，不能关闭 (paid orders are refunded, not closed)", None))
         }
         CloseResult::Refused(_) => {
@@ -164,53 +252,58 @@ fn close_answer(
     }
 }
 
-fn answer(target: &Target<'_>, caller: &str, orders: &mut OrderBook) -> Result<Reply, Reply> {
-    let query = Query::parse(target.query)?;
-    fn not_exist() -> Reply {
-        Reply::error(404, "ORDER_NOT_EXIST", "订单不存在", None)
+fn not_exist() -> Reply {
+    Reply::error(404, "ORDER_NOT_EXIST", "订单不存在", None)
+}
+
+/// `GET` a direct order by `out_trade_no` or `transaction_id`.
+fn query_direct(call: &Call<'_>, ctx: &mut Ctx<'_>) -> Result<Reply, Reply> {
+    let query = Query::parse(call.target.query)?;
+    let mchid = query.required("mchid", MchId::new)?;
+    if mchid.as_str() != call.caller {
+        return Err(Reply::param_error("mchid", "query", "mchid与Authorization中的商户号不一致"));
     }
-    let found = |order: Option<std::sync::Arc<[u8]>>, missing: fn() -> Reply| order.map(Reply::ok).ok_or_else(missing);
-    match target.route {
-        Route::DirectByOutTradeNo | Route::DirectById => {
-            let mchid = query.required("mchid", MchId::new)?;
-            if mchid.as_str() != caller {
-                return Err(Reply::param_error("mchid", "query", "mchid与Authorization中的商户号不一致"));
-            }
-            let (key, value) = path_id(target)?;
-            found(orders.direct(caller, key, &value), not_exist)
-        }
-        Route::PartnerByOutTradeNo | Route::PartnerById => {
-            let sp_mchid = query.required("sp_mchid", |v| MchId::new(v).map_err(|e| rename(e, "sp_mchid")))?;
-            let sub_mchid = query.required("sub_mchid", SubMchId::new)?;
-            if sp_mchid.as_str() != caller {
-                return Err(Reply::param_error("sp_mchid", "query", "sp_mchid与Authorization中的商户号不一致"));
-            }
-            if !orders.is_bound(sub_mchid.as_str()) {
-                return Err(Reply::invalid_request("服务商和子商户没有绑定关系"));
-            }
-            let (key, value) = path_id(target)?;
-            found(orders.partner(caller, sub_mchid.as_str(), key, &value), not_exist)
-        }
-        Route::CloseDirect | Route::ClosePartner => Err(Reply::error(405, "METHOD_NOT_ALLOWED", "use POST", None)),
-        // Served by `certificates::answer`, which needs the keys rather than the orders.
-        Route::Certificates => Err(Reply::error(500, "SYSTEM_ERROR", "系统异常", None)),
-        Route::Parking => {
-            let sub_mchid = query.optional("sub_mchid", SubMchId::new)?;
-            if sub_mchid.as_ref().is_some_and(|sub| !orders.is_bound(sub.as_str())) {
-                return Err(Reply::invalid_request("服务商和子商户没有绑定关系"));
-            }
-            let (_, value) = path_id(target).map_err(|_| {
-                Reply::error(
-                    400,
-                    "PARAM_ERROR",
-                    "参数错误,请检查out_trade_no",
-                    Some(json!({ "field": "out_trade_no", "location": "path", "issue": OutTradeNo::RULE })),
-                )
-            })?;
-            let order = orders.parking(caller, sub_mchid.as_ref().map(SubMchId::as_str), &value);
-            found(order, || Reply::error(404, "NOT_FOUND", "订单不存在", None))
-        }
+    let (key, value) = path_id(&call.target)?;
+    ctx.world.direct(call.caller, by(key, &value)).map(Reply::ok).ok_or_else(not_exist)
+}
+
+/// `GET` a partner order by `out_trade_no` or `transaction_id`.
+fn query_partner(call: &Call<'_>, ctx: &mut Ctx<'_>) -> Result<Reply, Reply> {
+    let query = Query::parse(call.target.query)?;
+    let sp_mchid = query.required("sp_mchid", |v| MchId::new(v).map_err(|e| rename(e, "sp_mchid")))?;
+    let sub_mchid = query.required("sub_mchid", SubMchId::new)?;
+    if sp_mchid.as_str() != call.caller {
+        return Err(Reply::param_error("sp_mchid", "query", "sp_mchid与Authorization中的商户号不一致"));
     }
+    if !ctx.world.is_bound(sub_mchid.as_str()) {
+        return Err(Reply::invalid_request("服务商和子商户没有绑定关系"));
+    }
+    let (key, value) = path_id(&call.target)?;
+    ctx.world.partner(call.caller, sub_mchid.as_str(), by(key, &value)).map(Reply::ok).ok_or_else(not_exist)
+}
+
+/// `GET` a parking order by `out_trade_no`.
+fn query_parking(call: &Call<'_>, ctx: &mut Ctx<'_>) -> Result<Reply, Reply> {
+    let query = Query::parse(call.target.query)?;
+    let sub_mchid = query.optional("sub_mchid", SubMchId::new)?;
+    if sub_mchid.as_ref().is_some_and(|sub| !ctx.world.is_bound(sub.as_str())) {
+        return Err(Reply::invalid_request("服务商和子商户没有绑定关系"));
+    }
+    let (_, value) = path_id(&call.target).map_err(|_| {
+        Reply::error(
+            400,
+            "PARAM_ERROR",
+            "参数错误,请检查out_trade_no",
+            Some(json!({ "field": "out_trade_no", "location": "path", "issue": OutTradeNo::RULE })),
+        )
+    })?;
+    let order = ctx.world.parking(call.caller, sub_mchid.as_ref().map(SubMchId::as_str), &value);
+    order.map(Reply::ok).ok_or_else(|| Reply::error(404, "NOT_FOUND", "订单不存在", None))
+}
+
+/// The lookup by the path's id field.
+fn by<'a>(field: &str, value: &'a str) -> By<'a> {
+    if field == "transaction_id" { By::TransactionId(value) } else { By::OutTradeNo(value) }
 }
 
 /// The decoded, validated id in the path, with the order field it names.
@@ -291,12 +384,30 @@ mod tests {
     use super::*;
     use crate::credentials::{MCHID, SUB_MCHID};
 
-    fn code(target: &str) -> (u16, String) {
-        let mut orders = OrderBook::seeded().unwrap();
+    /// The answer of the route table to a verified call by the seed merchant.
+    fn serve(target: &str, content_type: Option<&str>, body: &str, world: &mut World) -> Reply {
+        let keys = ResponseKeys::load(None, false).unwrap();
         let t = match_target(target).unwrap();
-        let r = handle(&t, MCHID, &mut orders);
+        let call = Call { target: t, caller: MCHID, content_type, body: body.as_bytes() };
+        let mut ctx = Ctx { world, keys: &keys, apiv3_key: "0123456789abcdefghijABCDEFGHIJ+/" };
+        (t.route.spec().handler)(&call, &mut ctx).unwrap_or_else(|r| r)
+    }
+
+    fn code(target: &str) -> (u16, String) {
+        let mut orders = World::seeded().unwrap();
+        let r = serve(target, None, "", &mut orders);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         (r.status, v.get("code").and_then(|c| c.as_str()).unwrap_or("").to_owned())
+    }
+
+    #[test]
+    fn the_table_is_in_route_order_with_unique_names() {
+        for (i, spec) in ROUTES.iter().enumerate() {
+            assert_eq!(spec.route.index(), i, "{spec:?}");
+            assert_eq!(Route::from_name(spec.name), Some(spec.route));
+            assert_eq!(spec.route.name(), spec.name);
+        }
+        assert_eq!(Route::from_name("nowhere"), None);
     }
 
     #[test]
@@ -320,16 +431,15 @@ mod tests {
         assert!(match_target("/v3/certificates/x").is_none());
     }
 
-    fn close_code(target: &str, content_type: Option<&str>, body: &str, orders: &mut OrderBook) -> (u16, String) {
-        let t = match_target(target).unwrap();
-        let r = close(&t, MCHID, content_type, body.as_bytes(), orders);
+    fn close_code(target: &str, content_type: Option<&str>, body: &str, orders: &mut World) -> (u16, String) {
+        let r = serve(target, content_type, body, orders);
         let code = serde_json::from_slice::<Value>(&r.body).ok().and_then(|v| v["code"].as_str().map(str::to_owned));
         (r.status, code.unwrap_or_default())
     }
 
     #[test]
     fn closes_check_their_body_and_answer_by_state() {
-        let mut orders = OrderBook::seeded().unwrap();
+        let mut orders = World::seeded().unwrap();
         let json = Some("application/json");
         let direct = |no: &str| format!("/v3/pay/transactions/out-trade-no/{no}/close");
         let body = format!(r#"{{"mchid":"{MCHID}"}}"#);

@@ -7,7 +7,7 @@ use wechatpay_core::{KeyError, Nonce, PrivateKey, crypto::Signer};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::credentials::{PLATFORM_SERIAL, PUBLIC_KEY_ID, WECHATPAY_KEY_PEM};
-use crate::platform::{Platform, PlatformCert};
+use crate::protocol::platform::{Platform, PlatformCert};
 
 /// Which simulated WeChat Pay key signs answers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -98,14 +98,16 @@ pub(crate) struct ResponseKeys {
     platform: RwLock<Platform>,
     /// Serialises rotations (a new certificate is generated outside the `platform` lock).
     rotation: Mutex<()>,
-    default: SigningKeyChoice,
+    /// The key chosen explicitly ([`crate::SimBuilder::signing`]), if any.
+    default: Option<SigningKeyChoice>,
     public_key_only: bool,
 }
 
 impl ResponseKeys {
-    /// The built-in keys; `default` signs when a request names no known key;
+    /// The built-in keys; `default` signs when a request names no known key (`None`: the
+    /// public key, but a platform certificate for the certificate download);
     /// `public_key_only` leaves the public key as the only signer.
-    pub(crate) fn load(default: SigningKeyChoice, public_key_only: bool) -> Result<Self, KeyError> {
+    pub(crate) fn load(default: Option<SigningKeyChoice>, public_key_only: bool) -> Result<Self, KeyError> {
         let public = ResponseKey::new(PUBLIC_KEY_ID.to_owned(), PrivateKey::from_pem(WECHATPAY_KEY_PEM.as_bytes())?);
         Ok(Self {
             public: Arc::new(public),
@@ -126,6 +128,18 @@ impl ResponseKeys {
     /// certificate that currently signs (which one is WeChat Pay's choice, not the client's);
     /// anything else picks the default. In public-key-only mode always the public key.
     pub(crate) fn choose(&self, requested: Option<&str>) -> Arc<ResponseKey> {
+        self.choose_or(requested, SigningKeyChoice::PublicKey)
+    }
+
+    /// The key for the answer to a certificate download: as [`ResponseKeys::choose`], but
+    /// unless a key was chosen explicitly, a request naming none gets the platform
+    /// certificate that signs — as WeChat Pay answers merchants that have platform
+    /// certificates, so that a client holding none can bootstrap from the download.
+    pub(crate) fn choose_for_certificates(&self, requested: Option<&str>) -> Arc<ResponseKey> {
+        self.choose_or(requested, SigningKeyChoice::PlatformCertificate)
+    }
+
+    fn choose_or(&self, requested: Option<&str>, fallback: SigningKeyChoice) -> Arc<ResponseKey> {
         if self.public_key_only {
             return Arc::clone(&self.public);
         }
@@ -133,7 +147,7 @@ impl ResponseKeys {
         let choice = match requested {
             Some(s) if s == self.public.serial => SigningKeyChoice::PublicKey,
             Some(s) if platform.listed().iter().any(|c| c.serial() == s) => SigningKeyChoice::PlatformCertificate,
-            _ => self.default,
+            _ => self.default.unwrap_or(fallback),
         };
         match choice {
             SigningKeyChoice::PublicKey => Arc::clone(&self.public),
@@ -207,7 +221,7 @@ mod tests {
 
     #[test]
     fn both_keys_sign_what_the_core_verifies() {
-        let keys = ResponseKeys::load(SigningKeyChoice::PublicKey, false).unwrap();
+        let keys = ResponseKeys::load(Some(SigningKeyChoice::PublicKey), false).unwrap();
         let mut store = KeyStore::new();
         store.add_public_key(PUBLIC_KEY_ID, crate::credentials::WECHATPAY_PUB_PEM.as_bytes()).unwrap();
         store.add_platform_certificates(crate::credentials::PLATFORM_CERT_PEM.as_bytes()).unwrap();
@@ -229,14 +243,14 @@ mod tests {
 
     #[test]
     fn public_key_only_ignores_the_request_and_the_default() {
-        let keys = ResponseKeys::load(SigningKeyChoice::PlatformCertificate, true).unwrap();
+        let keys = ResponseKeys::load(Some(SigningKeyChoice::PlatformCertificate), true).unwrap();
         assert_eq!(keys.choose(None).serial(), PUBLIC_KEY_ID);
         assert_eq!(keys.choose(Some(PLATFORM_SERIAL)).serial(), PUBLIC_KEY_ID);
     }
 
     #[test]
     fn after_a_rotation_the_new_certificate_signs_for_any_listed_serial() {
-        let keys = ResponseKeys::load(SigningKeyChoice::PlatformCertificate, false).unwrap();
+        let keys = ResponseKeys::load(Some(SigningKeyChoice::PlatformCertificate), false).unwrap();
         let new = keys.rotate(1_800_000_000).unwrap();
         assert_eq!(keys.choose(Some(&new)).serial(), PLATFORM_SERIAL, "announced, not signing yet");
         assert_eq!(keys.rotate(1_800_000_001).unwrap(), new);

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::routes::Route;
+use crate::protocol::routes::Route;
 
 /// What the simulator does instead of (or on top of) answering normally.
 ///
@@ -40,6 +40,30 @@ pub enum Fault {
     AnswerForAnotherOrder,
     /// `200` with a body of this many bytes, streamed (never built in memory), unsigned.
     OversizedBody(usize),
+}
+
+impl Fault {
+    /// The faults without a parameter, by their admin API names.
+    const NAMED: [(&'static str, Fault); 12] = [
+        ("rate_limited", Fault::RateLimited),
+        ("system_error", Fault::SystemError),
+        ("html_bad_gateway", Fault::HtmlBadGateway),
+        ("hang", Fault::Hang),
+        ("drop_connection", Fault::DropConnection),
+        ("tampered_body", Fault::TamperedBody),
+        ("stale_timestamp", Fault::StaleTimestamp),
+        ("sign_test_probe", Fault::SignTestProbe),
+        ("unknown_serial", Fault::UnknownSerial),
+        ("unsigned_ok", Fault::UnsignedOk),
+        ("invalid_json", Fault::InvalidJson),
+        ("answer_for_another_order", Fault::AnswerForAnotherOrder),
+    ];
+
+    /// The fault without a parameter named `name` in the admin API (`rate_limited`, ...;
+    /// `delay` and `oversized_body` take a number and are not found here).
+    pub(crate) fn from_name(name: &str) -> Option<Fault> {
+        Self::NAMED.iter().find(|(n, _)| *n == name).map(|(_, f)| f.clone())
+    }
 }
 
 /// How many matching requests a fault applies to.

@@ -19,7 +19,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::{ServerConfig, ServerConnection, StreamOwned};
 
-use crate::slots::SharedStream;
+use crate::net::slots::SharedStream;
 
 /// A simulator's TLS identity: the CA clients must trust and the server's configuration.
 pub(crate) struct TlsIdentity {
