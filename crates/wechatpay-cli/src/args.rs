@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use wechatpay_core::{OutTradeNo, SubMchId, TransactionId};
 
 /// Query WeChat Pay API v3 orders, debug signatures, and run a local simulator.
 #[derive(Debug, Parser)]
@@ -119,16 +120,37 @@ pub(crate) enum CertificatesCommand {
     },
 }
 
-/// Which order.
+/// Which order. Each id is checked by its core type while the command line is parsed: an
+/// invalid one exits 2 naming the field and the rule, before anything is signed.
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
 pub(crate) struct OrderId {
     /// The merchant order number.
     #[arg(long)]
-    pub(crate) out_trade_no: Option<String>,
+    pub(crate) out_trade_no: Option<OutTradeNo>,
     /// The WeChat Pay transaction id.
     #[arg(long)]
-    pub(crate) transaction_id: Option<String>,
+    pub(crate) transaction_id: Option<TransactionId>,
+}
+
+/// One order's key: what [`OrderId`] holds once clap has checked it.
+#[derive(Clone, Debug)]
+pub(crate) enum OrderKey {
+    /// By merchant order number.
+    OutTradeNo(OutTradeNo),
+    /// By WeChat Pay transaction id.
+    TransactionId(TransactionId),
+}
+
+impl OrderId {
+    /// The key given (clap's group guarantees exactly one).
+    pub(crate) fn key(&self) -> Result<OrderKey, crate::failure::Failure> {
+        match (&self.out_trade_no, &self.transaction_id) {
+            (Some(no), None) => Ok(OrderKey::OutTradeNo(no.clone())),
+            (None, Some(id)) => Ok(OrderKey::TransactionId(id.clone())),
+            _ => Err(crate::failure::Failure::usage("give --out-trade-no or --transaction-id")),
+        }
+    }
 }
 
 /// `wechatpay order …`
@@ -146,7 +168,7 @@ pub(crate) enum OrderCommand {
     Close {
         /// The merchant order number.
         #[arg(long)]
-        out_trade_no: String,
+        out_trade_no: OutTradeNo,
     },
     /// Query an order until its state is final or the deadline comes.
     Watch {
@@ -172,16 +194,16 @@ pub(crate) enum PartnerOrderCommand {
         id: OrderId,
         /// The sub-merchant's id.
         #[arg(long)]
-        sub_mchid: String,
+        sub_mchid: SubMchId,
     },
     /// Close an unpaid sub-merchant order.
     Close {
         /// The sub-merchant's order number.
         #[arg(long)]
-        out_trade_no: String,
+        out_trade_no: OutTradeNo,
         /// The sub-merchant's id.
         #[arg(long)]
-        sub_mchid: String,
+        sub_mchid: SubMchId,
     },
     /// Query a sub-merchant order until its state is final or the deadline comes.
     Watch {
@@ -190,7 +212,7 @@ pub(crate) enum PartnerOrderCommand {
         id: OrderId,
         /// The sub-merchant's id.
         #[arg(long)]
-        sub_mchid: String,
+        sub_mchid: SubMchId,
         /// How long and how often.
         #[command(flatten)]
         timing: WatchTiming,
@@ -207,19 +229,19 @@ pub(crate) enum ParkingOrderCommand {
     Get {
         /// The merchant order number.
         #[arg(long)]
-        out_trade_no: String,
+        out_trade_no: OutTradeNo,
         /// The sub-merchant's id (service providers); leave out as a merchant.
         #[arg(long)]
-        sub_mchid: Option<String>,
+        sub_mchid: Option<SubMchId>,
     },
     /// Query a parking order until its state is final or the deadline comes.
     Watch {
         /// The merchant order number.
         #[arg(long)]
-        out_trade_no: String,
+        out_trade_no: OutTradeNo,
         /// The sub-merchant's id (service providers); leave out as a merchant.
         #[arg(long)]
-        sub_mchid: Option<String>,
+        sub_mchid: Option<SubMchId>,
         /// How long and how often.
         #[command(flatten)]
         timing: WatchTiming,

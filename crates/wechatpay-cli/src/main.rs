@@ -19,6 +19,8 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+use commands::query::OrderQuery;
+
 use args::{
     CertificatesCommand, Cli, Command, NotificationCommand, OrderCommand, ParkingOrderCommand, PartnerOrderCommand,
 };
@@ -34,28 +36,32 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let s = &cli.settings;
     let result = match &cli.command {
-        Command::Order { command: OrderCommand::Get { id } } => commands::query::order(s, id),
+        Command::Order { command: OrderCommand::Get { id } } => {
+            id.key().and_then(|key| commands::query::run(s, &OrderQuery::order(key, None)))
+        }
         Command::Order { command: OrderCommand::GetMany(args) } => commands::get_many::run(s, args),
         Command::Order { command: OrderCommand::Close { out_trade_no } } => {
             commands::watch::close(s, out_trade_no, None)
         }
         Command::Order { command: OrderCommand::Watch { id, timing, close_if_unpaid } } => {
-            commands::watch::order(s, id, None, timing, *close_if_unpaid)
+            id.key().and_then(|key| commands::watch::run(s, &OrderQuery::order(key, None), timing, *close_if_unpaid))
+        }
+        Command::PartnerOrder { command: PartnerOrderCommand::Get { id, sub_mchid } } => {
+            id.key().and_then(|key| commands::query::run(s, &OrderQuery::order(key, Some(sub_mchid.clone()))))
         }
         Command::PartnerOrder { command: PartnerOrderCommand::Close { out_trade_no, sub_mchid } } => {
             commands::watch::close(s, out_trade_no, Some(sub_mchid))
         }
         Command::PartnerOrder { command: PartnerOrderCommand::Watch { id, sub_mchid, timing, close_if_unpaid } } => {
-            commands::watch::order(s, id, Some(sub_mchid), timing, *close_if_unpaid)
-        }
-        Command::ParkingOrder { command: ParkingOrderCommand::Watch { out_trade_no, sub_mchid, timing } } => {
-            commands::watch::parking(s, out_trade_no, sub_mchid.as_deref(), timing)
-        }
-        Command::PartnerOrder { command: PartnerOrderCommand::Get { id, sub_mchid } } => {
-            commands::query::partner(s, id, sub_mchid)
+            id.key().and_then(|key| {
+                commands::watch::run(s, &OrderQuery::order(key, Some(sub_mchid.clone())), timing, *close_if_unpaid)
+            })
         }
         Command::ParkingOrder { command: ParkingOrderCommand::Get { out_trade_no, sub_mchid } } => {
-            commands::query::parking(s, out_trade_no, sub_mchid.as_deref())
+            commands::query::run(s, &OrderQuery::parking(out_trade_no.clone(), sub_mchid.clone()))
+        }
+        Command::ParkingOrder { command: ParkingOrderCommand::Watch { out_trade_no, sub_mchid, timing } } => {
+            commands::watch::run(s, &OrderQuery::parking(out_trade_no.clone(), sub_mchid.clone()), timing, false)
         }
         Command::Sign(args) => commands::sign::run(s, args),
         Command::Verify(args) => commands::verify::run(s, args),

@@ -145,6 +145,29 @@ fn invalid_input_exits_2_naming_field_and_rule_before_anything_is_sent() {
     assert_eq!(env.sim.requests_seen(), before, "nothing may be sent for invalid input");
 }
 
+/// Every subcommand checks its ids while parsing the command line (exit 2 naming the field
+/// and the rule), with the configuration missing too: nothing is read, signed or sent.
+#[test]
+fn every_command_checks_its_ids_before_anything_else() {
+    let env = setup();
+    let before = env.sim.requests_seen();
+    for (args, needle) in [
+        (vec!["order", "watch", "--out-trade-no", "a b"], "invalid out_trade_no"),
+        (vec!["order", "watch", "--transaction-id", "x-1"], "invalid transaction_id"),
+        (vec!["order", "close", "--out-trade-no", "中"], "invalid out_trade_no"),
+        (vec!["partner-order", "close", "--out-trade-no", "1", "--sub-mchid", "1a"], "invalid sub_mchid"),
+        (vec!["partner-order", "watch", "--transaction-id", "1", "--sub-mchid", ""], "invalid sub_mchid"),
+        (vec!["partner-order", "get", "--transaction-id", "4/2", "--sub-mchid", "1"], "rule: 1-32 characters"),
+        (vec!["parking-order", "watch", "--out-trade-no", "a.b"], "invalid out_trade_no"),
+        (vec!["parking-order", "get", "--out-trade-no", "1", "--sub-mchid", "x"], "rule: 1-32 digits"),
+    ] {
+        let o = env.run_with(&args, &[("WECHATPAY_MCHID", ""), ("WECHATPAY_PRIVATE_KEY", "")]);
+        let err = failed(&o, 2);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    assert_eq!(env.sim.requests_seen(), before, "nothing may be sent for invalid input");
+}
+
 #[test]
 fn missing_or_broken_configuration_exits_2() {
     let env = setup();
