@@ -162,8 +162,15 @@ pub(crate) enum OrderCommand {
         #[command(flatten)]
         id: OrderId,
     },
-    /// Query many orders by out_trade_no, for reconciliation.
-    GetMany(GetManyArgs),
+    /// Query many orders by out_trade_no (or transaction_id), for reconciliation.
+    GetMany {
+        /// Input, output and concurrency.
+        #[command(flatten)]
+        bulk: GetManyArgs,
+        /// Which id the input lines hold.
+        #[arg(long, value_enum, default_value_t = By::OutTradeNo)]
+        by: By,
+    },
     /// Close an unpaid order.
     Close {
         /// The merchant order number.
@@ -192,6 +199,18 @@ pub(crate) enum PartnerOrderCommand {
         /// Which order.
         #[command(flatten)]
         id: OrderId,
+        /// The sub-merchant's id.
+        #[arg(long)]
+        sub_mchid: SubMchId,
+    },
+    /// Query many sub-merchant orders by out_trade_no (or transaction_id), for reconciliation.
+    GetMany {
+        /// Input, output and concurrency.
+        #[command(flatten)]
+        bulk: GetManyArgs,
+        /// Which id the input lines hold.
+        #[arg(long, value_enum, default_value_t = By::OutTradeNo)]
+        by: By,
         /// The sub-merchant's id.
         #[arg(long)]
         sub_mchid: SubMchId,
@@ -230,6 +249,15 @@ pub(crate) enum ParkingOrderCommand {
         /// The merchant order number.
         #[arg(long)]
         out_trade_no: OutTradeNo,
+        /// The sub-merchant's id (service providers); leave out as a merchant.
+        #[arg(long)]
+        sub_mchid: Option<SubMchId>,
+    },
+    /// Query many parking orders by out_trade_no, for reconciliation.
+    GetMany {
+        /// Input, output and concurrency.
+        #[command(flatten)]
+        bulk: GetManyArgs,
         /// The sub-merchant's id (service providers); leave out as a merchant.
         #[arg(long)]
         sub_mchid: Option<SubMchId>,
@@ -285,10 +313,37 @@ pub(crate) enum Format {
     Csv,
 }
 
-/// `wechatpay order get-many`
+/// Which id `get-many`'s input lines hold.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum By {
+    /// Merchant order numbers.
+    OutTradeNo,
+    /// WeChat Pay transaction ids.
+    TransactionId,
+}
+
+impl By {
+    /// The API field's name.
+    pub(crate) fn field(self) -> &'static str {
+        match self {
+            By::OutTradeNo => "out_trade_no",
+            By::TransactionId => "transaction_id",
+        }
+    }
+
+    /// `id` as this kind of key.
+    pub(crate) fn key(self, id: &str) -> Result<OrderKey, wechatpay_core::InvalidInput> {
+        Ok(match self {
+            By::OutTradeNo => OrderKey::OutTradeNo(OutTradeNo::new(id)?),
+            By::TransactionId => OrderKey::TransactionId(TransactionId::new(id)?),
+        })
+    }
+}
+
+/// `get-many` of every kind: where the ids come from, the output format, the concurrency.
 #[derive(Debug, Args)]
 pub(crate) struct GetManyArgs {
-    /// File with one out_trade_no per line (blank lines and # comments are skipped), or - for
+    /// File with one id per line (blank lines and # comments are skipped), or - for
     /// standard input.
     #[arg(long, value_name = "FILE|-")]
     pub(crate) input: String,

@@ -19,6 +19,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+use commands::get_many::Orders;
 use commands::query::OrderQuery;
 
 use args::{
@@ -39,7 +40,15 @@ fn main() -> ExitCode {
         Command::Order { command: OrderCommand::Get { id } } => {
             id.key().and_then(|key| commands::query::run(s, &OrderQuery::order(key, None)))
         }
-        Command::Order { command: OrderCommand::GetMany(args) } => commands::get_many::run(s, args),
+        Command::Order { command: OrderCommand::GetMany { bulk, by } } => {
+            commands::get_many::run(s, bulk, Orders::Payment { by: *by, sub_mchid: None })
+        }
+        Command::PartnerOrder { command: PartnerOrderCommand::GetMany { bulk, by, sub_mchid } } => {
+            commands::get_many::run(s, bulk, Orders::Payment { by: *by, sub_mchid: Some(sub_mchid.clone()) })
+        }
+        Command::ParkingOrder { command: ParkingOrderCommand::GetMany { bulk, sub_mchid } } => {
+            commands::get_many::run(s, bulk, Orders::Parking { sub_mchid: sub_mchid.clone() })
+        }
         Command::Order { command: OrderCommand::Close { out_trade_no } } => {
             commands::watch::close(s, out_trade_no, None)
         }

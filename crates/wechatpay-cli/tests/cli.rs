@@ -661,6 +661,15 @@ fn unknown_numbers_keep_their_digits() {
 /// Runs get-many over `lines` with stdout piped, reads one line, closes the pipe, and
 /// returns how long the process took to end after that, its exit status and its stderr.
 fn read_one_line_then_close(env: &Env, lines: &[&str]) -> (std::time::Duration, Option<i32>, String) {
+    read_one_line_then_close_of(env, &["order", "get-many"], lines)
+}
+
+/// [`read_one_line_then_close`] for any `get-many` command (`command` before `--input`).
+fn read_one_line_then_close_of(
+    env: &Env,
+    command: &[&str],
+    lines: &[&str],
+) -> (std::time::Duration, Option<i32>, String) {
     use std::io::{BufRead as _, BufReader, Read as _};
     use std::process::Stdio;
     use std::time::{Duration, Instant};
@@ -669,7 +678,8 @@ fn read_one_line_then_close(env: &Env, lines: &[&str]) -> (std::time::Duration, 
     let mut child = Command::new(BIN)
         .env_clear()
         .envs(env.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .args(["order", "get-many", "--input", input.to_str().unwrap(), "--concurrency", "2"])
+        .args(command)
+        .args(["--input", input.to_str().unwrap(), "--concurrency", "2"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -985,4 +995,153 @@ fn watch_failures_keep_their_exit_codes_and_an_empty_stdout() {
         &[("WECHATPAY_BASE_URL", "http://127.0.0.1:9"), ("WECHATPAY_BACKUP_URL", "http://127.0.0.1:9")],
     );
     failed(&o, 5);
+}
+
+/// Runs a `get-many` command over `lines` (written to a file) with `extra` flags.
+fn get_many(env: &Env, command: &[&str], lines: &[&str], extra: &[&str]) -> Output {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let input = env.dir.join(format!("bulk-{n}.txt"));
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let mut args: Vec<&str> = command.to_vec();
+    args.extend(["--input", input.to_str().unwrap()]);
+    args.extend(extra);
+    env.run(&args)
+}
+
+fn json_lines(o: &Output) -> Vec<Value> {
+    stdout(o).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn order_get_many_by_transaction_id() {
+    let env = setup();
+    let lines = ["4200000985202103031441826014", "4200000000000000000000000000", "x-1", "4200000987202103031441826016"];
+    let o = get_many(&env, &["order", "get-many", "--by", "transaction-id"], &lines, &["--concurrency", "3"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let got = json_lines(&o);
+    assert_eq!(got.len(), 4, "{}", stdout(&o));
+    assert_eq!(got[0]["out_trade_no"], "1217752501201407033233368018");
+    assert_eq!(got[0]["transaction_id"], lines[0]);
+    assert_eq!(got[1]["transaction_id"], lines[1], "error lines are keyed by the input's field");
+    assert_eq!(got[1]["error"]["code"], "ORDER_NOT_EXIST");
+    assert!(got[1].get("out_trade_no").is_none(), "{}", got[1]);
+    assert_eq!(got[2]["transaction_id"], "x-1");
+    assert_eq!(got[2]["error"]["code"], "INVALID_INPUT");
+    assert!(got[2]["error"]["message"].as_str().unwrap().contains("invalid transaction_id"), "{}", got[2]);
+    assert_eq!(got[3]["out_trade_no"], "SIM_REFUND_0001");
+    assert!(stderr(&o).contains("get-many: 4 orders, 2 ok, 2 failed"), "{}", stderr(&o));
+    // CSV: the same columns; a failed transaction id sits in its own column.
+    let o = get_many(&env, &["order", "get-many", "--by", "transaction-id"], &lines[..2], &["--format", "csv"]);
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().collect();
+    assert!(rows[0].starts_with("out_trade_no,result,trade_state,transaction_id,total_fen"), "{out}");
+    assert!(rows[1].starts_with("1217752501201407033233368018,ok,SUCCESS,4200000985202103031441826014,"), "{out}");
+    assert!(rows[2].starts_with(",error,,4200000000000000000000000000,,,404,ORDER_NOT_EXIST,"), "{out}");
+    // A line too long to be an id names the field.
+    let long = "4".repeat(5000);
+    let o = get_many(&env, &["order", "get-many", "--by", "transaction-id"], &[&long], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).contains("a transaction_id has at most 32"), "{}", stdout(&o));
+    // By out_trade_no, the default, is still the default.
+    let o = get_many(&env, &["order", "get-many", "--by", "out-trade-no"], &["SIM_NOTPAY_0001"], &[]);
+    assert_eq!(json_lines(&o)[0]["trade_state"], "NOTPAY");
+}
+
+#[test]
+fn partner_order_get_many() {
+    let env = setup();
+    let cmd = ["partner-order", "get-many", "--sub-mchid", "1900000109"];
+    let lines = ["1217752501201407033233368018", "NO_SUCH_1", "SIM_PARTNER_NOTPAY_0001", "../x"];
+    let o = get_many(&env, &cmd, &lines, &["--concurrency", "4"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let got = json_lines(&o);
+    assert_eq!(got.len(), 4, "{}", stdout(&o));
+    assert_eq!(got[0]["sub_mchid"], "1900000109");
+    assert_eq!(got[0]["sp_mchid"], env.var("WECHATPAY_MCHID").unwrap());
+    assert_eq!(got[0]["out_trade_no"], lines[0]);
+    assert_eq!(got[1]["out_trade_no"], "NO_SUCH_1");
+    assert_eq!(got[1]["error"]["code"], "ORDER_NOT_EXIST");
+    assert_eq!(got[2]["trade_state"], "NOTPAY");
+    assert_eq!(got[3]["error"]["code"], "INVALID_INPUT");
+    assert_eq!(got[3]["error"]["exit_code"], 2);
+    // By transaction id, in CSV.
+    let mut by_id = cmd.to_vec();
+    by_id.extend(["--by", "transaction-id"]);
+    let o = get_many(&env, &by_id, &["4200000991202103031441826020"], &["--format", "csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.lines().nth(1).unwrap().contains(",ok,") && out.contains("4200000991202103031441826020"), "{out}");
+    // A forged answer is that line's verification failure: exit 4, the other lines answered.
+    env.sim.inject(Fault::TamperedBody, Times::Next(1), Some(Route::PartnerByOutTradeNo));
+    let o = get_many(&env, &cmd, &lines[..1], &[]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert_eq!(json_lines(&o)[0]["error"]["code"], "VERIFICATION_FAILED");
+    assert!(!stdout(&o).contains("oUpF8u"), "no data of a forged answer: {}", stdout(&o));
+    // An invalid --sub-mchid is refused while parsing: nothing is sent.
+    let before = env.sim.requests_seen();
+    let err = failed(&get_many(&env, &["partner-order", "get-many", "--sub-mchid", "1a"], &lines, &[]), 2);
+    assert!(err.contains("invalid sub_mchid"), "{err}");
+    let err = failed(&get_many(&env, &["partner-order", "get-many"], &lines, &[]), 2);
+    assert!(err.contains("--sub-mchid"), "{err}");
+    assert_eq!(env.sim.requests_seen(), before);
+}
+
+#[test]
+fn parking_order_get_many() {
+    let env = setup();
+    // As a service provider, with --sub-mchid.
+    let lines = ["20150806125346", "NO_SUCH_PARKING", "=1+1"];
+    let o = get_many(&env, &["parking-order", "get-many", "--sub-mchid", "1900000109"], &lines, &["--format", "csv"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 4, "{out}");
+    assert!(rows[1].starts_with("20150806125346,ok,"), "{out}");
+    assert!(rows[2].starts_with("NO_SUCH_PARKING,error,"), "{out}");
+    assert!(rows[3].starts_with("'=1+1,error,,,,,,INVALID_INPUT,"), "a formula is neutralised: {out}");
+    // As a merchant: JSON Lines, input order kept, the parking fields printed whole.
+    let lines = ["SIM_PARKING_0001", "SIM_PARKING_BPA_0001", "SIM_PARKING_0001"];
+    let o = get_many(&env, &["parking-order", "get-many"], &lines, &["--concurrency", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got = json_lines(&o);
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0]["trade_state"], "ACCEPTED");
+    assert_eq!(got[0]["parking_info"]["plate_color"], "GREEN");
+    assert_eq!(got[1]["bank_type"], "BPA");
+    assert_eq!(got[2]["out_trade_no"], "SIM_PARKING_0001");
+    assert!(stderr(&o).contains("get-many: 3 orders, 3 ok, 0 failed"), "{}", stderr(&o));
+    // Transport failures are exit 5 and each line says so.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let input = env.dir.join("parking.txt");
+    std::fs::write(&input, "SIM_PARKING_0001\n").unwrap();
+    let o = env.run_with(
+        &["parking-order", "get-many", "--input", input.to_str().unwrap()],
+        &[("WECHATPAY_BASE_URL", &closed), ("WECHATPAY_BACKUP_URL", &closed), ("WECHATPAY_TIMEOUT", "2")],
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert_eq!(json_lines(&o)[0]["error"]["code"], "TRANSPORT_FAILED");
+}
+
+#[test]
+fn every_get_many_ends_quietly_when_stdout_closes() {
+    let env = setup();
+    let mut lines = vec!["../bad"];
+    lines.extend(std::iter::repeat_n("SIM_PARKING_0001", 300));
+    let (took, code, err) = read_one_line_then_close_of(&env, &["parking-order", "get-many"], &lines);
+    assert!(took < std::time::Duration::from_secs(2), "still running {took:?} after stdout closed");
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    let mut lines = vec!["x-1"];
+    lines.extend(std::iter::repeat_n("4200000991202103031441826020", 300));
+    let (took, code, err) = read_one_line_then_close_of(
+        &env,
+        &["partner-order", "get-many", "--sub-mchid", "1900000109", "--by", "transaction-id"],
+        &lines,
+    );
+    assert!(took < std::time::Duration::from_secs(2), "still running {took:?} after stdout closed");
+    assert_eq!((code, err.as_str()), (Some(0), ""));
 }

@@ -1,4 +1,6 @@
-//! `wechatpay order get-many`: bulk queries for reconciliation.
+//! `get-many` for every kind of order (`order`, `partner-order`, `parking-order`): bulk
+//! queries for reconciliation. One engine, generic over the query ([`Lookup`]): the order
+//! kinds differ only in how an input line becomes an operation and in the answer's type.
 //!
 //! Lines are read lazily as bytes, at most [`MAX_LINE`] bytes of each kept (the rest of a
 //! longer line is skipped while reading), and answered by a bounded pool of workers; results
@@ -20,12 +22,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use serde_json::json;
-use wechatpay_core::api::QueryOrderByOutTradeNo;
-use wechatpay_core::model::Transaction;
-use wechatpay_core::{Error, OutTradeNo, untrusted};
+use wechatpay_core::model::{ParkingTransaction, PartnerTransaction, Transaction};
+use wechatpay_core::watch::WatchedOrder;
+use wechatpay_core::{Error, OutTradeNo, SubMchId, untrusted};
 
-use crate::args::{Format, GetManyArgs, Settings};
+use super::query::{OrderQuery, with_query};
+use crate::args::{By, Format, GetManyArgs, Settings};
 use crate::csv::{self, Cell};
 use crate::failure::{self, Failure};
 use crate::{json, settings};
@@ -38,6 +42,90 @@ const ECHO_CHARS: usize = 40;
 
 /// How much of a server's error message goes into an output line.
 const MESSAGE_CHARS: usize = 500;
+
+/// One kind of bulk query: what an input line names, and how it is asked and answered.
+pub(crate) trait Lookup: Send + Sync + 'static {
+    /// The API field each input line holds (`out_trade_no`, `transaction_id`).
+    fn field(&self) -> &'static str;
+
+    /// Queries what `id` names and renders the verified answer as one output line.
+    ///
+    /// # Errors
+    /// The query's error; an `id` that breaks its field's rule is
+    /// [`Error::InvalidInput`] (nothing is sent).
+    fn lookup(&self, client: &wechatpay_ureq::Client, id: &str, render: &Render) -> Result<String, Error>;
+}
+
+/// Orders of any kind, by the key `by` names.
+pub(crate) enum Orders {
+    /// A direct merchant's (no `sub_mchid`) or a sub-merchant's.
+    Payment {
+        /// Which key the lines hold.
+        by: By,
+        /// The sub-merchant, for `partner-order`.
+        sub_mchid: Option<SubMchId>,
+    },
+    /// Parking orders, by out_trade_no (`sub_mchid` for service providers).
+    Parking {
+        /// The sub-merchant, for service providers.
+        sub_mchid: Option<SubMchId>,
+    },
+}
+
+impl Lookup for Orders {
+    fn field(&self) -> &'static str {
+        match self {
+            Orders::Payment { by, .. } => by.field(),
+            Orders::Parking { .. } => By::OutTradeNo.field(),
+        }
+    }
+
+    fn lookup(&self, client: &wechatpay_ureq::Client, id: &str, render: &Render) -> Result<String, Error> {
+        let query = match self {
+            Orders::Payment { by, sub_mchid } => OrderQuery::order(by.key(id)?, sub_mchid.clone()),
+            Orders::Parking { sub_mchid } => OrderQuery::parking(OutTradeNo::new(id)?, sub_mchid.clone()),
+        };
+        with_query!(&query, |op| client.execute(op).map(|answer| render.answer(&answer)))
+    }
+}
+
+/// The columns every kind of order fills in the CSV output.
+pub(crate) trait Row: Serialize {
+    /// The merchant order number.
+    fn out_trade_no(&self) -> &str;
+    /// The state as WeChat Pay spelled it.
+    fn trade_state(&self) -> &str;
+    /// WeChat Pay's transaction id, if any.
+    fn transaction_id(&self) -> Option<&str>;
+    /// The order total in fen, if given.
+    fn total_fen(&self) -> Option<i64>;
+    /// When it was paid, as WeChat Pay wrote it.
+    fn success_time(&self) -> Option<&str>;
+}
+
+/// Implements [`Row`] for an order type with the usual field names.
+macro_rules! row {
+    ($($ty:ty),*) => {$(
+        impl Row for $ty {
+            fn out_trade_no(&self) -> &str {
+                &self.out_trade_no
+            }
+            fn trade_state(&self) -> &str {
+                WatchedOrder::trade_state(self)
+            }
+            fn transaction_id(&self) -> Option<&str> {
+                self.transaction_id.as_deref()
+            }
+            fn total_fen(&self) -> Option<i64> {
+                self.amount.as_ref().and_then(|a| a.total).map(|f| f.0)
+            }
+            fn success_time(&self) -> Option<&str> {
+                self.success_time.as_ref().map(|t| t.as_str())
+            }
+        }
+    )*};
+}
+row!(Transaction, PartnerTransaction, ParkingTransaction);
 
 /// What one input line asks for.
 enum Job {
@@ -88,6 +176,8 @@ fn read_capped(input: &mut dyn BufRead, buf: &mut Vec<u8>, cap: usize) -> io::Re
 /// The input, line by line.
 struct Feed {
     input: Box<dyn BufRead + Send>,
+    /// The field each line holds, for error messages.
+    field: &'static str,
     buf: Vec<u8>,
     /// The number of lines read so far (the current line's number, counting from 1).
     line_no: usize,
@@ -99,8 +189,8 @@ struct Feed {
 }
 
 impl Feed {
-    fn new(input: Box<dyn BufRead + Send>) -> Self {
-        Self { input, buf: Vec::with_capacity(64), line_no: 0, next_index: 0, skipped: 0, ended: false }
+    fn new(input: Box<dyn BufRead + Send>, field: &'static str) -> Self {
+        Self { input, field, buf: Vec::with_capacity(64), line_no: 0, next_index: 0, skipped: 0, ended: false }
     }
 
     /// The next job and its output index; `Ok(None)` at the end; a read error ends the input.
@@ -147,8 +237,10 @@ impl Feed {
             untrusted::printable(&prefix).max_chars(ECHO_CHARS).to_string()
         };
         if len > MAX_LINE {
+            let field = self.field;
+            let article = if field.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
             let problem =
-                format!("line {n}: longer than {MAX_LINE} bytes ({len} bytes); an out_trade_no has at most 32");
+                format!("line {n}: longer than {MAX_LINE} bytes ({len} bytes); {article} {field} has at most 32");
             return Ok(Some(Line::Job(Job::Bad { shown: shown(), problem })));
         }
         match std::str::from_utf8(trimmed) {
@@ -169,9 +261,10 @@ struct Outcome {
 }
 
 /// What the workers and the printer share.
-struct Shared {
+struct Shared<L> {
     client: wechatpay_ureq::Client,
-    format: Format,
+    lookup: L,
+    render: Render,
     window: usize,
     feed: Mutex<Feed>,
     /// The number of lines printed.
@@ -184,7 +277,7 @@ struct Shared {
     read_error: Mutex<Option<String>>,
 }
 
-impl Shared {
+impl<L: Lookup> Shared<L> {
     /// Stops every worker: nothing new starts and nobody waits on the window.
     fn cancel(&self) {
         let _guard = self.printed.lock().unwrap_or_else(|p| p.into_inner());
@@ -216,8 +309,8 @@ impl Shared {
                 break;
             }
             let outcome = match job {
-                Job::Query(no) => query(&self.client, &no, self.format),
-                Job::Bad { shown, problem } => bad_line(&shown, &problem, self.format),
+                Job::Query(id) => query(&self.client, &self.lookup, &id, &self.render),
+                Job::Bad { shown, problem } => bad_line(&shown, &problem, &self.render),
             };
             if done.send((index, outcome)).is_err() {
                 break;
@@ -226,8 +319,9 @@ impl Shared {
     }
 }
 
-/// Runs the command.
-pub(crate) fn run(s: &Settings, args: &GetManyArgs) -> Result<(), Failure> {
+/// Runs the command: `lookup` for each line of `--input`.
+pub(crate) fn run(s: &Settings, args: &GetManyArgs, lookup: impl Lookup) -> Result<(), Failure> {
+    let field = lookup.field();
     let input: Box<dyn BufRead + Send> = if args.input == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
@@ -237,16 +331,16 @@ pub(crate) fn run(s: &Settings, args: &GetManyArgs) -> Result<(), Failure> {
     let total = if args.input == "-" || !std::io::stderr().is_terminal() {
         None
     } else {
-        open_input(&args.input).ok().map(|f| count_jobs(Box::new(BufReader::new(f))))
+        open_input(&args.input).ok().map(|f| count_jobs(Box::new(BufReader::new(f)), field))
     };
     let client = settings::client(s)?;
     let concurrency = usize::from(args.concurrency);
     let started = Instant::now();
     let progress = std::io::stderr().is_terminal();
 
+    let render = Render { format: args.format, field };
     let mut stdout = std::io::stdout().lock();
-    if args.format == Format::Csv {
-        let header = "out_trade_no,result,trade_state,transaction_id,total_fen,success_time,http_status,error_code,request_id,message";
+    if let Some(header) = render.header() {
         if let Err(e) = writeln!(stdout, "{header}") {
             return quiet_if_closed(e);
         }
@@ -259,9 +353,10 @@ pub(crate) fn run(s: &Settings, args: &GetManyArgs) -> Result<(), Failure> {
     // flight.
     let shared = Arc::new(Shared {
         client,
-        format: args.format,
+        lookup,
+        render,
         window: concurrency * 4,
-        feed: Mutex::new(Feed::new(input)),
+        feed: Mutex::new(Feed::new(input, field)),
         printed: Mutex::new(0),
         progressed: Condvar::new(),
         waiters: AtomicUsize::new(0),
@@ -336,8 +431,8 @@ fn open_input(path: &str) -> Result<std::fs::File, Failure> {
 }
 
 /// The number of lines that will be answered (not blank, not comments).
-fn count_jobs(input: Box<dyn BufRead + Send>) -> usize {
-    let mut feed = Feed::new(input);
+fn count_jobs(input: Box<dyn BufRead + Send>, field: &'static str) -> usize {
+    let mut feed = Feed::new(input, field);
     let mut n = 0;
     while let Ok(Some(_)) = feed.next_job() {
         n += 1;
@@ -372,12 +467,9 @@ fn write_failed(e: io::Error) -> Failure {
     Failure::other(format!("cannot write to stdout: {e}"))
 }
 
-fn query(client: &wechatpay_ureq::Client, no: &str, format: Format) -> Outcome {
-    let result = OutTradeNo::new(no)
-        .map_err(Error::from)
-        .and_then(|out_trade_no| client.execute(&QueryOrderByOutTradeNo { out_trade_no }));
-    match result {
-        Ok(order) => Outcome { line: success_line(&order, format), failure: None },
+fn query(client: &wechatpay_ureq::Client, lookup: &impl Lookup, id: &str, render: &Render) -> Outcome {
+    match lookup.lookup(client, id, render) {
+        Ok(line) => Outcome { line, failure: None },
         Err(error) => {
             let label = match &error {
                 Error::Api(api) => untrusted::cut(api.code.as_str(), 64).into_owned(),
@@ -386,78 +478,104 @@ fn query(client: &wechatpay_ureq::Client, no: &str, format: Format) -> Outcome {
                 Error::InvalidInput(_) => "INVALID_INPUT".to_owned(),
                 _ => "OTHER".to_owned(),
             };
-            Outcome { line: error_line(no, &error, &label, format), failure: Some((failure::code_of(&error), label)) }
+            Outcome { line: render.error(id, &error, &label), failure: Some((failure::code_of(&error), label)) }
         }
     }
 }
 
-fn success_line(order: &Transaction, format: Format) -> String {
-    match format {
-        Format::Jsonl => json::to_line(order).unwrap_or_default(),
-        Format::Csv => csv::row(&[
-            Cell::Text(&order.out_trade_no),
-            Cell::Text("ok"),
-            Cell::Text(order.trade_state.as_str()),
-            Cell::Text(order.transaction_id.as_deref().unwrap_or("")),
-            Cell::Number(&order.amount.as_ref().and_then(|a| a.total).map(|f| f.0.to_string()).unwrap_or_default()),
-            Cell::Text(order.success_time.as_ref().map_or("", |t| t.as_str())),
-            Cell::Number("200"),
-            Cell::Text(""),
-            Cell::Text(""),
-            Cell::Text(""),
-        ]),
-    }
-}
-
-fn error_line(no: &str, error: &Error, label: &str, format: Format) -> String {
-    let status = error.status().map(|s| s.as_u16());
-    let message = match error {
-        Error::Api(api) => untrusted::cut(&api.message, MESSAGE_CHARS).into_owned(),
-        other => untrusted::cut(&other.to_string(), MESSAGE_CHARS).into_owned(),
-    };
-    failure_line(no, status, label, &message, error.request_id(), failure::code_of(error), format)
-}
-
-/// The error line of an input line that cannot be an order number.
-fn bad_line(shown: &str, problem: &str, format: Format) -> Outcome {
+/// The error line of an input line that cannot be an id.
+fn bad_line(shown: &str, problem: &str, render: &Render) -> Outcome {
     let label = "INVALID_INPUT";
-    let line = failure_line(shown, None, label, problem, None, failure::USAGE, format);
+    let line = render.failure(shown, None, label, problem, None, failure::USAGE);
     Outcome { line, failure: Some((failure::USAGE, label.to_owned())) }
 }
 
-fn failure_line(
-    no: &str,
-    status: Option<u16>,
-    label: &str,
-    message: &str,
-    request_id: Option<&str>,
-    exit_code: u8,
+/// How lines are written: the format, and the field the input lines hold.
+pub(crate) struct Render {
     format: Format,
-) -> String {
-    match format {
-        Format::Jsonl => json::to_line(&json!({
-            "out_trade_no": no,
-            "error": {
-                "code": label,
-                "http_status": status,
-                "message": message,
-                "request_id": request_id,
-                "exit_code": exit_code,
+    field: &'static str,
+}
+
+impl Render {
+    /// The CSV header line (the same columns for every kind of order); none for JSON Lines.
+    fn header(&self) -> Option<&'static str> {
+        (self.format == Format::Csv).then_some(
+            "out_trade_no,result,trade_state,transaction_id,total_fen,success_time,http_status,error_code,request_id,message",
+        )
+    }
+
+    /// The line of a verified answer.
+    pub(crate) fn answer<T: Row>(&self, order: &T) -> String {
+        match self.format {
+            Format::Jsonl => json::to_line(order).unwrap_or_default(),
+            Format::Csv => csv::row(&[
+                Cell::Text(order.out_trade_no()),
+                Cell::Text("ok"),
+                Cell::Text(order.trade_state()),
+                Cell::Text(order.transaction_id().unwrap_or("")),
+                Cell::Number(&order.total_fen().map(|f| f.to_string()).unwrap_or_default()),
+                Cell::Text(order.success_time().unwrap_or("")),
+                Cell::Number("200"),
+                Cell::Text(""),
+                Cell::Text(""),
+                Cell::Text(""),
+            ]),
+        }
+    }
+
+    /// The line of a failed query for `id`.
+    fn error(&self, id: &str, error: &Error, label: &str) -> String {
+        let status = error.status().map(|s| s.as_u16());
+        let message = match error {
+            Error::Api(api) => untrusted::cut(&api.message, MESSAGE_CHARS).into_owned(),
+            other => untrusted::cut(&other.to_string(), MESSAGE_CHARS).into_owned(),
+        };
+        self.failure(id, status, label, &message, error.request_id(), failure::code_of(error))
+    }
+
+    /// An error line: in JSON keyed by the input's field, in CSV the id in its field's column.
+    fn failure(
+        &self,
+        id: &str,
+        status: Option<u16>,
+        label: &str,
+        message: &str,
+        request_id: Option<&str>,
+        exit_code: u8,
+    ) -> String {
+        match self.format {
+            Format::Jsonl => {
+                let mut line = serde_json::Map::new();
+                line.insert(self.field.to_owned(), json!(id));
+                line.insert(
+                    "error".to_owned(),
+                    json!({
+                        "code": label,
+                        "http_status": status,
+                        "message": message,
+                        "request_id": request_id,
+                        "exit_code": exit_code,
+                    }),
+                );
+                json::to_line(&line).unwrap_or_default()
             }
-        }))
-        .unwrap_or_default(),
-        Format::Csv => csv::row(&[
-            Cell::Text(no),
-            Cell::Text("error"),
-            Cell::Text(""),
-            Cell::Text(""),
-            Cell::Text(""),
-            Cell::Text(""),
-            Cell::Number(&status.map(|s| s.to_string()).unwrap_or_default()),
-            Cell::Text(label),
-            Cell::Text(request_id.unwrap_or("")),
-            Cell::Text(message),
-        ]),
+            Format::Csv => {
+                let (out_trade_no, transaction_id) =
+                    if self.field == By::TransactionId.field() { ("", id) } else { (id, "") };
+                csv::row(&[
+                    Cell::Text(out_trade_no),
+                    Cell::Text("error"),
+                    Cell::Text(""),
+                    Cell::Text(transaction_id),
+                    Cell::Text(""),
+                    Cell::Text(""),
+                    Cell::Number(&status.map(|s| s.to_string()).unwrap_or_default()),
+                    Cell::Text(label),
+                    Cell::Text(request_id.unwrap_or("")),
+                    Cell::Text(message),
+                ])
+            }
+        }
     }
 }
 
@@ -546,7 +664,7 @@ mod tests {
 
     fn jobs(input: &[u8], capacity: usize) -> (Vec<String>, usize) {
         let reader = BufReader::with_capacity(capacity, std::io::Cursor::new(input.to_vec()));
-        let mut feed = Feed::new(Box::new(reader));
+        let mut feed = Feed::new(Box::new(reader), "out_trade_no");
         let mut out = Vec::new();
         while let Some((index, job)) = feed.next_job().unwrap() {
             assert_eq!(index, out.len());
