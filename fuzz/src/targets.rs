@@ -47,8 +47,25 @@ struct AnyAnswer<T>(PhantomData<T>);
 impl<T: Serialize + DeserializeOwned> Operation for AnyAnswer<T> {
     type Output = T;
     const NAME: &'static str = "fuzz_any_answer";
+    fn method(&self) -> http::Method {
+        http::Method::GET
+    }
+    fn idempotent(&self) -> bool {
+        true
+    }
     fn path_and_query(&self, _mchid: &MchId) -> String {
         "/v3/fuzz".to_owned()
+    }
+    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
+        None
+    }
+    /// Nothing to bind: a test operation.
+    fn check_answer(
+        &self,
+        _mchid: &MchId,
+        _answer: &T,
+    ) -> Result<wechatpay_core::api::Binding, wechatpay_core::VerificationFailure> {
+        wechatpay_core::api::nothing_to_bind()
     }
 }
 

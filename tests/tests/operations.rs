@@ -133,8 +133,25 @@ struct WithoutMchid;
 impl Operation for WithoutMchid {
     type Output = Transaction;
     const NAME: &'static str = "test_without_mchid";
+    fn method(&self) -> wechatpay_core::http::Method {
+        wechatpay_core::http::Method::GET
+    }
+    fn idempotent(&self) -> bool {
+        true
+    }
     fn path_and_query(&self, _mchid: &MchId) -> String {
         "/v3/pay/transactions/id/4200000985202103031441826014".to_owned()
+    }
+    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
+        None
+    }
+    /// Nothing to bind: a test operation.
+    fn check_answer(
+        &self,
+        _mchid: &MchId,
+        _answer: &Transaction,
+    ) -> Result<wechatpay_core::api::Binding, wechatpay_core::VerificationFailure> {
+        wechatpay_core::api::nothing_to_bind()
     }
 }
 
@@ -144,8 +161,25 @@ struct NoSuchApi;
 impl Operation for NoSuchApi {
     type Output = Transaction;
     const NAME: &'static str = "test_no_such_api";
+    fn method(&self) -> wechatpay_core::http::Method {
+        wechatpay_core::http::Method::GET
+    }
+    fn idempotent(&self) -> bool {
+        true
+    }
     fn path_and_query(&self, _mchid: &MchId) -> String {
         "/v3/no/such/api".to_owned()
+    }
+    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
+        None
+    }
+    /// Nothing to bind: a test operation.
+    fn check_answer(
+        &self,
+        _mchid: &MchId,
+        _answer: &Transaction,
+    ) -> Result<wechatpay_core::api::Binding, wechatpay_core::VerificationFailure> {
+        wechatpay_core::api::nothing_to_bind()
     }
 }
 

@@ -91,7 +91,7 @@ pub fn prepare<Op: Operation>(
         Some(bytes) => String::from_utf8(bytes)
             .map_err(|_| InvalidInput::new("body", "is not UTF-8", "a JSON body (UTF-8 text)"))?,
     };
-    prepare_raw(config, Op::METHOD, &op.path_and_query(config.mchid()), body, host, input)
+    prepare_raw(config, op.method(), &op.path_and_query(config.mchid()), body, host, input)
 }
 
 /// Builds a request for any method, target and body (used by `wechatpay sign` and for

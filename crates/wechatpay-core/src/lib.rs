@@ -57,6 +57,21 @@
 //! with (and which an external HSM/KMS can sign, see [`PreparedRequest::finish`]), and
 //! [`Config::parse_response`] verifies and parses any answer.
 //!
+//! # An endpoint this crate has no type for yet
+//!
+//! [`api::Json`] calls any endpoint: a method, a `/v3/…` target (percent-encoded by you,
+//! sent and signed as given) and a JSON body (sent byte for byte). It runs through the same
+//! [`Driver`] as every typed operation — a fresh signature per attempt, retries, failover,
+//! verification — and returns the verified JSON text exactly as received
+//! ([`api::JsonText`], `None` for a `204`):
+//!
+//! ```
+//! # use wechatpay_core::{api::Json, http::Method};
+//! let op = Json::new(Method::GET, "/v3/refund/domestic/refunds/R1217752501201407033233368018", None)?;
+//! // let text = driver.execute(&transport, std::thread::sleep, &op)?; // text.as_str(): Option<&str>
+//! # let _ = op; Ok::<(), wechatpay_core::InvalidInput>(())
+//! ```
+//!
 //! # Crypto backends
 //!
 //! RSA comes from `aws-lc-rs` (feature `aws-lc-rs`, default) or the pure-Rust `rsa` crate

@@ -5,7 +5,7 @@
 //! system-error class and gateway 502/503/504 are retried, never other 4xx; connection-level
 //! failures (DNS, connect, TLS, timeout) move to the other host, and so do gateway errors
 //! if enabled; backoff is exponential with jitter and longer after 429; attempts and total
-//! time are bounded. A non-idempotent call (see [`crate::Operation::IDEMPOTENT`]) is
+//! time are bounded. A non-idempotent call (see [`crate::Operation::idempotent`]) is
 //! repeated only after a failure that proves it never reached the server (DNS, connect,
 //! TLS). Every attempt must be signed afresh.
 
@@ -80,7 +80,7 @@ pub struct Attempt {
     pub elapsed: Duration,
     /// Where it went.
     pub host: Host,
-    /// Whether the call may be repeated freely ([`crate::Operation::IDEMPOTENT`]).
+    /// Whether the call may be repeated freely ([`crate::Operation::idempotent`]).
     pub idempotent: bool,
 }
 

@@ -442,7 +442,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
             other => other,
         };
         let mut attempt = Attempt::new(self.number, self.started.elapsed(), self.host);
-        if !Op::IDEMPOTENT {
+        if !self.op.idempotent() {
             attempt = attempt.non_idempotent();
         }
         match self.driver.policy.decide(&attempt, &err, retry::jitter()) {

@@ -134,13 +134,25 @@ struct Charge;
 impl Operation for Charge {
     type Output = serde_json::Value;
     const NAME: &'static str = "test_charge";
-    const METHOD: http::Method = http::Method::POST;
-    const IDEMPOTENT: bool = false;
+    fn method(&self) -> http::Method {
+        http::Method::POST
+    }
+    fn idempotent(&self) -> bool {
+        false
+    }
     fn path_and_query(&self, _mchid: &MchId) -> String {
         "/v3/test/charge".to_owned()
     }
     fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
         Some(format!(r#"{{"mchid":"{mchid}"}}"#).into_bytes())
+    }
+    /// Nothing to bind: a test operation.
+    fn check_answer(
+        &self,
+        _mchid: &MchId,
+        _answer: &serde_json::Value,
+    ) -> Result<wechatpay_core::api::Binding, wechatpay_core::VerificationFailure> {
+        wechatpay_core::api::nothing_to_bind()
     }
 }
 

@@ -50,12 +50,30 @@ pub struct DownloadCertificates {
 impl Operation for DownloadCertificates {
     type Output = CertificateList;
     const NAME: &'static str = "download_certificates";
+    fn method(&self) -> http::Method {
+        http::Method::GET
+    }
+    fn idempotent(&self) -> bool {
+        true
+    }
     fn path_and_query(&self, _mchid: &MchId) -> String {
         if self.algorithm_type_rsa {
             "/v3/certificates?algorithm_type=RSA".to_owned()
         } else {
             "/v3/certificates".to_owned()
         }
+    }
+    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
+        None
+    }
+    /// Nothing to bind here: the list names no id of the request. It is checked instead by
+    /// the bootstrap rule ([`verify_download`]) before anything in it is trusted.
+    fn check_answer(
+        &self,
+        _mchid: &MchId,
+        _answer: &CertificateList,
+    ) -> Result<crate::api::Binding, VerificationFailure> {
+        crate::api::nothing_to_bind()
     }
 }
 

@@ -1,6 +1,11 @@
 //! One type per endpoint. Each is a plain struct of validated ids; [`Operation`] says how
 //! it becomes a request, whether it may be repeated, what it returns and how its answer is
 //! tied to the question (spec §11).
+//!
+//! For an endpoint with no type here yet, [`Json`] is the generic call: any method, any
+//! `/v3/…` target and JSON body, sent and signed as given, through the same driver (fresh
+//! signature per attempt, retries, verification); it returns the verified JSON text exactly
+//! as received ([`JsonText`]).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -8,6 +13,10 @@ use serde::de::DeserializeOwned;
 use crate::error::VerificationFailure;
 use crate::ids::{MchId, OutTradeNo, SubMchId, TransactionId};
 use crate::model::{ParkingTransaction, PartnerTransaction, Transaction};
+
+mod json;
+
+pub use json::{Json, JsonText};
 
 /// An API call: its name, its request, and the type of its answer.
 pub trait Operation {
@@ -18,11 +27,11 @@ pub trait Operation {
     const NAME: &'static str;
 
     /// The HTTP method.
-    const METHOD: http::Method = http::Method::GET;
+    fn method(&self) -> http::Method;
 
     /// Whether sending the call twice has the same effect as sending it once. The retry
     /// policy repeats a non-idempotent call only when it certainly never reached the server.
-    const IDEMPOTENT: bool = true;
+    fn idempotent(&self) -> bool;
 
     /// The request target (path and query), percent-encoded exactly as it will be sent.
     /// `mchid` is the caller's merchant id (the service provider's for partner calls).
@@ -30,20 +39,34 @@ pub trait Operation {
 
     /// The JSON request body, exactly as it will be sent and signed (`None`: no body).
     /// A body is sent with `Content-Type: application/json`.
-    fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
-        let _ = mchid;
-        None
-    }
+    fn body(&self, mchid: &MchId) -> Option<Vec<u8>>;
 
-    /// Checks that a verified answer belongs to this request (spec §11): the ids it names
-    /// are the ones asked for. `mchid` is the caller's merchant id.
+    /// Binds a verified answer to this request (spec §11): checks that the ids it names are
+    /// the ones asked for. `mchid` is the caller's merchant id. Every operation states what
+    /// it binds; one whose answer names nothing to compare says so with [`nothing_to_bind`].
     ///
     /// # Errors
     /// [`VerificationFailure::AnswerMismatch`] naming the first field that differs.
-    fn check_answer(&self, mchid: &MchId, answer: &Self::Output) -> Result<(), VerificationFailure> {
-        let _ = (mchid, answer);
-        Ok(())
-    }
+    fn check_answer(&self, mchid: &MchId, answer: &Self::Output) -> Result<Binding, VerificationFailure>;
+}
+
+/// What [`Operation::check_answer`] tied the answer to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Binding {
+    /// The ids the answer names were compared with the ones asked for, and agree.
+    Checked,
+    /// The answer names nothing to compare with the question (an empty `204`, a list, an
+    /// endpoint this crate does not model): only its signature vouches for it.
+    Nothing,
+}
+
+/// `Ok(Binding::Nothing)`: the explicit statement of an operation whose answer carries
+/// nothing to bind (write why beside the call).
+///
+/// # Errors
+/// Never; the `Result` is [`Operation::check_answer`]'s.
+pub fn nothing_to_bind() -> Result<Binding, VerificationFailure> {
+    Ok(Binding::Nothing)
 }
 
 /// `Err(AnswerMismatch { field })` unless `got == asked`.
@@ -73,12 +96,23 @@ pub struct QueryOrderByOutTradeNo {
 impl Operation for QueryOrderByOutTradeNo {
     type Output = Transaction;
     const NAME: &'static str = "query_order_by_out_trade_no";
+    fn method(&self) -> http::Method {
+        http::Method::GET
+    }
+    /// A query changes nothing: it may always be repeated.
+    fn idempotent(&self) -> bool {
+        true
+    }
     fn path_and_query(&self, mchid: &MchId) -> String {
         format!("/v3/pay/transactions/out-trade-no/{}?mchid={mchid}", encode_out_trade_no(&self.out_trade_no))
     }
-    fn check_answer(&self, mchid: &MchId, answer: &Transaction) -> Result<(), VerificationFailure> {
+    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
+        None
+    }
+    fn check_answer(&self, mchid: &MchId, answer: &Transaction) -> Result<Binding, VerificationFailure> {
         same("out_trade_no", &answer.out_trade_no, self.out_trade_no.as_str())?;
-        same("mchid", &answer.mchid, mchid.as_str())
+        same("mchid", &answer.mchid, mchid.as_str())?;
+        Ok(Binding::Checked)
     }
 }
 
@@ -93,12 +127,23 @@ pub struct QueryOrderByTransactionId {
 impl Operation for QueryOrderByTransactionId {
     type Output = Transaction;
     const NAME: &'static str = "query_order_by_transaction_id";
+    fn method(&self) -> http::Method {
+        http::Method::GET
+    }
+    /// A query changes nothing: it may always be repeated.
+    fn idempotent(&self) -> bool {
+        true
+    }
     fn path_and_query(&self, mchid: &MchId) -> String {
         format!("/v3/pay/transactions/id/{}?mchid={mchid}", self.transaction_id)
     }
-    fn check_answer(&self, mchid: &MchId, answer: &Transaction) -> Result<(), VerificationFailure> {
+    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
+        None
+    }
+    fn check_answer(&self, mchid: &MchId, answer: &Transaction) -> Result<Binding, VerificationFailure> {
         same_opt("transaction_id", answer.transaction_id.as_deref(), self.transaction_id.as_str())?;
-        same("mchid", &answer.mchid, mchid.as_str())
+        same("mchid", &answer.mchid, mchid.as_str())?;
+        Ok(Binding::Checked)
     }
 }
 
@@ -115,6 +160,13 @@ pub struct QueryPartnerOrderByOutTradeNo {
 impl Operation for QueryPartnerOrderByOutTradeNo {
     type Output = PartnerTransaction;
     const NAME: &'static str = "query_partner_order_by_out_trade_no";
+    fn method(&self) -> http::Method {
+        http::Method::GET
+    }
+    /// A query changes nothing: it may always be repeated.
+    fn idempotent(&self) -> bool {
+        true
+    }
     fn path_and_query(&self, mchid: &MchId) -> String {
         format!(
             "/v3/pay/partner/transactions/out-trade-no/{}?sp_mchid={mchid}&sub_mchid={}",
@@ -122,10 +174,14 @@ impl Operation for QueryPartnerOrderByOutTradeNo {
             self.sub_mchid
         )
     }
-    fn check_answer(&self, mchid: &MchId, answer: &PartnerTransaction) -> Result<(), VerificationFailure> {
+    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
+        None
+    }
+    fn check_answer(&self, mchid: &MchId, answer: &PartnerTransaction) -> Result<Binding, VerificationFailure> {
         same("out_trade_no", &answer.out_trade_no, self.out_trade_no.as_str())?;
         same("sp_mchid", &answer.sp_mchid, mchid.as_str())?;
-        same("sub_mchid", &answer.sub_mchid, self.sub_mchid.as_str())
+        same("sub_mchid", &answer.sub_mchid, self.sub_mchid.as_str())?;
+        Ok(Binding::Checked)
     }
 }
 
@@ -142,13 +198,24 @@ pub struct QueryPartnerOrderByTransactionId {
 impl Operation for QueryPartnerOrderByTransactionId {
     type Output = PartnerTransaction;
     const NAME: &'static str = "query_partner_order_by_transaction_id";
+    fn method(&self) -> http::Method {
+        http::Method::GET
+    }
+    /// A query changes nothing: it may always be repeated.
+    fn idempotent(&self) -> bool {
+        true
+    }
     fn path_and_query(&self, mchid: &MchId) -> String {
         format!("/v3/pay/partner/transactions/id/{}?sp_mchid={mchid}&sub_mchid={}", self.transaction_id, self.sub_mchid)
     }
-    fn check_answer(&self, mchid: &MchId, answer: &PartnerTransaction) -> Result<(), VerificationFailure> {
+    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
+        None
+    }
+    fn check_answer(&self, mchid: &MchId, answer: &PartnerTransaction) -> Result<Binding, VerificationFailure> {
         same_opt("transaction_id", answer.transaction_id.as_deref(), self.transaction_id.as_str())?;
         same("sp_mchid", &answer.sp_mchid, mchid.as_str())?;
-        same("sub_mchid", &answer.sub_mchid, self.sub_mchid.as_str())
+        same("sub_mchid", &answer.sub_mchid, self.sub_mchid.as_str())?;
+        Ok(Binding::Checked)
     }
 }
 
@@ -166,6 +233,13 @@ pub struct QueryParkingOrder {
 impl Operation for QueryParkingOrder {
     type Output = ParkingTransaction;
     const NAME: &'static str = "query_parking_order";
+    fn method(&self) -> http::Method {
+        http::Method::GET
+    }
+    /// A query changes nothing: it may always be repeated.
+    fn idempotent(&self) -> bool {
+        true
+    }
     fn path_and_query(&self, _mchid: &MchId) -> String {
         let no = encode_out_trade_no(&self.out_trade_no);
         match &self.sub_mchid {
@@ -173,12 +247,15 @@ impl Operation for QueryParkingOrder {
             None => format!("/v3/vehicle/transactions/out-trade-no/{no}"),
         }
     }
-    fn check_answer(&self, _mchid: &MchId, answer: &ParkingTransaction) -> Result<(), VerificationFailure> {
+    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
+        None
+    }
+    fn check_answer(&self, _mchid: &MchId, answer: &ParkingTransaction) -> Result<Binding, VerificationFailure> {
         same("out_trade_no", &answer.out_trade_no, self.out_trade_no.as_str())?;
-        match &self.sub_mchid {
-            Some(sub) => same_opt("sub_mchid", answer.sub_mchid.as_deref(), sub.as_str()),
-            None => Ok(()),
+        if let Some(sub) = &self.sub_mchid {
+            same_opt("sub_mchid", answer.sub_mchid.as_deref(), sub.as_str())?;
         }
+        Ok(Binding::Checked)
     }
 }
 
@@ -229,15 +306,23 @@ pub struct CloseOrder {
 impl Operation for CloseOrder {
     type Output = Closed;
     const NAME: &'static str = "close_order";
-    const METHOD: http::Method = http::Method::POST;
+    fn method(&self) -> http::Method {
+        http::Method::POST
+    }
     /// Closing is reentrant (spec §10: closing a closed order is fine), so a close may be
     /// repeated after any retryable failure.
-    const IDEMPOTENT: bool = true;
+    fn idempotent(&self) -> bool {
+        true
+    }
     fn path_and_query(&self, _mchid: &MchId) -> String {
         format!("/v3/pay/transactions/out-trade-no/{}/close", encode_out_trade_no(&self.out_trade_no))
     }
     fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
         json_body(&DirectCloseBody { mchid: mchid.as_str() })
+    }
+    /// Nothing to bind: the answer is an empty `204`.
+    fn check_answer(&self, _mchid: &MchId, _answer: &Closed) -> Result<Binding, VerificationFailure> {
+        nothing_to_bind()
     }
 }
 
@@ -255,13 +340,21 @@ pub struct ClosePartnerOrder {
 impl Operation for ClosePartnerOrder {
     type Output = Closed;
     const NAME: &'static str = "close_partner_order";
-    const METHOD: http::Method = http::Method::POST;
+    fn method(&self) -> http::Method {
+        http::Method::POST
+    }
     /// Closing is reentrant (spec §10), so a close may be repeated.
-    const IDEMPOTENT: bool = true;
+    fn idempotent(&self) -> bool {
+        true
+    }
     fn path_and_query(&self, _mchid: &MchId) -> String {
         format!("/v3/pay/partner/transactions/out-trade-no/{}/close", encode_out_trade_no(&self.out_trade_no))
     }
     fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
         json_body(&PartnerCloseBody { sp_mchid: mchid.as_str(), sub_mchid: self.sub_mchid.as_str() })
+    }
+    /// Nothing to bind: the answer is an empty `204`.
+    fn check_answer(&self, _mchid: &MchId, _answer: &Closed) -> Result<Binding, VerificationFailure> {
+        nothing_to_bind()
     }
 }
