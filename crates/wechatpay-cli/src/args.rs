@@ -81,6 +81,9 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: ParkingOrderCommand,
     },
+    /// Call any endpoint: METHOD PATH [--body JSON | --body-file FILE] (like `gh api`); prints
+    /// the verified answer (nothing for a 204).
+    Api(ApiArgs),
     /// Print a request's string-to-sign and its Authorization header (debug SIGN_ERROR).
     Sign(SignArgs),
     /// Check a response or callback signature against the configured WeChat Pay keys.
@@ -353,6 +356,24 @@ pub(crate) struct GetManyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     pub(crate) format: Format,
+}
+
+/// `wechatpay api`
+#[derive(Debug, Args)]
+pub(crate) struct ApiArgs {
+    /// The HTTP method (GET, POST, PUT, PATCH, DELETE, …).
+    #[arg(value_name = "METHOD")]
+    pub(crate) method: String,
+    /// The request target, starting with /v3/, already percent-encoded: sent and signed as
+    /// given (e.g. /v3/pay/transactions/id/4200000985202103031441826014?mchid=1230000109).
+    #[arg(value_name = "PATH")]
+    pub(crate) path: String,
+    /// The JSON request body, sent byte for byte.
+    #[arg(long, value_name = "JSON", conflicts_with = "body_file")]
+    pub(crate) body: Option<String>,
+    /// A file holding the JSON request body (- for standard input), sent byte for byte.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) body_file: Option<PathBuf>,
 }
 
 /// `wechatpay sign`

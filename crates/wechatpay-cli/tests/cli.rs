@@ -1145,3 +1145,142 @@ fn every_get_many_ends_quietly_when_stdout_closes() {
     assert!(took < std::time::Duration::from_secs(2), "still running {took:?} after stdout closed");
     assert_eq!((code, err.as_str()), (Some(0), ""));
 }
+
+// ---- wechatpay api ----
+
+#[test]
+fn api_get_prints_the_verified_answer_indented_and_post_close_prints_nothing() {
+    let env = setup();
+    let mchid = env.var("WECHATPAY_MCHID").unwrap().to_owned();
+    let target = format!("/v3/pay/transactions/out-trade-no/SIM_NOTPAY_0001?mchid={mchid}");
+    let o = env.run(&["api", "GET", &target]);
+    let answer = json(&o);
+    assert_eq!(answer["out_trade_no"], "SIM_NOTPAY_0001");
+    assert_eq!(answer["trade_state"], "NOTPAY");
+    let out = stdout(&o);
+    assert!(out.starts_with("{\n  \"") && out.ends_with("\n}\n"), "pretty, one document: {out}");
+    // The same document `order get` prints, field for field.
+    let typed = json(&env.run(&["order", "get", "--out-trade-no", "SIM_NOTPAY_0001"]));
+    assert_eq!(answer, typed);
+    // A query string of several parameters, percent-encoded as given (`|` is %7C).
+    let partner =
+        format!("/v3/pay/partner/transactions/id/4200000991202103031441826020?sp_mchid={mchid}&sub_mchid=1900000109");
+    assert_eq!(json(&env.run(&["api", "get", &partner]))["sub_mchid"], "1900000109");
+    let pipe = format!("/v3/pay/transactions/out-trade-no/SIM%7CPIPE*0001?mchid={mchid}");
+    assert_eq!(json(&env.run(&["api", "GET", &pipe]))["out_trade_no"], "SIM|PIPE*0001");
+
+    // POST close: 204, nothing on stdout, and the order is closed.
+    let close = "/v3/pay/transactions/out-trade-no/SIM_NOTPAY_0001/close";
+    let body = format!("{{\"mchid\": \"{mchid}\"}}");
+    let o = env.run(&["api", "POST", close, "--body", &body]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "a 204 prints nothing: {:?}", stdout(&o));
+    assert_eq!(json(&env.run(&["api", "GET", &target]))["trade_state"], "CLOSED");
+    // --body-file, and - for standard input.
+    for no in ["API_NOTPAY_1", "API_NOTPAY_2"] {
+        let order = serde_json::json!({"mchid": mchid, "out_trade_no": no, "trade_state": "NOTPAY",
+            "trade_state_desc": "未支付", "amount": {"total": 1}});
+        env.sim.add_order(OrderKind::Direct, order).unwrap();
+    }
+    let file = env.dir.join("close.json");
+    std::fs::write(&file, &body).unwrap();
+    let close2 = "/v3/pay/transactions/out-trade-no/API_NOTPAY_1/close";
+    let o = env.run(&["api", "POST", close2, "--body-file", file.to_str().unwrap()]);
+    assert_eq!((o.status.code(), o.stdout.len()), (Some(0), 0), "{}", stderr(&o));
+    let mut child = env
+        .command(&[])
+        .args(["api", "POST", "/v3/pay/transactions/out-trade-no/API_NOTPAY_2/close", "--body-file", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), body.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!((o.status.code(), o.stdout.len()), (Some(0), 0), "{}", stderr(&o));
+    for no in ["API_NOTPAY_1", "API_NOTPAY_2"] {
+        let state = json(&env.run(&["order", "get", "--out-trade-no", no]))["trade_state"].clone();
+        assert_eq!(state, "CLOSED", "{no}");
+    }
+
+    // WeChat Pay's errors: exit 3 with the code, as for every command.
+    let err = failed(&env.run(&["api", "GET", &format!("/v3/pay/transactions/out-trade-no/NOPE?mchid={mchid}")]), 3);
+    assert!(err.contains("404") && err.contains("ORDER_NOT_EXIST"), "{err}");
+}
+
+#[test]
+fn api_refuses_invalid_input_with_exit_2_before_anything_is_sent() {
+    let env = setup();
+    let before = env.sim.requests_seen();
+    let file = env.dir.join("not.json");
+    std::fs::write(&file, b"{\"mchid\":\xff}").unwrap();
+    for (args, needle) in [
+        (vec!["api", "GET", "/v2/pay"], "invalid target"),
+        (vec!["api", "GET", "v3/pay"], "starting with /v3/"),
+        (vec!["api", "GET", "/v3/pay transactions"], "percent-encoded"),
+        (vec!["api", "GET", "/v3/粤B"], "invalid target"),
+        (vec!["api", "GET", "/v3/x%zz"], "two hex digits"),
+        (vec!["api", "GET", "https://api.mch.weixin.qq.com/v3/x"], "invalid target"),
+        (vec!["api", "POST", "/v3/x", "--body", "{\"a\":"], "invalid body"),
+        (vec!["api", "POST", "/v3/x", "--body", "mchid=1"], "rule: one JSON document"),
+        (vec!["api", "POST", "/v3/x", "--body", "{} {}"], "invalid body"),
+        (vec!["api", "POST", "/v3/x", "--body-file", file.to_str().unwrap()], "not UTF-8"),
+        (vec!["api", "POST", "/v3/x", "--body-file", "/nonexistent.json"], "cannot read"),
+        (vec!["api", "POST", "/v3/x", "--body", "{}", "--body-file", "x"], "cannot be used with"),
+        (vec!["api", "G T", "/v3/x"], "invalid method"),
+        (vec!["api", "GET"], "required"),
+    ] {
+        let err = failed(&env.run(&args), 2);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    // Checked before the configuration is read.
+    let err = failed(&env.run_with(&["api", "GET", "/v2/x"], &[("WECHATPAY_MCHID", "")]), 2);
+    assert!(err.contains("invalid target"), "{err}");
+    assert_eq!(env.sim.requests_seen(), before, "nothing may be sent for invalid input");
+}
+
+#[test]
+fn api_answers_are_verified_like_any_other() {
+    let env = setup();
+    let mchid = env.var("WECHATPAY_MCHID").unwrap().to_owned();
+    let target = format!("/v3/pay/transactions/out-trade-no/1217752501201407033233368018?mchid={mchid}");
+    for fault in [Fault::TamperedBody, Fault::UnsignedOk, Fault::UnknownSerial, Fault::StaleTimestamp] {
+        env.sim.inject(fault.clone(), Times::Always, Some(Route::DirectByOutTradeNo));
+        let err = failed(&env.run(&["api", "GET", &target]), 4);
+        assert!(err.contains("verification failed"), "{fault:?}: {err}");
+        assert!(!err.contains("oUpF8uMuAJO"), "no response data on a failed verification: {err}");
+        env.sim.clear_faults();
+    }
+    // An unsigned 204 to a close is not a close.
+    env.sim.inject(Fault::UnsignedOk, Times::Always, Some(Route::CloseDirect));
+    let body = format!("{{\"mchid\":\"{mchid}\"}}");
+    let close = "/v3/pay/transactions/out-trade-no/SIM_NOTPAY_0001/close";
+    failed(&env.run(&["api", "POST", close, "--body", &body]), 4);
+    env.sim.clear_faults();
+    env.sim.inject(Fault::InvalidJson, Times::Always, None);
+    failed(&env.run(&["api", "GET", &target]), 1);
+    env.sim.clear_faults();
+
+    // A hostile server: unsigned answers exit 4 and print nothing; a signed one is printed
+    // with every digit, its text escaped.
+    let unsigned = serve(|_| (200, vec![], br#"{"trade_state":"SUCCESS","forged":1}"#.to_vec()));
+    let hosts = [("WECHATPAY_BASE_URL", unsigned.as_str()), ("WECHATPAY_BACKUP_URL", unsigned.as_str())];
+    let err = failed(&env.run_with(&["api", "GET", "/v3/anything"], &hosts), 4);
+    assert!(!err.contains("forged"), "{err}");
+    let body =
+        "{\"big\":123456789012345678901234567890,\"exp\":1e2,\"n\":[1.50,-0],\"m\":\"a\u{9b}2J\u{202e}\\u001b\"}";
+    let url = serve(move |_| (200, signed(body.as_bytes()), body.as_bytes().to_vec()));
+    let hosts = [("WECHATPAY_BASE_URL", url.as_str()), ("WECHATPAY_BACKUP_URL", url.as_str())];
+    let o = env.run_with(&["api", "GET", "/v3/anything?x=%E7%B2%A4"], &hosts);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_no_raw_controls(&out);
+    assert_eq!(
+        out,
+        "{\n  \"big\": 123456789012345678901234567890,\n  \"exp\": 1e2,\n  \"n\": [\n    1.50,\n    -0\n  ],\n  \"m\": \"a\\u009b2J\\u202e\\u001b\"\n}\n"
+    );
+    // A signed answer that is not JSON is an undecodable answer (exit 1), never printed.
+    let url = serve(|_| (200, signed(b"<html>"), b"<html>".to_vec()));
+    let hosts = [("WECHATPAY_BASE_URL", url.as_str()), ("WECHATPAY_BACKUP_URL", url.as_str())];
+    failed(&env.run_with(&["api", "GET", "/v3/anything"], &hosts), 1);
+}
