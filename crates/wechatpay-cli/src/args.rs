@@ -22,41 +22,43 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
-/// Who is calling and where. Each flag has an environment variable of the same meaning.
+/// Who is calling and where. Each flag has an environment variable of the same meaning,
+/// read after parsing ([`crate::settings::fill_from_env`]): a flag always wins, and a
+/// setting given only by its variable is not shown as a required flag in usage lines.
 #[derive(Debug, Args, Default)]
 pub(crate) struct Settings {
-    /// The caller's merchant id (the service provider's for partner and parking calls).
-    #[arg(long, env = "WECHATPAY_MCHID", global = true, value_name = "MCHID")]
+    /// The caller's merchant id (the service provider's for partner and parking calls). [env: WECHATPAY_MCHID]
+    #[arg(long, global = true, value_name = "MCHID")]
     pub(crate) mchid: Option<String>,
-    /// Merchant API certificate serial.
-    #[arg(long, env = "WECHATPAY_SERIAL_NO", global = true, value_name = "SERIAL")]
+    /// Merchant API certificate serial. [env: WECHATPAY_SERIAL_NO]
+    #[arg(long, global = true, value_name = "SERIAL")]
     pub(crate) serial_no: Option<String>,
-    /// Path to the merchant private key PEM (PKCS#8 or PKCS#1).
-    #[arg(long, env = "WECHATPAY_PRIVATE_KEY", global = true, value_name = "FILE")]
+    /// Path to the merchant private key PEM (PKCS#8 or PKCS#1). [env: WECHATPAY_PRIVATE_KEY]
+    #[arg(long, global = true, value_name = "FILE")]
     pub(crate) private_key: Option<PathBuf>,
-    /// Path to the WeChat Pay public key PEM.
-    #[arg(long, env = "WECHATPAY_PUBLIC_KEY", global = true, value_name = "FILE")]
+    /// Path to the WeChat Pay public key PEM. [env: WECHATPAY_PUBLIC_KEY]
+    #[arg(long, global = true, value_name = "FILE")]
     pub(crate) public_key: Option<PathBuf>,
-    /// The WeChat Pay public key's id (PUB_KEY_ID_…).
-    #[arg(long, env = "WECHATPAY_PUBLIC_KEY_ID", global = true, value_name = "ID")]
+    /// The WeChat Pay public key's id (PUB_KEY_ID_…). [env: WECHATPAY_PUBLIC_KEY_ID]
+    #[arg(long, global = true, value_name = "ID")]
     pub(crate) public_key_id: Option<String>,
-    /// Platform certificate PEM paths, comma-separated; a directory adds every `.pem` in it.
-    #[arg(long, env = "WECHATPAY_PLATFORM_CERTS", global = true, value_name = "FILES", value_delimiter = ',')]
+    /// Platform certificate PEM paths, comma-separated; a directory adds every `.pem` in it. [env: WECHATPAY_PLATFORM_CERTS]
+    #[arg(long, global = true, value_name = "FILES", value_delimiter = ',')]
     pub(crate) platform_certs: Vec<PathBuf>,
-    /// Primary host (default: the official api.mch.weixin.qq.com, over HTTPS).
-    #[arg(long, env = "WECHATPAY_BASE_URL", global = true, value_name = "URL")]
+    /// Primary host (default: the official api.mch.weixin.qq.com, over HTTPS). [env: WECHATPAY_BASE_URL]
+    #[arg(long, global = true, value_name = "URL")]
     pub(crate) base_url: Option<String>,
-    /// Backup host (default: the official api2.mch.weixin.qq.com, over HTTPS).
-    #[arg(long, env = "WECHATPAY_BACKUP_URL", global = true, value_name = "URL")]
+    /// Backup host (default: the official api2.mch.weixin.qq.com, over HTTPS). [env: WECHATPAY_BACKUP_URL]
+    #[arg(long, global = true, value_name = "URL")]
     pub(crate) backup_url: Option<String>,
-    /// Per-attempt timeout in seconds (default 30).
-    #[arg(long, env = "WECHATPAY_TIMEOUT", global = true, value_name = "SECONDS")]
+    /// Per-attempt timeout in seconds (default 30). [env: WECHATPAY_TIMEOUT]
+    #[arg(long, global = true, value_name = "SECONDS")]
     pub(crate) timeout: Option<String>,
-    /// The merchant's APIv3 key itself (32 characters; decrypts notifications and certificates).
-    #[arg(long = "apiv3-key", env = "WECHATPAY_APIV3_KEY", global = true, hide_env_values = true, value_name = "KEY")]
+    /// The merchant's APIv3 key itself (32 characters; decrypts notifications and certificates). [env: WECHATPAY_APIV3_KEY]
+    #[arg(long = "apiv3-key", global = true, value_name = "KEY")]
     pub(crate) apiv3_key: Option<String>,
-    /// A file holding the APIv3 key (surrounding whitespace ignored).
-    #[arg(long = "apiv3-key-file", env = "WECHATPAY_APIV3_KEY_FILE", global = true, value_name = "FILE")]
+    /// A file holding the APIv3 key (surrounding whitespace ignored). [env: WECHATPAY_APIV3_KEY_FILE]
+    #[arg(long = "apiv3-key-file", global = true, value_name = "FILE")]
     pub(crate) apiv3_key_file: Option<PathBuf>,
 }
 

@@ -168,6 +168,44 @@ fn every_command_checks_its_ids_before_anything_else() {
     assert_eq!(env.sim.requests_seen(), before, "nothing may be sent for invalid input");
 }
 
+/// A setting given by its environment variable is not shown as a required flag in a usage
+/// line, and every flag beats its variable.
+#[test]
+fn usage_lines_do_not_list_settings_from_the_environment() {
+    let env = setup();
+    let err = failed(&env.run(&["order", "get"]), 2);
+    let usage = err.lines().find(|l| l.starts_with("Usage:")).unwrap();
+    assert_eq!(usage, "Usage: wechatpay order get <--out-trade-no <OUT_TRADE_NO>|--transaction-id <TRANSACTION_ID>>");
+    let err = failed(&env.run(&["api"]), 2);
+    assert!(!err.contains("--mchid") && !err.contains("--private-key"), "{err}");
+    // The help still names each variable.
+    let o = env.run(&["order", "get", "--help"]);
+    assert!(stdout(&o).contains("[env: WECHATPAY_SERIAL_NO]"), "{}", stdout(&o));
+    // Every flag wins: broken variables, good flags.
+    let good = |name: &str| env.var(name).unwrap().to_owned();
+    let flags = [
+        ("--mchid", "WECHATPAY_MCHID", good("WECHATPAY_MCHID"), "999"),
+        ("--serial-no", "WECHATPAY_SERIAL_NO", good("WECHATPAY_SERIAL_NO"), "bad serial"),
+        ("--private-key", "WECHATPAY_PRIVATE_KEY", good("WECHATPAY_PRIVATE_KEY"), "/nonexistent/key.pem"),
+        ("--public-key", "WECHATPAY_PUBLIC_KEY", good("WECHATPAY_PUBLIC_KEY"), "/nonexistent/pub.pem"),
+        ("--public-key-id", "WECHATPAY_PUBLIC_KEY_ID", good("WECHATPAY_PUBLIC_KEY_ID"), "PUB_KEY_ID_0"),
+        ("--base-url", "WECHATPAY_BASE_URL", good("WECHATPAY_BASE_URL"), "ftp://x"),
+        ("--backup-url", "WECHATPAY_BACKUP_URL", good("WECHATPAY_BASE_URL"), "ftp://y"),
+        ("--timeout", "WECHATPAY_TIMEOUT", "5".to_owned(), "soon"),
+        ("--platform-certs", "WECHATPAY_PLATFORM_CERTS", good("WECHATPAY_PLATFORM_CERTS"), "/nonexistent.pem"),
+    ];
+    let mut args: Vec<&str> = Vec::new();
+    for (flag, _, value, _) in &flags {
+        args.extend([*flag, value.as_str()]);
+    }
+    args.extend(["order", "get", "--out-trade-no", "SIM_NOTPAY_0001"]);
+    let broken: Vec<(&str, &str)> = flags.iter().map(|(_, name, _, bad)| (*name, *bad)).collect();
+    let o = env.run_with(&args, &broken);
+    assert_eq!(json(&o)["trade_state"], "NOTPAY");
+    // The same broken variables alone fail, as they should.
+    failed(&env.run_with(&["order", "get", "--out-trade-no", "SIM_NOTPAY_0001"], &broken), 2);
+}
+
 #[test]
 fn missing_or_broken_configuration_exits_2() {
     let env = setup();
