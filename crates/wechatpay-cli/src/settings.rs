@@ -104,6 +104,11 @@ pub(crate) fn configured_keys(s: &Settings) -> Result<KeyStore, Failure> {
     Ok(keys)
 }
 
+/// Where the merchant certificate serial comes from, for errors about it.
+const SERIAL_HINT: &str = "\nThe serial is that of the merchant API certificate (apiclient_cert.pem, downloaded \
+     with the key from the merchant platform): `openssl x509 -noout -serial -in apiclient_cert.pem` prints it as \
+     serial=… (use the hex digits after the =).";
+
 /// A configuration that can sign; with `verify`, also one that can check answers.
 pub(crate) fn config(s: &Settings, verify: bool) -> Result<Config, Failure> {
     // Without `verify` (the `sign` command) the configuration only signs: its key store
@@ -117,8 +122,13 @@ pub(crate) fn config(s: &Settings, verify: bool) -> Result<Config, Failure> {
 pub(crate) fn config_with(s: &Settings, keys: KeyStore, prefer: bool) -> Result<Config, Failure> {
     let mchid = MchId::new(required(&s.mchid, "mchid", "WECHATPAY_MCHID", "merchant id")?)
         .map_err(|e| Failure::usage(e.to_string()))?;
-    let serial = SerialNo::new(required(&s.serial_no, "serial-no", "WECHATPAY_SERIAL_NO", "certificate serial")?)
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let serial = SerialNo::new(
+        required(&s.serial_no, "serial-no", "WECHATPAY_SERIAL_NO", "certificate serial").map_err(|mut e| {
+            e.message.push_str(SERIAL_HINT);
+            e
+        })?,
+    )
+    .map_err(|e| Failure::usage(format!("{e}{SERIAL_HINT}")))?;
     let key_path = s
         .private_key
         .as_deref()

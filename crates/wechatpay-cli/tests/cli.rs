@@ -227,6 +227,11 @@ fn missing_or_broken_configuration_exits_2() {
         let err = failed(&env.run_with(&q, &overrides), 2);
         assert!(err.contains(needle), "{overrides:?}: {err}");
     }
+    // A missing or invalid serial says where it comes from.
+    for serial in ["", "not hex!"] {
+        let err = failed(&env.run_with(&q, &[("WECHATPAY_SERIAL_NO", serial)]), 2);
+        assert!(err.contains("openssl x509 -noout -serial -in apiclient_cert.pem"), "{err}");
+    }
     let not_a_key = core_data("platform_cert.pem");
     let err = failed(&env.run_with(&q, &[("WECHATPAY_PRIVATE_KEY", not_a_key.to_str().unwrap())]), 2);
     assert!(err.contains("CERTIFICATE"), "{err}");
