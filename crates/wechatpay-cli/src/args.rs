@@ -358,6 +358,16 @@ pub(crate) struct GetManyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     pub(crate) format: Format,
+    /// Read --input as CSV and take the ids from this column (named in its header line).
+    /// Without it, a first line that is a header naming the id's field (out_trade_no, or
+    /// transaction_id with --by transaction-id) is used as such.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) column: Option<String>,
+    /// The CSV output's columns, comma-separated: API field names, nested with dots
+    /// (out_trade_no,trade_state,amount.total,payer.openid), and result, http_status,
+    /// error_code, request_id, message, total_fen.
+    #[arg(long, value_name = "A,B,C")]
+    pub(crate) fields: Option<String>,
 }
 
 /// `wechatpay api`

@@ -1327,3 +1327,88 @@ fn api_answers_are_verified_like_any_other() {
     let hosts = [("WECHATPAY_BASE_URL", url.as_str()), ("WECHATPAY_BACKUP_URL", url.as_str())];
     failed(&env.run_with(&["api", "GET", "/v3/anything"], &hosts), 1);
 }
+
+// ---- get-many: CSV input and chosen CSV columns ----
+
+#[test]
+fn get_many_reads_a_csv_export() {
+    let env = setup();
+    // A spreadsheet export: BOM, CRLF, quoted fields (one with a comma, one spanning lines).
+    let export = "\u{feff}交易时间,商户订单号,\"备注, 含逗号\"\r\n\
+                  2024-01-01,SIM_NOTPAY_0001,\"a \"\"quote\"\"\"\r\n\
+                  2024-01-02,\"SIM_CLOSED_0001\",\"two\r\nlines\"\r\n\
+                  2024-01-03,NO_SUCH_1,x\r\n";
+    let path = env.dir.join("export.csv");
+    std::fs::write(&path, export).unwrap();
+    let input = path.to_str().unwrap();
+    let o = env.run(&["order", "get-many", "--input", input, "--column", "商户订单号"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let got = json_lines(&o);
+    assert_eq!(got.len(), 3, "{}", stdout(&o));
+    assert_eq!(got[0]["trade_state"], "NOTPAY");
+    assert_eq!(got[1]["trade_state"], "CLOSED");
+    assert_eq!(got[2]["error"]["code"], "ORDER_NOT_EXIST");
+    assert!(stderr(&o).contains("3 orders, 2 ok, 1 failed"), "{}", stderr(&o));
+    // A column that is not there: exit 2 before anything is sent.
+    let before = env.sim.requests_seen();
+    let err = failed(&env.run(&["order", "get-many", "--input", input, "--column", "out_trade_no"]), 2);
+    assert!(err.contains("--column out_trade_no: no such column"), "{err}");
+    assert_eq!(env.sim.requests_seen(), before);
+
+    // Without --column, a header naming the field is used as such (here from stdin).
+    let csv = "time,out_trade_no,amount\n1,SIM_REFUND_0001,3\n2,\"SIM_NOTPAY_0001\",4\n";
+    let mut child = env
+        .command(&[])
+        .args(["order", "get-many", "--input", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), csv.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got = json_lines(&o);
+    assert_eq!((got[0]["trade_state"].as_str(), got[1]["trade_state"].as_str()), (Some("REFUND"), Some("NOTPAY")));
+    // transaction_id with --by transaction-id, for partner orders too.
+    let o = get_many(
+        &env,
+        &["partner-order", "get-many", "--sub-mchid", "1900000109", "--by", "transaction-id"],
+        &["out_trade_no,transaction_id", "x,4200000991202103031441826020"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(json_lines(&o)[0]["transaction_id"], "4200000991202103031441826020");
+}
+
+#[test]
+fn get_many_fields_choose_the_csv_columns() {
+    let env = setup();
+    let lines = ["1217752501201407033233368018", "NO_SUCH_1", "=1+1"];
+    let fields = "out_trade_no,trade_state,amount.total,amount.currency,payer.openid,result,error_code";
+    let o = get_many(&env, &["order", "get-many"], &lines, &["--format", "csv", "--fields", fields]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 4, "{out}");
+    assert_eq!(rows[0], fields);
+    assert!(rows[1].starts_with("1217752501201407033233368018,SUCCESS,"), "{out}");
+    assert!(rows[1].ends_with(",CNY,oUpF8uMuAJO_M2pxb1Q9zNjWeS6o,ok,"), "{out}");
+    assert_eq!(rows[2], "NO_SUCH_1,,,,,error,ORDER_NOT_EXIST");
+    assert_eq!(rows[3], "'=1+1,,,,,error,INVALID_INPUT");
+    // Parking orders have their own fields.
+    let o = get_many(
+        &env,
+        &["parking-order", "get-many"],
+        &["SIM_PARKING_0001"],
+        &["--format", "csv", "--fields", "out_trade_no,parking_info.plate_number,trade_scene"],
+    );
+    assert_eq!(stdout(&o), "out_trade_no,parking_info.plate_number,trade_scene\nSIM_PARKING_0001,粤B123456,PARKING\n");
+    // Refused before anything is sent: --fields without CSV, a name that is not one.
+    let before = env.sim.requests_seen();
+    let err = failed(&get_many(&env, &["order", "get-many"], &lines, &["--fields", "out_trade_no"]), 2);
+    assert!(err.contains("--format csv"), "{err}");
+    let err = failed(&get_many(&env, &["order", "get-many"], &lines, &["--format", "csv", "--fields", "a,=b"]), 2);
+    assert!(err.contains("invalid --fields"), "{err}");
+    assert_eq!(env.sim.requests_seen(), before);
+}

@@ -173,12 +173,27 @@ fn read_capped(input: &mut dyn BufRead, buf: &mut Vec<u8>, cap: usize) -> io::Re
     }
 }
 
-/// The input, line by line.
+/// How the input's lines are read.
+enum Mode {
+    /// One id per line; blank lines and `#` comments are skipped.
+    Lines,
+    /// CSV records ([`csv::parse_record`]: quoted fields, line breaks inside quotes); the id
+    /// is the field in column `index`, named `name` in the header; blank lines are skipped.
+    Csv { index: usize, name: String },
+}
+
+/// The input, line by line (or record by record).
 struct Feed {
     input: Box<dyn BufRead + Send>,
     /// The field each line holds, for error messages.
     field: &'static str,
     buf: Vec<u8>,
+    /// A CSV record being gathered over several lines.
+    record: Vec<u8>,
+    mode: Mode,
+    /// The length of a line already in `buf` (read while looking for a header), to be used
+    /// as the next line.
+    replay: Option<usize>,
     /// The number of lines read so far (the current line's number, counting from 1).
     line_no: usize,
     /// The number of jobs handed out so far.
@@ -190,7 +205,57 @@ struct Feed {
 
 impl Feed {
     fn new(input: Box<dyn BufRead + Send>, field: &'static str) -> Self {
-        Self { input, field, buf: Vec::with_capacity(64), line_no: 0, next_index: 0, skipped: 0, ended: false }
+        Self {
+            input,
+            field,
+            buf: Vec::with_capacity(64),
+            record: Vec::new(),
+            mode: Mode::Lines,
+            replay: None,
+            line_no: 0,
+            next_index: 0,
+            skipped: 0,
+            ended: false,
+        }
+    }
+
+    /// Reads the header, if any. With `column`, the first non-blank line must be a CSV header
+    /// naming that column, whose field then is the id of every record. Without, a first line
+    /// naming the input's field (`out_trade_no`, or `transaction_id` with `--by
+    /// transaction-id`) is a header: the id is in that column; any other first line is data.
+    ///
+    /// # Errors
+    /// A usage message: no header, or no such column.
+    fn start(&mut self, column: Option<&str>) -> Result<(), String> {
+        let len = loop {
+            match self.read_line().map_err(|e| format!("cannot read --input: {e}"))? {
+                None if column.is_some() => return Err("--column: the input is empty (no header line)".into()),
+                None => return Ok(()),
+                Some(len) if len <= MAX_LINE && self.buf.trim_ascii().is_empty() => self.skipped += 1,
+                Some(len) => break len,
+            }
+        };
+        let header = std::str::from_utf8(&self.buf).ok().filter(|_| len <= MAX_LINE).map(|h| csv::parse_record(h).0);
+        let wanted = column.unwrap_or(self.field);
+        let index = header.as_ref().and_then(|h| h.iter().position(|name| name.trim() == wanted));
+        match (index, header.as_ref().map_or(0, Vec::len)) {
+            (Some(index), columns) if columns > 1 || column.is_some() => {
+                self.mode = Mode::Csv { index, name: wanted.to_owned() };
+            }
+            // A one-column header: the lines below are ids, one per line.
+            (Some(_), _) => {}
+            (None, _) if column.is_none() => self.replay = Some(len),
+            (None, _) => {
+                let shown = String::from_utf8_lossy(&self.buf[..self.buf.len().min(4 * MAX_COLUMN_LIST)]);
+                return Err(format!(
+                    "--column {}: no such column in the header (line {}: {})",
+                    untrusted::printable(wanted).max_chars(64),
+                    self.line_no,
+                    untrusted::printable(&shown).max_chars(MAX_COLUMN_LIST)
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The next job and its output index; `Ok(None)` at the end; a read error ends the input.
@@ -217,41 +282,124 @@ impl Feed {
         Ok(None)
     }
 
-    fn next_line(&mut self) -> io::Result<Option<Line>> {
+    /// The next line into `buf` (a BOM at the very start dropped): its full length, or
+    /// `None` at the end.
+    fn read_line(&mut self) -> io::Result<Option<usize>> {
+        if let Some(len) = self.replay.take() {
+            return Ok(Some(len));
+        }
         let Some(mut len) = read_capped(&mut *self.input, &mut self.buf, MAX_LINE)? else {
             return Ok(None);
         };
         self.line_no += 1;
-        let n = self.line_no;
-        let mut bytes = &self.buf[..];
-        if n == 1 && bytes.starts_with(b"\xEF\xBB\xBF") {
-            bytes = &bytes[3..];
+        if self.line_no == 1 && self.buf.starts_with(b"\xEF\xBB\xBF") {
+            self.buf.drain(..3);
             len -= 3;
         }
-        let trimmed = bytes.trim_ascii();
+        Ok(Some(len))
+    }
+
+    fn next_line(&mut self) -> io::Result<Option<Line>> {
+        let Some(len) = self.read_line()? else {
+            return Ok(None);
+        };
+        if let Mode::Csv { .. } = self.mode {
+            return self.csv_record(len).map(Some);
+        }
+        let n = self.line_no;
+        let trimmed = self.buf.trim_ascii();
         if trimmed.starts_with(b"#") || (len <= MAX_LINE && trimmed.is_empty()) {
             return Ok(Some(Line::Skip));
         }
-        let shown = || {
-            let prefix = String::from_utf8_lossy(&trimmed[..trimmed.len().min(4 * ECHO_CHARS)]);
-            untrusted::printable(&prefix).max_chars(ECHO_CHARS).to_string()
-        };
         if len > MAX_LINE {
-            let field = self.field;
-            let article = if field.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
-            let problem =
-                format!("line {n}: longer than {MAX_LINE} bytes ({len} bytes); {article} {field} has at most 32");
-            return Ok(Some(Line::Job(Job::Bad { shown: shown(), problem })));
+            return Ok(Some(Line::Job(Job::Bad { shown: shown(trimmed), problem: self.too_long(n, len) })));
         }
         match std::str::from_utf8(trimmed) {
             Ok(no) => Ok(Some(Line::Job(Job::Query(no.to_owned())))),
             Err(e) => {
                 let problem = format!("line {n}: not valid UTF-8 (at byte {})", e.valid_up_to());
-                Ok(Some(Line::Job(Job::Bad { shown: shown(), problem })))
+                Ok(Some(Line::Job(Job::Bad { shown: shown(trimmed), problem })))
             }
         }
     }
+
+    fn too_long(&self, n: usize, len: usize) -> String {
+        let field = self.field;
+        let article = if field.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        format!("line {n}: longer than {MAX_LINE} bytes ({len} bytes); {article} {field} has at most 32")
+    }
+
+    /// The CSV record starting with the line in `buf` (`len` bytes long), gathered over as
+    /// many lines as a quoted field spans; at most [`MAX_LINE`] bytes of it are kept.
+    fn csv_record(&mut self, len: usize) -> io::Result<Line> {
+        let Mode::Csv { index, name } = &self.mode else { return Ok(Line::Skip) };
+        let (index, name) = (*index, name.clone());
+        if len <= MAX_LINE && self.buf.trim_ascii().is_empty() {
+            return Ok(Line::Skip);
+        }
+        let n = self.line_no;
+        let strip_cr = |line: &[u8]| line.strip_suffix(b"\r").map_or(line.len(), <[u8]>::len);
+        self.record.clear();
+        self.record.extend_from_slice(&self.buf[..strip_cr(&self.buf)]);
+        let mut total = len;
+        loop {
+            let open = std::str::from_utf8(&self.record).is_ok_and(|r| csv::parse_record(r).1);
+            if !open {
+                break;
+            }
+            let Some(more) = self.read_line()? else { break };
+            total = total.saturating_add(more + 1);
+            if total <= MAX_LINE {
+                self.record.push(b'\n');
+                self.record.extend_from_slice(&self.buf[..strip_cr(&self.buf)]);
+            } else if !self.buf.contains(&b'"') {
+                // Too long already: only a quote can end the record.
+                continue;
+            } else {
+                self.record.clear();
+                self.record.extend_from_slice(b"\"");
+                self.record.extend_from_slice(&self.buf[..strip_cr(&self.buf)]);
+            }
+        }
+        let record = std::mem::take(&mut self.record);
+        let line = if total > MAX_LINE {
+            Line::Job(Job::Bad { shown: shown(record.trim_ascii()), problem: self.too_long(n, total) })
+        } else {
+            match std::str::from_utf8(&record) {
+                Ok(text) => {
+                    let (fields, _) = csv::parse_record(text);
+                    match fields.get(index) {
+                        Some(id) => Line::Job(Job::Query(id.trim().to_owned())),
+                        None => {
+                            let problem = format!(
+                                "line {n}: no field in column {} ({}) of the header; the record has {}",
+                                index + 1,
+                                untrusted::printable(&name).max_chars(64),
+                                fields.len()
+                            );
+                            Line::Job(Job::Bad { shown: shown(record.trim_ascii()), problem })
+                        }
+                    }
+                }
+                Err(e) => {
+                    let problem = format!("line {n}: not valid UTF-8 (at byte {})", e.valid_up_to());
+                    Line::Job(Job::Bad { shown: shown(record.trim_ascii()), problem })
+                }
+            }
+        };
+        self.record = record;
+        Ok(line)
+    }
 }
+
+/// A short printable prefix of a bad line.
+fn shown(bytes: &[u8]) -> String {
+    let prefix = String::from_utf8_lossy(&bytes[..bytes.len().min(4 * ECHO_CHARS)]);
+    untrusted::printable(&prefix).max_chars(ECHO_CHARS).to_string()
+}
+
+/// How much of a header line a `--column` error shows.
+const MAX_COLUMN_LIST: usize = 200;
 
 /// The outcome of one line.
 struct Outcome {
@@ -322,23 +470,26 @@ impl<L: Lookup> Shared<L> {
 /// Runs the command: `lookup` for each line of `--input`.
 pub(crate) fn run(s: &Settings, args: &GetManyArgs, lookup: impl Lookup) -> Result<(), Failure> {
     let field = lookup.field();
+    let render = Render::new(args.format, field, args.fields.as_deref())?;
+    let column = args.column.as_deref();
     let input: Box<dyn BufRead + Send> = if args.input == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
         Box::new(BufReader::new(open_input(&args.input)?))
     };
+    let mut feed = Feed::new(input, field);
+    feed.start(column).map_err(Failure::usage)?;
     // With a file, count its lines first (streaming) so the progress bar knows the total.
     let total = if args.input == "-" || !std::io::stderr().is_terminal() {
         None
     } else {
-        open_input(&args.input).ok().map(|f| count_jobs(Box::new(BufReader::new(f)), field))
+        open_input(&args.input).ok().and_then(|f| count_jobs(Box::new(BufReader::new(f)), field, column))
     };
     let client = settings::client(s)?;
     let concurrency = usize::from(args.concurrency);
     let started = Instant::now();
     let progress = std::io::stderr().is_terminal();
 
-    let render = Render { format: args.format, field };
     let mut stdout = std::io::stdout().lock();
     if let Some(header) = render.header() {
         if let Err(e) = writeln!(stdout, "{header}") {
@@ -356,7 +507,7 @@ pub(crate) fn run(s: &Settings, args: &GetManyArgs, lookup: impl Lookup) -> Resu
         lookup,
         render,
         window: concurrency * 4,
-        feed: Mutex::new(Feed::new(input, field)),
+        feed: Mutex::new(feed),
         printed: Mutex::new(0),
         progressed: Condvar::new(),
         waiters: AtomicUsize::new(0),
@@ -431,13 +582,14 @@ fn open_input(path: &str) -> Result<std::fs::File, Failure> {
 }
 
 /// The number of lines that will be answered (not blank, not comments).
-fn count_jobs(input: Box<dyn BufRead + Send>, field: &'static str) -> usize {
+fn count_jobs(input: Box<dyn BufRead + Send>, field: &'static str, column: Option<&str>) -> Option<usize> {
     let mut feed = Feed::new(input, field);
+    feed.start(column).ok()?;
     let mut n = 0;
     while let Ok(Some(_)) = feed.next_job() {
         n += 1;
     }
-    n
+    Some(n)
 }
 
 /// Whether stdout is a pipe or socket whose reader has gone (`poll` reports an error or
@@ -490,37 +642,128 @@ fn bad_line(shown: &str, problem: &str, render: &Render) -> Outcome {
     Outcome { line, failure: Some((failure::USAGE, label.to_owned())) }
 }
 
-/// How lines are written: the format, and the field the input lines hold.
+/// The CSV columns without `--fields`.
+const DEFAULT_FIELDS: &str =
+    "out_trade_no,result,trade_state,transaction_id,total_fen,success_time,http_status,error_code,request_id,message";
+
+/// One CSV column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Column {
+    OutTradeNo,
+    TradeState,
+    TransactionId,
+    SuccessTime,
+    /// `total_fen`, or `amount.total`.
+    TotalFen,
+    /// `ok` or `error`.
+    Result,
+    HttpStatus,
+    ErrorCode,
+    RequestId,
+    Message,
+    /// Any other field of the answer, by its path (`payer.openid`, `promotion_detail.0.amount`).
+    Path(Vec<String>),
+}
+
+impl Column {
+    /// The column `name` stands for.
+    fn parse(name: &str) -> Result<Column, String> {
+        let rule = "rule: API field names ([A-Za-z0-9_]), nested with dots (amount.total), comma-separated";
+        Ok(match name {
+            "out_trade_no" => Column::OutTradeNo,
+            "trade_state" => Column::TradeState,
+            "transaction_id" => Column::TransactionId,
+            "success_time" => Column::SuccessTime,
+            "total_fen" | "amount.total" => Column::TotalFen,
+            "result" => Column::Result,
+            "http_status" => Column::HttpStatus,
+            "error_code" => Column::ErrorCode,
+            "request_id" => Column::RequestId,
+            "message" => Column::Message,
+            path => {
+                let segments: Vec<String> = path.split('.').map(str::to_owned).collect();
+                if segments.iter().any(|s| s.is_empty() || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')) {
+                    return Err(format!(
+                        "invalid --fields: {:?} is not a field name; {rule}",
+                        untrusted::printable(path).max_chars(64).to_string()
+                    ));
+                }
+                Column::Path(segments)
+            }
+        })
+    }
+}
+
+/// How lines are written: the format, the field the input lines hold, the CSV columns.
 pub(crate) struct Render {
     format: Format,
     field: &'static str,
+    /// The CSV header's names, as given.
+    names: Vec<String>,
+    columns: Vec<Column>,
 }
 
 impl Render {
-    /// The CSV header line (the same columns for every kind of order); none for JSON Lines.
-    fn header(&self) -> Option<&'static str> {
-        (self.format == Format::Csv).then_some(
-            "out_trade_no,result,trade_state,transaction_id,total_fen,success_time,http_status,error_code,request_id,message",
-        )
+    /// A renderer; `fields` chooses the CSV columns (`--fields`, CSV only).
+    fn new(format: Format, field: &'static str, fields: Option<&str>) -> Result<Render, Failure> {
+        if fields.is_some() && format != Format::Csv {
+            return Err(Failure::usage("--fields chooses CSV columns: give --format csv too"));
+        }
+        let names: Vec<String> = fields.unwrap_or(DEFAULT_FIELDS).split(',').map(|f| f.trim().to_owned()).collect();
+        if names.len() > 256 {
+            return Err(Failure::usage("invalid --fields: more than 256 columns"));
+        }
+        let columns = names.iter().map(|n| Column::parse(n)).collect::<Result<_, _>>().map_err(Failure::usage)?;
+        Ok(Render { format, field, names, columns })
+    }
+
+    /// The CSV header line; none for JSON Lines.
+    fn header(&self) -> Option<String> {
+        let cells: Vec<Cell<'_>> = self.names.iter().map(|n| Cell::Text(n)).collect();
+        (self.format == Format::Csv).then(|| csv::row(&cells))
     }
 
     /// The line of a verified answer.
     pub(crate) fn answer<T: Row>(&self, order: &T) -> String {
-        match self.format {
-            Format::Jsonl => json::to_line(order).unwrap_or_default(),
-            Format::Csv => csv::row(&[
-                Cell::Text(order.out_trade_no()),
-                Cell::Text("ok"),
-                Cell::Text(order.trade_state()),
-                Cell::Text(order.transaction_id().unwrap_or("")),
-                Cell::Number(&order.total_fen().map(|f| f.to_string()).unwrap_or_default()),
-                Cell::Text(order.success_time().unwrap_or("")),
-                Cell::Number("200"),
-                Cell::Text(""),
-                Cell::Text(""),
-                Cell::Text(""),
-            ]),
+        if self.format == Format::Jsonl {
+            return json::to_line(order).unwrap_or_default();
         }
+        // Other fields are read from the answer's JSON, numbers as written.
+        let text = if self.columns.iter().any(|c| matches!(c, Column::Path(_))) {
+            serde_json::to_string(order).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        let total = order.total_fen().map(|f| f.to_string()).unwrap_or_default();
+        let paths: Vec<Option<(String, bool)>> = self
+            .columns
+            .iter()
+            .map(|c| match c {
+                Column::Path(path) => field_at(&text, path),
+                _ => None,
+            })
+            .collect();
+        let cells: Vec<Cell<'_>> = self
+            .columns
+            .iter()
+            .zip(&paths)
+            .map(|(column, value)| match column {
+                Column::OutTradeNo => Cell::Text(order.out_trade_no()),
+                Column::TradeState => Cell::Text(order.trade_state()),
+                Column::TransactionId => Cell::Text(order.transaction_id().unwrap_or("")),
+                Column::SuccessTime => Cell::Text(order.success_time().unwrap_or("")),
+                Column::TotalFen => Cell::Number(&total),
+                Column::Result => Cell::Text("ok"),
+                Column::HttpStatus => Cell::Number("200"),
+                Column::ErrorCode | Column::RequestId | Column::Message => Cell::Text(""),
+                Column::Path(_) => match value {
+                    Some((text, true)) => Cell::Number(text),
+                    Some((text, false)) => Cell::Text(text),
+                    None => Cell::Text(""),
+                },
+            })
+            .collect();
+        csv::row(&cells)
     }
 
     /// The line of a failed query for `id`.
@@ -543,39 +786,63 @@ impl Render {
         request_id: Option<&str>,
         exit_code: u8,
     ) -> String {
-        match self.format {
-            Format::Jsonl => {
-                let mut line = serde_json::Map::new();
-                line.insert(self.field.to_owned(), json!(id));
-                line.insert(
-                    "error".to_owned(),
-                    json!({
-                        "code": label,
-                        "http_status": status,
-                        "message": message,
-                        "request_id": request_id,
-                        "exit_code": exit_code,
-                    }),
-                );
-                json::to_line(&line).unwrap_or_default()
-            }
-            Format::Csv => {
-                let (out_trade_no, transaction_id) =
-                    if self.field == By::TransactionId.field() { ("", id) } else { (id, "") };
-                csv::row(&[
-                    Cell::Text(out_trade_no),
-                    Cell::Text("error"),
-                    Cell::Text(""),
-                    Cell::Text(transaction_id),
-                    Cell::Text(""),
-                    Cell::Text(""),
-                    Cell::Number(&status.map(|s| s.to_string()).unwrap_or_default()),
-                    Cell::Text(label),
-                    Cell::Text(request_id.unwrap_or("")),
-                    Cell::Text(message),
-                ])
-            }
+        if self.format == Format::Jsonl {
+            let mut line = serde_json::Map::new();
+            line.insert(self.field.to_owned(), json!(id));
+            line.insert(
+                "error".to_owned(),
+                json!({
+                    "code": label,
+                    "http_status": status,
+                    "message": message,
+                    "request_id": request_id,
+                    "exit_code": exit_code,
+                }),
+            );
+            return json::to_line(&line).unwrap_or_default();
         }
+        let status = status.map(|s| s.to_string()).unwrap_or_default();
+        let by_id = self.field == By::TransactionId.field();
+        let cells: Vec<Cell<'_>> = self
+            .columns
+            .iter()
+            .map(|column| match column {
+                Column::OutTradeNo if !by_id => Cell::Text(id),
+                Column::TransactionId if by_id => Cell::Text(id),
+                Column::Result => Cell::Text("error"),
+                Column::HttpStatus => Cell::Number(&status),
+                Column::ErrorCode => Cell::Text(label),
+                Column::RequestId => Cell::Text(request_id.unwrap_or("")),
+                Column::Message => Cell::Text(message),
+                _ => Cell::Text(""),
+            })
+            .collect();
+        csv::row(&cells)
+    }
+}
+
+/// The value at `path` in the JSON object `text`: its text (a string decoded; a number,
+/// `true` or `false` as written; an object or array as compact JSON) and whether it is a
+/// number. `None` when absent or `null`. A numeric segment indexes an array.
+fn field_at(text: &str, path: &[String]) -> Option<(String, bool)> {
+    use serde_json::value::RawValue;
+    let mut raw: &RawValue = serde_json::from_str(text).ok()?;
+    for segment in path {
+        let inner = raw.get();
+        raw = if inner.starts_with('[') {
+            let items: Vec<&RawValue> = serde_json::from_str(inner).ok()?;
+            *items.get(segment.parse::<usize>().ok()?)?
+        } else {
+            let fields: BTreeMap<String, &RawValue> = serde_json::from_str(inner).ok()?;
+            *fields.get(segment.as_str())?
+        };
+    }
+    let value = raw.get();
+    match value.as_bytes().first()? {
+        b'"' => serde_json::from_str::<String>(value).ok().map(|s| (s, false)),
+        b'n' => None,
+        b'-' | b'0'..=b'9' => Some((value.to_owned(), true)),
+        _ => Some((value.to_owned(), false)),
     }
 }
 
@@ -663,8 +930,13 @@ mod tests {
     }
 
     fn jobs(input: &[u8], capacity: usize) -> (Vec<String>, usize) {
+        csv_jobs(input, capacity, None).unwrap()
+    }
+
+    fn csv_jobs(input: &[u8], capacity: usize, column: Option<&str>) -> Result<(Vec<String>, usize), String> {
         let reader = BufReader::with_capacity(capacity, std::io::Cursor::new(input.to_vec()));
         let mut feed = Feed::new(Box::new(reader), "out_trade_no");
+        feed.start(column)?;
         let mut out = Vec::new();
         while let Some((index, job)) = feed.next_job().unwrap() {
             assert_eq!(index, out.len());
@@ -673,7 +945,75 @@ mod tests {
                 Job::Bad { shown, problem } => format!("BAD {shown} | {problem}"),
             });
         }
-        (out, feed.skipped)
+        Ok((out, feed.skipped))
+    }
+
+    #[test]
+    fn csv_input_with_a_column_bom_crlf_and_quoted_fields() {
+        let input = "\u{feff}交易时间,商户订单号,\"备注, 含逗号\"\r\n\
+                     2024-01-01,A1,\"x\"\"y\"\r\n\
+                     \r\n\
+                     2024-01-02,\" B2 \",\"two\r\nlines\"\r\n\
+                     2024-01-03\r\n\
+                     2024-01-04,\"C,3\",z";
+        for capacity in [5, 64, 8192] {
+            let (got, skipped) = csv_jobs(input.as_bytes(), capacity, Some("商户订单号")).unwrap();
+            assert_eq!(got.len(), 4, "{got:?}");
+            assert_eq!(got[0], "A1");
+            assert_eq!(got[1], "B2", "quoted, trimmed, its record spanning two lines");
+            assert!(got[2].starts_with("BAD 2024-01-03 | line 6: no field in column 2"), "{}", got[2]);
+            assert_eq!(got[3], "C,3");
+            assert_eq!(skipped, 1);
+        }
+        let err = csv_jobs(input.as_bytes(), 64, Some("out_trade_no")).unwrap_err();
+        assert!(
+            err.starts_with("--column out_trade_no: no such column in the header (line 1: 交易时间,商户订单号"),
+            "{err}"
+        );
+        assert!(csv_jobs(b"", 64, Some("x")).unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn a_header_naming_the_field_is_used_without_column() {
+        let (got, _) = csv_jobs(b"time,out_trade_no\r\n1,A1\r\n2,\"B2\"\n", 64, None).unwrap();
+        assert_eq!(got, ["A1", "B2"]);
+        // One column: a header, then one id per line as usual (comments still skipped).
+        let (got, skipped) = csv_jobs(b"out_trade_no\n# c\nA1\n", 64, None).unwrap();
+        assert_eq!((got, skipped), (vec!["A1".to_owned()], 1));
+        // No header: the first line is data.
+        let (got, _) = csv_jobs(b"A1\nB2\n", 64, None).unwrap();
+        assert_eq!(got, ["A1", "B2"]);
+        // An unterminated quote runs to the end, kept bounded.
+        let mut long = b"out_trade_no,x\nA1,\"open\n".to_vec();
+        long.extend(std::iter::repeat_n(b'q', 3 * MAX_LINE));
+        long.extend(b"\nB2,x\n");
+        let (got, _) = csv_jobs(&long, 64, None).unwrap();
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].contains("longer than 4096 bytes"), "{got:?}");
+    }
+
+    #[test]
+    fn fields_pick_csv_columns_by_api_name() {
+        let render = Render::new(
+            Format::Csv,
+            "out_trade_no",
+            Some("out_trade_no,amount.total,payer.openid,promotion_detail.0.goods_detail,result,big"),
+        )
+        .unwrap();
+        assert_eq!(
+            render.header().unwrap(),
+            "out_trade_no,amount.total,payer.openid,promotion_detail.0.goods_detail,result,big"
+        );
+        let text = r#"{"mchid":"1","out_trade_no":"=A","trade_state":"SUCCESS","trade_state_desc":"","payer":{"openid":"o-1"},"amount":{"total":5},"promotion_detail":[{"goods_detail":[{"goods_id":"g,1"}]}],"big":123456789012345678901234567890}"#;
+        let order: Transaction = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            render.answer(&order),
+            "'=A,5,o-1,\"[{\"\"goods_id\"\":\"\"g,1\"\"}]\",ok,123456789012345678901234567890"
+        );
+        assert_eq!(render.failure("B", Some(404), "NOT_FOUND", "m", None, 3), "B,,,,error,");
+        assert!(Render::new(Format::Jsonl, "out_trade_no", Some("a")).is_err());
+        assert!(Render::new(Format::Csv, "out_trade_no", Some("a..b")).is_err());
+        assert!(Render::new(Format::Csv, "out_trade_no", Some("a,b c")).is_err());
     }
 
     #[test]
