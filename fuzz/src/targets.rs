@@ -53,8 +53,8 @@ impl<T: Serialize + DeserializeOwned> Operation for AnyAnswer<T> {
     fn idempotent(&self) -> bool {
         true
     }
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        "/v3/fuzz".to_owned()
+    fn target(&self, _mchid: &MchId) -> wechatpay_core::api::Target {
+        wechatpay_core::api::Target::path(&["v3", "fuzz"])
     }
     fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
         None
@@ -69,13 +69,13 @@ impl<T: Serialize + DeserializeOwned> Operation for AnyAnswer<T> {
     }
 }
 
-/// `Config::parse_response` of the answer to an [`AnyAnswer<T>`] at [`NOW`].
+/// `wechatpay_core::parse_response` of the answer to an [`AnyAnswer<T>`] at [`NOW`].
 fn parse_as<T: Serialize + DeserializeOwned>(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Result<T, Error> {
     let mut response = http::Response::new(body);
     *response.status_mut() = status;
     *response.headers_mut() = headers.clone();
     let now: SystemTime = UNIX_EPOCH + Duration::from_secs(NOW);
-    config().parse_response(&AnyAnswer::<T>(PhantomData), &response, now)
+    wechatpay_core::parse_response(config(), &AnyAnswer::<T>(PhantomData), &response, now)
 }
 
 impl Verifier for AcceptAll {
@@ -169,7 +169,7 @@ fn parse_one<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
 
 const STATUSES: [u16; 12] = [200, 200, 200, 201, 204, 400, 401, 403, 404, 429, 500, 502];
 
-/// `parse_response`: status, headers and body through `Config::parse_response` with an accepting
+/// `parse_response`: status, headers and body through `wechatpay_core::parse_response` with an accepting
 /// verifier. Byte 0 chooses: bits 0-3 the status, bit 4 synthesised valid signature
 /// headers (else headers are read from the input as `name: value` lines up to a blank
 /// line), bits 5-6 the response type (`Transaction`, `PartnerTransaction`,

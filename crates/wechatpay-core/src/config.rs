@@ -1,4 +1,5 @@
-//! Who calls, where, with which keys and limits.
+//! Who calls, where, with which keys and limits: plain data. Building a request is
+//! [`crate::prepare`], reading an answer [`crate::parse_response`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -6,10 +7,7 @@ use std::sync::Arc;
 use http::HeaderValue;
 use http::uri::{Authority, Scheme};
 
-use crate::api::Operation;
-use crate::auth::{SigningInput, prepare};
 use crate::crypto::{Signer, Verifier};
-use crate::error::Error;
 use crate::ids::{InvalidInput, MchId, SerialNo};
 
 /// The primary host: the nearest access point.
@@ -162,37 +160,6 @@ impl Config {
     #[must_use]
     pub fn with_verifier(&self, verifier: impl Verifier + 'static) -> Config {
         Config { verifier: Arc::new(verifier), ..self.clone() }
-    }
-
-    /// Prepares `op` for `host` and signs it with the configured signer.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`], [`Error::Sign`].
-    pub fn signed_request<Op: Operation>(
-        &self,
-        op: &Op,
-        host: Host,
-        input: SigningInput,
-    ) -> Result<http::Request<Vec<u8>>, Error> {
-        prepare(self, op, host, input)?.sign(self.signer())
-    }
-
-    /// Verifies and parses the answer to `op`: checks size, verifies the signature (spec §3,
-    /// in order) with the configured verifier against `now`, deserialises only the verified
-    /// bytes, and checks that the answer belongs to the question (spec §11).
-    ///
-    /// # Errors
-    /// [`Error::Verification`] when the answer is not trusted (a bad signature, or an answer
-    /// for another order or merchant), [`Error::Api`] or [`Error::UnexpectedResponse`] for
-    /// error statuses, [`Error::Decode`] for a verified body that does not fit,
-    /// [`Error::BodyTooLarge`] above the cap (by length read or declared).
-    pub fn parse_response<Op: Operation, B: AsRef<[u8]>>(
-        &self,
-        op: &Op,
-        response: &http::Response<B>,
-        now: std::time::SystemTime,
-    ) -> Result<Op::Output, Error> {
-        crate::response::parse(self, op, response, now)
     }
 
     /// The serial sent as `Wechatpay-Serial`, if set.

@@ -55,7 +55,9 @@
 //! The pieces can also be used one by one: [`prepare`] gives a [`PreparedRequest`] whose
 //! [`string_to_sign`](PreparedRequest::string_to_sign) is what a `SIGN_ERROR` is debugged
 //! with (and which an external HSM/KMS can sign, see [`PreparedRequest::finish`]), and
-//! [`Config::parse_response`] verifies and parses any answer.
+//! [`parse_response`] verifies and parses any answer: `prepare(&config, &op, host, input)?.sign(signer)`
+//! builds a request, `parse_response(&config, &op, &response, now)` reads its answer, and
+//! [`Config`] is plain data that does neither.
 //!
 //! # An endpoint this crate has no type for yet
 //!
@@ -122,6 +124,7 @@ pub mod keys;
 pub mod model;
 pub mod notify;
 mod pem;
+mod percent;
 mod response;
 pub mod retry;
 pub mod transport;
@@ -133,12 +136,13 @@ pub use http;
 
 pub use api::Operation;
 pub use apiv3_key::{ApiV3Key, ApiV3KeyError, DecryptError, EncryptedResource};
-pub use auth::{PreparedRequest, SigningInput, prepare, prepare_raw, unix_now};
+pub use auth::{PreparedRequest, SigningInput, prepare, unix_now};
 pub use config::{BaseUrl, Config, ConfigBuilder, Host};
 pub use crypto::{Backend, SignError, Signer, Verifier, VerifyError};
 pub use error::{ApiError, Error, TransportError, TransportErrorKind, VerificationFailure};
 pub use ids::{InvalidInput, MchId, Nonce, OutTradeNo, SerialNo, SubMchId, TransactionId};
 pub use keys::{KeyError, KeyStore, PrivateKey, PublicKey};
 pub use notify::{Expect, Notification, NotificationError, parse_notification, parse_notification_parts};
+pub use response::parse_response;
 pub use retry::{Decision, RetryPolicy};
 pub use transport::{AsyncTransport, Driver, Transport};

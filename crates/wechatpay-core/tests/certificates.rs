@@ -13,9 +13,10 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use base64::Engine as _;
 use common::*;
 use http::{HeaderMap, HeaderValue, StatusCode};
+use wechatpay_core::api::DownloadCertificates;
 use wechatpay_core::certificates::{
-    BootstrapVerifier, CertificateError, CertificateRefresher, DownloadCertificates, RefreshOutcome, SharedKeyStore,
-    load_directory, save_directory, verify_download,
+    BootstrapVerifier, CertificateError, CertificateRefresher, RefreshOutcome, SharedKeyStore, load_directory,
+    save_directory, verify_download,
 };
 use wechatpay_core::transport::Driver;
 use wechatpay_core::{
@@ -93,12 +94,19 @@ fn later_downloads_also_accept_a_trusted_signer_but_still_decrypt_every_item() {
 #[test]
 fn the_operation_signs_the_target_it_sends() {
     let mchid = wechatpay_core::MchId::new(MCHID).unwrap();
-    assert_eq!(DownloadCertificates::default().path_and_query(&mchid), "/v3/certificates");
+    assert_eq!(DownloadCertificates::default().target(&mchid).to_string(), "/v3/certificates");
     let rsa = DownloadCertificates { algorithm_type_rsa: true };
-    assert_eq!(rsa.path_and_query(&mchid), "/v3/certificates?algorithm_type=RSA");
-    let request = config()
-        .signed_request(&rsa, wechatpay_core::Host::Primary, wechatpay_core::SigningInput::now().unwrap())
-        .unwrap();
+    assert_eq!(rsa.target(&mchid).to_string(), "/v3/certificates?algorithm_type=RSA");
+    let config = config();
+    let request = wechatpay_core::prepare(
+        &config,
+        &rsa,
+        wechatpay_core::Host::Primary,
+        wechatpay_core::SigningInput::now().unwrap(),
+    )
+    .unwrap()
+    .sign(config.signer())
+    .unwrap();
     assert_eq!(request.uri().path_and_query().unwrap().as_str(), "/v3/certificates?algorithm_type=RSA");
     let auth = request.headers()["authorization"].to_str().unwrap();
     assert!(auth.starts_with("WECHATPAY2-SHA256-RSA2048 "));

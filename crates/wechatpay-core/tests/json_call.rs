@@ -121,3 +121,14 @@ fn bad_targets_and_bodies_are_refused_before_signing() {
         assert_eq!(err.field(), "body", "{body:?}");
     }
 }
+
+#[test]
+fn a_signed_answer_nested_too_deep_is_a_decode_error() {
+    let deep = format!(r#"{{"a":1,"unknown":{}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+    let send = |_request: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, TransportError> {
+        Ok(signed(200, deep.as_bytes()))
+    };
+    let op = Json::new(Method::GET, "/v3/x", None).unwrap();
+    let err = driver().execute(&send, |_| {}, &op).unwrap_err();
+    assert!(matches!(&err, Error::Decode(_)), "{err:?}");
+}

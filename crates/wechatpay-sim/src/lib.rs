@@ -23,10 +23,10 @@
 //! // A client configuration for the simulated merchant: keys, ids and URLs included.
 //! let config = sim.config_builder().build()?;
 //! let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("1217752501201407033233368018")? };
-//! let request = config.signed_request(&op, Host::Primary, SigningInput::now()?)?;
+//! let request = wechatpay_core::prepare(&config, &op, Host::Primary, SigningInput::now()?)?.sign(config.signer())?;
 //! assert!(request.uri().to_string().starts_with(&sim.base_url()));
 //! // ... send `request` with any HTTP client (or hand a client to a
-//! // `wechatpay_core::Driver`) and give the answer to `config.parse_response` ...
+//! // `wechatpay_core::Driver`) and give the answer to `wechatpay_core::parse_response` ...
 //!
 //! // The next answer on this route is a signed 429 FREQUENCY_LIMITED.
 //! sim.inject(Fault::RateLimited, Times::Next(1), Some(Route::DirectByOutTradeNo));

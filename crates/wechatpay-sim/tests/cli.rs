@@ -68,7 +68,7 @@ fn prints_the_listening_line_writes_the_state_and_serves() {
     let addr = url.strip_prefix("http://").unwrap().parse().unwrap();
     let resp = common::send(addr, &common::signed(&config, &op)).unwrap();
     assert_eq!(resp.header("wechatpay-serial"), Some("5157F09EFDC096DE15EBE81A47057A7232F1B8E1"));
-    let order = config.parse_response(&op, &resp.to_http(), std::time::SystemTime::now());
+    let order = wechatpay_core::parse_response(&config, &op, &resp.to_http(), std::time::SystemTime::now());
     assert_eq!(order.unwrap().out_trade_no, "1217752501201407033233368018");
 
     drop(child);

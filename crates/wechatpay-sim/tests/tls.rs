@@ -63,7 +63,7 @@ fn a_trusted_ca_gets_signed_answers_over_tls() {
     for _ in 0..2 {
         tls.write_all(&common::encode(&common::signed(&config, &op()))).expect("request");
         let resp = common::read_response(&mut tls, config.max_body_bytes()).expect("answer");
-        let order = config.parse_response(&op(), &resp.to_http(), std::time::SystemTime::now());
+        let order = wechatpay_core::parse_response(&config, &op(), &resp.to_http(), std::time::SystemTime::now());
         assert_eq!(order.expect("verified order").out_trade_no, "1217752501201407033233368018");
     }
     assert_eq!(sim.requests_seen(), 2);

@@ -1,29 +1,7 @@
 //! The generic call: any method, any `/v3/…` target, any JSON body — for an endpoint this
 //! crate has no type for yet.
 //!
-//! [`Json`] is an [`Operation`] like every other, so it runs through the same
-//! [`Driver`](crate::transport::Driver): a fresh signature per attempt, the retry policy
-//! (a `GET`/`HEAD` may be repeated, anything else only when it certainly never arrived,
-//! unless [`Json::idempotent`] says otherwise), failover, and the verification of the
-//! answer's signature. What it returns is the verified answer as received, as [`JsonText`]:
-//! numbers keep every digit, unknown fields are all there. Nothing in the answer is
-//! compared with the question (the crate does not know what the endpoint returns), so
-//! binding the answer to the request is the caller's job.
-//!
-//! ```
-//! use wechatpay_core::api::{Json, JsonText};
-//! use wechatpay_core::http::Method;
-//!
-//! // The target is sent and signed exactly as given: percent-encode it yourself.
-//! let op = Json::new(Method::GET, "/v3/refund/domestic/refunds/1217752501201407033233368018", None)?;
-//! // A POST body is sent byte for byte (and signed) as given; it must be JSON.
-//! let close = Json::new(Method::POST, "/v3/pay/transactions/out-trade-no/X1/close", Some(r#"{"mchid":"1230000109"}"#))?
-//!     .idempotent(true); // closing is reentrant: let the driver retry it
-//! // let answer: JsonText = driver.execute(&transport, std::thread::sleep, &op)?;
-//! // answer.as_str(): Some(verified JSON text), or None for a 204
-//! # let _ = (op, close);
-//! # Ok::<(), wechatpay_core::InvalidInput>(())
-//! ```
+//! Its docs are on [`Json`].
 
 use std::fmt;
 
@@ -32,7 +10,7 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::{Binding, Operation, nothing_to_bind};
+use super::{Binding, Operation, Target, nothing_to_bind};
 use crate::error::VerificationFailure;
 use crate::ids::{InvalidInput, MchId};
 
@@ -44,7 +22,31 @@ const TARGET_RULE: &str = "an origin-form target starting with /v3/, already per
 const BODY_RULE: &str = "one JSON document (sent byte for byte as given)";
 
 /// A call to any endpoint: method, target and JSON body as given; the answer is the verified
-/// JSON text ([`JsonText`]). See the [module docs](self).
+/// JSON text ([`JsonText`]). The way to call an endpoint this crate has no type for yet.
+///
+/// [`Json`] is an [`Operation`] like every other, so it runs through the same
+/// [`Driver`](crate::transport::Driver): a fresh signature per attempt, the retry policy
+/// (a `GET`/`HEAD` may be repeated, anything else only when it certainly never arrived,
+/// unless [`Json::idempotent`] says otherwise), failover, and the verification of the
+/// answer's signature. What it returns is the verified answer as received, as [`JsonText`]:
+/// numbers keep every digit, unknown fields are all there. Nothing in the answer is
+/// compared with the question (the crate does not know what the endpoint returns), so
+/// binding the answer to the request is the caller's job.
+///
+/// ```
+/// use wechatpay_core::api::{Json, JsonText};
+/// use wechatpay_core::http::Method;
+///
+/// // The target is sent and signed exactly as given: percent-encode it yourself.
+/// let op = Json::new(Method::GET, "/v3/refund/domestic/refunds/1217752501201407033233368018", None)?;
+/// // A POST body is sent byte for byte (and signed) as given; it must be JSON.
+/// let close = Json::new(Method::POST, "/v3/pay/transactions/out-trade-no/X1/close", Some(r#"{"mchid":"1230000109"}"#))?
+///     .idempotent(true); // closing is reentrant: let the driver retry it
+/// // let answer: JsonText = driver.execute(&transport, std::thread::sleep, &op)?;
+/// // answer.as_str(): Some(verified JSON text), or None for a 204
+/// # let _ = (op, close);
+/// # Ok::<(), wechatpay_core::InvalidInput>(())
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct Json {
     method: Method,
@@ -150,8 +152,8 @@ impl Operation for Json {
         self.idempotent
     }
 
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        self.target.clone()
+    fn target(&self, _mchid: &MchId) -> Target {
+        Target::verbatim(&self.target)
     }
 
     fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
@@ -170,9 +172,56 @@ impl Operation for Json {
 /// in order; only whitespace around the whole document is not kept).
 ///
 /// A body that is the JSON literal `null` also reads as `None` (WeChat Pay never sends one).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// A document nested deeper than 128 levels is refused as a decode error (as
+/// serde_json refuses it for every typed answer), so that printing or parsing it again
+/// cannot exhaust a stack.
+#[derive(Clone, Debug, Default, Serialize)]
 #[serde(transparent)]
 pub struct JsonText(Option<Box<RawValue>>);
+
+/// The deepest nesting of arrays and objects a [`JsonText`] may have: 128, serde_json's own
+/// limit for typed values.
+const MAX_DEPTH: usize = 128;
+
+impl<'de> Deserialize<'de> for JsonText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Option::<Box<RawValue>>::deserialize(deserializer)?;
+        if let Some(raw) = &raw {
+            if depth(raw.get()) > MAX_DEPTH {
+                return Err(serde::de::Error::custom(format_args!(
+                    "the JSON document is nested deeper than {MAX_DEPTH} levels"
+                )));
+            }
+        }
+        Ok(JsonText(raw))
+    }
+}
+
+/// The deepest nesting of arrays and objects in `json`, a valid JSON text.
+fn depth(json: &str) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for byte in json.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
 
 impl JsonText {
     /// The JSON text, or `None` for an empty answer.
@@ -213,6 +262,23 @@ mod tests {
             let err = Json::new(Method::GET, bad, None).unwrap_err();
             assert_eq!(err.field(), "target", "{bad}");
         }
+    }
+
+    #[test]
+    fn answers_nested_too_deep_are_refused() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let text: JsonText = serde_json::from_str(&nested(MAX_DEPTH)).unwrap();
+        assert_eq!(text.as_str().map(str::len), Some(2 * MAX_DEPTH));
+        assert!(serde_json::from_str::<JsonText>(&nested(MAX_DEPTH + 1)).is_err());
+        assert!(serde_json::from_str::<JsonText>(&nested(10_000)).is_err());
+        let objects = format!("{}1{}", r#"{"a":"#.repeat(MAX_DEPTH + 1), "}".repeat(MAX_DEPTH + 1));
+        assert!(serde_json::from_str::<JsonText>(&objects).is_err());
+        // Brackets inside strings (escaped quotes too) are text, not nesting.
+        let in_strings = format!(r#"{{"a":"{}\"{}","b":[1]}}"#, "[".repeat(500), "{".repeat(500));
+        let text: JsonText = serde_json::from_str(&in_strings).unwrap();
+        assert_eq!(text.as_str(), Some(in_strings.as_str()));
+        assert_eq!(depth(r#"{"a":"\\","b":[[1]]}"#), 3);
+        assert_eq!(serde_json::from_str::<JsonText>("null").unwrap().as_str(), None);
     }
 
     #[test]

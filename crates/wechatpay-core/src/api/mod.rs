@@ -1,24 +1,58 @@
-//! One type per endpoint. Each is a plain struct of validated ids; [`Operation`] says how
-//! it becomes a request, whether it may be repeated, what it returns and how its answer is
-//! tied to the question (spec §11).
+//! One type per endpoint, grouped by API area: [`pay`](self#payments) (order queries and
+//! closes), [`parking`](self#parking) (the parking service), [`certificates`](self#certificates)
+//! (the platform certificate download), and [`Json`], the generic call.
 //!
-//! For an endpoint with no type here yet, [`Json`] is the generic call: any method, any
-//! `/v3/…` target and JSON body, sent and signed as given, through the same driver (fresh
-//! signature per attempt, retries, verification); it returns the verified JSON text exactly
-//! as received ([`JsonText`]).
+//! Each operation is a plain struct of validated ids, and its one [`Operation`] impl declares
+//! everything the rest of the crate needs: the method, the typed path and query (a
+//! [`Target`], every segment and value through one RFC 3986 encoder), the body (built once
+//! per call; every attempt signs the same bytes), the output type, whether it may be
+//! repeated, and what its answer is bound to (spec §11) — or, explicitly, that nothing can be
+//! bound ([`nothing_to_bind`]).
+//!
+//! # Payments
+//!
+//! [`QueryOrderByOutTradeNo`], [`QueryOrderByTransactionId`],
+//! [`QueryPartnerOrderByOutTradeNo`], [`QueryPartnerOrderByTransactionId`], [`CloseOrder`],
+//! [`ClosePartnerOrder`] (answered by [`Closed`]).
+//!
+//! # Parking
+//!
+//! [`QueryParkingOrder`].
+//!
+//! # Certificates
+//!
+//! [`DownloadCertificates`] (answered by a [`CertificateList`]).
+//!
+//! # An endpoint with no type here yet
+//!
+//! [`Json`] is the generic call: any method, any `/v3/…` target and JSON body, sent and
+//! signed as given, through the same driver (fresh signature per attempt, retries,
+//! verification); it returns the verified JSON text exactly as received ([`JsonText`]).
+
+use std::fmt;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::VerificationFailure;
-use crate::ids::{MchId, OutTradeNo, SubMchId, TransactionId};
-use crate::model::{ParkingTransaction, PartnerTransaction, Transaction};
+use crate::ids::MchId;
+use crate::percent;
 
+mod certificates;
 mod json;
+mod parking;
+mod pay;
 
+pub use certificates::{CertificateList, DownloadCertificates, EncryptedCertificate};
 pub use json::{Json, JsonText};
+pub use parking::QueryParkingOrder;
+pub use pay::{
+    CloseOrder, ClosePartnerOrder, Closed, QueryOrderByOutTradeNo, QueryOrderByTransactionId,
+    QueryPartnerOrderByOutTradeNo, QueryPartnerOrderByTransactionId,
+};
 
-/// An API call: its name, its request, and the type of its answer.
+/// An API call: its name, its request, and the type of its answer. One impl per endpoint
+/// declares all of it; nothing has a default.
 pub trait Operation {
     /// What a successful (2xx) answer deserialises into.
     type Output: DeserializeOwned + Serialize;
@@ -29,17 +63,18 @@ pub trait Operation {
     /// The HTTP method.
     fn method(&self) -> http::Method;
 
+    /// The request target: path and query, every part percent-encoded by [`Target`].
+    /// `mchid` is the caller's merchant id (the service provider's for partner calls).
+    fn target(&self, mchid: &MchId) -> Target;
+
+    /// The JSON request body, exactly as it will be sent and signed (`None`: no body). It is
+    /// asked for once per call: every attempt sends and signs the same bytes. A body is sent
+    /// with `Content-Type: application/json`.
+    fn body(&self, mchid: &MchId) -> Option<Vec<u8>>;
+
     /// Whether sending the call twice has the same effect as sending it once. The retry
     /// policy repeats a non-idempotent call only when it certainly never reached the server.
     fn idempotent(&self) -> bool;
-
-    /// The request target (path and query), percent-encoded exactly as it will be sent.
-    /// `mchid` is the caller's merchant id (the service provider's for partner calls).
-    fn path_and_query(&self, mchid: &MchId) -> String;
-
-    /// The JSON request body, exactly as it will be sent and signed (`None`: no body).
-    /// A body is sent with `Content-Type: application/json`.
-    fn body(&self, mchid: &MchId) -> Option<Vec<u8>>;
 
     /// Binds a verified answer to this request (spec §11): checks that the ids it names are
     /// the ones asked for. `mchid` is the caller's merchant id. Every operation states what
@@ -79,282 +114,95 @@ fn same_opt(field: &'static str, got: Option<&str>, asked: &str) -> Result<(), V
     same(field, got.unwrap_or_default(), asked)
 }
 
-/// Encodes an out_trade_no as a path segment: `|` is the only allowed byte that a URI
-/// path may not carry literally.
-fn encode_out_trade_no(no: &OutTradeNo) -> std::borrow::Cow<'_, str> {
-    if no.as_str().contains('|') { no.as_str().replace('|', "%7C").into() } else { no.as_str().into() }
-}
-
-/// Direct merchant: query an order by merchant order number.
-/// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid={mchid}`
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueryOrderByOutTradeNo {
-    /// The merchant's order number.
-    pub out_trade_no: OutTradeNo,
-}
-
-impl Operation for QueryOrderByOutTradeNo {
-    type Output = Transaction;
-    const NAME: &'static str = "query_order_by_out_trade_no";
-    fn method(&self) -> http::Method {
-        http::Method::GET
-    }
-    /// A query changes nothing: it may always be repeated.
-    fn idempotent(&self) -> bool {
-        true
-    }
-    fn path_and_query(&self, mchid: &MchId) -> String {
-        format!("/v3/pay/transactions/out-trade-no/{}?mchid={mchid}", encode_out_trade_no(&self.out_trade_no))
-    }
-    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
-        None
-    }
-    fn check_answer(&self, mchid: &MchId, answer: &Transaction) -> Result<Binding, VerificationFailure> {
-        same("out_trade_no", &answer.out_trade_no, self.out_trade_no.as_str())?;
-        same("mchid", &answer.mchid, mchid.as_str())?;
-        Ok(Binding::Checked)
-    }
-}
-
-/// Direct merchant: query an order by WeChat Pay transaction id.
-/// `GET /v3/pay/transactions/id/{transaction_id}?mchid={mchid}`
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueryOrderByTransactionId {
-    /// WeChat Pay's transaction id.
-    pub transaction_id: TransactionId,
-}
-
-impl Operation for QueryOrderByTransactionId {
-    type Output = Transaction;
-    const NAME: &'static str = "query_order_by_transaction_id";
-    fn method(&self) -> http::Method {
-        http::Method::GET
-    }
-    /// A query changes nothing: it may always be repeated.
-    fn idempotent(&self) -> bool {
-        true
-    }
-    fn path_and_query(&self, mchid: &MchId) -> String {
-        format!("/v3/pay/transactions/id/{}?mchid={mchid}", self.transaction_id)
-    }
-    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
-        None
-    }
-    fn check_answer(&self, mchid: &MchId, answer: &Transaction) -> Result<Binding, VerificationFailure> {
-        same_opt("transaction_id", answer.transaction_id.as_deref(), self.transaction_id.as_str())?;
-        same("mchid", &answer.mchid, mchid.as_str())?;
-        Ok(Binding::Checked)
-    }
-}
-
-/// Service provider: query a sub-merchant's order by merchant order number.
-/// `GET /v3/pay/partner/transactions/out-trade-no/{out_trade_no}?sp_mchid={mchid}&sub_mchid={sub}`
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueryPartnerOrderByOutTradeNo {
-    /// The sub-merchant's id.
-    pub sub_mchid: SubMchId,
-    /// The sub-merchant's order number.
-    pub out_trade_no: OutTradeNo,
-}
-
-impl Operation for QueryPartnerOrderByOutTradeNo {
-    type Output = PartnerTransaction;
-    const NAME: &'static str = "query_partner_order_by_out_trade_no";
-    fn method(&self) -> http::Method {
-        http::Method::GET
-    }
-    /// A query changes nothing: it may always be repeated.
-    fn idempotent(&self) -> bool {
-        true
-    }
-    fn path_and_query(&self, mchid: &MchId) -> String {
-        format!(
-            "/v3/pay/partner/transactions/out-trade-no/{}?sp_mchid={mchid}&sub_mchid={}",
-            encode_out_trade_no(&self.out_trade_no),
-            self.sub_mchid
-        )
-    }
-    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
-        None
-    }
-    fn check_answer(&self, mchid: &MchId, answer: &PartnerTransaction) -> Result<Binding, VerificationFailure> {
-        same("out_trade_no", &answer.out_trade_no, self.out_trade_no.as_str())?;
-        same("sp_mchid", &answer.sp_mchid, mchid.as_str())?;
-        same("sub_mchid", &answer.sub_mchid, self.sub_mchid.as_str())?;
-        Ok(Binding::Checked)
-    }
-}
-
-/// Service provider: query a sub-merchant's order by WeChat Pay transaction id.
-/// `GET /v3/pay/partner/transactions/id/{transaction_id}?sp_mchid={mchid}&sub_mchid={sub}`
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueryPartnerOrderByTransactionId {
-    /// The sub-merchant's id.
-    pub sub_mchid: SubMchId,
-    /// WeChat Pay's transaction id.
-    pub transaction_id: TransactionId,
-}
-
-impl Operation for QueryPartnerOrderByTransactionId {
-    type Output = PartnerTransaction;
-    const NAME: &'static str = "query_partner_order_by_transaction_id";
-    fn method(&self) -> http::Method {
-        http::Method::GET
-    }
-    /// A query changes nothing: it may always be repeated.
-    fn idempotent(&self) -> bool {
-        true
-    }
-    fn path_and_query(&self, mchid: &MchId) -> String {
-        format!("/v3/pay/partner/transactions/id/{}?sp_mchid={mchid}&sub_mchid={}", self.transaction_id, self.sub_mchid)
-    }
-    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
-        None
-    }
-    fn check_answer(&self, mchid: &MchId, answer: &PartnerTransaction) -> Result<Binding, VerificationFailure> {
-        same_opt("transaction_id", answer.transaction_id.as_deref(), self.transaction_id.as_str())?;
-        same("sp_mchid", &answer.sp_mchid, mchid.as_str())?;
-        same("sub_mchid", &answer.sub_mchid, self.sub_mchid.as_str())?;
-        Ok(Binding::Checked)
-    }
-}
-
-/// Parking service (微信支付分停车服务): query an order by merchant order number.
-/// `GET /v3/vehicle/transactions/out-trade-no/{out_trade_no}[?sub_mchid={sub}]`:
-/// a service provider names the sub-merchant, a merchant leaves `sub_mchid` out.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueryParkingOrder {
-    /// The order number.
-    pub out_trade_no: OutTradeNo,
-    /// The sub-merchant, for a service provider; `None` for a merchant.
-    pub sub_mchid: Option<SubMchId>,
-}
-
-impl Operation for QueryParkingOrder {
-    type Output = ParkingTransaction;
-    const NAME: &'static str = "query_parking_order";
-    fn method(&self) -> http::Method {
-        http::Method::GET
-    }
-    /// A query changes nothing: it may always be repeated.
-    fn idempotent(&self) -> bool {
-        true
-    }
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        let no = encode_out_trade_no(&self.out_trade_no);
-        match &self.sub_mchid {
-            Some(sub) => format!("/v3/vehicle/transactions/out-trade-no/{no}?sub_mchid={sub}"),
-            None => format!("/v3/vehicle/transactions/out-trade-no/{no}"),
-        }
-    }
-    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
-        None
-    }
-    fn check_answer(&self, _mchid: &MchId, answer: &ParkingTransaction) -> Result<Binding, VerificationFailure> {
-        same("out_trade_no", &answer.out_trade_no, self.out_trade_no.as_str())?;
-        if let Some(sub) = &self.sub_mchid {
-            same_opt("sub_mchid", answer.sub_mchid.as_deref(), sub.as_str())?;
-        }
-        Ok(Binding::Checked)
-    }
-}
-
-/// The answer to a close: WeChat Pay says `204 No Content` with an empty, signed body.
-///
-/// Any verified 2xx body that is JSON is accepted and ignored (a future version might add
-/// one; the status already says the order is closed). A verified body that is not JSON is
-/// still a [`crate::Error::Decode`]: WeChat Pay never sends one.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Closed;
-
-impl<'de> serde::Deserialize<'de> for Closed {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Closed)
-    }
-}
-
-/// The body of a direct close, `{"mchid":"…"}`.
-#[derive(Serialize)]
-struct DirectCloseBody<'a> {
-    mchid: &'a str,
-}
-
-/// The body of a partner close, `{"sp_mchid":"…","sub_mchid":"…"}` (fields in this order).
-#[derive(Serialize)]
-struct PartnerCloseBody<'a> {
-    sp_mchid: &'a str,
-    sub_mchid: &'a str,
-}
-
-/// A body serialised once, exactly as it is sent and signed. Serialising these structs of
-/// strings cannot fail; `None` (no body) would be refused by the server, never signed wrong.
+/// A body serialised once, exactly as it is sent and signed. Serialising structs of strings
+/// cannot fail; `None` (no body) would be refused by the server, never signed wrong.
 fn json_body(value: &impl Serialize) -> Option<Vec<u8>> {
     serde_json::to_vec(value).ok()
 }
 
-/// Direct merchant: close an unpaid order (spec §10).
-/// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` with `{"mchid":"…"}`.
+/// A request target built from typed parts: path segments and query pairs, each one
+/// percent-encoded by the crate's one RFC 3986 encoder (unreserved characters and `*` kept,
+/// everything else `%XX` in upper-case hex over its UTF-8 bytes).
 ///
-/// Close only an order whose last verified state is `NOTPAY`
-/// ([`crate::watch::WatchPolicy`] does this at a watch's deadline).
+/// ```
+/// use wechatpay_core::api::Target;
+///
+/// let target = Target::path(&["v3", "vehicle", "parking", "services", "find"])
+///     .query("plate_number", "粤B12345")
+///     .query("openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o");
+/// assert_eq!(
+///     target.to_string(),
+///     "/v3/vehicle/parking/services/find?plate_number=%E7%B2%A4B12345&openid=oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+/// );
+/// let order = Target::path(&["v3", "pay", "transactions", "out-trade-no"]).segment("A|B").query("mchid", "1230000109");
+/// assert_eq!(order.to_string(), "/v3/pay/transactions/out-trade-no/A%7CB?mchid=1230000109");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CloseOrder {
-    /// The merchant's order number (closing is by merchant order number only).
-    pub out_trade_no: OutTradeNo,
+pub struct Target {
+    path: String,
+    query: Option<String>,
 }
 
-impl Operation for CloseOrder {
-    type Output = Closed;
-    const NAME: &'static str = "close_order";
-    fn method(&self) -> http::Method {
-        http::Method::POST
+impl Target {
+    /// The path `/s1/s2/…` of `segments` (each encoded).
+    pub fn path(segments: &[&str]) -> Target {
+        segments.iter().fold(Target { path: String::new(), query: None }, |target, s| target.segment(s))
     }
-    /// Closing is reentrant (spec §10: closing a closed order is fine), so a close may be
-    /// repeated after any retryable failure.
-    fn idempotent(&self) -> bool {
-        true
+
+    /// Appends the path segment `value` (encoded: a `/` in it stays inside the segment).
+    pub fn segment(mut self, value: &str) -> Target {
+        self.path.push('/');
+        percent::encode_into(&mut self.path, value);
+        self
     }
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        format!("/v3/pay/transactions/out-trade-no/{}/close", encode_out_trade_no(&self.out_trade_no))
+
+    /// Appends the query pair `name=value` (both encoded; `?` before the first, `&` between).
+    pub fn query(mut self, name: &str, value: &str) -> Target {
+        let query = self.query.get_or_insert_with(String::new);
+        if !query.is_empty() {
+            query.push('&');
+        }
+        percent::encode_into(query, name);
+        query.push('=');
+        percent::encode_into(query, value);
+        self
     }
-    fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
-        json_body(&DirectCloseBody { mchid: mchid.as_str() })
+
+    /// [`Target::query`] when `value` is `Some`; nothing otherwise.
+    pub fn query_opt(self, name: &str, value: Option<&str>) -> Target {
+        match value {
+            Some(value) => self.query(name, value),
+            None => self,
+        }
     }
-    /// Nothing to bind: the answer is an empty `204`.
-    fn check_answer(&self, _mchid: &MchId, _answer: &Closed) -> Result<Binding, VerificationFailure> {
-        nothing_to_bind()
+
+    /// A target taken as given (already checked by the caller, e.g. [`Json::new`]).
+    fn verbatim(target: &str) -> Target {
+        Target { path: target.to_owned(), query: None }
     }
 }
 
-/// Service provider: close a sub-merchant's unpaid order (spec §10).
-/// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close` with
-/// `{"sp_mchid":"…","sub_mchid":"…"}`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClosePartnerOrder {
-    /// The sub-merchant's id.
-    pub sub_mchid: SubMchId,
-    /// The sub-merchant's order number.
-    pub out_trade_no: OutTradeNo,
+impl fmt::Display for Target {
+    /// The target as sent and signed: the path, then `?` and the query if there is one.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.path.is_empty() { "/" } else { &self.path })?;
+        match &self.query {
+            Some(query) => write!(f, "?{query}"),
+            None => Ok(()),
+        }
+    }
 }
 
-impl Operation for ClosePartnerOrder {
-    type Output = Closed;
-    const NAME: &'static str = "close_partner_order";
-    fn method(&self) -> http::Method {
-        http::Method::POST
-    }
-    /// Closing is reentrant (spec §10), so a close may be repeated.
-    fn idempotent(&self) -> bool {
-        true
-    }
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        format!("/v3/pay/partner/transactions/out-trade-no/{}/close", encode_out_trade_no(&self.out_trade_no))
-    }
-    fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
-        json_body(&PartnerCloseBody { sp_mchid: mchid.as_str(), sub_mchid: self.sub_mchid.as_str() })
-    }
-    /// Nothing to bind: the answer is an empty `204`.
-    fn check_answer(&self, _mchid: &MchId, _answer: &Closed) -> Result<Binding, VerificationFailure> {
-        nothing_to_bind()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_encode_every_part_once() {
+        assert_eq!(Target::path(&[]).to_string(), "/");
+        assert_eq!(Target::path(&["v3", "x"]).query_opt("a", None).to_string(), "/v3/x");
+        let t = Target::path(&["v3", "x"]).segment("a/b").query("k&", "v=1 2").query_opt("z", Some("粤"));
+        assert_eq!(t.to_string(), "/v3/x/a%2Fb?k%26=v%3D1%202&z=%E7%B2%A4");
+        assert_eq!(Target::path(&["v3"]).segment("..").to_string(), "/v3/%2E%2E");
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! | piece | what it is |
 //! |---|---|
-//! | [`DownloadCertificates`] | the [`Operation`]; its output is the still-encrypted [`CertificateList`] |
+//! | [`DownloadCertificates`](crate::api::DownloadCertificates) | the [`Operation`](crate::api::Operation) (in [`crate::api`]); its output is the still-encrypted [`CertificateList`] |
 //! | [`decrypt_certificates`] | every item decrypted with the APIv3 key and checked to be the RSA certificate it claims |
 //! | [`BootstrapVerifier`], [`verify_download`] | the bootstrap rule: trust the answer only if every item decrypts and the listed certificate named by `Wechatpay-Serial` (or an already-trusted key) verifies it |
 //! | [`RefreshPolicy`] | the pure schedule: when to download next, which certificates to drop |
@@ -23,13 +23,12 @@ mod schedule;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::api::Operation;
-use crate::apiv3_key::{ApiV3Key, DecryptError, EncryptedResource};
+use crate::api::{CertificateList, EncryptedCertificate};
+use crate::apiv3_key::{ApiV3Key, DecryptError};
 use crate::crypto::{Verifier, VerifyError};
 use crate::error::VerificationFailure;
-use crate::ids::MchId;
 use crate::keys::KeyStore;
 use crate::model::Rfc3339;
 use crate::untrusted::printable;
@@ -37,67 +36,6 @@ use crate::untrusted::printable;
 pub use directory::{DirectoryError, file_name, load_directory, save_directory};
 pub use refresher::{CertificateRefresher, RefreshOutcome, SharedKeyStore};
 pub use schedule::{CertificateValidity, RefreshPlan, RefreshPolicy};
-
-/// `GET /v3/certificates`: every platform certificate currently usable, encrypted with the
-/// APIv3 key. With `algorithm_type_rsa`, the signed target is
-/// `/v3/certificates?algorithm_type=RSA`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DownloadCertificates {
-    /// Send `?algorithm_type=RSA` (and sign it).
-    pub algorithm_type_rsa: bool,
-}
-
-impl Operation for DownloadCertificates {
-    type Output = CertificateList;
-    const NAME: &'static str = "download_certificates";
-    fn method(&self) -> http::Method {
-        http::Method::GET
-    }
-    fn idempotent(&self) -> bool {
-        true
-    }
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        if self.algorithm_type_rsa {
-            "/v3/certificates?algorithm_type=RSA".to_owned()
-        } else {
-            "/v3/certificates".to_owned()
-        }
-    }
-    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
-        None
-    }
-    /// Nothing to bind here: the list names no id of the request. It is checked instead by
-    /// the bootstrap rule ([`verify_download`]) before anything in it is trusted.
-    fn check_answer(
-        &self,
-        _mchid: &MchId,
-        _answer: &CertificateList,
-    ) -> Result<crate::api::Binding, VerificationFailure> {
-        crate::api::nothing_to_bind()
-    }
-}
-
-/// The body of a `/v3/certificates` answer, items still encrypted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CertificateList {
-    /// Every certificate currently usable (old and new overlap during a rotation).
-    pub data: Vec<EncryptedCertificate>,
-}
-
-/// One item of a `/v3/certificates` answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EncryptedCertificate {
-    /// The certificate's serial, upper-case hex.
-    pub serial_no: String,
-    /// From when it may sign.
-    pub effective_time: Rfc3339,
-    /// When to stop trusting it (shortened ~24 h before a replacement takes over).
-    pub expire_time: Rfc3339,
-    /// The certificate PEM, AEAD_AES_256_GCM with AAD `certificate`.
-    pub encrypt_certificate: EncryptedResource,
-}
 
 /// A decrypted platform certificate, checked to be an RSA certificate whose serial is
 /// `serial_no`.
@@ -241,7 +179,7 @@ fn decrypt_one(
 /// as a certificate list: every item must decrypt with the APIv3 key and be the RSA
 /// certificate it claims, the one whose `serial_no` is the answer's `Wechatpay-Serial` must
 /// be among them, and the signature must verify with it. The timestamp window is checked
-/// before, as for any answer. Only use it for [`DownloadCertificates`].
+/// before, as for any answer. Only use it for [`DownloadCertificates`](crate::api::DownloadCertificates).
 #[derive(Clone)]
 pub struct BootstrapVerifier {
     key: Arc<ApiV3Key>,

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::directory::{DirectoryError, load_directory, save_directory};
 use super::schedule::{CertificateValidity, RefreshPlan, RefreshPolicy};
-use super::{BootstrapVerifier, CertificateList, DownloadCertificates, PlatformCertificate, decrypt_certificates};
+use super::{BootstrapVerifier, PlatformCertificate, decrypt_certificates};
+use crate::api::{CertificateList, DownloadCertificates};
 use crate::apiv3_key::ApiV3Key;
 use crate::crypto::{Verifier, VerifyError};
 use crate::error::{Error, VerificationError, VerificationFailure};

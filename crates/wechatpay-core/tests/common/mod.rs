@@ -99,7 +99,7 @@ pub(crate) fn response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     r
 }
 
-/// `Config::parse_response` of a fixture answer to its seed request, at Unix time `now`.
+/// `wechatpay_core::parse_response` of a fixture answer to its seed request, at Unix time `now`.
 pub(crate) trait ParseAt {
     fn parse_at<Op: Seed>(
         &self,
@@ -118,7 +118,7 @@ impl ParseAt for Config {
         body: &[u8],
         now: u64,
     ) -> Result<Op::Output, Error> {
-        self.parse_response(&Op::seed(), &response(status, headers, body), at(now))
+        wechatpay_core::parse_response(self, &Op::seed(), &response(status, headers, body), at(now))
     }
 }
 
