@@ -72,7 +72,9 @@ impl Error {
     }
 
     /// A fixed, secret-free description for logs and metrics: no server text, no body
-    /// excerpt, no header value (e.g. `"transport: timeout"`, `"api error"`).
+    /// excerpt, no header value (e.g. `"transport: timeout"`, `"api error"`,
+    /// `"verification: stale timestamp"`: a failed verification is named by
+    /// [`VerificationFailure::label`]).
     pub fn label(&self) -> &'static str {
         match self {
             Error::Transport(t) => match t.kind {
@@ -83,7 +85,7 @@ impl Error {
                 TransportErrorKind::Io => "transport: io",
                 TransportErrorKind::Other => "transport",
             },
-            Error::Verification(_) => "verification failed",
+            Error::Verification(e) => e.failure.error_label(),
             Error::Api(_) => "api error",
             Error::UnexpectedResponse(_) => "unexpected response",
             Error::Decode(_) => "decode",
@@ -311,6 +313,57 @@ pub enum VerificationFailure {
     /// A `/v3/certificates` answer broke the bootstrap rule of spec §9 (an item does not
     /// decrypt or is not the certificate it claims to be, or the signer is not listed).
     Certificate(crate::certificates::CertificateError),
+}
+
+/// The one table of names of the verification checks: per failure, the check it failed (what
+/// was checked: `timestamp`, `serial`, `signature`, ...) and the failure's own label (what
+/// went wrong: `stale timestamp`, `unknown serial`, `signature mismatch`, ...). Every report
+/// reads it: [`Error::label`], [`crate::NotificationError::check`], the CLI.
+macro_rules! verification_names {
+    ($($failure:pat => $check:literal, $label:literal;)*) => {
+        impl VerificationFailure {
+            /// The check that failed, in a word or two, fixed (`"header"`, `"sign-test probe"`,
+            /// `"timestamp"`, `"serial"`, `"Base64"`, `"signature length"`, `"signature"`, ...):
+            /// for sentences like "the timestamp check failed".
+            pub fn check(&self) -> &'static str {
+                match self {
+                    $($failure => $check,)*
+                }
+            }
+
+            /// A short, fixed label of the failure for logs and metrics (`"missing header"`,
+            /// `"SIGNTEST probe"`, `"stale timestamp"`, `"unknown serial"`, `"signature
+            /// mismatch"`, ...). No header value, no server text.
+            pub fn label(&self) -> &'static str {
+                match self {
+                    $($failure => $label,)*
+                }
+            }
+
+            /// [`VerificationFailure::label`] as [`Error::label`] gives it.
+            fn error_label(&self) -> &'static str {
+                match self {
+                    $($failure => concat!("verification: ", $label),)*
+                }
+            }
+        }
+    };
+}
+
+verification_names! {
+    Self::MissingHeader(_) => "header", "missing header";
+    Self::DuplicateHeader(_) => "header", "duplicate header";
+    Self::InvalidHeader(_) => "header", "invalid header";
+    Self::SignTestProbe => "sign-test probe", "SIGNTEST probe";
+    Self::UnsupportedSignatureType => "header", "unsupported signature type";
+    Self::InvalidTimestamp => "timestamp", "invalid timestamp";
+    Self::StaleTimestamp { .. } => "timestamp", "stale timestamp";
+    Self::UnknownSerial(_) => "serial", "unknown serial";
+    Self::InvalidBase64 => "Base64", "invalid signature encoding";
+    Self::WrongSignatureLength { .. } => "signature length", "wrong signature length";
+    Self::SignatureMismatch => "signature", "signature mismatch";
+    Self::AnswerMismatch { .. } => "answer", "answer mismatch";
+    Self::Certificate(_) => "certificate", "certificate";
 }
 
 impl fmt::Display for VerificationFailure {

@@ -124,6 +124,6 @@ pub use crypto::{Backend, SignError, Signer, Verifier, VerifyError};
 pub use error::{ApiError, Error, TransportError, TransportErrorKind, VerificationFailure};
 pub use ids::{InvalidInput, MchId, Nonce, OutTradeNo, SerialNo, SubMchId, TransactionId};
 pub use keys::{KeyError, KeyStore, PrivateKey, PublicKey};
-pub use notify::{Expect, Notification, NotificationError, parse_notification, parse_notification_parts};
+pub use notify::{Notification, NotificationError, Receiver};
 pub use retry::{Decision, RetryPolicy};
 pub use transport::{AsyncTransport, Driver, Transport};
