@@ -97,6 +97,26 @@ fn parse_prints_the_envelope_and_the_decrypted_resource() {
 }
 
 #[test]
+fn parse_tells_the_kind_without_being_told() {
+    for (name, extra) in [
+        ("direct_success", &[][..]),
+        ("partner_success", &[][..]),
+        ("partner_success", &["--sub-mchid", "1900000109"][..]),
+        ("parking_success", &[][..]),
+        ("parking_fail", &["--sub-mchid", "1900000109"][..]),
+        ("parking_pay_back", &[][..]),
+        ("parking_entrance", &[][..]),
+    ] {
+        let doc = document(&parse(name, extra));
+        assert_eq!(doc["resource"], plain(name), "{name} {extra:?}");
+        let with_kind = name.split('_').next().unwrap();
+        let mut named = vec!["--kind", with_kind];
+        named.extend_from_slice(extra);
+        assert_eq!(document(&parse(name, &named)), doc, "{name} {extra:?}");
+    }
+}
+
+#[test]
 fn parse_names_the_failed_check_and_prints_nothing() {
     for (name, extra, code, check) in [
         ("signtest", &[][..], 4, "SIGNTEST probe"),
@@ -111,10 +131,16 @@ fn parse_names_the_failed_check_and_prints_nothing() {
         // A partner notification at a direct endpoint has no `mchid`: it does not decode.
         (
             "partner_success",
-            &[][..],
+            &["--kind", "direct"][..],
             1,
             "resource does not decode): the decrypted resource lacks the required field `mchid`",
         ),
+        ("partner_success", &["--kind", "direct"][..], 1, "it is a partner resource"),
+        // A partner order at a parking endpoint decodes loosely, but is not a parking one.
+        ("partner_success", &["--kind", "parking"][..], 4, "a partner resource at a receiver of parking notifications"),
+        // Without --kind, a sub-merchant restriction still holds, and excludes direct payments.
+        ("partner_success", &["--sub-mchid", "1900000999"][..], 4, "answer for another merchant: its sub_mchid"),
+        ("direct_success", &["--sub-mchid", "1900000109"][..], 4, "answer for another merchant: its sub_mchid"),
     ] {
         refused(&parse(name, extra), code, check);
     }

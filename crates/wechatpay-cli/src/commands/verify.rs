@@ -1,6 +1,5 @@
 //! `wechatpay verify`: checks a response or callback signature and names the failed check.
 
-use wechatpay_core::VerificationFailure;
 use wechatpay_core::config::MAX_CLOCK_SKEW_SECS;
 use wechatpay_core::verify::{SignatureHeaders, verify_signature};
 
@@ -21,20 +20,7 @@ pub(crate) fn run(s: &Settings, args: &VerifyArgs) -> Result<(), Failure> {
         }
         Err(failure) => Err(Failure {
             code: VERIFICATION,
-            message: format!("invalid: the {} check failed: {failure}", check_name(&failure)),
+            message: format!("invalid: the {} check failed: {failure}", failure.check()),
         }),
-    }
-}
-
-/// The name of the check that failed.
-fn check_name(failure: &VerificationFailure) -> &'static str {
-    match failure {
-        VerificationFailure::SignTestProbe => "sign-test probe",
-        VerificationFailure::InvalidTimestamp | VerificationFailure::StaleTimestamp { .. } => "timestamp",
-        VerificationFailure::UnknownSerial(_) => "serial",
-        VerificationFailure::InvalidBase64 => "Base64",
-        VerificationFailure::WrongSignatureLength { .. } => "signature length",
-        VerificationFailure::SignatureMismatch => "signature",
-        _ => "header",
     }
 }
