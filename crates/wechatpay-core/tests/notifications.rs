@@ -67,15 +67,15 @@ fn mchid(s: &str) -> MchId {
     MchId::new(s).unwrap()
 }
 
-/// Whose notifications an endpoint takes: the receiver's settings.
+/// Whose notifications an endpoint takes: the settings of its receiver.
 #[derive(Clone, Debug)]
-struct Expect {
+struct Endpoint {
     kind: Option<Kind>,
     mchid: &'static str,
     sub_mchid: Option<&'static str>,
 }
 
-impl Expect {
+impl Endpoint {
     fn of(kind: Option<Kind>, mchid: &'static str, sub_mchid: Option<&'static str>) -> Self {
         Self { kind, mchid, sub_mchid }
     }
@@ -94,25 +94,25 @@ impl Expect {
     }
 }
 
-fn direct() -> Expect {
-    Expect::of(Some(Kind::Direct), "1230000109", None)
+fn direct() -> Endpoint {
+    Endpoint::of(Some(Kind::Direct), "1230000109", None)
 }
 
-fn partner(sub: Option<&'static str>) -> Expect {
-    Expect::of(Some(Kind::Partner), "1230000109", sub)
+fn partner(sub: Option<&'static str>) -> Endpoint {
+    Endpoint::of(Some(Kind::Partner), "1230000109", sub)
 }
 
-fn parking(sub: Option<&'static str>) -> Expect {
-    Expect::of(Some(Kind::Parking), "1230000109", sub)
+fn parking(sub: Option<&'static str>) -> Endpoint {
+    Endpoint::of(Some(Kind::Parking), "1230000109", sub)
 }
 
 /// No kind named: the receiver tells it.
-fn any_kind(sub: Option<&'static str>) -> Expect {
-    Expect::of(None, "1230000109", sub)
+fn any_kind(sub: Option<&'static str>) -> Endpoint {
+    Endpoint::of(None, "1230000109", sub)
 }
 
 /// Parses `case` on every backend (verifier and AES-GCM alike); all must agree.
-fn parse_all(request: &Request<Vec<u8>>, expect: &Expect, now: u64) -> Result<Notification, NotificationError> {
+fn parse_all(request: &Request<Vec<u8>>, expect: &Endpoint, now: u64) -> Result<Notification, NotificationError> {
     let outcomes: Vec<_> =
         backends().into_iter().map(|b| expect.receiver(keys(b), api_v3_key(b), now).receive_request(request)).collect();
     for other in &outcomes[1..] {
@@ -121,7 +121,7 @@ fn parse_all(request: &Request<Vec<u8>>, expect: &Expect, now: u64) -> Result<No
     outcomes.into_iter().next().unwrap()
 }
 
-fn parse_case(case: &str, expect: &Expect) -> Result<Notification, NotificationError> {
+fn parse_case(case: &str, expect: &Endpoint) -> Result<Notification, NotificationError> {
     parse_all(&request(case), expect, NOW)
 }
 
@@ -258,19 +258,22 @@ fn a_resource_for_another_merchant_is_refused() {
     let other = |e: Result<Notification, NotificationError>| e.unwrap_err();
     let wrong = |field| NotificationError::WrongMerchant { field };
     assert_eq!(
-        other(parse_case("direct_success", &Expect::of(Some(Kind::Direct), "1230000110", None))),
+        other(parse_case("direct_success", &Endpoint::of(Some(Kind::Direct), "1230000110", None))),
         wrong("mchid")
     );
-    let sp = Expect::of(Some(Kind::Partner), "1230000110", None);
+    let sp = Endpoint::of(Some(Kind::Partner), "1230000110", None);
     assert_eq!(other(parse_case("partner_success", &sp)), wrong("sp_mchid"));
     assert_eq!(other(parse_case("partner_success", &partner(Some("1900000110")))), wrong("sub_mchid"));
-    let sp = Expect::of(Some(Kind::Parking), "1230000110", None);
+    let sp = Endpoint::of(Some(Kind::Parking), "1230000110", None);
     assert_eq!(other(parse_case("parking_success", &sp)), wrong("sp_mchid"));
     assert_eq!(other(parse_case("parking_entrance", &sp)), wrong("sp_mchid"));
     assert_eq!(other(parse_case("parking_fail", &parking(Some("1900000110")))), wrong("sub_mchid"));
     assert_eq!(other(parse_case("parking_entrance", &parking(Some("1900000110")))), wrong("sub_mchid"));
     // Untyped resources: the merchant fields present must be ours.
-    assert_eq!(other(parse_case("refund_other", &Expect::of(Some(Kind::Direct), "1230000110", None))), wrong("mchid"));
+    assert_eq!(
+        other(parse_case("refund_other", &Endpoint::of(Some(Kind::Direct), "1230000110", None))),
+        wrong("mchid")
+    );
 }
 
 #[test]
@@ -292,7 +295,7 @@ fn every_kind_parses_without_being_named() {
             assert_eq!((n.event_type.clone(), n.resource.kind()), (event.clone(), Some(kind)), "{case}");
             assert_eq!(resource_json(&n), plain(case), "{case}");
             // The same notification as the receiver of its own kind gives it.
-            let named = Expect::of(Some(kind), expect.mchid, expect.sub_mchid);
+            let named = Endpoint::of(Some(kind), expect.mchid, expect.sub_mchid);
             assert_eq!(parse_case(case, &named).unwrap(), n, "{case}");
         }
     }
@@ -351,7 +354,7 @@ fn a_named_kind_is_enforced_and_the_mismatch_named() {
 #[test]
 fn wrong_merchants_are_refused_without_a_kind_named() {
     let wrong = |field| Err(NotificationError::WrongMerchant { field });
-    let other = |sub| Expect::of(None, "1230000110", sub);
+    let other = |sub| Endpoint::of(None, "1230000110", sub);
     for (case, field) in [
         ("direct_success", "mchid"),
         ("other_merchant", "mchid"),
@@ -378,7 +381,7 @@ fn sealed_with_original_type(event: &str, original_type: &str, plaintext: &[u8])
 
 #[test]
 fn a_resource_of_unknown_kind_is_never_read_as_a_payment() {
-    let receive = |expect: &Expect, body: &[u8]| {
+    let receive = |expect: &Endpoint, body: &[u8]| {
         expect.receiver(AcceptAll, api_v3_key(Backend::default()), NOW).receive(
             &Method::POST,
             signed_looking_headers(),
@@ -646,7 +649,7 @@ fn sealed_envelope(event: &str, plaintext: &[u8]) -> Vec<u8> {
     .unwrap()
 }
 
-fn expectations() -> [Expect; 6] {
+fn expectations() -> [Endpoint; 6] {
     [
         direct(),
         partner(None),
