@@ -86,6 +86,18 @@ fn is_vehicle(event: &EventType) -> bool {
     event.as_str().starts_with("VEHICLE.")
 }
 
+/// A payment event must carry a payment: a `resource.original_type` other than
+/// `transaction` (a refund, say) is refused, never read as a payment.
+///
+/// # Errors
+/// [`NotificationError::UnknownKind`].
+pub(super) fn announced_as_payment(event: &EventType, original_type: Option<&str>) -> Result<(), NotificationError> {
+    if is_payment(event) && original_type.is_some_and(|t| t != "transaction") {
+        return Err(NotificationError::UnknownKind);
+    }
+    Ok(())
+}
+
 /// The kind of a resource by itself, or `None` for an event no kind owns (the security echo,
 /// refunds today, unknown events): those stay untyped.
 ///
@@ -104,9 +116,7 @@ pub(super) fn detect(
     if !is_payment(event) {
         return Ok(None);
     }
-    if original_type.is_some_and(|t| t != "transaction") {
-        return Err(NotificationError::UnknownKind);
-    }
+    announced_as_payment(event, original_type)?;
     if matches!(event, EventType::TransactionFail | EventType::TransactionPayBack) {
         return Ok(Some(Kind::Parking));
     }

@@ -327,9 +327,7 @@ impl Receiver {
             let found = kind::detect(event, original_type, plaintext)?;
             return kind::decode(event, found, plaintext, &self.owner);
         };
-        if event.is_transaction() && original_type.is_some_and(|t| t != "transaction") {
-            return Err(NotificationError::UnknownKind);
-        }
+        kind::announced_as_payment(event, original_type)?;
         let typed = kind::decode(event, Some(expected), plaintext, &self.owner).map_err(|e| match e {
             NotificationError::Decode { line, column, missing_field, .. } => {
                 let found = kind::detect(event, original_type, plaintext).ok().flatten();
