@@ -4,7 +4,7 @@
 //! - `parse/direct_seed` (`Transaction`, 1.1 KB), `parse/parking_seed`
 //!   (`ParkingTransaction`, 1.4 KB)
 //! - `parse/direct_seed_value`: the same bytes into a `serde_json::Value`, for scale.
-//! - `parse/error_body`: an error answer (`Config::parse_response` of an unsigned 400).
+//! - `parse/error_body`: an error answer (`wechatpay_core::parse_response` of an unsigned 400).
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_main};
 use http::{HeaderMap, StatusCode};
 use wechatpay_benches::{DIRECT_SEED, PARKING_SEED, config, now, operations, response};
-use wechatpay_core::Backend;
+use wechatpay_core::crypto::Backend;
 use wechatpay_core::model::{ParkingTransaction, Transaction};
 
 fn parse(c: &mut Criterion) {
@@ -31,7 +31,7 @@ fn parse(c: &mut Criterion) {
     let answer = response(StatusCode::BAD_REQUEST, &HeaderMap::new(), body);
     let op = operations().by_out_trade_no;
     g.bench_function("error_body", |b| {
-        b.iter(|| config.parse_response(&op, black_box(&answer), now()).expect_err("an error"))
+        b.iter(|| wechatpay_core::parse_response(&config, &op, black_box(&answer), now()).expect_err("an error"))
     });
     g.finish();
 }

@@ -2,7 +2,7 @@
 //! backend's raw RSA signature of the same message, so the SDK's overhead over the RSA
 //! operation is visible. Ids (stable, see `benches/README.md`):
 //!
-//! - `sign/prepare_sign/<backend>/<operation>`: `Config::signed_request` with a fixed
+//! - `sign/prepare_sign/<backend>/<operation>`: `prepare(..)?.sign(signer)` with a fixed
 //!   timestamp and nonce.
 //! - `sign/prepare_sign_now/<backend>`: the same for `query_order_by_out_trade_no` with
 //!   `SigningInput::now()` (system clock and a 32-character nonce from the OS CSPRNG), as a
@@ -17,13 +17,18 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_main};
 use wechatpay_benches::{BACKENDS, config, merchant_key, operations, query_message, signing_input};
-use wechatpay_core::{Backend, Config, Host, Operation, Signer, SigningInput, prepare};
+use wechatpay_core::{Config, Host, SigningInput, api::Operation, crypto::Backend, crypto::Signer, prepare};
 
 fn bench_op<Op: Operation>(c: &mut Criterion, op: &Op, configs: &[(Config, &str)]) {
     let mut g = c.benchmark_group("sign");
     for (config, backend) in configs {
         g.bench_function(format!("prepare_sign/{backend}/{}", Op::NAME), |b| {
-            b.iter(|| config.signed_request(black_box(op), Host::Primary, signing_input()).expect("signed"))
+            b.iter(|| {
+                wechatpay_core::prepare(config, black_box(op), Host::Primary, signing_input())
+                    .expect("signed")
+                    .sign(config.signer())
+                    .expect("signed")
+            })
         });
     }
     g.bench_function(format!("prepare_only/{}", Op::NAME), |b| {
@@ -49,7 +54,10 @@ fn sign(c: &mut Criterion) {
             g.bench_function(format!("prepare_sign_now/{name}"), |b| {
                 b.iter(|| {
                     let input = SigningInput::now().expect("nonce");
-                    config.signed_request(black_box(&ops.by_out_trade_no), Host::Primary, input).expect("signed")
+                    wechatpay_core::prepare(config, black_box(&ops.by_out_trade_no), Host::Primary, input)
+                        .expect("signed")
+                        .sign(config.signer())
+                        .expect("signed")
                 })
             });
         }

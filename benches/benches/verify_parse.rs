@@ -1,5 +1,5 @@
 //! `verify_parse`: verify + parse the direct and parking seed responses on each backend
-//! (`Config::parse_response`, the whole response path), and the backend's raw RSA verify
+//! (`wechatpay_core::parse_response`, the whole response path), and the backend's raw RSA verify
 //! alone. Ids (stable, see `benches/README.md`):
 //!
 //! - `verify_parse/<backend>/direct_seed`, `verify_parse/<backend>/parking_seed`
@@ -27,10 +27,15 @@ fn verify_parse(c: &mut Criterion) {
     for (backend, name) in BACKENDS {
         let config = config(backend);
         g.bench_function(format!("{name}/direct_seed"), |b| {
-            b.iter(|| config.parse_response(&ops.by_out_trade_no, black_box(&direct), now()).expect("verified"))
+            b.iter(|| {
+                wechatpay_core::parse_response(&config, &ops.by_out_trade_no, black_box(&direct), now())
+                    .expect("verified")
+            })
         });
         g.bench_function(format!("{name}/parking_seed"), |b| {
-            b.iter(|| config.parse_response(&ops.parking, black_box(&parking), now()).expect("verified"))
+            b.iter(|| {
+                wechatpay_core::parse_response(&config, &ops.parking, black_box(&parking), now()).expect("verified")
+            })
         });
         let keys = key_store(backend);
         let key = keys.get(PUB_KEY_ID).expect("key");

@@ -17,7 +17,7 @@ async function main() {
   const [stateDir, countArg] = process.argv.slice(2);
   const count = Number(countArg);
   const env = Object.fromEntries(readFileSync(path.join(stateDir, 'env'), 'utf8').split('\n')
-    .filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
+    .map((l) => l.replace(/^export /, '')).filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]));
   const certs = { [env.WECHATPAY_PUBLIC_KEY_ID]: readFileSync(env.WECHATPAY_PUBLIC_KEY, 'utf8') };
   const wxpay = new Wechatpay({
     mchid: env.WECHATPAY_MCHID,

@@ -21,7 +21,7 @@ ORDERS = ["1217752501201407033233368018", "SIM_NOTPAY_0001", "SIM_CLOSED_0001", 
 
 def main():
     state_dir, count = sys.argv[1], int(sys.argv[2])
-    env = dict(line.strip().split("=", 1) for line in open(os.path.join(state_dir, "env")) if "=" in line)
+    env = dict(line.strip().removeprefix("export ").split("=", 1) for line in open(os.path.join(state_dir, "env")) if "=" in line)
     read = lambda p: open(p).read()
     pay = WeChatPay(
         wechatpay_type=WeChatPayType.NATIVE,

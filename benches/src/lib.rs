@@ -12,8 +12,8 @@ use wechatpay_core::api::{
     QueryPartnerOrderByTransactionId,
 };
 use wechatpay_core::{
-    Backend, Config, Host, KeyStore, MchId, Nonce, OutTradeNo, PrivateKey, SerialNo, Signer, SigningInput, SubMchId,
-    TransactionId,
+    Config, Host, KeyStore, MchId, Nonce, OutTradeNo, PrivateKey, SerialNo, SigningInput, SubMchId, TransactionId,
+    crypto::Backend, crypto::Signer,
 };
 
 /// Merchant id of the fixtures.
@@ -180,22 +180,23 @@ pub fn signed_response(body: &[u8]) -> (Vec<u8>, HeaderMap) {
 mod tests {
     use super::*;
     use http::StatusCode;
-    use wechatpay_core::Verifier;
+    use wechatpay_core::crypto::Verifier;
 
     #[test]
     fn fixtures_load_and_verify_on_both_backends() {
         let ops = operations();
         for (backend, _) in BACKENDS {
             let config = config(backend);
-            let request = config.signed_request(&ops.by_out_trade_no, Host::Primary, signing_input());
+            let request = wechatpay_core::prepare(&config, &ops.by_out_trade_no, Host::Primary, signing_input())
+                .and_then(|p| p.sign(config.signer()));
             assert!(request.is_ok());
             for (body, parking) in [(DIRECT_SEED, false), (PARKING_SEED, true)] {
                 let (raw, headers) = signed_response(body);
                 let answer = response(StatusCode::OK, &headers, body);
                 let ok = if parking {
-                    config.parse_response(&ops.parking, &answer, now()).is_ok()
+                    wechatpay_core::parse_response(&config, &ops.parking, &answer, now()).is_ok()
                 } else {
-                    config.parse_response(&ops.by_out_trade_no, &answer, now()).is_ok()
+                    wechatpay_core::parse_response(&config, &ops.by_out_trade_no, &answer, now()).is_ok()
                 };
                 assert!(ok);
                 assert!(key_store(backend).verify(PUB_KEY_ID, &response_message(body), &raw).is_ok());

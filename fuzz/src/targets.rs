@@ -17,8 +17,8 @@ use wechatpay_core::model::{
     PromotionType, Rfc3339, TradeScene, TradeState, TradeType, Transaction, UserRepaid,
 };
 use wechatpay_core::{
-    Backend, Config, Error, KeyStore, MchId, Nonce, Operation, OutTradeNo, PrivateKey, PublicKey, SerialNo, SignError,
-    Signer, SubMchId, TransactionId, Verifier, VerifyError,
+    Config, Error, KeyStore, MchId, Nonce, OutTradeNo, PrivateKey, PublicKey, SerialNo, SubMchId, TransactionId,
+    api::Operation, crypto::Backend, crypto::SignError, crypto::Signer, crypto::Verifier, crypto::VerifyError,
 };
 
 /// The "now" of every fuzzed response (the fixtures' timestamp).
@@ -47,18 +47,35 @@ struct AnyAnswer<T>(PhantomData<T>);
 impl<T: Serialize + DeserializeOwned> Operation for AnyAnswer<T> {
     type Output = T;
     const NAME: &'static str = "fuzz_any_answer";
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        "/v3/fuzz".to_owned()
+    fn method(&self) -> http::Method {
+        http::Method::GET
+    }
+    fn idempotent(&self) -> bool {
+        true
+    }
+    fn target(&self, _mchid: &MchId) -> wechatpay_core::api::Target {
+        wechatpay_core::api::Target::path(&["v3", "fuzz"])
+    }
+    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
+        None
+    }
+    /// Nothing to bind: a test operation.
+    fn check_answer(
+        &self,
+        _mchid: &MchId,
+        _answer: &T,
+    ) -> Result<wechatpay_core::api::Binding, wechatpay_core::VerificationFailure> {
+        wechatpay_core::api::nothing_to_bind()
     }
 }
 
-/// `Config::parse_response` of the answer to an [`AnyAnswer<T>`] at [`NOW`].
+/// `wechatpay_core::parse_response` of the answer to an [`AnyAnswer<T>`] at [`NOW`].
 fn parse_as<T: Serialize + DeserializeOwned>(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Result<T, Error> {
     let mut response = http::Response::new(body);
     *response.status_mut() = status;
     *response.headers_mut() = headers.clone();
     let now: SystemTime = UNIX_EPOCH + Duration::from_secs(NOW);
-    config().parse_response(&AnyAnswer::<T>(PhantomData), &response, now)
+    wechatpay_core::parse_response(config(), &AnyAnswer::<T>(PhantomData), &response, now)
 }
 
 impl Verifier for AcceptAll {
@@ -152,7 +169,7 @@ fn parse_one<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
 
 const STATUSES: [u16; 12] = [200, 200, 200, 201, 204, 400, 401, 403, 404, 429, 500, 502];
 
-/// `parse_response`: status, headers and body through `Config::parse_response` with an accepting
+/// `parse_response`: status, headers and body through `wechatpay_core::parse_response` with an accepting
 /// verifier. Byte 0 chooses: bits 0-3 the status, bit 4 synthesised valid signature
 /// headers (else headers are read from the input as `name: value` lines up to a blank
 /// line), bits 5-6 the response type (`Transaction`, `PartnerTransaction`,

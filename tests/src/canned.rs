@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use wechatpay_core::api::QueryOrderByOutTradeNo;
-use wechatpay_core::{Config, MchId, OutTradeNo, SerialNo, SignError, Signer, Verifier, VerifyError};
+use wechatpay_core::{
+    Config, MchId, OutTradeNo, SerialNo, crypto::SignError, crypto::Signer, crypto::Verifier, crypto::VerifyError,
+};
 
 /// Signs with 256 zero bytes (the canned server never checks signatures).
 #[derive(Debug)]

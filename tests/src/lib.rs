@@ -15,7 +15,9 @@ use wechatpay_core::api::{
     QueryPartnerOrderByTransactionId,
 };
 use wechatpay_core::watch::{WatchOutcome, WatchPolicy, WatchQuery};
-use wechatpay_core::{Config, Driver, Error, Operation, OutTradeNo, RetryPolicy, SubMchId, TransactionId};
+use wechatpay_core::{
+    Config, Error, OutTradeNo, SubMchId, TransactionId, api::Operation, retry::RetryPolicy, transport::Driver,
+};
 
 pub use wechatpay_sim::{After, Fault, OrderKind, Route, Simulator, Times};
 

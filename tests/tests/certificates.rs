@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use wechatpay_core::certificates::{CertificateRefresher, RefreshOutcome};
-use wechatpay_core::{ApiV3Key, Driver, KeyStore, RetryPolicy, Verifier};
+use wechatpay_core::{ApiV3Key, KeyStore, crypto::Verifier, retry::RetryPolicy, transport::Driver};
 use wechatpay_sim::{SigningKeyChoice, Simulator};
 use wechatpay_tests::{Adapter, by_out_trade_no};
 

@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use wechatpay_core::RetryPolicy;
+use wechatpay_core::retry::RetryPolicy;
 use wechatpay_tests::*;
 
 /// Connections opened by the flood.

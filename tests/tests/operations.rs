@@ -2,7 +2,7 @@
 //! adapters over loopback HTTP.
 
 use wechatpay_core::model::Transaction;
-use wechatpay_core::{Error, MchId, Operation, PrivateKey, RetryPolicy};
+use wechatpay_core::{Error, MchId, PrivateKey, api::Operation, retry::RetryPolicy};
 use wechatpay_tests::*;
 
 #[test]
@@ -14,7 +14,7 @@ fn every_operation_succeeds() {
         let order = client.execute(&by_out_trade_no(SEED_OUT_TRADE_NO)).unwrap();
         assert_eq!(order.out_trade_no, SEED_OUT_TRADE_NO, "{adapter:?}");
         assert_eq!(order.trade_state.as_str(), "SUCCESS", "{adapter:?}");
-        assert_eq!(order.amount.and_then(|a| a.total).map(|f| f.to_string()).as_deref(), Some("1.00"));
+        assert_eq!(order.amount.and_then(|a| a.total).map(|f| f.to_yuan_string()).as_deref(), Some("1.00"));
 
         // `|` is percent-encoded in the path and signed as sent.
         let piped = client.execute(&by_out_trade_no("SIM|PIPE*0001")).unwrap();
@@ -133,8 +133,25 @@ struct WithoutMchid;
 impl Operation for WithoutMchid {
     type Output = Transaction;
     const NAME: &'static str = "test_without_mchid";
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        "/v3/pay/transactions/id/4200000985202103031441826014".to_owned()
+    fn method(&self) -> wechatpay_core::http::Method {
+        wechatpay_core::http::Method::GET
+    }
+    fn idempotent(&self) -> bool {
+        true
+    }
+    fn target(&self, _mchid: &MchId) -> wechatpay_core::api::Target {
+        wechatpay_core::api::Target::path(&["v3", "pay", "transactions", "id", "4200000985202103031441826014"])
+    }
+    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
+        None
+    }
+    /// Nothing to bind: a test operation.
+    fn check_answer(
+        &self,
+        _mchid: &MchId,
+        _answer: &Transaction,
+    ) -> Result<wechatpay_core::api::Binding, wechatpay_core::VerificationFailure> {
+        wechatpay_core::api::nothing_to_bind()
     }
 }
 
@@ -144,8 +161,25 @@ struct NoSuchApi;
 impl Operation for NoSuchApi {
     type Output = Transaction;
     const NAME: &'static str = "test_no_such_api";
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        "/v3/no/such/api".to_owned()
+    fn method(&self) -> wechatpay_core::http::Method {
+        wechatpay_core::http::Method::GET
+    }
+    fn idempotent(&self) -> bool {
+        true
+    }
+    fn target(&self, _mchid: &MchId) -> wechatpay_core::api::Target {
+        wechatpay_core::api::Target::path(&["v3", "no", "such", "api"])
+    }
+    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
+        None
+    }
+    /// Nothing to bind: a test operation.
+    fn check_answer(
+        &self,
+        _mchid: &MchId,
+        _answer: &Transaction,
+    ) -> Result<wechatpay_core::api::Binding, wechatpay_core::VerificationFailure> {
+        wechatpay_core::api::nothing_to_bind()
     }
 }
 
@@ -196,5 +230,38 @@ fn rate_limits_and_system_errors_surface_when_retries_are_off() {
             other => panic!("{adapter:?}: expected an unexpected 502, got {other:?}"),
         }
         assert_eq!(sim.requests_seen(), 4, "{adapter:?}");
+    }
+}
+
+/// `api::Json` through both adapters against the simulator: the verified text of a query is
+/// the answer the typed operation reads, a close is an empty `204`, an error is typed.
+#[test]
+fn the_generic_json_call_reads_what_the_typed_one_reads() {
+    use wechatpay_core::api::Json;
+    use wechatpay_core::http::Method;
+    for adapter in ADAPTERS {
+        let sim = sim();
+        let config = config(&sim);
+        let mchid = config.mchid().to_string();
+        let client = TestClient::with_defaults(adapter, config);
+        let typed = client.execute(&by_out_trade_no("SIM|PIPE*0001")).unwrap();
+        let target = format!("/v3/pay/transactions/out-trade-no/SIM%7CPIPE*0001?mchid={mchid}");
+        let text = client.execute(&Json::new(Method::GET, &target, None).unwrap()).unwrap();
+        let text = text.as_str().expect("a JSON answer");
+        let parsed: Transaction = serde_json::from_str(text).unwrap();
+        assert_eq!(parsed, typed, "{adapter:?}");
+
+        let close = Json::new(
+            Method::POST,
+            "/v3/pay/transactions/out-trade-no/SIM_NOTPAY_0001/close",
+            Some(&format!(r#"{{"mchid":"{mchid}"}}"#)),
+        )
+        .unwrap();
+        assert_eq!(client.execute(&close).unwrap().as_str(), None, "{adapter:?}: a 204 is no text");
+        let order = client.execute(&by_out_trade_no("SIM_NOTPAY_0001")).unwrap();
+        assert_eq!(order.trade_state.as_str(), "CLOSED", "{adapter:?}");
+
+        let missing = Json::new(Method::GET, &format!("/v3/pay/transactions/out-trade-no/NOPE?mchid={mchid}"), None);
+        api_error(adapter, client.execute(&missing.unwrap()), 404, "ORDER_NOT_EXIST");
     }
 }

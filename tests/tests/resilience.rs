@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use wechatpay_core::config::DEFAULT_MAX_BODY_BYTES;
-use wechatpay_core::{Error, Host, RetryPolicy, TransportErrorKind};
+use wechatpay_core::DEFAULT_MAX_BODY_BYTES;
+use wechatpay_core::{Error, Host, TransportErrorKind, retry::RetryPolicy};
 use wechatpay_tests::*;
 
 #[test]

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use wechatpay_core::{Error, Host, RetryPolicy, TransportErrorKind};
+use wechatpay_core::{Error, Host, TransportErrorKind, retry::RetryPolicy};
 use wechatpay_tests::*;
 
 fn tls_sim() -> Simulator {

@@ -5,7 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use wechatpay_core::{Error, Host, RetryPolicy, TransportErrorKind};
+use wechatpay_core::{Error, Host, TransportErrorKind, retry::RetryPolicy};
 use wechatpay_tests::canned::{
     hang, huge_chunked, huge_content_length, query, redirect, serve, transport_config, unsigned_400, unsigned_500,
 };

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use wechatpay_core::{Error, RetryPolicy, VerificationFailure};
+use wechatpay_core::{Error, VerificationFailure, retry::RetryPolicy};
 use wechatpay_tests::*;
 
 fn failure(adapter: Adapter, fault: Fault) -> VerificationFailure {

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use wechatpay_core::{OutTradeNo, SubMchId, TransactionId};
 
 /// Query WeChat Pay API v3 orders, debug signatures, and run a local simulator.
 #[derive(Debug, Parser)]
@@ -21,41 +22,45 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
-/// Who is calling and where. Each flag has an environment variable of the same meaning.
+/// Who is calling and where. Each flag has an environment variable of the same meaning,
+/// read after parsing ([`crate::settings::fill_from_env`]): a flag always wins, and a
+/// setting given only by its variable is not shown as a required flag in usage lines.
 #[derive(Debug, Args, Default)]
 pub(crate) struct Settings {
-    /// The caller's merchant id (the service provider's for partner and parking calls).
-    #[arg(long, env = "WECHATPAY_MCHID", global = true, value_name = "MCHID")]
+    /// The caller's merchant id (the service provider's for partner and parking calls). [env: WECHATPAY_MCHID]
+    #[arg(long, global = true, value_name = "MCHID")]
     pub(crate) mchid: Option<String>,
-    /// Merchant API certificate serial.
-    #[arg(long, env = "WECHATPAY_SERIAL_NO", global = true, value_name = "SERIAL")]
+    /// Merchant API certificate serial. [env: WECHATPAY_SERIAL_NO]
+    #[arg(long, global = true, value_name = "SERIAL")]
     pub(crate) serial_no: Option<String>,
-    /// Path to the merchant private key PEM (PKCS#8 or PKCS#1).
-    #[arg(long, env = "WECHATPAY_PRIVATE_KEY", global = true, value_name = "FILE")]
+    /// Path to the merchant private key PEM (PKCS#8 or PKCS#1). [env: WECHATPAY_PRIVATE_KEY]
+    #[arg(long, global = true, value_name = "FILE")]
     pub(crate) private_key: Option<PathBuf>,
-    /// Path to the WeChat Pay public key PEM.
-    #[arg(long, env = "WECHATPAY_PUBLIC_KEY", global = true, value_name = "FILE")]
+    /// Path to the WeChat Pay public key PEM. [env: WECHATPAY_PUBLIC_KEY]
+    #[arg(long, global = true, value_name = "FILE")]
     pub(crate) public_key: Option<PathBuf>,
-    /// The WeChat Pay public key's id (PUB_KEY_ID_…).
-    #[arg(long, env = "WECHATPAY_PUBLIC_KEY_ID", global = true, value_name = "ID")]
+    /// The WeChat Pay public key's id (PUB_KEY_ID_…). [env: WECHATPAY_PUBLIC_KEY_ID]
+    #[arg(long, global = true, value_name = "ID")]
     pub(crate) public_key_id: Option<String>,
-    /// Platform certificate PEM paths, comma-separated; a directory adds every `.pem` in it.
-    #[arg(long, env = "WECHATPAY_PLATFORM_CERTS", global = true, value_name = "FILES", value_delimiter = ',')]
+    /// Platform certificate PEM paths, comma-separated; a directory adds every `.pem` in it. [env: WECHATPAY_PLATFORM_CERTS]
+    #[arg(long, global = true, value_name = "FILES", value_delimiter = ',')]
     pub(crate) platform_certs: Vec<PathBuf>,
-    /// Primary host (default: the official api.mch.weixin.qq.com, over HTTPS).
-    #[arg(long, env = "WECHATPAY_BASE_URL", global = true, value_name = "URL")]
+    /// Primary host (default: the official api.mch.weixin.qq.com, over HTTPS). [env: WECHATPAY_BASE_URL]
+    #[arg(long, global = true, value_name = "URL")]
     pub(crate) base_url: Option<String>,
-    /// Backup host (default: the official api2.mch.weixin.qq.com, over HTTPS).
-    #[arg(long, env = "WECHATPAY_BACKUP_URL", global = true, value_name = "URL")]
+    /// Backup host (default: the official api2.mch.weixin.qq.com, but only while the base is
+    /// the official primary; with another base there is no failover unless this is given).
+    /// [env: WECHATPAY_BACKUP_URL]
+    #[arg(long, global = true, value_name = "URL")]
     pub(crate) backup_url: Option<String>,
-    /// Per-attempt timeout in seconds (default 30).
-    #[arg(long, env = "WECHATPAY_TIMEOUT", global = true, value_name = "SECONDS")]
+    /// Per-attempt timeout in seconds (default 30). [env: WECHATPAY_TIMEOUT]
+    #[arg(long, global = true, value_name = "SECONDS")]
     pub(crate) timeout: Option<String>,
-    /// The merchant's APIv3 key itself (32 characters; decrypts notifications and certificates).
-    #[arg(long = "apiv3-key", env = "WECHATPAY_APIV3_KEY", global = true, hide_env_values = true, value_name = "KEY")]
+    /// The merchant's APIv3 key itself (32 characters; decrypts notifications and certificates). [env: WECHATPAY_APIV3_KEY]
+    #[arg(long = "apiv3-key", global = true, value_name = "KEY")]
     pub(crate) apiv3_key: Option<String>,
-    /// A file holding the APIv3 key (surrounding whitespace ignored).
-    #[arg(long = "apiv3-key-file", env = "WECHATPAY_APIV3_KEY_FILE", global = true, value_name = "FILE")]
+    /// A file holding the APIv3 key (surrounding whitespace ignored). [env: WECHATPAY_APIV3_KEY_FILE]
+    #[arg(long = "apiv3-key-file", global = true, value_name = "FILE")]
     pub(crate) apiv3_key_file: Option<PathBuf>,
 }
 
@@ -80,6 +85,9 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: ParkingOrderCommand,
     },
+    /// Call any endpoint: METHOD PATH [--body JSON | --body-file FILE] (like `gh api`); prints
+    /// the verified answer (nothing for a 204).
+    Api(ApiArgs),
     /// Print a request's string-to-sign and its Authorization header (debug SIGN_ERROR).
     Sign(SignArgs),
     /// Check a response or callback signature against the configured WeChat Pay keys.
@@ -119,16 +127,37 @@ pub(crate) enum CertificatesCommand {
     },
 }
 
-/// Which order.
+/// Which order. Each id is checked by its core type while the command line is parsed: an
+/// invalid one exits 2 naming the field and the rule, before anything is signed.
 #[derive(Debug, Args)]
 #[group(required = true, multiple = false)]
 pub(crate) struct OrderId {
     /// The merchant order number.
     #[arg(long)]
-    pub(crate) out_trade_no: Option<String>,
+    pub(crate) out_trade_no: Option<OutTradeNo>,
     /// The WeChat Pay transaction id.
     #[arg(long)]
-    pub(crate) transaction_id: Option<String>,
+    pub(crate) transaction_id: Option<TransactionId>,
+}
+
+/// One order's key: what [`OrderId`] holds once clap has checked it.
+#[derive(Clone, Debug)]
+pub(crate) enum OrderKey {
+    /// By merchant order number.
+    OutTradeNo(OutTradeNo),
+    /// By WeChat Pay transaction id.
+    TransactionId(TransactionId),
+}
+
+impl OrderId {
+    /// The key given (clap's group guarantees exactly one).
+    pub(crate) fn key(&self) -> Result<OrderKey, crate::failure::Failure> {
+        match (&self.out_trade_no, &self.transaction_id) {
+            (Some(no), None) => Ok(OrderKey::OutTradeNo(no.clone())),
+            (None, Some(id)) => Ok(OrderKey::TransactionId(id.clone())),
+            _ => Err(crate::failure::Failure::usage("give --out-trade-no or --transaction-id")),
+        }
+    }
 }
 
 /// `wechatpay order …`
@@ -140,13 +169,20 @@ pub(crate) enum OrderCommand {
         #[command(flatten)]
         id: OrderId,
     },
-    /// Query many orders by out_trade_no, for reconciliation.
-    GetMany(GetManyArgs),
+    /// Query many orders by out_trade_no (or transaction_id), for reconciliation.
+    GetMany {
+        /// Input, output and concurrency.
+        #[command(flatten)]
+        bulk: GetManyArgs,
+        /// Which id the input lines hold.
+        #[arg(long, value_enum, default_value_t = By::OutTradeNo)]
+        by: By,
+    },
     /// Close an unpaid order.
     Close {
         /// The merchant order number.
         #[arg(long)]
-        out_trade_no: String,
+        out_trade_no: OutTradeNo,
     },
     /// Query an order until its state is final or the deadline comes.
     Watch {
@@ -172,16 +208,28 @@ pub(crate) enum PartnerOrderCommand {
         id: OrderId,
         /// The sub-merchant's id.
         #[arg(long)]
-        sub_mchid: String,
+        sub_mchid: SubMchId,
+    },
+    /// Query many sub-merchant orders by out_trade_no (or transaction_id), for reconciliation.
+    GetMany {
+        /// Input, output and concurrency.
+        #[command(flatten)]
+        bulk: GetManyArgs,
+        /// Which id the input lines hold.
+        #[arg(long, value_enum, default_value_t = By::OutTradeNo)]
+        by: By,
+        /// The sub-merchant's id.
+        #[arg(long)]
+        sub_mchid: SubMchId,
     },
     /// Close an unpaid sub-merchant order.
     Close {
         /// The sub-merchant's order number.
         #[arg(long)]
-        out_trade_no: String,
+        out_trade_no: OutTradeNo,
         /// The sub-merchant's id.
         #[arg(long)]
-        sub_mchid: String,
+        sub_mchid: SubMchId,
     },
     /// Query a sub-merchant order until its state is final or the deadline comes.
     Watch {
@@ -190,7 +238,7 @@ pub(crate) enum PartnerOrderCommand {
         id: OrderId,
         /// The sub-merchant's id.
         #[arg(long)]
-        sub_mchid: String,
+        sub_mchid: SubMchId,
         /// How long and how often.
         #[command(flatten)]
         timing: WatchTiming,
@@ -207,19 +255,28 @@ pub(crate) enum ParkingOrderCommand {
     Get {
         /// The merchant order number.
         #[arg(long)]
-        out_trade_no: String,
+        out_trade_no: OutTradeNo,
         /// The sub-merchant's id (service providers); leave out as a merchant.
         #[arg(long)]
-        sub_mchid: Option<String>,
+        sub_mchid: Option<SubMchId>,
+    },
+    /// Query many parking orders by out_trade_no, for reconciliation.
+    GetMany {
+        /// Input, output and concurrency.
+        #[command(flatten)]
+        bulk: GetManyArgs,
+        /// The sub-merchant's id (service providers); leave out as a merchant.
+        #[arg(long)]
+        sub_mchid: Option<SubMchId>,
     },
     /// Query a parking order until its state is final or the deadline comes.
     Watch {
         /// The merchant order number.
         #[arg(long)]
-        out_trade_no: String,
+        out_trade_no: OutTradeNo,
         /// The sub-merchant's id (service providers); leave out as a merchant.
         #[arg(long)]
-        sub_mchid: Option<String>,
+        sub_mchid: Option<SubMchId>,
         /// How long and how often.
         #[command(flatten)]
         timing: WatchTiming,
@@ -263,10 +320,37 @@ pub(crate) enum Format {
     Csv,
 }
 
-/// `wechatpay order get-many`
+/// Which id `get-many`'s input lines hold.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum By {
+    /// Merchant order numbers.
+    OutTradeNo,
+    /// WeChat Pay transaction ids.
+    TransactionId,
+}
+
+impl By {
+    /// The API field's name.
+    pub(crate) fn field(self) -> &'static str {
+        match self {
+            By::OutTradeNo => "out_trade_no",
+            By::TransactionId => "transaction_id",
+        }
+    }
+
+    /// `id` as this kind of key.
+    pub(crate) fn key(self, id: &str) -> Result<OrderKey, wechatpay_core::InvalidInput> {
+        Ok(match self {
+            By::OutTradeNo => OrderKey::OutTradeNo(OutTradeNo::new(id)?),
+            By::TransactionId => OrderKey::TransactionId(TransactionId::new(id)?),
+        })
+    }
+}
+
+/// `get-many` of every kind: where the ids come from, the output format, the concurrency.
 #[derive(Debug, Args)]
 pub(crate) struct GetManyArgs {
-    /// File with one out_trade_no per line (blank lines and # comments are skipped), or - for
+    /// File with one id per line (blank lines and # comments are skipped), or - for
     /// standard input.
     #[arg(long, value_name = "FILE|-")]
     pub(crate) input: String,
@@ -276,6 +360,34 @@ pub(crate) struct GetManyArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     pub(crate) format: Format,
+    /// Read --input as CSV and take the ids from this column (named in its header line).
+    /// Without it, a first line that is a header naming the id's field (out_trade_no, or
+    /// transaction_id with --by transaction-id) is used as such.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) column: Option<String>,
+    /// The CSV output's columns, comma-separated: API field names, nested with dots
+    /// (out_trade_no,trade_state,amount.total,payer.openid), and result, http_status,
+    /// error_code, request_id, message, total_fen.
+    #[arg(long, value_name = "A,B,C")]
+    pub(crate) fields: Option<String>,
+}
+
+/// `wechatpay api`
+#[derive(Debug, Args)]
+pub(crate) struct ApiArgs {
+    /// The HTTP method (GET, POST, PUT, PATCH, DELETE, …).
+    #[arg(value_name = "METHOD")]
+    pub(crate) method: String,
+    /// The request target, starting with /v3/, already percent-encoded: sent and signed as
+    /// given (e.g. /v3/pay/transactions/id/4200000985202103031441826014?mchid=1230000109).
+    #[arg(value_name = "PATH")]
+    pub(crate) path: String,
+    /// The JSON request body, sent byte for byte.
+    #[arg(long, value_name = "JSON", conflicts_with = "body_file")]
+    pub(crate) body: Option<String>,
+    /// A file holding the JSON request body (- for standard input), sent byte for byte.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) body_file: Option<PathBuf>,
 }
 
 /// `wechatpay sign`

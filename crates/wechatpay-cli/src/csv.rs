@@ -50,9 +50,60 @@ fn push_text(row: &mut String, text: &str) {
     }
 }
 
+/// Splits one CSV record (RFC 4180, leniently): fields separated by `,`; a field starting
+/// with `"` is quoted (`""` inside is one `"`, commas and line breaks are kept, text after
+/// its closing quote is appended as it is); a `"` inside an unquoted field is literal.
+/// Returns the fields and whether the text ended inside a quoted field (the record goes on
+/// on the next line).
+pub(crate) fn parse_record(text: &str) -> (Vec<String>, bool) {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut chars = text.chars().peekable();
+    let mut at_start = true;
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        if quoted {
+            match c {
+                '"' if chars.next_if_eq(&'"').is_some() => field.push('"'),
+                '"' => quoted = false,
+                c => field.push(c),
+            }
+            continue;
+        }
+        match c {
+            '"' if at_start => {
+                quoted = true;
+                at_start = false;
+            }
+            ',' => {
+                fields.push(std::mem::take(&mut field));
+                at_start = true;
+            }
+            c => {
+                field.push(c);
+                at_start = false;
+            }
+        }
+    }
+    fields.push(field);
+    (fields, quoted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_are_split_as_rfc_4180_says() {
+        let fields = |text: &str| parse_record(text).0;
+        assert_eq!(fields("a,b,,c"), ["a", "b", "", "c"]);
+        assert_eq!(fields(r#""a,1","b ""q""",c"#), ["a,1", "b \"q\"", "c"]);
+        assert_eq!(fields(r#"x"y,"z"w"#), ["x\"y", "zw"]);
+        assert_eq!(fields(""), [""]);
+        assert_eq!(parse_record("\"a\nb\",c"), (vec!["a\nb".to_owned(), "c".to_owned()], false));
+        assert_eq!(parse_record("1,\"open"), (vec!["1".to_owned(), "open".to_owned()], true));
+        assert_eq!(parse_record("\"\"\"\"").0, ["\""]);
+    }
 
     #[test]
     fn quotes_only_when_needed() {

@@ -24,6 +24,77 @@ pub(crate) fn to_pretty(value: &impl Serialize) -> Result<String, serde_json::Er
     write(value, Escaping(PrettyFormatter::new()))
 }
 
+/// Valid JSON `text` indented as [`to_pretty`] indents, token for token as written: numbers
+/// keep their digits and spelling (`123456789012345678901234567890`, `1e2`), strings their
+/// escapes, objects their key order and duplicates; only whitespace between tokens changes,
+/// and the characters [`to_pretty`] escapes are escaped inside strings. Iterative, so any
+/// depth is fine; levels deeper than [`MAX_INDENT`] are written compactly, so the output
+/// stays within a small multiple of the input. Text that is not JSON comes out mangled,
+/// never a panic.
+/// The deepest level [`pretty_raw`] indents (serde_json refuses deeper documents by default).
+const MAX_INDENT: usize = 128;
+
+pub(crate) fn pretty_raw(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    let mut depth = 0usize;
+    let mut chars = text.trim().chars().peekable();
+    let newline = |out: &mut String, depth: usize| {
+        if depth > MAX_INDENT {
+            return;
+        }
+        out.push('\n');
+        for _ in 0..depth {
+            out.push_str("  ");
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                out.push('"');
+                let mut escaped = false;
+                for c in chars.by_ref() {
+                    if !escaped && c == '"' {
+                        break;
+                    }
+                    escaped = !escaped && c == '\\';
+                    let mut buf = Vec::with_capacity(4);
+                    // Writing to a Vec cannot fail; the result is UTF-8 (ASCII escapes or `c`).
+                    let _ = write_escaped(&mut buf, c.encode_utf8(&mut [0; 4]), false);
+                    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+                }
+                out.push('"');
+            }
+            '{' | '[' => {
+                let close = if c == '{' { '}' } else { ']' };
+                while chars.next_if(|c| c.is_ascii_whitespace()).is_some() {}
+                out.push(c);
+                if chars.next_if_eq(&close).is_some() {
+                    out.push(close);
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                // The line break before a closing bracket belongs to the level it closes.
+                if depth <= MAX_INDENT {
+                    newline(&mut out, depth.saturating_sub(1));
+                }
+                depth = depth.saturating_sub(1);
+                out.push(c);
+            }
+            ',' => {
+                out.push(',');
+                newline(&mut out, depth);
+            }
+            ':' => out.push_str(": "),
+            c if c.is_ascii_whitespace() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn write<F: Formatter>(value: &impl Serialize, formatter: F) -> Result<String, serde_json::Error> {
     let mut out = Vec::with_capacity(256);
     value.serialize(&mut Serializer::with_formatter(&mut out, formatter))?;
@@ -118,6 +189,37 @@ mod tests {
             pretty,
             "{\n  \"m\": \"a\\u001b[31m\\u0007\\n\\u007f\\u009b2J\\u0085\\u2028\\u202e中\",\n  \"n\": [\n    1\n  ]\n}"
         );
+    }
+
+    #[test]
+    fn raw_text_is_indented_as_serde_json_would_with_every_token_as_written() {
+        for text in [
+            r#"{"a":1,"b":[true,false,null,{}],"c":{"d":[]},"e":"x\"y,:{[","f":-0.5}"#,
+            "[]",
+            "{}",
+            "\"s\"",
+            " { \"k\" :\n [ 1 ,\t2 ] , \"z\": { } } ",
+            r#"[[[[1]]],{"a":{"b":{"c":"é\n"}}}]"#,
+        ] {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(pretty_raw(text), to_pretty(&value).unwrap(), "{text}");
+        }
+        let kept = pretty_raw(r#"{"big":123456789012345678901234567890,"exp":1e2,"n":[1.0E+2, -0]}"#);
+        assert_eq!(
+            kept,
+            "{\n  \"big\": 123456789012345678901234567890,\n  \"exp\": 1e2,\n  \"n\": [\n    1.0E+2,\n    -0\n  ]\n}"
+        );
+        assert_eq!(pretty_raw(r#"["\u00e9"]"#), "[\n  \"\\u00e9\"\n]", "escapes as written");
+        let hostile = pretty_raw("{\"m\":\"a\u{9b}2J\u{85}\u{2028}\u{202e}\u{7f}中\\u001b\"}");
+        assert_eq!(hostile, "{\n  \"m\": \"a\\u009b2J\\u0085\\u2028\\u202e\\u007f中\\u001b\"\n}");
+        // Deeper than MAX_INDENT: compact there, so the output stays proportionate.
+        let deep = "[".repeat(100_000) + &"1,".repeat(1000) + "1" + &"]".repeat(100_000);
+        let shown = pretty_raw(&deep);
+        assert_eq!(shown.matches('[').count(), 100_000);
+        assert!(shown.len() < 200_000 + 2 * MAX_INDENT * MAX_INDENT + 10_000, "{}", shown.len());
+        assert!(shown.contains("[[[1,1,1"), "compact below the indented levels");
+        assert!(shown.contains("1]]]"), "compact below the indented levels");
+        assert_eq!(shown.replace(['\n', ' '], ""), deep);
     }
 
     #[test]

@@ -19,44 +19,61 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+use commands::get_many::Orders;
+use commands::query::OrderQuery;
+
 use args::{
     CertificatesCommand, Cli, Command, NotificationCommand, OrderCommand, ParkingOrderCommand, PartnerOrderCommand,
 };
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { failure::USAGE } else { failure::OK });
         }
     };
+    settings::fill_from_env(&mut cli.settings);
     init_logging(cli.verbose);
     let s = &cli.settings;
     let result = match &cli.command {
-        Command::Order { command: OrderCommand::Get { id } } => commands::query::order(s, id),
-        Command::Order { command: OrderCommand::GetMany(args) } => commands::get_many::run(s, args),
+        Command::Order { command: OrderCommand::Get { id } } => {
+            id.key().and_then(|key| commands::query::run(s, &OrderQuery::order(key, None)))
+        }
+        Command::Order { command: OrderCommand::GetMany { bulk, by } } => {
+            commands::get_many::run(s, bulk, Orders::Payment { by: *by, sub_mchid: None })
+        }
+        Command::PartnerOrder { command: PartnerOrderCommand::GetMany { bulk, by, sub_mchid } } => {
+            commands::get_many::run(s, bulk, Orders::Payment { by: *by, sub_mchid: Some(sub_mchid.clone()) })
+        }
+        Command::ParkingOrder { command: ParkingOrderCommand::GetMany { bulk, sub_mchid } } => {
+            commands::get_many::run(s, bulk, Orders::Parking { sub_mchid: sub_mchid.clone() })
+        }
         Command::Order { command: OrderCommand::Close { out_trade_no } } => {
             commands::watch::close(s, out_trade_no, None)
         }
         Command::Order { command: OrderCommand::Watch { id, timing, close_if_unpaid } } => {
-            commands::watch::order(s, id, None, timing, *close_if_unpaid)
+            id.key().and_then(|key| commands::watch::run(s, &OrderQuery::order(key, None), timing, *close_if_unpaid))
+        }
+        Command::PartnerOrder { command: PartnerOrderCommand::Get { id, sub_mchid } } => {
+            id.key().and_then(|key| commands::query::run(s, &OrderQuery::order(key, Some(sub_mchid.clone()))))
         }
         Command::PartnerOrder { command: PartnerOrderCommand::Close { out_trade_no, sub_mchid } } => {
             commands::watch::close(s, out_trade_no, Some(sub_mchid))
         }
         Command::PartnerOrder { command: PartnerOrderCommand::Watch { id, sub_mchid, timing, close_if_unpaid } } => {
-            commands::watch::order(s, id, Some(sub_mchid), timing, *close_if_unpaid)
-        }
-        Command::ParkingOrder { command: ParkingOrderCommand::Watch { out_trade_no, sub_mchid, timing } } => {
-            commands::watch::parking(s, out_trade_no, sub_mchid.as_deref(), timing)
-        }
-        Command::PartnerOrder { command: PartnerOrderCommand::Get { id, sub_mchid } } => {
-            commands::query::partner(s, id, sub_mchid)
+            id.key().and_then(|key| {
+                commands::watch::run(s, &OrderQuery::order(key, Some(sub_mchid.clone())), timing, *close_if_unpaid)
+            })
         }
         Command::ParkingOrder { command: ParkingOrderCommand::Get { out_trade_no, sub_mchid } } => {
-            commands::query::parking(s, out_trade_no, sub_mchid.as_deref())
+            commands::query::run(s, &OrderQuery::parking(out_trade_no.clone(), sub_mchid.clone()))
         }
+        Command::ParkingOrder { command: ParkingOrderCommand::Watch { out_trade_no, sub_mchid, timing } } => {
+            commands::watch::run(s, &OrderQuery::parking(out_trade_no.clone(), sub_mchid.clone()), timing, false)
+        }
+        Command::Api(args) => commands::api::run(s, args),
         Command::Sign(args) => commands::sign::run(s, args),
         Command::Verify(args) => commands::verify::run(s, args),
         Command::Certificates { command: CertificatesCommand::Download { output_dir } } => {

@@ -1,13 +1,46 @@
 //! Turning flags and environment variables into a core `Config` and an HTTP client.
 
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use wechatpay_core::{ApiV3Key, Config, Driver, KeyStore, MchId, PrivateKey, SerialNo};
+use wechatpay_core::{ApiV3Key, Config, KeyStore, MchId, PrivateKey, SerialNo, transport::Driver};
 use zeroize::Zeroize as _;
 
 use crate::args::Settings;
 use crate::failure::Failure;
+
+/// Fills every setting not given as a flag from its environment variable: a flag always wins
+/// over the environment (an empty variable counts as unset). The APIv3 key is one setting
+/// with two spellings: a flag for either (`--apiv3-key`, `--apiv3-key-file`) keeps both
+/// variables out, so a flag is never refused for clashing with a variable.
+pub(crate) fn fill_from_env(s: &mut Settings) {
+    fill_from(s, &|name| std::env::var_os(name).filter(|v| !v.is_empty()));
+}
+
+/// [`fill_from_env`] with the variables `var` gives.
+fn fill_from(s: &mut Settings, var: &dyn Fn(&str) -> Option<OsString>) {
+    let text = |name: &str| var(name).map(|v| v.to_string_lossy().into_owned());
+    let path = |name: &str| var(name).map(PathBuf::from);
+    s.mchid = s.mchid.take().or_else(|| text("WECHATPAY_MCHID"));
+    s.serial_no = s.serial_no.take().or_else(|| text("WECHATPAY_SERIAL_NO"));
+    s.private_key = s.private_key.take().or_else(|| path("WECHATPAY_PRIVATE_KEY"));
+    s.public_key = s.public_key.take().or_else(|| path("WECHATPAY_PUBLIC_KEY"));
+    s.public_key_id = s.public_key_id.take().or_else(|| text("WECHATPAY_PUBLIC_KEY_ID"));
+    if s.platform_certs.is_empty() {
+        if let Some(list) = var("WECHATPAY_PLATFORM_CERTS") {
+            let list = list.to_string_lossy().into_owned();
+            s.platform_certs = list.split(',').filter(|p| !p.is_empty()).map(PathBuf::from).collect();
+        }
+    }
+    s.base_url = s.base_url.take().or_else(|| text("WECHATPAY_BASE_URL"));
+    s.backup_url = s.backup_url.take().or_else(|| text("WECHATPAY_BACKUP_URL"));
+    s.timeout = s.timeout.take().or_else(|| text("WECHATPAY_TIMEOUT"));
+    if s.apiv3_key.is_none() && s.apiv3_key_file.is_none() {
+        s.apiv3_key = text("WECHATPAY_APIV3_KEY");
+        s.apiv3_key_file = path("WECHATPAY_APIV3_KEY_FILE");
+    }
+}
 
 /// Reads a file named by a setting, with an error naming the setting.
 pub(crate) fn read_file(setting: &str, path: &Path) -> Result<Vec<u8>, Failure> {
@@ -71,6 +104,11 @@ pub(crate) fn configured_keys(s: &Settings) -> Result<KeyStore, Failure> {
     Ok(keys)
 }
 
+/// Where the merchant certificate serial comes from, for errors about it.
+const SERIAL_HINT: &str = "\nThe serial is that of the merchant API certificate (apiclient_cert.pem, downloaded \
+     with the key from the merchant platform): `openssl x509 -noout -serial -in apiclient_cert.pem` prints it as \
+     serial=… (use the hex digits after the =).";
+
 /// A configuration that can sign; with `verify`, also one that can check answers.
 pub(crate) fn config(s: &Settings, verify: bool) -> Result<Config, Failure> {
     // Without `verify` (the `sign` command) the configuration only signs: its key store
@@ -84,8 +122,13 @@ pub(crate) fn config(s: &Settings, verify: bool) -> Result<Config, Failure> {
 pub(crate) fn config_with(s: &Settings, keys: KeyStore, prefer: bool) -> Result<Config, Failure> {
     let mchid = MchId::new(required(&s.mchid, "mchid", "WECHATPAY_MCHID", "merchant id")?)
         .map_err(|e| Failure::usage(e.to_string()))?;
-    let serial = SerialNo::new(required(&s.serial_no, "serial-no", "WECHATPAY_SERIAL_NO", "certificate serial")?)
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    let serial = SerialNo::new(
+        required(&s.serial_no, "serial-no", "WECHATPAY_SERIAL_NO", "certificate serial").map_err(|mut e| {
+            e.message.push_str(SERIAL_HINT);
+            e
+        })?,
+    )
+    .map_err(|e| Failure::usage(format!("{e}{SERIAL_HINT}")))?;
     let key_path = s
         .private_key
         .as_deref()
@@ -162,4 +205,51 @@ pub(crate) fn apiv3_key(s: &Settings) -> Result<ApiV3Key, Failure> {
 pub(crate) fn mchid(s: &Settings) -> Result<MchId, Failure> {
     MchId::new(required(&s.mchid, "mchid", "WECHATPAY_MCHID", "merchant id")?)
         .map_err(|e| Failure::usage(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn filled(flags: Settings, vars: &[(&str, &str)]) -> Settings {
+        let mut s = flags;
+        fill_from(&mut s, &|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| OsString::from(v)));
+        s
+    }
+
+    #[test]
+    fn flags_win_over_the_environment_for_every_setting() {
+        let vars = [
+            ("WECHATPAY_MCHID", "1"),
+            ("WECHATPAY_SERIAL_NO", "S"),
+            ("WECHATPAY_PLATFORM_CERTS", "a.pem,b.pem"),
+            ("WECHATPAY_TIMEOUT", "9"),
+            ("WECHATPAY_APIV3_KEY", "env-key"),
+            ("WECHATPAY_APIV3_KEY_FILE", "env.key"),
+        ];
+        let s = filled(Settings::default(), &vars);
+        assert_eq!(s.mchid.as_deref(), Some("1"));
+        assert_eq!(s.platform_certs, [PathBuf::from("a.pem"), PathBuf::from("b.pem")]);
+        assert_eq!(
+            (s.apiv3_key.as_deref(), s.apiv3_key_file.as_deref()),
+            (Some("env-key"), Some(Path::new("env.key")))
+        );
+        let flags = Settings {
+            mchid: Some("2".into()),
+            platform_certs: vec![PathBuf::from("c.pem")],
+            timeout: Some("1".into()),
+            apiv3_key_file: Some(PathBuf::from("flag.key")),
+            ..Settings::default()
+        };
+        let s = filled(flags, &vars);
+        assert_eq!(
+            (s.mchid.as_deref(), s.serial_no.as_deref(), s.timeout.as_deref()),
+            (Some("2"), Some("S"), Some("1"))
+        );
+        assert_eq!(s.platform_certs, [PathBuf::from("c.pem")]);
+        // A key-file flag keeps WECHATPAY_APIV3_KEY out (and the other way round).
+        assert_eq!((s.apiv3_key.as_deref(), s.apiv3_key_file.as_deref()), (None, Some(Path::new("flag.key"))));
+        let s = filled(Settings { apiv3_key: Some("flag-key".into()), ..Settings::default() }, &vars);
+        assert_eq!((s.apiv3_key.as_deref(), s.apiv3_key_file), (Some("flag-key"), None));
+    }
 }

@@ -142,3 +142,40 @@ fn a_wrong_apiv3_key_fails_the_bootstrap_rule_with_exit_4() {
     assert!(err.contains("does not decrypt") && !err.contains("ZYXWVU"), "{err}");
     assert!(!out.exists());
 }
+
+/// Flags win over the environment: an APIv3 key flag (either spelling) is used even when the
+/// environment holds the other spelling, with a wrong key.
+#[test]
+fn an_apiv3_key_flag_wins_over_the_environment() {
+    let env = setup_signing(SigningKeyChoice::PlatformCertificate);
+    let key = env.var("WECHATPAY_APIV3_KEY").unwrap().to_owned();
+    let good = env.dir.join("apiv3.key");
+    std::fs::write(&good, format!("{key}\n")).unwrap();
+    let wrong = env.dir.join("wrong.key");
+    std::fs::write(&wrong, "ZYXWVUTSRQPONMLKJIHGFEDCBA987654").unwrap();
+    let out = env.dir.join("certs");
+    let download = ["certificates", "download", "--output-dir", out.to_str().unwrap()];
+    fn with<'a>(download: &[&'a str], flags: &[&'a str]) -> Vec<&'a str> {
+        [download, flags].concat()
+    }
+    let o = env.run(
+        &with(&download, &["--apiv3-key-file", good.to_str().unwrap()]),
+        NO_WECHATPAY_KEYS,
+        &[("WECHATPAY_APIV3_KEY", "ZYXWVUTSRQPONMLKJIHGFEDCBA987654")],
+    );
+    exit(&o, 0);
+    let o = env.run(
+        &with(&download, &["--apiv3-key", &key]),
+        &["WECHATPAY_APIV3_KEY"],
+        &[("WECHATPAY_APIV3_KEY_FILE", wrong.to_str().unwrap())],
+    );
+    exit(&o, 0);
+    // The environment alone still decides when no flag is given: the wrong key fails.
+    let o = env.run(&download, NO_WECHATPAY_KEYS, &[("WECHATPAY_APIV3_KEY", "ZYXWVUTSRQPONMLKJIHGFEDCBA987654")]);
+    exit(&o, 4);
+    // Both spellings in the environment, or both as flags: set one.
+    let o = env.run(&download, &[], &[("WECHATPAY_APIV3_KEY_FILE", good.to_str().unwrap())]);
+    assert!(exit(&o, 2).contains("set one"));
+    let o = env.run(&with(&download, &["--apiv3-key", &key, "--apiv3-key-file", good.to_str().unwrap()]), &[], &[]);
+    assert!(exit(&o, 2).contains("set one"));
+}

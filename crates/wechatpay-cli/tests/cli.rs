@@ -145,6 +145,67 @@ fn invalid_input_exits_2_naming_field_and_rule_before_anything_is_sent() {
     assert_eq!(env.sim.requests_seen(), before, "nothing may be sent for invalid input");
 }
 
+/// Every subcommand checks its ids while parsing the command line (exit 2 naming the field
+/// and the rule), with the configuration missing too: nothing is read, signed or sent.
+#[test]
+fn every_command_checks_its_ids_before_anything_else() {
+    let env = setup();
+    let before = env.sim.requests_seen();
+    for (args, needle) in [
+        (vec!["order", "watch", "--out-trade-no", "a b"], "invalid out_trade_no"),
+        (vec!["order", "watch", "--transaction-id", "x-1"], "invalid transaction_id"),
+        (vec!["order", "close", "--out-trade-no", "中"], "invalid out_trade_no"),
+        (vec!["partner-order", "close", "--out-trade-no", "1", "--sub-mchid", "1a"], "invalid sub_mchid"),
+        (vec!["partner-order", "watch", "--transaction-id", "1", "--sub-mchid", ""], "invalid sub_mchid"),
+        (vec!["partner-order", "get", "--transaction-id", "4/2", "--sub-mchid", "1"], "rule: 1-32 characters"),
+        (vec!["parking-order", "watch", "--out-trade-no", "a.b"], "invalid out_trade_no"),
+        (vec!["parking-order", "get", "--out-trade-no", "1", "--sub-mchid", "x"], "rule: 1-32 digits"),
+    ] {
+        let o = env.run_with(&args, &[("WECHATPAY_MCHID", ""), ("WECHATPAY_PRIVATE_KEY", "")]);
+        let err = failed(&o, 2);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    assert_eq!(env.sim.requests_seen(), before, "nothing may be sent for invalid input");
+}
+
+/// A setting given by its environment variable is not shown as a required flag in a usage
+/// line, and every flag beats its variable.
+#[test]
+fn usage_lines_do_not_list_settings_from_the_environment() {
+    let env = setup();
+    let err = failed(&env.run(&["order", "get"]), 2);
+    let usage = err.lines().find(|l| l.starts_with("Usage:")).unwrap();
+    assert_eq!(usage, "Usage: wechatpay order get <--out-trade-no <OUT_TRADE_NO>|--transaction-id <TRANSACTION_ID>>");
+    let err = failed(&env.run(&["api"]), 2);
+    assert!(!err.contains("--mchid") && !err.contains("--private-key"), "{err}");
+    // The help still names each variable.
+    let o = env.run(&["order", "get", "--help"]);
+    assert!(stdout(&o).contains("[env: WECHATPAY_SERIAL_NO]"), "{}", stdout(&o));
+    // Every flag wins: broken variables, good flags.
+    let good = |name: &str| env.var(name).unwrap().to_owned();
+    let flags = [
+        ("--mchid", "WECHATPAY_MCHID", good("WECHATPAY_MCHID"), "999"),
+        ("--serial-no", "WECHATPAY_SERIAL_NO", good("WECHATPAY_SERIAL_NO"), "bad serial"),
+        ("--private-key", "WECHATPAY_PRIVATE_KEY", good("WECHATPAY_PRIVATE_KEY"), "/nonexistent/key.pem"),
+        ("--public-key", "WECHATPAY_PUBLIC_KEY", good("WECHATPAY_PUBLIC_KEY"), "/nonexistent/pub.pem"),
+        ("--public-key-id", "WECHATPAY_PUBLIC_KEY_ID", good("WECHATPAY_PUBLIC_KEY_ID"), "PUB_KEY_ID_0"),
+        ("--base-url", "WECHATPAY_BASE_URL", good("WECHATPAY_BASE_URL"), "ftp://x"),
+        ("--backup-url", "WECHATPAY_BACKUP_URL", good("WECHATPAY_BASE_URL"), "ftp://y"),
+        ("--timeout", "WECHATPAY_TIMEOUT", "5".to_owned(), "soon"),
+        ("--platform-certs", "WECHATPAY_PLATFORM_CERTS", good("WECHATPAY_PLATFORM_CERTS"), "/nonexistent.pem"),
+    ];
+    let mut args: Vec<&str> = Vec::new();
+    for (flag, _, value, _) in &flags {
+        args.extend([*flag, value.as_str()]);
+    }
+    args.extend(["order", "get", "--out-trade-no", "SIM_NOTPAY_0001"]);
+    let broken: Vec<(&str, &str)> = flags.iter().map(|(_, name, _, bad)| (*name, *bad)).collect();
+    let o = env.run_with(&args, &broken);
+    assert_eq!(json(&o)["trade_state"], "NOTPAY");
+    // The same broken variables alone fail, as they should.
+    failed(&env.run_with(&["order", "get", "--out-trade-no", "SIM_NOTPAY_0001"], &broken), 2);
+}
+
 #[test]
 fn missing_or_broken_configuration_exits_2() {
     let env = setup();
@@ -165,6 +226,11 @@ fn missing_or_broken_configuration_exits_2() {
     ] {
         let err = failed(&env.run_with(&q, &overrides), 2);
         assert!(err.contains(needle), "{overrides:?}: {err}");
+    }
+    // A missing or invalid serial says where it comes from.
+    for serial in ["", "not hex!"] {
+        let err = failed(&env.run_with(&q, &[("WECHATPAY_SERIAL_NO", serial)]), 2);
+        assert!(err.contains("openssl x509 -noout -serial -in apiclient_cert.pem"), "{err}");
     }
     let not_a_key = core_data("platform_cert.pem");
     let err = failed(&env.run_with(&q, &[("WECHATPAY_PRIVATE_KEY", not_a_key.to_str().unwrap())]), 2);
@@ -500,7 +566,7 @@ fn serve(respond: impl Fn(&str) -> Answer + Send + 'static) -> String {
 /// The four signature headers, signed with the simulator's throwaway WeChat Pay key.
 fn signed(body: &[u8]) -> Vec<(String, String)> {
     use base64::Engine as _;
-    use wechatpay_core::Signer as _;
+    use wechatpay_core::crypto::Signer as _;
     let pem = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../wechatpay-sim/testdata/wechatpay_key.pem"))
         .unwrap();
     let key = wechatpay_core::PrivateKey::from_pem(&pem).unwrap();
@@ -638,6 +704,15 @@ fn unknown_numbers_keep_their_digits() {
 /// Runs get-many over `lines` with stdout piped, reads one line, closes the pipe, and
 /// returns how long the process took to end after that, its exit status and its stderr.
 fn read_one_line_then_close(env: &Env, lines: &[&str]) -> (std::time::Duration, Option<i32>, String) {
+    read_one_line_then_close_of(env, &["order", "get-many"], lines)
+}
+
+/// [`read_one_line_then_close`] for any `get-many` command (`command` before `--input`).
+fn read_one_line_then_close_of(
+    env: &Env,
+    command: &[&str],
+    lines: &[&str],
+) -> (std::time::Duration, Option<i32>, String) {
     use std::io::{BufRead as _, BufReader, Read as _};
     use std::process::Stdio;
     use std::time::{Duration, Instant};
@@ -646,7 +721,8 @@ fn read_one_line_then_close(env: &Env, lines: &[&str]) -> (std::time::Duration, 
     let mut child = Command::new(BIN)
         .env_clear()
         .envs(env.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .args(["order", "get-many", "--input", input.to_str().unwrap(), "--concurrency", "2"])
+        .args(command)
+        .args(["--input", input.to_str().unwrap(), "--concurrency", "2"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -962,4 +1038,377 @@ fn watch_failures_keep_their_exit_codes_and_an_empty_stdout() {
         &[("WECHATPAY_BASE_URL", "http://127.0.0.1:9"), ("WECHATPAY_BACKUP_URL", "http://127.0.0.1:9")],
     );
     failed(&o, 5);
+}
+
+/// Runs a `get-many` command over `lines` (written to a file) with `extra` flags.
+fn get_many(env: &Env, command: &[&str], lines: &[&str], extra: &[&str]) -> Output {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let input = env.dir.join(format!("bulk-{n}.txt"));
+    std::fs::write(&input, lines.join("\n") + "\n").unwrap();
+    let mut args: Vec<&str> = command.to_vec();
+    args.extend(["--input", input.to_str().unwrap()]);
+    args.extend(extra);
+    env.run(&args)
+}
+
+fn json_lines(o: &Output) -> Vec<Value> {
+    stdout(o).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn order_get_many_by_transaction_id() {
+    let env = setup();
+    let lines = ["4200000985202103031441826014", "4200000000000000000000000000", "x-1", "4200000987202103031441826016"];
+    let o = get_many(&env, &["order", "get-many", "--by", "transaction-id"], &lines, &["--concurrency", "3"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let got = json_lines(&o);
+    assert_eq!(got.len(), 4, "{}", stdout(&o));
+    assert_eq!(got[0]["out_trade_no"], "1217752501201407033233368018");
+    assert_eq!(got[0]["transaction_id"], lines[0]);
+    assert_eq!(got[1]["transaction_id"], lines[1], "error lines are keyed by the input's field");
+    assert_eq!(got[1]["error"]["code"], "ORDER_NOT_EXIST");
+    assert!(got[1].get("out_trade_no").is_none(), "{}", got[1]);
+    assert_eq!(got[2]["transaction_id"], "x-1");
+    assert_eq!(got[2]["error"]["code"], "INVALID_INPUT");
+    assert!(got[2]["error"]["message"].as_str().unwrap().contains("invalid transaction_id"), "{}", got[2]);
+    assert_eq!(got[3]["out_trade_no"], "SIM_REFUND_0001");
+    assert!(stderr(&o).contains("get-many: 4 orders, 2 ok, 2 failed"), "{}", stderr(&o));
+    // CSV: the same columns; a failed transaction id sits in its own column.
+    let o = get_many(&env, &["order", "get-many", "--by", "transaction-id"], &lines[..2], &["--format", "csv"]);
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().collect();
+    assert!(rows[0].starts_with("out_trade_no,result,trade_state,transaction_id,total_fen"), "{out}");
+    assert!(rows[1].starts_with("1217752501201407033233368018,ok,SUCCESS,4200000985202103031441826014,"), "{out}");
+    assert!(rows[2].starts_with(",error,,4200000000000000000000000000,,,404,ORDER_NOT_EXIST,"), "{out}");
+    // A line too long to be an id names the field.
+    let long = "4".repeat(5000);
+    let o = get_many(&env, &["order", "get-many", "--by", "transaction-id"], &[&long], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).contains("a transaction_id has at most 32"), "{}", stdout(&o));
+    // By out_trade_no, the default, is still the default.
+    let o = get_many(&env, &["order", "get-many", "--by", "out-trade-no"], &["SIM_NOTPAY_0001"], &[]);
+    assert_eq!(json_lines(&o)[0]["trade_state"], "NOTPAY");
+}
+
+#[test]
+fn partner_order_get_many() {
+    let env = setup();
+    let cmd = ["partner-order", "get-many", "--sub-mchid", "1900000109"];
+    let lines = ["1217752501201407033233368018", "NO_SUCH_1", "SIM_PARTNER_NOTPAY_0001", "../x"];
+    let o = get_many(&env, &cmd, &lines, &["--concurrency", "4"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let got = json_lines(&o);
+    assert_eq!(got.len(), 4, "{}", stdout(&o));
+    assert_eq!(got[0]["sub_mchid"], "1900000109");
+    assert_eq!(got[0]["sp_mchid"], env.var("WECHATPAY_MCHID").unwrap());
+    assert_eq!(got[0]["out_trade_no"], lines[0]);
+    assert_eq!(got[1]["out_trade_no"], "NO_SUCH_1");
+    assert_eq!(got[1]["error"]["code"], "ORDER_NOT_EXIST");
+    assert_eq!(got[2]["trade_state"], "NOTPAY");
+    assert_eq!(got[3]["error"]["code"], "INVALID_INPUT");
+    assert_eq!(got[3]["error"]["exit_code"], 2);
+    // By transaction id, in CSV.
+    let mut by_id = cmd.to_vec();
+    by_id.extend(["--by", "transaction-id"]);
+    let o = get_many(&env, &by_id, &["4200000991202103031441826020"], &["--format", "csv"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.lines().nth(1).unwrap().contains(",ok,") && out.contains("4200000991202103031441826020"), "{out}");
+    // A forged answer is that line's verification failure: exit 4, the other lines answered.
+    env.sim.inject(Fault::TamperedBody, Times::Next(1), Some(Route::PartnerByOutTradeNo));
+    let o = get_many(&env, &cmd, &lines[..1], &[]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert_eq!(json_lines(&o)[0]["error"]["code"], "VERIFICATION_FAILED");
+    assert!(!stdout(&o).contains("oUpF8u"), "no data of a forged answer: {}", stdout(&o));
+    // An invalid --sub-mchid is refused while parsing: nothing is sent.
+    let before = env.sim.requests_seen();
+    let err = failed(&get_many(&env, &["partner-order", "get-many", "--sub-mchid", "1a"], &lines, &[]), 2);
+    assert!(err.contains("invalid sub_mchid"), "{err}");
+    let err = failed(&get_many(&env, &["partner-order", "get-many"], &lines, &[]), 2);
+    assert!(err.contains("--sub-mchid"), "{err}");
+    assert_eq!(env.sim.requests_seen(), before);
+}
+
+#[test]
+fn parking_order_get_many() {
+    let env = setup();
+    // As a service provider, with --sub-mchid.
+    let lines = ["20150806125346", "NO_SUCH_PARKING", "=1+1"];
+    let o = get_many(&env, &["parking-order", "get-many", "--sub-mchid", "1900000109"], &lines, &["--format", "csv"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 4, "{out}");
+    assert!(rows[1].starts_with("20150806125346,ok,"), "{out}");
+    assert!(rows[2].starts_with("NO_SUCH_PARKING,error,"), "{out}");
+    assert!(rows[3].starts_with("'=1+1,error,,,,,,INVALID_INPUT,"), "a formula is neutralised: {out}");
+    // As a merchant: JSON Lines, input order kept, the parking fields printed whole.
+    let lines = ["SIM_PARKING_0001", "SIM_PARKING_BPA_0001", "SIM_PARKING_0001"];
+    let o = get_many(&env, &["parking-order", "get-many"], &lines, &["--concurrency", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got = json_lines(&o);
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[0]["trade_state"], "ACCEPTED");
+    assert_eq!(got[0]["parking_info"]["plate_color"], "GREEN");
+    assert_eq!(got[1]["bank_type"], "BPA");
+    assert_eq!(got[2]["out_trade_no"], "SIM_PARKING_0001");
+    assert!(stderr(&o).contains("get-many: 3 orders, 3 ok, 0 failed"), "{}", stderr(&o));
+    // Transport failures are exit 5 and each line says so.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let input = env.dir.join("parking.txt");
+    std::fs::write(&input, "SIM_PARKING_0001\n").unwrap();
+    let o = env.run_with(
+        &["parking-order", "get-many", "--input", input.to_str().unwrap()],
+        &[("WECHATPAY_BASE_URL", &closed), ("WECHATPAY_BACKUP_URL", &closed), ("WECHATPAY_TIMEOUT", "2")],
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert_eq!(json_lines(&o)[0]["error"]["code"], "TRANSPORT_FAILED");
+}
+
+#[test]
+fn every_get_many_ends_quietly_when_stdout_closes() {
+    let env = setup();
+    let mut lines = vec!["../bad"];
+    lines.extend(std::iter::repeat_n("SIM_PARKING_0001", 300));
+    let (took, code, err) = read_one_line_then_close_of(&env, &["parking-order", "get-many"], &lines);
+    assert!(took < std::time::Duration::from_secs(2), "still running {took:?} after stdout closed");
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    let mut lines = vec!["x-1"];
+    lines.extend(std::iter::repeat_n("4200000991202103031441826020", 300));
+    let (took, code, err) = read_one_line_then_close_of(
+        &env,
+        &["partner-order", "get-many", "--sub-mchid", "1900000109", "--by", "transaction-id"],
+        &lines,
+    );
+    assert!(took < std::time::Duration::from_secs(2), "still running {took:?} after stdout closed");
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+}
+
+// ---- wechatpay api ----
+
+#[test]
+fn api_get_prints_the_verified_answer_indented_and_post_close_prints_nothing() {
+    let env = setup();
+    let mchid = env.var("WECHATPAY_MCHID").unwrap().to_owned();
+    let target = format!("/v3/pay/transactions/out-trade-no/SIM_NOTPAY_0001?mchid={mchid}");
+    let o = env.run(&["api", "GET", &target]);
+    let answer = json(&o);
+    assert_eq!(answer["out_trade_no"], "SIM_NOTPAY_0001");
+    assert_eq!(answer["trade_state"], "NOTPAY");
+    let out = stdout(&o);
+    assert!(out.starts_with("{\n  \"") && out.ends_with("\n}\n"), "pretty, one document: {out}");
+    // The same document `order get` prints, field for field.
+    let typed = json(&env.run(&["order", "get", "--out-trade-no", "SIM_NOTPAY_0001"]));
+    assert_eq!(answer, typed);
+    // A query string of several parameters, percent-encoded as given (`|` is %7C).
+    let partner =
+        format!("/v3/pay/partner/transactions/id/4200000991202103031441826020?sp_mchid={mchid}&sub_mchid=1900000109");
+    assert_eq!(json(&env.run(&["api", "get", &partner]))["sub_mchid"], "1900000109");
+    let pipe = format!("/v3/pay/transactions/out-trade-no/SIM%7CPIPE*0001?mchid={mchid}");
+    assert_eq!(json(&env.run(&["api", "GET", &pipe]))["out_trade_no"], "SIM|PIPE*0001");
+
+    // POST close: 204, nothing on stdout, and the order is closed.
+    let close = "/v3/pay/transactions/out-trade-no/SIM_NOTPAY_0001/close";
+    let body = format!("{{\"mchid\": \"{mchid}\"}}");
+    let o = env.run(&["api", "POST", close, "--body", &body]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "a 204 prints nothing: {:?}", stdout(&o));
+    assert_eq!(json(&env.run(&["api", "GET", &target]))["trade_state"], "CLOSED");
+    // --body-file, and - for standard input.
+    for no in ["API_NOTPAY_1", "API_NOTPAY_2"] {
+        let order = serde_json::json!({"mchid": mchid, "out_trade_no": no, "trade_state": "NOTPAY",
+            "trade_state_desc": "未支付", "amount": {"total": 1}});
+        env.sim.add_order(OrderKind::Direct, order).unwrap();
+    }
+    let file = env.dir.join("close.json");
+    std::fs::write(&file, &body).unwrap();
+    let close2 = "/v3/pay/transactions/out-trade-no/API_NOTPAY_1/close";
+    let o = env.run(&["api", "POST", close2, "--body-file", file.to_str().unwrap()]);
+    assert_eq!((o.status.code(), o.stdout.len()), (Some(0), 0), "{}", stderr(&o));
+    let mut child = env
+        .command(&[])
+        .args(["api", "POST", "/v3/pay/transactions/out-trade-no/API_NOTPAY_2/close", "--body-file", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), body.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!((o.status.code(), o.stdout.len()), (Some(0), 0), "{}", stderr(&o));
+    for no in ["API_NOTPAY_1", "API_NOTPAY_2"] {
+        let state = json(&env.run(&["order", "get", "--out-trade-no", no]))["trade_state"].clone();
+        assert_eq!(state, "CLOSED", "{no}");
+    }
+
+    // WeChat Pay's errors: exit 3 with the code, as for every command.
+    let err = failed(&env.run(&["api", "GET", &format!("/v3/pay/transactions/out-trade-no/NOPE?mchid={mchid}")]), 3);
+    assert!(err.contains("404") && err.contains("ORDER_NOT_EXIST"), "{err}");
+}
+
+#[test]
+fn api_refuses_invalid_input_with_exit_2_before_anything_is_sent() {
+    let env = setup();
+    let before = env.sim.requests_seen();
+    let file = env.dir.join("not.json");
+    std::fs::write(&file, b"{\"mchid\":\xff}").unwrap();
+    for (args, needle) in [
+        (vec!["api", "GET", "/v2/pay"], "invalid target"),
+        (vec!["api", "GET", "v3/pay"], "starting with /v3/"),
+        (vec!["api", "GET", "/v3/pay transactions"], "percent-encoded"),
+        (vec!["api", "GET", "/v3/粤B"], "invalid target"),
+        (vec!["api", "GET", "/v3/x%zz"], "two hex digits"),
+        (vec!["api", "GET", "https://api.mch.weixin.qq.com/v3/x"], "invalid target"),
+        (vec!["api", "POST", "/v3/x", "--body", "{\"a\":"], "invalid body"),
+        (vec!["api", "POST", "/v3/x", "--body", "mchid=1"], "rule: one JSON document"),
+        (vec!["api", "POST", "/v3/x", "--body", "{} {}"], "invalid body"),
+        (vec!["api", "POST", "/v3/x", "--body-file", file.to_str().unwrap()], "not UTF-8"),
+        (vec!["api", "POST", "/v3/x", "--body-file", "/nonexistent.json"], "cannot read"),
+        (vec!["api", "POST", "/v3/x", "--body", "{}", "--body-file", "x"], "cannot be used with"),
+        (vec!["api", "G T", "/v3/x"], "invalid method"),
+        (vec!["api", "GET"], "required"),
+    ] {
+        let err = failed(&env.run(&args), 2);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    // Checked before the configuration is read.
+    let err = failed(&env.run_with(&["api", "GET", "/v2/x"], &[("WECHATPAY_MCHID", "")]), 2);
+    assert!(err.contains("invalid target"), "{err}");
+    assert_eq!(env.sim.requests_seen(), before, "nothing may be sent for invalid input");
+}
+
+#[test]
+fn api_answers_are_verified_like_any_other() {
+    let env = setup();
+    let mchid = env.var("WECHATPAY_MCHID").unwrap().to_owned();
+    let target = format!("/v3/pay/transactions/out-trade-no/1217752501201407033233368018?mchid={mchid}");
+    for fault in [Fault::TamperedBody, Fault::UnsignedOk, Fault::UnknownSerial, Fault::StaleTimestamp] {
+        env.sim.inject(fault.clone(), Times::Always, Some(Route::DirectByOutTradeNo));
+        let err = failed(&env.run(&["api", "GET", &target]), 4);
+        assert!(err.contains("verification failed"), "{fault:?}: {err}");
+        assert!(!err.contains("oUpF8uMuAJO"), "no response data on a failed verification: {err}");
+        env.sim.clear_faults();
+    }
+    // An unsigned 204 to a close is not a close.
+    env.sim.inject(Fault::UnsignedOk, Times::Always, Some(Route::CloseDirect));
+    let body = format!("{{\"mchid\":\"{mchid}\"}}");
+    let close = "/v3/pay/transactions/out-trade-no/SIM_NOTPAY_0001/close";
+    failed(&env.run(&["api", "POST", close, "--body", &body]), 4);
+    env.sim.clear_faults();
+    env.sim.inject(Fault::InvalidJson, Times::Always, None);
+    failed(&env.run(&["api", "GET", &target]), 1);
+    env.sim.clear_faults();
+
+    // A hostile server: unsigned answers exit 4 and print nothing; a signed one is printed
+    // with every digit, its text escaped.
+    let unsigned = serve(|_| (200, vec![], br#"{"trade_state":"SUCCESS","forged":1}"#.to_vec()));
+    let hosts = [("WECHATPAY_BASE_URL", unsigned.as_str()), ("WECHATPAY_BACKUP_URL", unsigned.as_str())];
+    let err = failed(&env.run_with(&["api", "GET", "/v3/anything"], &hosts), 4);
+    assert!(!err.contains("forged"), "{err}");
+    let body =
+        "{\"big\":123456789012345678901234567890,\"exp\":1e2,\"n\":[1.50,-0],\"m\":\"a\u{9b}2J\u{202e}\\u001b\"}";
+    let url = serve(move |_| (200, signed(body.as_bytes()), body.as_bytes().to_vec()));
+    let hosts = [("WECHATPAY_BASE_URL", url.as_str()), ("WECHATPAY_BACKUP_URL", url.as_str())];
+    let o = env.run_with(&["api", "GET", "/v3/anything?x=%E7%B2%A4"], &hosts);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_no_raw_controls(&out);
+    assert_eq!(
+        out,
+        "{\n  \"big\": 123456789012345678901234567890,\n  \"exp\": 1e2,\n  \"n\": [\n    1.50,\n    -0\n  ],\n  \"m\": \"a\\u009b2J\\u202e\\u001b\"\n}\n"
+    );
+    // A signed answer that is not JSON is an undecodable answer (exit 1), never printed.
+    let url = serve(|_| (200, signed(b"<html>"), b"<html>".to_vec()));
+    let hosts = [("WECHATPAY_BASE_URL", url.as_str()), ("WECHATPAY_BACKUP_URL", url.as_str())];
+    failed(&env.run_with(&["api", "GET", "/v3/anything"], &hosts), 1);
+}
+
+// ---- get-many: CSV input and chosen CSV columns ----
+
+#[test]
+fn get_many_reads_a_csv_export() {
+    let env = setup();
+    // A spreadsheet export: BOM, CRLF, quoted fields (one with a comma, one spanning lines).
+    let export = "\u{feff}交易时间,商户订单号,\"备注, 含逗号\"\r\n\
+                  2024-01-01,SIM_NOTPAY_0001,\"a \"\"quote\"\"\"\r\n\
+                  2024-01-02,\"SIM_CLOSED_0001\",\"two\r\nlines\"\r\n\
+                  2024-01-03,NO_SUCH_1,x\r\n";
+    let path = env.dir.join("export.csv");
+    std::fs::write(&path, export).unwrap();
+    let input = path.to_str().unwrap();
+    let o = env.run(&["order", "get-many", "--input", input, "--column", "商户订单号"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let got = json_lines(&o);
+    assert_eq!(got.len(), 3, "{}", stdout(&o));
+    assert_eq!(got[0]["trade_state"], "NOTPAY");
+    assert_eq!(got[1]["trade_state"], "CLOSED");
+    assert_eq!(got[2]["error"]["code"], "ORDER_NOT_EXIST");
+    assert!(stderr(&o).contains("3 orders, 2 ok, 1 failed"), "{}", stderr(&o));
+    // A column that is not there: exit 2 before anything is sent.
+    let before = env.sim.requests_seen();
+    let err = failed(&env.run(&["order", "get-many", "--input", input, "--column", "out_trade_no"]), 2);
+    assert!(err.contains("--column out_trade_no: no such column"), "{err}");
+    assert_eq!(env.sim.requests_seen(), before);
+
+    // Without --column, a header naming the field is used as such (here from stdin).
+    let csv = "time,out_trade_no,amount\n1,SIM_REFUND_0001,3\n2,\"SIM_NOTPAY_0001\",4\n";
+    let mut child = env
+        .command(&[])
+        .args(["order", "get-many", "--input", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), csv.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got = json_lines(&o);
+    assert_eq!((got[0]["trade_state"].as_str(), got[1]["trade_state"].as_str()), (Some("REFUND"), Some("NOTPAY")));
+    // transaction_id with --by transaction-id, for partner orders too.
+    let o = get_many(
+        &env,
+        &["partner-order", "get-many", "--sub-mchid", "1900000109", "--by", "transaction-id"],
+        &["out_trade_no,transaction_id", "x,4200000991202103031441826020"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(json_lines(&o)[0]["transaction_id"], "4200000991202103031441826020");
+}
+
+#[test]
+fn get_many_fields_choose_the_csv_columns() {
+    let env = setup();
+    let lines = ["1217752501201407033233368018", "NO_SUCH_1", "=1+1"];
+    let fields = "out_trade_no,trade_state,amount.total,amount.currency,payer.openid,result,error_code";
+    let o = get_many(&env, &["order", "get-many"], &lines, &["--format", "csv", "--fields", fields]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let out = stdout(&o);
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 4, "{out}");
+    assert_eq!(rows[0], fields);
+    assert!(rows[1].starts_with("1217752501201407033233368018,SUCCESS,"), "{out}");
+    assert!(rows[1].ends_with(",CNY,oUpF8uMuAJO_M2pxb1Q9zNjWeS6o,ok,"), "{out}");
+    assert_eq!(rows[2], "NO_SUCH_1,,,,,error,ORDER_NOT_EXIST");
+    assert_eq!(rows[3], "'=1+1,,,,,error,INVALID_INPUT");
+    // Parking orders have their own fields.
+    let o = get_many(
+        &env,
+        &["parking-order", "get-many"],
+        &["SIM_PARKING_0001"],
+        &["--format", "csv", "--fields", "out_trade_no,parking_info.plate_number,trade_scene"],
+    );
+    assert_eq!(stdout(&o), "out_trade_no,parking_info.plate_number,trade_scene\nSIM_PARKING_0001,粤B123456,PARKING\n");
+    // Refused before anything is sent: --fields without CSV, a name that is not one.
+    let before = env.sim.requests_seen();
+    let err = failed(&get_many(&env, &["order", "get-many"], &lines, &["--fields", "out_trade_no"]), 2);
+    assert!(err.contains("--format csv"), "{err}");
+    let err = failed(&get_many(&env, &["order", "get-many"], &lines, &["--format", "csv", "--fields", "a,=b"]), 2);
+    assert!(err.contains("invalid --fields"), "{err}");
+    assert_eq!(env.sim.requests_seen(), before);
 }

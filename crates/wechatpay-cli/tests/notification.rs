@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::Value;
-use wechatpay_core::Signer as _;
+use wechatpay_core::crypto::Signer as _;
 
 mod common;
 

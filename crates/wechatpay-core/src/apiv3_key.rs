@@ -13,17 +13,10 @@ use zeroize::Zeroizing;
 
 use crate::base64_strict;
 use crate::crypto::{Backend, GcmKey};
+use crate::wire::{AEAD_AES_256_GCM, CERTIFICATE_AAD, GCM_NONCE_LEN, GCM_TAG_LEN};
 
 /// Length of an APIv3 key in bytes.
 pub const API_V3_KEY_LEN: usize = 32;
-/// The only `algorithm` of an encrypted resource.
-pub const AEAD_AES_256_GCM: &str = "AEAD_AES_256_GCM";
-/// The `associated_data` of every `/v3/certificates` item.
-pub const CERTIFICATE_AAD: &str = "certificate";
-/// Length of a GCM nonce in bytes (`nonce` is 12 ASCII characters).
-pub const GCM_NONCE_LEN: usize = 12;
-/// Length of a GCM tag in bytes (the end of every ciphertext).
-pub const GCM_TAG_LEN: usize = 16;
 
 /// The APIv3 key could not be loaded. Never carries the key or a part of it.
 #[derive(Clone, Debug, PartialEq, Eq)]

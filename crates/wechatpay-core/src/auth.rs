@@ -15,8 +15,7 @@ use crate::crypto::{SignError, Signer};
 use crate::error::Error;
 use crate::ids::{InvalidInput, Nonce};
 
-/// The signature scheme named in `Authorization`.
-pub const AUTH_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
+use crate::wire::{AUTH_SCHEME, HEADER_SERIAL};
 
 /// The per-request inputs of a signature: time and nonce. Use a fresh one for every
 /// attempt (WeChat Pay rejects timestamps more than 5 minutes off).
@@ -77,71 +76,82 @@ pub struct PreparedRequest {
 
 /// Builds the request for `op` to `host`, ready to sign: the target and the body (if the
 /// operation has one, with `Content-Type: application/json`) are signed exactly as sent.
+/// The one way to build a request: `prepare(&config, &op, host, input)?.sign(signer)`
+/// (the [`Driver`](crate::transport::Driver) builds method, target and body once per call and
+/// signs each attempt afresh over them).
 ///
 /// # Errors
-/// [`Error::InvalidInput`] if the operation's target is not a valid request target.
+/// [`Error::InvalidInput`] if the operation's target is not a valid request target or its
+/// body is not UTF-8.
 pub fn prepare<Op: Operation>(
     config: &Config,
     op: &Op,
     host: Host,
     input: SigningInput,
 ) -> Result<PreparedRequest, Error> {
-    let body = match op.body(config.mchid()) {
-        None => String::new(),
-        Some(bytes) => String::from_utf8(bytes)
-            .map_err(|_| InvalidInput::new("body", "is not UTF-8", "a JSON body (UTF-8 text)"))?,
-    };
-    prepare_raw(config, Op::METHOD, &op.path_and_query(config.mchid()), body, host, input)
+    Outgoing::of(config, op)?.prepare(config, host, input)
 }
 
-/// Builds a request for any method, target and body (used by `wechatpay sign` and for
-/// endpoints this crate has no operation for yet).
-///
-/// # Errors
-/// [`Error::InvalidInput`] if `target` is not an origin-form request target
-/// (`/path?query`, already percent-encoded).
-pub fn prepare_raw(
-    config: &Config,
+/// What an operation sends, built once per call: method, target and body. Every attempt
+/// signs these same bytes (with its own timestamp and nonce).
+#[derive(Clone, Debug)]
+pub(crate) struct Outgoing {
     method: Method,
-    target: &str,
+    target: PathAndQuery,
     body: String,
-    host: Host,
-    input: SigningInput,
-) -> Result<PreparedRequest, Error> {
-    const RULE: &str = "an origin-form target: /path[?query], percent-encoded, no spaces, no fragment";
-    let pq =
-        PathAndQuery::try_from(target).map_err(|_| InvalidInput::new("url", "is not a valid request target", RULE))?;
-    if !target.starts_with('/') || pq.as_str() != target || target.contains('#') {
-        return Err(InvalidInput::new("url", "is not an origin-form request target", RULE).into());
+}
+
+impl Outgoing {
+    /// Asks `op` for its method, target and body, and checks them.
+    pub(crate) fn of<Op: Operation>(config: &Config, op: &Op) -> Result<Outgoing, Error> {
+        const RULE: &str = "an origin-form target: /path[?query], percent-encoded, no spaces, no fragment";
+        let body = match op.body(config.mchid()) {
+            None => String::new(),
+            Some(bytes) => String::from_utf8(bytes)
+                .map_err(|_| InvalidInput::new("body", "is not UTF-8", "a JSON body (UTF-8 text)"))?,
+        };
+        let target = op.target(config.mchid()).to_string();
+        let pq = PathAndQuery::try_from(target.as_str())
+            .map_err(|_| InvalidInput::new("target", "is not a valid request target", RULE))?;
+        if !target.starts_with('/') || pq.as_str() != target || target.contains('#') {
+            return Err(InvalidInput::new("target", "is not an origin-form request target", RULE).into());
+        }
+        Ok(Outgoing { method: op.method(), target: pq, body })
     }
-    let base = config.base_url(host);
-    let uri = Uri::builder()
-        .scheme(base.scheme().clone())
-        .authority(base.authority().clone())
-        .path_and_query(pq)
-        .build()
-        .map_err(|_| InvalidInput::new("url", "does not combine with the base URL", RULE))?;
-    let message = string_to_sign(&method, target, input.timestamp, input.nonce.as_str(), &body);
-    let mut headers = HeaderMap::with_capacity(4);
-    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-    headers.insert(USER_AGENT, config.user_agent().clone());
-    if let Some(serial) = config.wechatpay_serial_header() {
-        headers.insert("wechatpay-serial", serial.clone());
+
+    /// The request to `host`, signed with `input`'s timestamp and nonce, waiting for its
+    /// signature.
+    pub(crate) fn prepare(&self, config: &Config, host: Host, input: SigningInput) -> Result<PreparedRequest, Error> {
+        let base = config.base_url(host);
+        let uri = Uri::builder()
+            .scheme(base.scheme().clone())
+            .authority(base.authority().clone())
+            .path_and_query(self.target.clone())
+            .build()
+            .map_err(|_| InvalidInput::new("target", "does not combine with the base URL", "a request target"))?;
+        let message =
+            string_to_sign(&self.method, self.target.as_str(), input.timestamp, input.nonce.as_str(), &self.body);
+        let mut headers = HeaderMap::with_capacity(4);
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(USER_AGENT, config.user_agent().clone());
+        if let Some(serial) = config.wechatpay_serial_header() {
+            headers.insert(HEADER_SERIAL, serial.clone());
+        }
+        if !self.body.is_empty() {
+            headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        Ok(PreparedRequest {
+            method: self.method.clone(),
+            uri,
+            body: self.body.clone().into_bytes(),
+            message,
+            headers,
+            mchid: config.mchid().to_string(),
+            serial_no: config.serial_no().to_string(),
+            timestamp: input.timestamp,
+            nonce: input.nonce,
+        })
     }
-    if !body.is_empty() {
-        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    }
-    Ok(PreparedRequest {
-        method,
-        uri,
-        body: body.into_bytes(),
-        message,
-        headers,
-        mchid: config.mchid().to_string(),
-        serial_no: config.serial_no().to_string(),
-        timestamp: input.timestamp,
-        nonce: input.nonce,
-    })
 }
 
 impl PreparedRequest {

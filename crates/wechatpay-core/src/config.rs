@@ -1,4 +1,5 @@
-//! Who calls, where, with which keys and limits.
+//! Who calls, where, with which keys and limits: plain data. Building a request is
+//! [`crate::prepare`], reading an answer [`crate::parse_response`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -6,27 +7,26 @@ use std::sync::Arc;
 use http::HeaderValue;
 use http::uri::{Authority, Scheme};
 
-use crate::api::Operation;
-use crate::auth::{SigningInput, prepare};
 use crate::crypto::{Signer, Verifier};
-use crate::error::Error;
 use crate::ids::{InvalidInput, MchId, SerialNo};
+use crate::wire::MAX_CLOCK_SKEW_SECS;
 
 /// The primary host: the nearest access point.
 pub const DEFAULT_BASE_URL: &str = "https://api.mch.weixin.qq.com";
-/// The backup host: an access point in another city.
+/// The backup host: an access point in another city. It is the default backup only while the
+/// primary is [`DEFAULT_BASE_URL`]: a configuration pointed anywhere else (a sandbox, a
+/// simulator) never fails over to production unless a backup is given.
 pub const DEFAULT_BACKUP_URL: &str = "https://api2.mch.weixin.qq.com";
 /// Default cap on a response body the core will parse: 4 MiB (query answers are a few KiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-/// The widest allowed distance between a response timestamp and local time, in seconds.
-pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
 
 /// Which of the two WeChat Pay hosts an attempt goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Host {
     /// `api.mch.weixin.qq.com` by default.
     Primary,
-    /// `api2.mch.weixin.qq.com` by default.
+    /// `api2.mch.weixin.qq.com` by default; a configuration without a backup
+    /// ([`Config::has_backup`]) sends there what it would send to the primary.
     Backup,
 }
 
@@ -107,7 +107,7 @@ pub struct Config {
     verifier: Arc<dyn Verifier>,
     wechatpay_serial: Option<HeaderValue>,
     primary: BaseUrl,
-    backup: BaseUrl,
+    backup: Option<BaseUrl>,
     user_agent: HeaderValue,
     max_body_bytes: usize,
     max_clock_skew_secs: u64,
@@ -130,7 +130,7 @@ impl Config {
             verifier: Arc::new(verifier),
             wechatpay_serial: None,
             primary: DEFAULT_BASE_URL.to_owned(),
-            backup: DEFAULT_BACKUP_URL.to_owned(),
+            backup: None,
             user_agent_suffix: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_clock_skew_secs: MAX_CLOCK_SKEW_SECS,
@@ -164,37 +164,6 @@ impl Config {
         Config { verifier: Arc::new(verifier), ..self.clone() }
     }
 
-    /// Prepares `op` for `host` and signs it with the configured signer.
-    ///
-    /// # Errors
-    /// [`Error::InvalidInput`], [`Error::Sign`].
-    pub fn signed_request<Op: Operation>(
-        &self,
-        op: &Op,
-        host: Host,
-        input: SigningInput,
-    ) -> Result<http::Request<Vec<u8>>, Error> {
-        prepare(self, op, host, input)?.sign(self.signer())
-    }
-
-    /// Verifies and parses the answer to `op`: checks size, verifies the signature (spec §3,
-    /// in order) with the configured verifier against `now`, deserialises only the verified
-    /// bytes, and checks that the answer belongs to the question (spec §11).
-    ///
-    /// # Errors
-    /// [`Error::Verification`] when the answer is not trusted (a bad signature, or an answer
-    /// for another order or merchant), [`Error::Api`] or [`Error::UnexpectedResponse`] for
-    /// error statuses, [`Error::Decode`] for a verified body that does not fit,
-    /// [`Error::BodyTooLarge`] above the cap (by length read or declared).
-    pub fn parse_response<Op: Operation, B: AsRef<[u8]>>(
-        &self,
-        op: &Op,
-        response: &http::Response<B>,
-        now: std::time::SystemTime,
-    ) -> Result<Op::Output, Error> {
-        crate::response::parse(self, op, response, now)
-    }
-
     /// The serial sent as `Wechatpay-Serial`, if set.
     pub fn wechatpay_serial(&self) -> Option<&str> {
         self.wechatpay_serial.as_ref().and_then(|v| v.to_str().ok())
@@ -204,12 +173,20 @@ impl Config {
         self.wechatpay_serial.as_ref()
     }
 
-    /// The base URL of `host`.
+    /// The base URL of `host`. Without a backup ([`Config::has_backup`]), the backup is the
+    /// primary: nothing is ever sent to a host that was not configured.
     pub fn base_url(&self, host: Host) -> &BaseUrl {
-        match host {
-            Host::Primary => &self.primary,
-            Host::Backup => &self.backup,
+        match (host, &self.backup) {
+            (Host::Backup, Some(backup)) => backup,
+            _ => &self.primary,
         }
+    }
+
+    /// Whether there is a backup host to fail over to: the one given with
+    /// [`ConfigBuilder::backup_url`], or [`DEFAULT_BACKUP_URL`] when the primary is the
+    /// official [`DEFAULT_BASE_URL`]. The driver stays on the primary when there is none.
+    pub fn has_backup(&self) -> bool {
+        self.backup.is_some()
     }
 
     /// The `User-Agent` sent.
@@ -237,7 +214,7 @@ impl fmt::Debug for Config {
             .field("verifier", &self.verifier)
             .field("wechatpay_serial", &self.wechatpay_serial())
             .field("primary", &self.primary.to_string())
-            .field("backup", &self.backup.to_string())
+            .field("backup", &self.backup.as_ref().map(BaseUrl::to_string))
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_clock_skew_secs", &self.max_clock_skew_secs)
             .finish()
@@ -253,7 +230,7 @@ pub struct ConfigBuilder {
     verifier: Arc<dyn Verifier>,
     wechatpay_serial: Option<String>,
     primary: String,
-    backup: String,
+    backup: Option<String>,
     user_agent_suffix: Option<String>,
     max_body_bytes: usize,
     max_clock_skew_secs: u64,
@@ -301,9 +278,11 @@ impl ConfigBuilder {
         self
     }
 
-    /// Overrides the backup base URL.
+    /// Sets the backup base URL that connection and gateway failures fail over to. Without
+    /// it, the backup is [`DEFAULT_BACKUP_URL`] if the primary is the official
+    /// [`DEFAULT_BASE_URL`], and there is no failover at all otherwise.
     pub fn backup_url(mut self, url: impl Into<String>) -> Self {
-        self.backup = url.into();
+        self.backup = Some(url.into());
         self
     }
 
@@ -363,9 +342,17 @@ impl ConfigBuilder {
         }
         let user_agent = HeaderValue::from_str(&ua)
             .map_err(|_| InvalidInput::new("user_agent", "is not a header value", "visible ASCII"))?;
+        let primary = BaseUrl::parse("base_url", &self.primary)?;
+        let backup = match &self.backup {
+            Some(url) => Some(BaseUrl::parse("backup_url", url)?),
+            None if primary == BaseUrl::parse("base_url", DEFAULT_BASE_URL)? => {
+                Some(BaseUrl::parse("backup_url", DEFAULT_BACKUP_URL)?)
+            }
+            None => None,
+        };
         Ok(Config {
-            primary: BaseUrl::parse("base_url", &self.primary)?,
-            backup: BaseUrl::parse("backup_url", &self.backup)?,
+            primary,
+            backup,
             mchid: self.mchid,
             serial_no: self.serial_no,
             signer: self.signer,
@@ -389,6 +376,36 @@ mod tests {
             let err = BaseUrl::parse("base_url", bad).unwrap_err();
             assert_eq!(err.field(), "base_url", "{bad}");
         }
+    }
+
+    fn builder() -> ConfigBuilder {
+        let key = crate::PrivateKey::from_pem(include_bytes!("../tests/data/merchant_key.pem")).unwrap();
+        Config::builder(MchId::new("1").unwrap(), SerialNo::new("AB").unwrap(), key, crate::KeyStore::new())
+    }
+
+    #[test]
+    fn the_official_backup_is_the_default_only_for_the_official_primary() {
+        let official = builder().build().unwrap();
+        assert!(official.has_backup());
+        assert_eq!(official.base_url(Host::Primary).to_string(), DEFAULT_BASE_URL);
+        assert_eq!(official.base_url(Host::Backup).to_string(), DEFAULT_BACKUP_URL);
+        // The official primary spelled with a trailing slash is still the official primary.
+        let slash = builder().base_url("https://api.mch.weixin.qq.com/").build().unwrap();
+        assert_eq!(slash.base_url(Host::Backup).to_string(), DEFAULT_BACKUP_URL);
+
+        // A sandbox without a backup never reaches production: both hosts are the sandbox.
+        let sandbox = builder().base_url("http://127.0.0.1:8080").build().unwrap();
+        assert!(!sandbox.has_backup());
+        for host in [Host::Primary, Host::Backup] {
+            assert_eq!(sandbox.base_url(host).to_string(), "http://127.0.0.1:8080");
+        }
+        assert!(!format!("{sandbox:?}").contains("api2"));
+
+        // A backup given explicitly is used, with any primary.
+        let both = builder().base_url("http://127.0.0.1:8080").backup_url("http://127.0.0.1:8081").build().unwrap();
+        assert!(both.has_backup());
+        assert_eq!(both.base_url(Host::Backup).to_string(), "http://127.0.0.1:8081");
+        assert_eq!(builder().backup_url("ftp://x").build().unwrap_err().field(), "backup_url");
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::ids::InvalidInput;
 use crate::keys::KeyError;
 use crate::model::ErrorCode;
 use crate::untrusted::{MAX_CHARS, printable};
+use crate::verify::VerificationFailure;
 
 /// Everything that can go wrong between building a request and reading its answer.
 #[derive(Debug)]
@@ -263,132 +264,6 @@ impl fmt::Display for TransportError {
             write!(f, " ({host} host)")?;
         }
         Ok(())
-    }
-}
-
-/// Why a response was not trusted.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum VerificationFailure {
-    /// A signature header is missing (a 2xx answer without them is forged).
-    MissingHeader(&'static str),
-    /// A signature header appears more than once.
-    DuplicateHeader(&'static str),
-    /// A signature header is empty or not visible ASCII.
-    InvalidHeader(&'static str),
-    /// `Wechatpay-Signature` is a `WECHATPAY/SIGNTEST/` probe: WeChat Pay checking that this
-    /// client verifies. Querying again is safe.
-    SignTestProbe,
-    /// `Wechatpay-Signature-Type` names another algorithm.
-    UnsupportedSignatureType,
-    /// `Wechatpay-Timestamp` is not a plain decimal number.
-    InvalidTimestamp,
-    /// `Wechatpay-Timestamp` is further from now than the allowed window.
-    StaleTimestamp {
-        /// Response time minus local time, in seconds.
-        skew_secs: i64,
-        /// The window in seconds.
-        max_secs: u64,
-    },
-    /// No key is held for `Wechatpay-Serial`.
-    UnknownSerial(String),
-    /// `Wechatpay-Signature` is not strict standard Base64.
-    InvalidBase64,
-    /// The decoded signature is not as long as the key's modulus.
-    WrongSignatureLength {
-        /// Modulus length in bytes.
-        expected: usize,
-        /// Decoded length in bytes.
-        actual: usize,
-    },
-    /// The signature does not match the response.
-    SignatureMismatch,
-    /// A correctly signed answer that is not the answer to the question asked (spec §11):
-    /// `field` (e.g. `out_trade_no`, `mchid`) differs from the request. The answer is
-    /// discarded; the signature covers only the body, so only the client can bind it.
-    AnswerMismatch {
-        /// The field that differs.
-        field: &'static str,
-    },
-    /// A `/v3/certificates` answer broke the bootstrap rule of spec §9 (an item does not
-    /// decrypt or is not the certificate it claims to be, or the signer is not listed).
-    Certificate(crate::certificates::CertificateError),
-}
-
-/// The one table of names of the verification checks: per failure, the check it failed (what
-/// was checked: `timestamp`, `serial`, `signature`, ...) and the failure's own label (what
-/// went wrong: `stale timestamp`, `unknown serial`, `signature mismatch`, ...). Every report
-/// reads it: [`Error::label`], [`crate::NotificationError::check`], the CLI.
-macro_rules! verification_names {
-    ($($failure:pat => $check:literal, $label:literal;)*) => {
-        impl VerificationFailure {
-            /// The check that failed, in a word or two, fixed (`"header"`, `"sign-test probe"`,
-            /// `"timestamp"`, `"serial"`, `"Base64"`, `"signature length"`, `"signature"`, ...):
-            /// for sentences like "the timestamp check failed".
-            pub fn check(&self) -> &'static str {
-                match self {
-                    $($failure => $check,)*
-                }
-            }
-
-            /// A short, fixed label of the failure for logs and metrics (`"missing header"`,
-            /// `"SIGNTEST probe"`, `"stale timestamp"`, `"unknown serial"`, `"signature
-            /// mismatch"`, ...). No header value, no server text.
-            pub fn label(&self) -> &'static str {
-                match self {
-                    $($failure => $label,)*
-                }
-            }
-
-            /// [`VerificationFailure::label`] as [`Error::label`] gives it.
-            fn error_label(&self) -> &'static str {
-                match self {
-                    $($failure => concat!("verification: ", $label),)*
-                }
-            }
-        }
-    };
-}
-
-verification_names! {
-    Self::MissingHeader(_) => "header", "missing header";
-    Self::DuplicateHeader(_) => "header", "duplicate header";
-    Self::InvalidHeader(_) => "header", "invalid header";
-    Self::SignTestProbe => "sign-test probe", "SIGNTEST probe";
-    Self::UnsupportedSignatureType => "header", "unsupported signature type";
-    Self::InvalidTimestamp => "timestamp", "invalid timestamp";
-    Self::StaleTimestamp { .. } => "timestamp", "stale timestamp";
-    Self::UnknownSerial(_) => "serial", "unknown serial";
-    Self::InvalidBase64 => "Base64", "invalid signature encoding";
-    Self::WrongSignatureLength { .. } => "signature length", "wrong signature length";
-    Self::SignatureMismatch => "signature", "signature mismatch";
-    Self::AnswerMismatch { .. } => "answer", "answer mismatch";
-    Self::Certificate(_) => "certificate", "certificate";
-}
-
-impl fmt::Display for VerificationFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::MissingHeader(h) => write!(f, "missing {h} header"),
-            Self::DuplicateHeader(h) => write!(f, "{h} header appears more than once"),
-            Self::InvalidHeader(h) => write!(f, "{h} header is empty or not visible ASCII"),
-            Self::SignTestProbe => f.write_str("signature is a WECHATPAY/SIGNTEST/ probe"),
-            Self::UnsupportedSignatureType => f.write_str("Wechatpay-Signature-Type is not WECHATPAY2-SHA256-RSA2048"),
-            Self::InvalidTimestamp => f.write_str("Wechatpay-Timestamp is not a decimal number"),
-            Self::StaleTimestamp { skew_secs, max_secs } => {
-                write!(f, "Wechatpay-Timestamp is {skew_secs} s from local time (window ±{max_secs} s)")
-            }
-            Self::UnknownSerial(s) => write!(f, "no WeChat Pay key held for serial {s:?}"),
-            Self::InvalidBase64 => f.write_str("Wechatpay-Signature is not valid Base64"),
-            Self::WrongSignatureLength { expected, actual } => {
-                write!(f, "signature is {actual} bytes; the key needs {expected}")
-            }
-            Self::SignatureMismatch => f.write_str("signature does not match the response"),
-            Self::AnswerMismatch { field } => {
-                write!(f, "answer for another order or merchant: {field} is not the one asked for")
-            }
-            Self::Certificate(e) => e.fmt(f),
-        }
     }
 }
 

@@ -209,13 +209,14 @@ impl Nonce {
     /// 32 characters of `[0-9A-Za-z]` from the operating system's CSPRNG.
     ///
     /// # Errors
-    /// [`crate::SignError`] if the operating system's random source fails.
-    pub fn random() -> Result<Self, crate::SignError> {
+    /// An I/O error if the operating system's random source fails (it converts into a
+    /// [`crate::crypto::SignError`] with `?`).
+    pub fn random() -> std::io::Result<Self> {
         const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
         let mut out = String::with_capacity(32);
         let mut buf = [0u8; 64];
         while out.len() < 32 {
-            getrandom::fill(&mut buf).map_err(|_| crate::SignError::msg("the OS random source failed"))?;
+            getrandom::fill(&mut buf).map_err(|e| std::io::Error::other(e.to_string()))?;
             // Rejection sampling keeps every character equally likely.
             for &b in buf.iter().filter(|&&b| b < 248) {
                 if out.len() == 32 {

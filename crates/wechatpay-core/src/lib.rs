@@ -12,7 +12,7 @@
 //! use std::time::Duration;
 //! use wechatpay_core::transport::Driver;
 //! use wechatpay_core::{api::QueryOrderByOutTradeNo, model::TradeState, Config, KeyStore, MchId,
-//!                      OutTradeNo, PrivateKey, SerialNo, Signer, TransportError};
+//!                      OutTradeNo, PrivateKey, SerialNo, TransportError, crypto::Signer};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // Keys are parsed once. (These are the repository's throwaway test keys.)
@@ -47,7 +47,7 @@
 //! let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("1217752501201407033233368018")? };
 //! let order = driver.execute(&send, std::thread::sleep, &op)?;
 //! assert_eq!(order.trade_state, TradeState::Success);
-//! assert_eq!(order.amount.and_then(|a| a.total).map(|fen| fen.to_string()).as_deref(), Some("1.00"));
+//! assert_eq!(order.amount.and_then(|a| a.total).map(|fen| fen.to_yuan_string()).as_deref(), Some("1.00"));
 //! # Ok(())
 //! # }
 //! ```
@@ -55,35 +55,71 @@
 //! The pieces can also be used one by one: [`prepare`] gives a [`PreparedRequest`] whose
 //! [`string_to_sign`](PreparedRequest::string_to_sign) is what a `SIGN_ERROR` is debugged
 //! with (and which an external HSM/KMS can sign, see [`PreparedRequest::finish`]), and
-//! [`Config::parse_response`] verifies and parses any answer.
+//! [`parse_response`] verifies and parses any answer: `prepare(&config, &op, host, input)?.sign(signer)`
+//! builds a request, `parse_response(&config, &op, &response, now)` reads its answer, and
+//! [`Config`] is plain data that does neither.
+//!
+//! # An endpoint this crate has no type for yet
+//!
+//! [`api::Json`] calls any endpoint: a method, a `/v3/…` target (percent-encoded by you,
+//! sent and signed as given) and a JSON body (sent byte for byte). It runs through the same
+//! [`Driver`] as every typed operation — a fresh signature per attempt, retries, failover,
+//! verification — and returns the verified JSON text exactly as received
+//! ([`api::JsonText`], `None` for a `204`):
+//!
+//! ```
+//! # use wechatpay_core::{api::Json, http::Method};
+//! let op = Json::new(Method::GET, "/v3/refund/domestic/refunds/R1217752501201407033233368018", None)?;
+//! // let text = driver.execute(&transport, std::thread::sleep, &op)?; // text.as_str(): Option<&str>
+//! # let _ = op; Ok::<(), wechatpay_core::InvalidInput>(())
+//! ```
 //!
 //! # Crypto backends
 //!
 //! RSA comes from `aws-lc-rs` (feature `aws-lc-rs`, default) or the pure-Rust `rsa` crate
 //! (feature `rustcrypto`). Both may be enabled; a key's backend is chosen per key with
-//! [`Backend`]. **Security note:** the `rsa` crate carries RUSTSEC-2023-0071 (the Marvin
-//! timing side channel on private-key operations; no fixed release exists). The default
-//! `aws-lc-rs` backend is not affected; prefer it for signing.
+//! [`crypto::Backend`]. **Security note:** the `rsa` crate carries RUSTSEC-2023-0071 (the
+//! Marvin timing side channel on private-key operations; no fixed release exists). The
+//! default `aws-lc-rs` backend is not affected; prefer it for signing.
 //!
 //! # Shape
 //!
 //! The core is pure: `prepare → sign → (a transport sends) → verify → check the answer
 //! belongs to the question → parse`, with time, nonces and keys as arguments. The call loop
-//! around it — a fresh signature per attempt, the [`RetryPolicy`], failover to the backup
-//! host, the deadline, the body cap, `tracing` spans — is [`Driver`], written once here and
-//! generic over a [`Transport`] (blocking) or an [`AsyncTransport`]; sleeping is passed in. An
-//! adapter crate (`wechatpay-reqwest`, `wechatpay-ureq`) is only a transport: it builds its
-//! HTTP client, sends, reads the body under the cap and classifies its errors into
-//! [`TransportErrorKind`]s.
+//! around it — a fresh signature per attempt, the [`retry::RetryPolicy`], failover to the
+//! backup host, the deadline, the body cap, `tracing` spans — is [`transport::Driver`],
+//! written once here and generic over a [`transport::Transport`] (blocking) or a
+//! [`transport::AsyncTransport`]; sleeping is passed in. An adapter crate
+//! (`wechatpay-reqwest`, `wechatpay-ureq`) is only a transport: it builds its HTTP client,
+//! sends, reads the body under the cap and classifies its errors into [`TransportErrorKind`]s.
 //!
-//! # Modules
+//! # Where things are
 //!
-//! [`auth`] signs requests, [`verify`] checks response signatures, [`keys`] loads keys,
-//! [`crypto`] holds the backend traits, [`api`] has one operation per endpoint (target, body,
-//! idempotency, answer binding), [`model`] the response types, [`error`] the error type,
-//! [`retry`] the retry policy, [`transport`] the transport traits and the driver,
-//! [`untrusted`] the escaping of text from the network, and [`watch`] the policy (and the
-//! driver's loop) for asking until an order's state is final.
+//! One rule: **every public item has exactly one path.** The core vocabulary sits at the
+//! root — [`Config`], [`ConfigBuilder`], [`Host`], [`BaseUrl`], the id types ([`MchId`],
+//! [`OutTradeNo`], …), the keys ([`PrivateKey`], [`PublicKey`], [`KeyStore`]), [`ApiV3Key`],
+//! [`Error`] and the errors it carries, [`prepare`], [`PreparedRequest`], [`SigningInput`],
+//! the signature checks ([`signature_headers`], [`verify_signature`],
+//! [`VerificationFailure`]) — re-exported from private modules. Everything else lives in
+//! one of the public "family" modules, and only there (none of their items is re-exported
+//! at the root):
+//!
+//! | module | what |
+//! |---|---|
+//! | [`api`] | one operation per endpoint (target, body, idempotency, answer binding), the [`api::Operation`] trait |
+//! | [`model`] | the response types |
+//! | [`notify`] | receiving notifications |
+//! | [`certificates`] | platform certificates: download, bootstrap rule, refresh |
+//! | [`watch`] | the policy (and the driver's loop) for asking until an order's state is final |
+//! | [`transport`] | the transport traits and the [`transport::Driver`] |
+//! | [`retry`] | the retry policy |
+//! | [`crypto`] | the [`crypto::Signer`] and [`crypto::Verifier`] traits and the backends |
+//! | [`untrusted`] | the escaping of text from the network |
+//! | [`wire`] | header names and other constants of the protocol |
+//!
+//! Time at the public surface is [`std::time::SystemTime`] ("now" arguments, validity,
+//! schedules) or [`std::time::Duration`]; only wire values are Unix seconds as `u64`
+//! ([`SigningInput`]'s timestamp, `Wechatpay-Timestamp`), and [`unix_now`] gives one.
 //!
 //! # Features
 //!
@@ -92,38 +128,42 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// The families: each item reachable through exactly one of them.
 pub mod api;
-pub mod apiv3_key;
-pub mod auth;
-mod base64_strict;
 pub mod certificates;
-pub mod config;
 pub mod crypto;
-mod der;
-pub mod error;
-pub mod ids;
-mod json;
-pub mod keys;
 pub mod model;
 pub mod notify;
-mod pem;
-mod response;
 pub mod retry;
 pub mod transport;
 pub mod untrusted;
-pub mod verify;
 pub mod watch;
+pub mod wire;
+
+// The core vocabulary, re-exported at the root below; and private helpers.
+mod apiv3_key;
+mod auth;
+mod base64_strict;
+mod config;
+mod der;
+mod error;
+mod ids;
+mod json;
+mod keys;
+mod pem;
+mod percent;
+mod response;
+mod verify;
 
 pub use http;
 
-pub use api::Operation;
-pub use apiv3_key::{ApiV3Key, ApiV3KeyError, DecryptError, EncryptedResource};
-pub use auth::{PreparedRequest, SigningInput, prepare, prepare_raw, unix_now};
-pub use config::{BaseUrl, Config, ConfigBuilder, Host};
-pub use crypto::{Backend, SignError, Signer, Verifier, VerifyError};
-pub use error::{ApiError, Error, TransportError, TransportErrorKind, VerificationFailure};
+pub use apiv3_key::{API_V3_KEY_LEN, ApiV3Key, ApiV3KeyError, DecryptError, EncryptedResource};
+pub use auth::{PreparedRequest, SigningInput, prepare, string_to_sign, unix_now};
+pub use config::{BaseUrl, Config, ConfigBuilder, DEFAULT_BACKUP_URL, DEFAULT_BASE_URL, DEFAULT_MAX_BODY_BYTES, Host};
+pub use error::{
+    ApiError, DecodeError, Error, TransportError, TransportErrorKind, UnexpectedResponse, VerificationError,
+};
 pub use ids::{InvalidInput, MchId, Nonce, OutTradeNo, SerialNo, SubMchId, TransactionId};
-pub use keys::{KeyError, KeyStore, PrivateKey, PublicKey};
-pub use notify::{Notification, NotificationError, Receiver};
-pub use retry::{Decision, RetryPolicy};
-pub use transport::{AsyncTransport, Driver, Transport};
+pub use keys::{KeyError, KeyKind, KeyStore, MIN_RSA_BITS, PrivateKey, PublicKey};
+pub use response::parse_response;
+pub use verify::{SignatureHeaders, VerificationFailure, signature_headers, verify_signature};

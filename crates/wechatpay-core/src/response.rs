@@ -1,7 +1,7 @@
 //! Turning a response (status, headers, raw body bytes) into a typed result or a typed error.
-//! The one entry point is [`crate::Config::parse_response`].
+//! The one entry point is [`parse_response`].
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use http::header::CONTENT_LENGTH;
 use http::{HeaderMap, StatusCode};
@@ -13,11 +13,20 @@ use crate::config::Config;
 use crate::error::{ApiError, DecodeError, Error, UnexpectedResponse, VerificationError};
 use crate::json;
 use crate::model::ErrorCode;
-use crate::verify::{self, HEADER_REQUEST_ID};
+use crate::verify;
+use crate::wire::HEADER_REQUEST_ID;
 
-/// Parses the answer to `op`: size (read or declared), signature (spec §3, in order), then
-/// the verified bytes, then whether the answer belongs to the question (spec §11).
-pub(crate) fn parse<Op: Operation, B: AsRef<[u8]>>(
+/// Verifies and parses the answer to `op`: checks size (read or declared), verifies the
+/// signature (spec §3, in order) with `config`'s verifier against `now`, deserialises only
+/// the verified bytes, and binds the answer to the question (spec §11,
+/// [`Operation::check_answer`]).
+///
+/// # Errors
+/// [`Error::Verification`] when the answer is not trusted (a bad signature, or an answer
+/// for another order or merchant), [`Error::Api`] or [`Error::UnexpectedResponse`] for
+/// error statuses, [`Error::Decode`] for a verified body that does not fit,
+/// [`Error::BodyTooLarge`] above the cap (by length read or declared).
+pub fn parse_response<Op: Operation, B: AsRef<[u8]>>(
     config: &Config,
     op: &Op,
     response: &http::Response<B>,
@@ -28,7 +37,6 @@ pub(crate) fn parse<Op: Operation, B: AsRef<[u8]>>(
     if body.len() > limit || declared_length(headers).is_some_and(|len| len > limit as u64) {
         return Err(Error::BodyTooLarge { limit });
     }
-    let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let request_id = headers.get(HEADER_REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let verify = || {
         verify::signature_headers(headers)

@@ -5,7 +5,7 @@
 //! system-error class and gateway 502/503/504 are retried, never other 4xx; connection-level
 //! failures (DNS, connect, TLS, timeout) move to the other host, and so do gateway errors
 //! if enabled; backoff is exponential with jitter and longer after 429; attempts and total
-//! time are bounded. A non-idempotent call (see [`crate::Operation::IDEMPOTENT`]) is
+//! time are bounded. A non-idempotent call (see [`crate::api::Operation::idempotent`]) is
 //! repeated only after a failure that proves it never reached the server (DNS, connect,
 //! TLS). Every attempt must be signed afresh.
 
@@ -14,7 +14,8 @@ use std::time::Duration;
 use http::StatusCode;
 
 use crate::config::Host;
-use crate::error::{Error, VerificationFailure};
+use crate::error::Error;
+use crate::verify::VerificationFailure;
 
 /// When and how to try again. Start from [`RetryPolicy::default`] or [`RetryPolicy::none`]
 /// and adjust with the `with_…` methods (or assign the public fields).
@@ -80,7 +81,7 @@ pub struct Attempt {
     pub elapsed: Duration,
     /// Where it went.
     pub host: Host,
-    /// Whether the call may be repeated freely ([`crate::Operation::IDEMPOTENT`]).
+    /// Whether the call may be repeated freely ([`crate::api::Operation::idempotent`]).
     pub idempotent: bool,
 }
 
@@ -322,7 +323,7 @@ mod tests {
         let decode = serde_json::from_slice::<u8>(b"x").unwrap_err();
         for e in [
             Error::InvalidInput(InvalidInput::new("f", "p", "r")),
-            Error::Sign(crate::SignError::new("x")),
+            Error::Sign(crate::crypto::SignError::new("x")),
             Error::BodyTooLarge { limit: 1 },
             Error::Decode(DecodeError { status: StatusCode::OK, request_id: None, source: decode }),
             verification(VerificationFailure::SignatureMismatch),

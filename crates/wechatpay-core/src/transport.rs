@@ -10,9 +10,10 @@
 //! Closures are transports, so a test or a library author's own HTTP stack plugs in directly:
 //!
 //! ```
+//! use wechatpay_core::retry::RetryPolicy;
 //! use wechatpay_core::transport::{Driver, Limits};
 //! use wechatpay_core::{api::QueryOrderByOutTradeNo, Config, Error, KeyStore, MchId, OutTradeNo, PrivateKey,
-//!                      RetryPolicy, SerialNo, TransportError, TransportErrorKind};
+//!                      SerialNo, TransportError, TransportErrorKind};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! # let key = PrivateKey::from_pem(include_bytes!("../tests/data/merchant_key.pem"))?;
@@ -47,12 +48,13 @@ use tracing::field::Empty;
 use tracing::{Instrument as _, Span};
 
 use crate::api::Operation;
-use crate::auth::SigningInput;
+use crate::auth::{Outgoing, SigningInput};
 use crate::certificates::{CertificateRefresher, RefreshOutcome};
 use crate::config::{Config, DEFAULT_MAX_BODY_BYTES, Host};
 use crate::error::{Error, TransportError, TransportErrorKind};
+use crate::response::parse_response;
 use crate::retry::{self, Attempt, Decision, RetryPolicy};
-use crate::verify::{HEADER_REQUEST_ID, HEADER_SERIAL};
+use crate::wire::{HEADER_REQUEST_ID, HEADER_SERIAL};
 
 /// Default limit on one attempt, from connecting to the end of the body: 30 seconds.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -196,7 +198,7 @@ impl Driver {
         mut sleep: impl FnMut(Duration),
         op: &Op,
     ) -> Result<Op::Output, Error> {
-        let mut call = Call::start(self, op);
+        let mut call = Call::start(self, op)?;
         let _in_call = call.span.clone().entered();
         loop {
             let step = match call.begin_attempt() {
@@ -310,7 +312,7 @@ impl Driver {
         R: Fn() -> RF,
         RF: Future<Output = ()>,
     {
-        let mut call = Call::start(self, op);
+        let mut call = Call::start(self, op)?;
         let span = call.span.clone();
         async move {
             loop {
@@ -354,6 +356,8 @@ enum Step<T> {
 struct Call<'a, Op: Operation> {
     driver: &'a Driver,
     op: &'a Op,
+    /// Method, target and body, built once: every attempt signs these same bytes.
+    outgoing: Outgoing,
     span: Span,
     started: Instant,
     host: Host,
@@ -363,7 +367,9 @@ struct Call<'a, Op: Operation> {
 }
 
 impl<'a, Op: Operation> Call<'a, Op> {
-    fn start(driver: &'a Driver, op: &'a Op) -> Self {
+    /// Starts the call: builds what it sends, once.
+    fn start(driver: &'a Driver, op: &'a Op) -> Result<Self, Error> {
+        let outgoing = Outgoing::of(&driver.config, op)?;
         let span = tracing::info_span!(
             "wechatpay.call",
             operation = Op::NAME,
@@ -373,16 +379,17 @@ impl<'a, Op: Operation> Call<'a, Op> {
             elapsed_ms = Empty,
         );
         let now = Instant::now();
-        Self {
+        Ok(Self {
             driver,
             op,
+            outgoing,
             span,
             started: now,
             host: Host::Primary,
             number: 0,
             attempt_span: Span::none(),
             attempt_started: now,
-        }
+        })
     }
 
     /// Opens the next attempt and signs its request afresh (new timestamp and nonce).
@@ -403,7 +410,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
             return Err(Error::Transport(TransportError::of_kind(TransportErrorKind::Timeout).on_host(self.host)));
         }
         let config = &self.driver.config;
-        let mut request = config.signed_request(self.op, self.host, SigningInput::now()?)?;
+        let mut request = self.outgoing.prepare(config, self.host, SigningInput::now()?)?.sign(config.signer())?;
         request.extensions_mut().insert(Limits {
             timeout: self.driver.attempt_timeout.min(remaining),
             max_body_bytes: config.max_body_bytes(),
@@ -422,7 +429,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
                     span.record("request_id", id);
                 }
             }
-            self.driver.config.parse_response(self.op, &response, SystemTime::now())
+            parse_response(&self.driver.config, self.op, &response, SystemTime::now())
         });
         self.attempt_span.record("elapsed_ms", millis(self.attempt_started.elapsed()));
         let err = match result {
@@ -442,11 +449,12 @@ impl<'a, Op: Operation> Call<'a, Op> {
             other => other,
         };
         let mut attempt = Attempt::new(self.number, self.started.elapsed(), self.host);
-        if !Op::IDEMPOTENT {
+        if !self.op.idempotent() {
             attempt = attempt.non_idempotent();
         }
         match self.driver.policy.decide(&attempt, &err, retry::jitter()) {
             Decision::Retry { host, delay } => {
+                let host = if self.driver.config.has_backup() { host } else { Host::Primary };
                 tracing::debug!(
                     parent: &self.span,
                     attempt = self.number,

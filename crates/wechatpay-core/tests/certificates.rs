@@ -13,18 +13,24 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use base64::Engine as _;
 use common::*;
 use http::{HeaderMap, HeaderValue, StatusCode};
+use wechatpay_core::api::DownloadCertificates;
 use wechatpay_core::certificates::{
-    BootstrapVerifier, CertificateError, CertificateRefresher, DownloadCertificates, RefreshOutcome, SharedKeyStore,
-    load_directory, save_directory, verify_download,
+    BootstrapVerifier, CertificateError, CertificateRefresher, RefreshOutcome, SharedKeyStore, load_directory,
+    save_directory, verify_download,
 };
 use wechatpay_core::transport::Driver;
 use wechatpay_core::{
-    ApiV3Key, Error, KeyStore, Operation, PrivateKey, RetryPolicy, Signer, TransportError, TransportErrorKind,
-    VerificationFailure, Verifier, unix_now,
+    ApiV3Key, Error, KeyStore, PrivateKey, TransportError, TransportErrorKind, VerificationFailure, api::Operation,
+    crypto::Signer, crypto::Verifier, retry::RetryPolicy, unix_now,
 };
 
 const OLD: &str = PLATFORM_SERIAL;
 const NEW: &str = "7A1B2C3D4E5F60718293A4B5C6D7E8F901234567";
+
+/// `secs` Unix seconds as the `SystemTime` the checks take.
+fn at(secs: u64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
+}
 
 fn apiv3_key() -> Arc<ApiV3Key> {
     Arc::new(
@@ -43,7 +49,7 @@ fn headers_of(name: &str) -> HeaderMap {
 
 fn check(name: &str, trusted: Option<Arc<dyn Verifier>>, now: u64) -> Result<Vec<String>, VerificationFailure> {
     let body = data(&format!("certificates/{name}.body"));
-    verify_download(&headers_of(name), &body, apiv3_key(), trusted, now, 300)
+    verify_download(&headers_of(name), &body, apiv3_key(), trusted, at(now), 300)
         .map(|certs| certs.into_iter().map(|c| c.serial_no).collect())
 }
 
@@ -82,7 +88,7 @@ fn the_bootstrap_rule_accepts_a_listed_signer_and_refuses_each_breach_on_its_own
 
 #[test]
 fn later_downloads_also_accept_a_trusted_signer_but_still_decrypt_every_item() {
-    let trusted: Arc<dyn Verifier> = Arc::new(key_store(wechatpay_core::Backend::default()));
+    let trusted: Arc<dyn Verifier> = Arc::new(key_store(wechatpay_core::crypto::Backend::default()));
     assert_eq!(check("signed_by_public_key", Some(trusted.clone()), TS).unwrap(), vec![OLD.to_owned()]);
     // The old certificate is trusted: an answer it signs listing only the new one is fine.
     assert_eq!(check("unlisted_signer", Some(trusted.clone()), TS).unwrap(), vec![NEW.to_owned()]);
@@ -93,12 +99,19 @@ fn later_downloads_also_accept_a_trusted_signer_but_still_decrypt_every_item() {
 #[test]
 fn the_operation_signs_the_target_it_sends() {
     let mchid = wechatpay_core::MchId::new(MCHID).unwrap();
-    assert_eq!(DownloadCertificates::default().path_and_query(&mchid), "/v3/certificates");
+    assert_eq!(DownloadCertificates::default().target(&mchid).to_string(), "/v3/certificates");
     let rsa = DownloadCertificates { algorithm_type_rsa: true };
-    assert_eq!(rsa.path_and_query(&mchid), "/v3/certificates?algorithm_type=RSA");
-    let request = config()
-        .signed_request(&rsa, wechatpay_core::Host::Primary, wechatpay_core::SigningInput::now().unwrap())
-        .unwrap();
+    assert_eq!(rsa.target(&mchid).to_string(), "/v3/certificates?algorithm_type=RSA");
+    let config = config();
+    let request = wechatpay_core::prepare(
+        &config,
+        &rsa,
+        wechatpay_core::Host::Primary,
+        wechatpay_core::SigningInput::now().unwrap(),
+    )
+    .unwrap()
+    .sign(config.signer())
+    .unwrap();
     assert_eq!(request.uri().path_and_query().unwrap().as_str(), "/v3/certificates?algorithm_type=RSA");
     let auth = request.headers()["authorization"].to_str().unwrap();
     assert!(auth.starts_with("WECHATPAY2-SHA256-RSA2048 "));
@@ -294,7 +307,7 @@ fn a_failed_refresh_keeps_the_old_set_and_backs_off() {
 #[test]
 fn resource_not_exists_means_use_the_public_key() {
     let body = r#"{"code":"RESOURCE_NOT_EXISTS","message":"无可用的平台证书，请使用微信支付公钥"}"#.as_bytes();
-    let r = refresher(key_store(wechatpay_core::Backend::default()));
+    let r = refresher(key_store(wechatpay_core::crypto::Backend::default()));
     let driver = driver_with(&r);
     let send = |_req: http::Request<Vec<u8>>| {
         let mut resp = http::Response::new(body.to_vec());
@@ -360,7 +373,12 @@ fn a_bootstrap_verifier_never_says_a_serial_is_unknown_before_reading_the_body()
     let v = BootstrapVerifier::new(apiv3_key(), None);
     assert!(v.knows("ANYTHING"));
     let err = v.verify("X", b"no body here", &[0; 256]).unwrap_err();
-    assert_eq!(err, wechatpay_core::VerifyError::Certificate(CertificateError::Malformed));
+    match &err {
+        wechatpay_core::crypto::VerifyError::Other(other) => {
+            assert_eq!(other.downcast_ref::<CertificateError>(), Some(&CertificateError::Malformed));
+        }
+        other => panic!("expected the certificate refusal carried opaquely, got {other:?}"),
+    }
 }
 
 #[test]
@@ -368,7 +386,8 @@ fn certificates_are_saved_to_and_loaded_from_a_directory() {
     let dir = std::env::temp_dir().join(format!("wechatpay-certs-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let headers = headers_of("bootstrap");
-    let certs = verify_download(&headers, &data("certificates/bootstrap.body"), apiv3_key(), None, TS, 300).unwrap();
+    let certs =
+        verify_download(&headers, &data("certificates/bootstrap.body"), apiv3_key(), None, at(TS), 300).unwrap();
     let paths = save_directory(&dir.join("sub"), &certs).unwrap();
     assert_eq!(paths[0].file_name().unwrap().to_str().unwrap(), format!("wechatpay_{OLD}.pem"));
     let mut keys = KeyStore::new();

@@ -11,13 +11,15 @@ use common::*;
 use http::{HeaderMap, StatusCode};
 use wechatpay_core::api::QueryOrderByOutTradeNo;
 use wechatpay_core::transport::{Driver, Limits};
-use wechatpay_core::{Error, Host, MchId, Operation, RetryPolicy, TransportError, TransportErrorKind, unix_now};
+use wechatpay_core::{
+    Error, Host, MchId, TransportError, TransportErrorKind, api::Operation, retry::RetryPolicy, unix_now,
+};
 
 /// What the fake server saw: (host, authorization) of every request.
 type Seen = RefCell<Vec<(String, String)>>;
 
 fn driver(policy: RetryPolicy) -> Driver {
-    let config = builder_with(wechatpay_core::Backend::default())
+    let config = builder_with(wechatpay_core::crypto::Backend::default())
         .base_url("http://primary.test")
         .backup_url("http://backup.test")
         .max_body_bytes(4096)
@@ -86,6 +88,38 @@ fn connection_failures_fail_over_and_the_policy_ends_the_call() {
 }
 
 #[test]
+fn a_test_configuration_never_fails_over_to_production() {
+    // A sandbox primary and no backup: connection and gateway failures retry on the sandbox,
+    // never on api2.mch.weixin.qq.com (issue 18), and the error names the primary.
+    for failure in
+        [Err(TransportError::of_kind(TransportErrorKind::Connect)), Ok(unsigned(502, "<html>bad gateway</html>"))]
+    {
+        let config =
+            builder_with(wechatpay_core::crypto::Backend::default()).base_url("http://sandbox.test").build().unwrap();
+        assert!(!config.has_backup());
+        let seen = Seen::default();
+        let send = |request: http::Request<Vec<u8>>| {
+            record(&seen, &request);
+            match &failure {
+                Err(_) => Err(TransportError::of_kind(TransportErrorKind::Connect)),
+                Ok(answer) => Ok(answer.clone()),
+            }
+        };
+        let driver =
+            Driver::new(config).with_retry_policy(RetryPolicy::default().with_base_delay(Duration::from_millis(1)));
+        let err = driver.execute(&send, |_| {}, &op()).unwrap_err();
+        if let Error::Transport(t) = &err {
+            assert_eq!(t.host(), Some(Host::Primary));
+        }
+        let hosts: Vec<_> = seen.into_inner().into_iter().map(|(h, _)| h).collect();
+        assert_eq!(hosts, ["sandbox.test", "sandbox.test", "sandbox.test"], "{err:?}");
+    }
+    // The official primary keeps the official backup.
+    let official = builder_with(wechatpay_core::crypto::Backend::default()).build().unwrap();
+    assert_eq!(official.base_url(Host::Backup).to_string(), wechatpay_core::DEFAULT_BACKUP_URL);
+}
+
+#[test]
 fn client_errors_and_verification_failures_are_final() {
     for answer in [unsigned(400, r#"{"code":"PARAM_ERROR","message":"x"}"#), {
         let mut forged = seed_answer();
@@ -134,13 +168,25 @@ struct Charge;
 impl Operation for Charge {
     type Output = serde_json::Value;
     const NAME: &'static str = "test_charge";
-    const METHOD: http::Method = http::Method::POST;
-    const IDEMPOTENT: bool = false;
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        "/v3/test/charge".to_owned()
+    fn method(&self) -> http::Method {
+        http::Method::POST
+    }
+    fn idempotent(&self) -> bool {
+        false
+    }
+    fn target(&self, _mchid: &MchId) -> wechatpay_core::api::Target {
+        wechatpay_core::api::Target::path(&["v3", "test", "charge"])
     }
     fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
         Some(format!(r#"{{"mchid":"{mchid}"}}"#).into_bytes())
+    }
+    /// Nothing to bind: a test operation.
+    fn check_answer(
+        &self,
+        _mchid: &MchId,
+        _answer: &serde_json::Value,
+    ) -> Result<wechatpay_core::api::Binding, wechatpay_core::VerificationFailure> {
+        wechatpay_core::api::nothing_to_bind()
     }
 }
 
@@ -197,4 +243,80 @@ fn the_async_driver_runs_the_same_loop() {
     let order = block_on(driver(RetryPolicy::default()).execute_async(&send, sleep, &op())).unwrap();
     assert_eq!(order.out_trade_no, DIRECT_SEED_NO);
     assert_eq!((*seen.lock().unwrap(), *sleeps.lock().unwrap()), (2, 1));
+}
+
+/// A POST whose body would differ each time it is built (a counter in it): the driver must
+/// build it once per call, so that every attempt sends and signs the same bytes (a prepay or
+/// refund repeated with another body would be another request).
+struct CountedBody {
+    built: std::cell::Cell<u32>,
+}
+
+impl Operation for CountedBody {
+    type Output = serde_json::Value;
+    const NAME: &'static str = "test_counted_body";
+    fn method(&self) -> http::Method {
+        http::Method::POST
+    }
+    fn target(&self, _mchid: &MchId) -> wechatpay_core::api::Target {
+        wechatpay_core::api::Target::path(&["v3", "test", "counted"])
+    }
+    fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
+        self.built.set(self.built.get() + 1);
+        Some(format!(r#"{{"mchid":"{mchid}","build":{}}}"#, self.built.get()).into_bytes())
+    }
+    fn idempotent(&self) -> bool {
+        true
+    }
+    /// Nothing to bind: a test operation.
+    fn check_answer(
+        &self,
+        _mchid: &MchId,
+        _answer: &serde_json::Value,
+    ) -> Result<wechatpay_core::api::Binding, wechatpay_core::VerificationFailure> {
+        wechatpay_core::api::nothing_to_bind()
+    }
+}
+
+#[test]
+fn the_body_is_built_once_and_every_attempt_signs_the_same_bytes() {
+    let attempts = RefCell::new(Vec::new());
+    let send = |request: http::Request<Vec<u8>>| {
+        let auth = request.headers()["authorization"].to_str().unwrap().to_owned();
+        attempts.borrow_mut().push((request.body().clone(), auth));
+        Ok(if attempts.borrow().len() == 1 {
+            unsigned(500, r#"{"code":"SYSTEM_ERROR","message":"x"}"#)
+        } else {
+            let body = br#"{"ok":true}"#;
+            response(StatusCode::OK, &signed_headers(body, unix_now(), By::PublicKey), body)
+        })
+    };
+    let op = CountedBody { built: std::cell::Cell::new(0) };
+    let answer = driver(RetryPolicy::default()).execute(&send, |_| {}, &op).unwrap();
+    assert_eq!(answer, serde_json::json!({"ok": true}));
+    let attempts = attempts.into_inner();
+    assert_eq!(attempts.len(), 2, "the 500 is retried");
+    let expected: &[u8] = br#"{"mchid":"1230000109","build":1}"#;
+    assert_eq!(attempts[0].0, expected);
+    assert_eq!(attempts[1].0, expected);
+    assert_eq!(op.built.get(), 1, "the body is built once per call");
+    // Each attempt is still signed afresh (its own nonce), over the same body.
+    assert_ne!(attempts[0].1, attempts[1].1);
+    // The async loop builds it once per call too.
+    let op = CountedBody { built: std::cell::Cell::new(0) };
+    let calls = std::sync::Mutex::new(Vec::new());
+    let send_async = |request: http::Request<Vec<u8>>| {
+        calls.lock().unwrap().push(request.body().clone());
+        let first = calls.lock().unwrap().len() == 1;
+        let body = br#"{"ok":true}"#;
+        let answer = if first {
+            unsigned(500, r#"{"code":"SYSTEM_ERROR","message":"x"}"#)
+        } else {
+            response(StatusCode::OK, &signed_headers(body, unix_now(), By::PublicKey), body)
+        };
+        std::future::ready(Ok::<_, TransportError>(answer))
+    };
+    block_on(driver(RetryPolicy::default()).execute_async(&send_async, |_| std::future::ready(()), &op)).unwrap();
+    assert_eq!(*calls.lock().unwrap(), [expected, expected]);
+    assert_eq!(op.built.get(), 1);
 }

@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use wechatpay_core::keys::KeyKind;
-use wechatpay_core::{KeyError, KeyStore, PrivateKey, PublicKey, Verifier};
+use wechatpay_core::KeyKind;
+use wechatpay_core::{KeyError, KeyStore, PrivateKey, PublicKey, crypto::Verifier};
 
 #[test]
 fn refuses_unusable_private_keys_clearly() {

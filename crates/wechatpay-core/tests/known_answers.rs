@@ -7,13 +7,13 @@ use base64::Engine as _;
 use common::*;
 use http::StatusCode;
 use wechatpay_core::api::*;
-use wechatpay_core::{Host, Nonce, OutTradeNo, PrivateKey, Signer, SigningInput, SubMchId, TransactionId};
+use wechatpay_core::{Host, Nonce, OutTradeNo, PrivateKey, SigningInput, SubMchId, TransactionId, crypto::Signer};
 
 fn input() -> SigningInput {
     SigningInput::new(TS, Nonce::new(NONCE).unwrap())
 }
 
-fn check<Op: wechatpay_core::Operation>(name: &str, op: &Op) {
+fn check<Op: wechatpay_core::api::Operation>(name: &str, op: &Op) {
     let expected_msg = text(&format!("kat/req_{name}.msg"));
     let expected_target = text(&format!("kat/req_{name}.target"));
     let expected_sig = text(&format!("kat/req_{name}.sig"));
@@ -73,7 +73,7 @@ fn pkcs1_pkcs8_and_der_sign_identically() {
 #[cfg(all(feature = "aws-lc-rs", feature = "rustcrypto"))]
 #[test]
 fn backends_produce_identical_signatures_and_accept_each_other() {
-    use wechatpay_core::{Backend, PublicKey};
+    use wechatpay_core::{PublicKey, crypto::Backend};
     let aws = PrivateKey::from_pem_with(&data("merchant_key.pem"), Backend::AwsLcRs).unwrap();
     let rc = PrivateKey::from_pem_with(&data("merchant_key.pem"), Backend::RustCrypto).unwrap();
     let aws_pub = PublicKey::from_pem_with(&data("merchant_pub.pem"), Backend::AwsLcRs).unwrap();
@@ -132,7 +132,7 @@ fn an_external_signature_finishes_the_same_request() {
 
 #[test]
 fn a_signed_message_verifies_from_its_parts_however_split() {
-    use wechatpay_core::{Verifier, VerifyError};
+    use wechatpay_core::{crypto::Verifier, crypto::VerifyError};
 
     /// A verifier that only has `verify`: the trait's default `verify_parts` joins the parts.
     #[derive(Debug)]

@@ -15,8 +15,8 @@ use wechatpay_core::model::{BlockedState, ParkingState, ParkingTradeState, Trade
 
 use wechatpay_core::notify::{self, EventType, Kind, Receiver, Resource};
 use wechatpay_core::{
-    ApiV3Key, Backend, DecryptError, EncryptedResource, KeyStore, MchId, Notification, NotificationError, SubMchId,
-    VerificationFailure, Verifier, VerifyError,
+    ApiV3Key, DecryptError, EncryptedResource, KeyStore, MchId, SubMchId, VerificationFailure, crypto::Backend,
+    crypto::Verifier, crypto::VerifyError, notify::Notification, notify::NotificationError,
 };
 
 const NOW: u64 = 1554208460;
@@ -441,16 +441,14 @@ fn one_table_names_every_failed_check() {
         (F::WrongSignatureLength { expected: 256, actual: 3 }, "signature length", "wrong signature length"),
         (F::SignatureMismatch, "signature", "signature mismatch"),
         (F::AnswerMismatch { field: "mchid" }, "answer", "answer mismatch"),
+        (F::Verifier(wechatpay_core::crypto::OtherError::new("an HSM timed out")), "verifier", "verifier"),
     ];
     for (failure, check, label) in failures {
         assert_eq!((failure.check(), failure.label()), (check, label), "{failure:?}");
         // A notification names it by the same label; so does the client's error.
         assert_eq!(NotificationError::Signature(failure.clone()).check(), label);
-        let error = wechatpay_core::Error::Verification(wechatpay_core::error::VerificationError::new(
-            failure,
-            StatusCode::OK,
-            None,
-        ));
+        let error =
+            wechatpay_core::Error::Verification(wechatpay_core::VerificationError::new(failure, StatusCode::OK, None));
         assert_eq!(error.label(), format!("verification: {label}"));
     }
 }

@@ -293,7 +293,7 @@ fn gateway_pages_and_bad_error_signatures() {
 
 #[test]
 fn body_cap_is_enforced() {
-    let config = builder_with(wechatpay_core::Backend::default()).max_body_bytes(1024).build().unwrap();
+    let config = builder_with(wechatpay_core::crypto::Backend::default()).max_body_bytes(1024).build().unwrap();
     let body = vec![b' '; 1025];
     let err = config
         .parse_at::<QueryOrderByOutTradeNo>(StatusCode::OK, &signed_headers(&body, TS, By::PublicKey), &body, TS)
@@ -323,7 +323,7 @@ fn answers_must_belong_to_their_question() {
         let config = config.clone();
         move |body: &[u8]| {
             let h = signed_headers(body, TS, By::PublicKey);
-            config.parse_response(&op, &response(StatusCode::OK, &h, body), at(TS)).map(|_| ())
+            wechatpay_core::parse_response(&config, &op, &response(StatusCode::OK, &h, body), at(TS)).map(|_| ())
         }
     };
     let mismatch = |r: Result<(), Error>| failure(r.unwrap_err());
@@ -344,7 +344,7 @@ fn answers_must_belong_to_their_question() {
         let config = config.clone();
         move |body: &[u8]| {
             let h = signed_headers(body, TS, By::PublicKey);
-            config.parse_response(&op, &response(StatusCode::OK, &h, body), at(TS)).map(|_| ())
+            wechatpay_core::parse_response(&config, &op, &response(StatusCode::OK, &h, body), at(TS)).map(|_| ())
         }
     };
     parse(&by_id(&tid), direct.clone()).unwrap();
@@ -378,7 +378,7 @@ fn partner_and_parking_answers_are_bound() {
     };
     let run = |body: Vec<u8>| {
         let h = signed_headers(&body, TS, By::PublicKey);
-        config.parse_response(&ask, &response(StatusCode::OK, &h, &body), at(TS)).map(|_| ())
+        wechatpay_core::parse_response(&config, &ask, &response(StatusCode::OK, &h, &body), at(TS)).map(|_| ())
     };
     run(partner(MCHID, "1900000109", "NO1")).unwrap();
     for (body, field) in [
@@ -397,10 +397,31 @@ fn partner_and_parking_answers_are_bound() {
         sub_mchid: sub_mchid.map(|s| wechatpay_core::SubMchId::new(s).unwrap()),
     };
     let resp = response(StatusCode::OK, &h, &parking);
-    config.parse_response(&ask(Some(sub), PARKING_SEED_NO), &resp, at(TS)).unwrap();
-    config.parse_response(&ask(None, PARKING_SEED_NO), &resp, at(TS)).unwrap();
-    let err = config.parse_response(&ask(Some("1900000999"), PARKING_SEED_NO), &resp, at(TS)).unwrap_err();
+    wechatpay_core::parse_response(&config, &ask(Some(sub), PARKING_SEED_NO), &resp, at(TS)).unwrap();
+    wechatpay_core::parse_response(&config, &ask(None, PARKING_SEED_NO), &resp, at(TS)).unwrap();
+    let err =
+        wechatpay_core::parse_response(&config, &ask(Some("1900000999"), PARKING_SEED_NO), &resp, at(TS)).unwrap_err();
     assert_eq!(failure(err), VerificationFailure::AnswerMismatch { field: "sub_mchid" });
-    let err = config.parse_response(&ask(None, "OTHER"), &resp, at(TS)).unwrap_err();
+    let err = wechatpay_core::parse_response(&config, &ask(None, "OTHER"), &resp, at(TS)).unwrap_err();
     assert_eq!(failure(err), VerificationFailure::AnswerMismatch { field: "out_trade_no" });
+}
+
+#[test]
+fn a_signed_answer_nesting_an_unknown_field_too_deep_is_a_decode_error() {
+    let config = config();
+    let body = |levels: usize| {
+        format!(
+            r#"{{"mchid":"1230000109","out_trade_no":"{DIRECT_SEED_NO}","trade_state":"SUCCESS","trade_state_desc":"d","x":{}0{}}}"#,
+            "[".repeat(levels),
+            "]".repeat(levels)
+        )
+    };
+    let t = ok::<QueryOrderByOutTradeNo>(&config, body(128).as_bytes()).unwrap();
+    assert_eq!(t.extra.get("x").map(|v| v.get().len()), Some(2 * 128 + 1), "kept whole");
+    for levels in [129, 10_000] {
+        match ok::<QueryOrderByOutTradeNo>(&config, body(levels).as_bytes()) {
+            Err(Error::Decode(e)) => assert!(e.to_string().contains("nested deeper than 128"), "{e}"),
+            other => panic!("{levels} levels: expected a decode error, got {other:?}"),
+        }
+    }
 }

@@ -10,7 +10,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use proptest::prelude::*;
 use wechatpay_core::api::*;
 use wechatpay_core::model::{ErrorCode, ParkingTradeState, PlateColor, TradeState, TradeType};
-use wechatpay_core::{KeyStore, MchId, OutTradeNo, PrivateKey, SubMchId, TransactionId, Verifier};
+use wechatpay_core::{KeyStore, MchId, OutTradeNo, PrivateKey, SubMchId, TransactionId, crypto::Verifier};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
@@ -89,7 +89,7 @@ proptest! {
 
 #[test]
 fn verifier_is_only_asked_for_the_named_serial() {
-    let store = key_store(wechatpay_core::Backend::default());
+    let store = key_store(wechatpay_core::crypto::Backend::default());
     assert!(store.verify("PUB_KEY_ID_X", b"m", &[0; 256]).is_err());
 }
 

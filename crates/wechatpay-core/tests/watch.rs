@@ -18,7 +18,7 @@ use wechatpay_core::api::{
 use wechatpay_core::model::{TradeState, Transaction};
 use wechatpay_core::transport::Driver;
 use wechatpay_core::watch::{StateChange, WatchEnd, WatchPolicy};
-use wechatpay_core::{Error, OutTradeNo, PublicKey, RetryPolicy, SubMchId, TransactionId, unix_now};
+use wechatpay_core::{Error, OutTradeNo, PublicKey, SubMchId, TransactionId, retry::RetryPolicy, unix_now};
 
 /// A request as the fake server saw it: method, target, content type, body.
 type Seen = (String, String, Option<String>, String);

@@ -10,7 +10,7 @@ use wechatpay_core::api::Closed;
 use wechatpay_core::certificates::RefreshOutcome;
 use wechatpay_core::transport::{AsyncTransport, DEFAULT_CONNECT_TIMEOUT, Driver, Limits};
 use wechatpay_core::watch::{StateChange, WatchOutcome, WatchPolicy, WatchQuery};
-use wechatpay_core::{Error, Operation, TransportError, TransportErrorKind};
+use wechatpay_core::{Error, TransportError, TransportErrorKind, api::Operation};
 
 pub use reqwest;
 pub use wechatpay_core;

@@ -25,7 +25,9 @@ The admin API under /sim/ (orders, states, notifications, faults, rotation, requ
   --addr HOST:PORT     address to listen on (default 127.0.0.1:0, a free port)
   --state-dir DIR      where to write the keys and `env` (created if missing)
   --orders FILE.json   extra orders: {\"direct\":[...],\"partner\":[...],\"parking\":[...]}
-  --sign-with KEY      default response key: public-key (default) or platform-cert
+  --sign-with KEY      the key that signs answers to requests naming none: public-key or
+                       platform-cert (default: public-key, but platform-cert for the
+                       /v3/certificates download, as WeChat Pay does)
   --tls                serve HTTPS with a throwaway CA generated at start; its certificate is
                        written to DIR/ca.pem and named by WECHATPAY_SIM_CA in `env`
   --apiv3-key KEY      the merchant's APIv3 key (32 visible ASCII characters) that seals
@@ -54,8 +56,9 @@ pub struct Options {
     pub orders: Option<PathBuf>,
     /// CA certificates (PEM files) trusted for `https://` notify URLs.
     pub notify_ca: Vec<PathBuf>,
-    /// The default signing key.
-    pub sign_with: SigningKeyChoice,
+    /// The signing key chosen with `--sign-with` (`None`: the simulator's default, the
+    /// public key but a platform certificate for the certificate download).
+    pub sign_with: Option<SigningKeyChoice>,
     /// Serve HTTPS.
     pub tls: bool,
     /// The APIv3 key (else a random one).
@@ -77,7 +80,7 @@ impl Options {
         let mut addr = "127.0.0.1:0".to_owned();
         let mut state_dir = None;
         let mut orders = None;
-        let mut sign_with = SigningKeyChoice::PublicKey;
+        let mut sign_with = None;
         let mut tls = false;
         let mut apiv3_key = None;
         let mut public_key_only = false;
@@ -122,13 +125,13 @@ impl Options {
                 }
                 "--apiv3-key" => {
                     let key = value()?;
-                    crate::apiv3_key::validate(&key).map_err(|e| Some(format!("--apiv3-key: {e}")))?;
+                    crate::protocol::apiv3_key::validate(&key).map_err(|e| Some(format!("--apiv3-key: {e}")))?;
                     apiv3_key = Some(key);
                 }
                 "--sign-with" => {
                     sign_with = match value()?.as_str() {
-                        "public-key" => SigningKeyChoice::PublicKey,
-                        "platform-cert" => SigningKeyChoice::PlatformCertificate,
+                        "public-key" => Some(SigningKeyChoice::PublicKey),
+                        "platform-cert" => Some(SigningKeyChoice::PlatformCertificate),
                         other => return Err(Some(format!("--sign-with: unknown key {other:?}"))),
                     }
                 }
@@ -187,13 +190,15 @@ pub fn run_cli(args: impl Iterator<Item = String>) -> ExitCode {
 fn start(options: &Options) -> Result<Simulator, String> {
     let mut builder = Simulator::builder()
         .addr(options.addr.clone())
-        .signing(options.sign_with)
         .tls(options.tls)
         .public_key_only(options.public_key_only)
         .notify_time_scale(options.notify_time_scale)
         .allow_remote_notify(options.allow_remote_notify);
     if let Some(key) = &options.apiv3_key {
         builder = builder.apiv3_key(key.clone());
+    }
+    if let Some(choice) = options.sign_with {
+        builder = builder.signing(choice);
     }
     if let Some(orders) = &options.orders {
         builder = builder.orders_file(orders);
@@ -226,34 +231,87 @@ pub fn write_state(dir: &Path, handle: &Simulator) -> std::io::Result<()> {
     let pub_path = dir.join("wechatpay_pub.pem");
     std::fs::write(&pub_path, creds.wechatpay_public_key_pem())?;
     let url = handle.base_url();
-    let mut env = format!(
-        "WECHATPAY_MCHID={}\nWECHATPAY_SERIAL_NO={}\nWECHATPAY_PRIVATE_KEY={}\nWECHATPAY_PUBLIC_KEY={}\n\
-         WECHATPAY_PUBLIC_KEY_ID={}\nWECHATPAY_APIV3_KEY={}\nWECHATPAY_BASE_URL={url}\nWECHATPAY_BACKUP_URL={url}\n",
-        creds.mchid(),
-        creds.merchant_serial(),
-        key_path.display(),
-        pub_path.display(),
-        creds.wechatpay_public_key_id(),
-        handle.apiv3_key(),
-    );
+    let mut vars: Vec<(&str, String)> = vec![
+        ("WECHATPAY_MCHID", creds.mchid().to_string()),
+        ("WECHATPAY_SERIAL_NO", creds.merchant_serial().to_string()),
+        ("WECHATPAY_PRIVATE_KEY", key_path.display().to_string()),
+        ("WECHATPAY_PUBLIC_KEY", pub_path.display().to_string()),
+        ("WECHATPAY_PUBLIC_KEY_ID", creds.wechatpay_public_key_id().to_string()),
+        ("WECHATPAY_APIV3_KEY", handle.apiv3_key().to_owned()),
+        ("WECHATPAY_BASE_URL", url.clone()),
+        ("WECHATPAY_BACKUP_URL", url),
+    ];
     // A merchant in public-key-only mode has no platform certificate to name.
     if !handle.is_public_key_only() {
         let cert_path = dir.join("platform_cert.pem");
         std::fs::write(&cert_path, handle.platform_certificates_pem())?;
-        env.push_str(&format!("WECHATPAY_PLATFORM_CERTS={}\n", cert_path.display()));
+        vars.push(("WECHATPAY_PLATFORM_CERTS", cert_path.display().to_string()));
     }
     if let Some(ca) = handle.ca_certificate_pem() {
         let ca_path = dir.join("ca.pem");
         std::fs::write(&ca_path, ca)?;
-        env.push_str(&format!("WECHATPAY_SIM_CA={}\n", ca_path.display()));
+        vars.push(("WECHATPAY_SIM_CA", ca_path.display().to_string()));
     }
     write_private(&dir.join("admin_token"), handle.admin_token())?;
-    env.push_str(&format!("WECHATPAY_SIM_ADMIN_TOKEN={}\n", handle.admin_token()));
-    // Write then rename, so a reader polling for `env` never sees half of it.
-    // Owner-only: it holds the APIv3 key.
+    vars.push(("WECHATPAY_SIM_ADMIN_TOKEN", handle.admin_token().to_owned()));
+    let env: String = vars.iter().map(|(name, value)| env_line(name, value)).collect();
+    // Write then rename, so a reader polling for `env` never sees half of it (and it is
+    // complete before the `listening on` line is printed). Owner-only: it holds the APIv3 key.
     let tmp = dir.join("env.tmp");
     write_private(&tmp, &env)?;
     std::fs::rename(&tmp, dir.join("env"))
+}
+
+/// Whether `c` needs no quoting in a shell word or a dotenv value.
+fn plain(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_./:@%+,=-".contains(c)
+}
+
+/// One line of `env`: `export NAME=value`, which `. STATE_DIR/env` exports and dotenv
+/// loaders read. A value with anything but letters, digits and `_./:@%+,=-` is quoted:
+/// single quotes (literal for shells and dotenv loaders alike), or, for a value holding a
+/// single quote, double quotes with `\`, `"`, `$` and `` ` `` escaped.
+pub fn env_line(name: &str, value: &str) -> String {
+    if !value.is_empty() && value.chars().all(plain) {
+        format!("export {name}={value}\n")
+    } else if !value.contains('\'') {
+        format!("export {name}='{value}'\n")
+    } else {
+        let escaped: String = value
+            .chars()
+            .flat_map(|c| if matches!(c, '\\' | '"' | '$' | '`') { vec!['\\', c] } else { vec![c] })
+            .collect();
+        format!("export {name}=\"{escaped}\"\n")
+    }
+}
+
+/// Reads an `env` file as [`write_state`] writes it (and as dotenv loaders read one):
+/// `NAME=value` lines with an optional `export `, values unquoted, single-quoted (literal)
+/// or double-quoted (with `\` escapes); blank lines and `#` comments skipped.
+pub fn parse_env(text: &str) -> Vec<(String, String)> {
+    let mut vars = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else { continue };
+        let value = if let Some(inner) = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+            inner.to_owned()
+        } else if let Some(inner) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+            let mut out = String::with_capacity(inner.len());
+            let mut chars = inner.chars();
+            while let Some(c) = chars.next() {
+                out.push(if c == '\\' { chars.next().unwrap_or('\\') } else { c });
+            }
+            out
+        } else {
+            value.to_owned()
+        };
+        vars.push((name.trim().to_owned(), value));
+    }
+    vars
 }
 
 /// Writes a private key readable by the owner only (where the platform allows).
@@ -274,11 +332,25 @@ mod tests {
     }
 
     #[test]
+    fn env_lines_are_exported_and_quoted_when_needed() {
+        assert_eq!(env_line("A", "/tmp/x-1/key.pem"), "export A=/tmp/x-1/key.pem\n");
+        assert_eq!(env_line("A", "http://127.0.0.1:80"), "export A=http://127.0.0.1:80\n");
+        assert_eq!(env_line("A", "a b$c"), "export A='a b$c'\n");
+        assert_eq!(env_line("A", ""), "export A=''\n");
+        assert_eq!(env_line("A", "it's $x \\ \"q\" `c`"), "export A=\"it's \\$x \\\\ \\\"q\\\" \\`c\\`\"\n");
+        for value in ["plain", "a b$c", "it's $x \\ \"q\" `c`", "", "#!&;|<>*~"] {
+            assert_eq!(parse_env(&env_line("NAME", value)), [("NAME".to_owned(), value.to_owned())], "{value}");
+        }
+        assert_eq!(parse_env("# c\n\nB=1\nexport C='2'\n"), [("B".into(), "1".into()), ("C".into(), "2".into())]);
+    }
+
+    #[test]
     fn options() {
         let o = parse(&["--addr", "127.0.0.1:9", "--state-dir=/tmp/x", "--sign-with", "platform-cert"]).unwrap();
         assert_eq!(o.addr, "127.0.0.1:9");
         assert_eq!(o.state_dir, PathBuf::from("/tmp/x"));
-        assert_eq!(o.sign_with, SigningKeyChoice::PlatformCertificate);
+        assert_eq!(o.sign_with, Some(SigningKeyChoice::PlatformCertificate));
+        assert_eq!(parse(&["--state-dir", "x"]).unwrap().sign_with, None);
         assert!(!o.tls);
         assert!(parse(&["--tls", "--state-dir", "x"]).unwrap().tls);
         assert_eq!(parse(&["--help"]), Err(None));

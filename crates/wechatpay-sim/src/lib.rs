@@ -23,10 +23,10 @@
 //! // A client configuration for the simulated merchant: keys, ids and URLs included.
 //! let config = sim.config_builder().build()?;
 //! let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("1217752501201407033233368018")? };
-//! let request = config.signed_request(&op, Host::Primary, SigningInput::now()?)?;
+//! let request = wechatpay_core::prepare(&config, &op, Host::Primary, SigningInput::now()?)?.sign(config.signer())?;
 //! assert!(request.uri().to_string().starts_with(&sim.base_url()));
 //! // ... send `request` with any HTTP client (or hand a client to a
-//! // `wechatpay_core::Driver`) and give the answer to `config.parse_response` ...
+//! // `wechatpay_core::transport::Driver`) and give the answer to `wechatpay_core::parse_response` ...
 //!
 //! // The next answer on this route is a signed 429 FREQUENCY_LIMITED.
 //! sim.inject(Fault::RateLimited, Times::Next(1), Some(Route::DirectByOutTradeNo));
@@ -47,6 +47,13 @@
 //! crate README. Run the simulator as a process with the `wechatpay-sim` binary
 //! ([`run_cli`]).
 //!
+//! Inside, the simulator is layered (see the workspace's `DESIGN.md`): `net` (sockets,
+//! HTTP/1.1, TLS, connection slots; nothing of payments), `protocol` (request
+//! verification, answer signing, faults, the route table), `world` (typed orders, each
+//! changed only through its one transition function, with every side effect), `control`
+//! (one control API: what the [`Simulator`] handle and the `/sim/` admin HTTP both call)
+//! and `delivery` (notifications: envelope, encryption, signing, redelivery, log).
+//!
 //! The keys are public test keys (see `testdata/README.md`): never use them for anything
 //! real. The simulator uses no async runtime: a thread accepts connections and each
 //! connection gets a thread, up to 512; at capacity the connection idle longest (waiting
@@ -55,34 +62,28 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod admin;
-mod apiv3_key;
-pub mod auth;
-mod certificates;
 pub mod cli;
 mod clock;
+mod control;
 mod credentials;
 mod delivery;
-mod faults;
-mod http;
-pub mod notification;
-mod orders;
-mod platform;
-mod reply;
-mod respond;
-mod routes;
-mod server;
-mod signing;
-mod slots;
-mod state;
-mod tls;
-mod transitions;
+mod handle;
+mod net;
+mod protocol;
+mod world;
+
+pub use delivery::notification;
+pub use protocol::auth;
+
+/// The README's Rust examples, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 
 pub use cli::run_cli;
 pub use credentials::Credentials;
-pub use faults::{Fault, Times};
-pub use orders::{OrderError, OrderKind};
-pub use routes::Route;
-pub use server::{SimBuilder, Simulator};
-pub use signing::SigningKeyChoice;
-pub use transitions::After;
+pub use handle::{SimBuilder, Simulator};
+pub use protocol::faults::{Fault, Times};
+pub use protocol::routes::Route;
+pub use protocol::signing::SigningKeyChoice;
+pub use world::{After, OrderError, OrderKind};

@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use wechatpay_core::api::QueryOrderByOutTradeNo;
-use wechatpay_core::notify::{Receiver, Resource};
+use wechatpay_core::notify::{Kind, Receiver, Resource};
 use wechatpay_core::{ApiV3Key, Config, KeyStore, MchId, OutTradeNo, PrivateKey, SerialNo};
+use wechatpay_sim::OrderKind;
 
 const BIN: &str = env!("CARGO_BIN_EXE_wechatpay-sim");
 
@@ -50,8 +51,7 @@ fn start(name: &str, extra: &[&str]) -> Sim {
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
     let url = first.trim().strip_prefix("listening on http://").expect("first line").to_owned();
     let text = std::fs::read_to_string(dir.join("env")).unwrap();
-    let env: HashMap<String, String> =
-        text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let env: HashMap<String, String> = wechatpay_sim::cli::parse_env(&text).into_iter().collect();
     let token = std::fs::read_to_string(dir.join("admin_token")).unwrap();
     assert_eq!(env["WECHATPAY_SIM_ADMIN_TOKEN"], token);
     assert!(token.len() >= 32);
@@ -428,4 +428,214 @@ fn a_non_loopback_address_is_announced() {
     BufReader::new(sim.child.stderr.take().unwrap()).read_line(&mut line).unwrap();
     sim.stderr = line;
     assert!(sim.stderr.contains("reachable from other machines"), "{}", sim.stderr);
+}
+
+/// An admin call to an in-process simulator.
+fn admin_in_process(sim: &wechatpay_sim::Simulator, method: &str, path: &str, body: &Value) -> (u16, Value) {
+    let body = body.to_string();
+    let raw = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        sim.addr(),
+        sim.admin_token(),
+        body.len()
+    );
+    let resp = common::send_raw(sim.addr(), raw.as_bytes()).unwrap();
+    (resp.status.as_u16(), serde_json::from_slice(&resp.body).expect("a JSON answer"))
+}
+
+/// `order` without what differs between two orders made by the same change at different
+/// moments: their ids and times.
+fn shape(mut order: Value) -> Value {
+    for field in ["out_trade_no", "transaction_id", "success_time", "create_time"] {
+        if let Some(map) = order.as_object_mut() {
+            map.remove(field);
+        }
+    }
+    order
+}
+
+/// The decrypted resource of a notification, and its event type.
+fn open_notification(sim: &wechatpay_sim::Simulator, request: &http::Request<Vec<u8>>) -> (String, Value) {
+    let mut store = KeyStore::new();
+    let creds = sim.credentials();
+    store.add_public_key(creds.wechatpay_public_key_id(), creds.wechatpay_public_key_pem().as_bytes()).unwrap();
+    store.add_platform_certificates(sim.platform_certificates_pem().as_bytes()).unwrap();
+    let key = ApiV3Key::new(sim.apiv3_key()).unwrap();
+    let receiver = Receiver::new(store, key, MchId::new("1230000109").unwrap()).kind(Kind::Direct);
+    let n = receiver.receive_request(request).unwrap();
+    let Resource::Transaction(t) = &n.resource else { panic!("{:?}", n.resource) };
+    (format!("{:?}", n.event_type), serde_json::to_value(t).unwrap())
+}
+
+/// The Rust handle and the admin API are two doors to one control API: the same change
+/// gives the same order and the same notification.
+#[test]
+fn the_rust_handle_and_the_admin_api_make_the_same_changes() {
+    let sim = wechatpay_sim::Simulator::builder().notify_time_scale(0.001).start().unwrap();
+    let (rust_url, rust_got) = listener(&[204]);
+    let (http_url, http_got) = listener(&[204]);
+    let fields = json!({"amount": {"total": 250}, "attach": "a"});
+    let mut by_rust = fields.clone();
+    by_rust["out_trade_no"] = json!("SAME_RUST");
+    let mut by_http = fields;
+    by_http["out_trade_no"] = json!("SAME_HTTP");
+
+    let created_rust = sim.create_order(OrderKind::Direct, by_rust, Some(&rust_url)).unwrap();
+    let body = json!({"kind": "direct", "order": by_http, "notify_url": http_url});
+    let (status, created_http) = admin_in_process(&sim, "POST", "/sim/orders", &body);
+    assert_eq!(status, 201, "{created_http}");
+    assert_eq!(shape(created_rust.clone()), shape(created_http.clone()));
+    assert_eq!(sim.order(OrderKind::Direct, "SAME_RUST"), Some(created_rust));
+
+    let paid_rust = sim.set_state(OrderKind::Direct, "SAME_RUST", "SUCCESS", json!({"attach": "b"})).unwrap();
+    let change = json!({"trade_state": "SUCCESS", "attach": "b"});
+    let (status, paid_http) = admin_in_process(&sim, "POST", "/sim/orders/direct/SAME_HTTP/state", &change);
+    assert_eq!(status, 200, "{paid_http}");
+    assert_eq!(shape(paid_rust.clone()), shape(paid_http.clone()));
+    for paid in [&paid_rust, &paid_http] {
+        assert!(paid["success_time"].is_string() && paid["payer"]["openid"].is_string(), "{paid}");
+        assert_eq!((paid["bank_type"].as_str(), paid["amount"]["payer_total"].as_u64()), (Some("OTHERS"), Some(250)));
+    }
+
+    let (rust_event, rust_resource) = open_notification(&sim, &rust_got.recv_timeout(Duration::from_secs(10)).unwrap());
+    let (http_event, http_resource) = open_notification(&sim, &http_got.recv_timeout(Duration::from_secs(10)).unwrap());
+    assert_eq!(rust_event, http_event);
+    assert_eq!(shape(rust_resource.clone()), shape(http_resource));
+    assert_eq!(rust_resource["transaction_id"], paid_rust["transaction_id"]);
+
+    // Paying a paid order again changes nothing and notifies nobody, through either door.
+    assert_eq!(sim.set_state(OrderKind::Direct, "SAME_RUST", "SUCCESS", Value::Null).unwrap(), paid_rust);
+    let (_, again) = admin_in_process(&sim, "POST", "/sim/orders/direct/SAME_HTTP/state", &change);
+    assert_eq!(again, paid_http);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(rust_got.try_recv().is_err() && http_got.try_recv().is_err(), "a second notification");
+    let log = sim.notifications();
+    assert_eq!(log.as_array().map(Vec::len), Some(2), "{log}");
+    let (_, over_http) = admin_in_process(&sim, "GET", "/sim/notifications", &Value::Null);
+    assert_eq!(over_http.as_array().map(Vec::len), Some(2));
+}
+
+/// A payment scheduled from Rust is the same payment as one over HTTP: paid fields and a
+/// notification; an order added from Rust without `mchid` gets one and parses.
+#[test]
+fn a_payment_scheduled_from_rust_is_paid_in_full_and_notified() {
+    let sim = wechatpay_sim::Simulator::builder().notify_time_scale(0.001).start().unwrap();
+    let (url, got) = listener(&[204]);
+    sim.create_order(OrderKind::Direct, json!({"out_trade_no": "SCHED_1"}), Some(&url)).unwrap();
+    sim.pay_after_queries(OrderKind::Direct, "SCHED_1", 1).unwrap();
+    let config = common::config(&sim);
+    let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("SCHED_1").unwrap() };
+    assert_eq!(common::call(&sim, &config, &op).unwrap().trade_state.as_str(), "NOTPAY");
+    let paid = common::call(&sim, &config, &op).unwrap();
+    assert_eq!(paid.trade_state.as_str(), "SUCCESS");
+    assert!(paid.success_time.is_some() && paid.payer.is_some() && paid.bank_type.is_some());
+    let (event, resource) = open_notification(&sim, &got.recv_timeout(Duration::from_secs(10)).unwrap());
+    assert_eq!(event, "TransactionSuccess");
+    assert_eq!(resource["transaction_id"].as_str(), paid.transaction_id.as_deref());
+
+    sim.add_order(OrderKind::Direct, json!({"out_trade_no": "BARE_1"})).unwrap();
+    let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("BARE_1").unwrap() };
+    let bare = common::call(&sim, &config, &op).unwrap();
+    assert_eq!((bare.mchid.as_str(), bare.trade_state.as_str()), ("1230000109", "NOTPAY"));
+}
+
+/// A parking order created over the admin API without `parking_info` gets a plausible one
+/// (WeChat Pay returns it whenever `trade_scene` is `PARKING`), and the client reads it.
+#[test]
+fn a_parking_order_created_without_parking_info_gets_one() {
+    let sim = wechatpay_sim::Simulator::start().unwrap();
+    let body = json!({"kind": "parking", "order": {"out_trade_no": "PARK_NO_INFO"}});
+    let (status, created) = admin_in_process(&sim, "POST", "/sim/orders", &body);
+    assert_eq!((status, created["trade_scene"].as_str()), (201, Some("PARKING")), "{created}");
+    let info = &created["parking_info"];
+    assert!(info["plate_number"].is_string() && info["start_time"].is_string() && info["end_time"].is_string());
+    let config = common::config(&sim);
+    let op = wechatpay_core::api::QueryParkingOrder {
+        out_trade_no: OutTradeNo::new("PARK_NO_INFO").unwrap(),
+        sub_mchid: Some(wechatpay_core::SubMchId::new("1900000109").unwrap()),
+    };
+    let order = common::call(&sim, &config, &op).unwrap();
+    let parsed = serde_json::to_value(order.parking_info.expect("parking_info")).unwrap();
+    assert_eq!(parsed["plate_number"], info["plate_number"]);
+    // Given ones are kept as given.
+    let mine = json!({"parking_id": "MINE", "plate_number": "粤B000001"});
+    let body = json!({"kind": "parking", "order": {"out_trade_no": "PARK_INFO", "parking_info": mine}});
+    assert_eq!(admin_in_process(&sim, "POST", "/sim/orders", &body).1["parking_info"], mine);
+}
+
+/// The admin API (and the Rust handle, through the same control API) refuses what WeChat
+/// Pay would never hold: `400 PARAM_ERROR` naming the field and what is allowed.
+#[test]
+fn the_admin_api_refuses_what_wechat_pay_would_never_hold() {
+    let sim = wechatpay_sim::Simulator::start().unwrap();
+    let refused = |method: &str, path: &str, body: Value| {
+        let (status, v) = admin_in_process(&sim, method, path, &body);
+        assert_eq!((status, v["code"].as_str()), (400, Some("PARAM_ERROR")), "{v}");
+        v["message"].as_str().unwrap().to_owned()
+    };
+    let create = |order: Value| json!({"kind": "direct", "order": order});
+    let m = refused("POST", "/sim/orders", create(json!({"out_trade_no": "R1", "trade_state": "PAIDD"})));
+    assert!(m.contains("order.trade_state") && m.contains("SUCCESS") && m.contains("allow_unknown"), "{m}");
+    let m = refused("POST", "/sim/orders", create(json!({"out_trade_no": "R1", "amount": {"total": -100}})));
+    assert!(m.contains("order.amount.total") && m.contains("0 or more"), "{m}");
+    let m = refused("POST", "/sim/orders", create(json!({"out_trade_no": "R1", "amount": {"total": 0.5}})));
+    assert!(m.contains("order.amount.total"), "{m}");
+    let m = refused("POST", "/sim/orders", create(json!({"out_trade_no": "R1", "success_time": "2026-11-23"})));
+    assert!(m.contains("order.success_time") && m.contains("+08:00"), "{m}");
+    let state = "/sim/orders/direct/SIM_NOTPAY_0001/state";
+    let m = refused("POST", state, json!({"trade_state": "PAIDD"}));
+    assert!(m.starts_with("trade_state:") && m.contains("NOTPAY"), "{m}");
+    let m = refused("POST", state, json!({"trade_state": "SUCCESS", "success_time": "now"}));
+    assert!(m.starts_with("success_time:"), "{m}");
+    let m = refused("POST", state, json!({"trade_state": "SUCCESS", "amount": {"total": -1, "currency": "CNY"}}));
+    assert!(m.starts_with("amount.total:"), "{m}");
+    assert_eq!(sim.order(OrderKind::Direct, "SIM_NOTPAY_0001").unwrap()["trade_state"], "NOTPAY", "nothing changed");
+
+    // On purpose (fault injection), with "allow_unknown": true.
+    let body =
+        json!({"kind": "direct", "order": {"out_trade_no": "R2", "trade_state": "PAIDD"}, "allow_unknown": true});
+    let (status, created) = admin_in_process(&sim, "POST", "/sim/orders", &body);
+    assert_eq!((status, created["trade_state"].as_str()), (201, Some("PAIDD")), "{created}");
+    let (status, changed) =
+        admin_in_process(&sim, "POST", state, &json!({"trade_state": "PAIDD", "allow_unknown": true}));
+    assert_eq!((status, changed["trade_state"].as_str()), (200, Some("PAIDD")), "{changed}");
+    // The Rust handle answers the same.
+    let e = sim.create_order(OrderKind::Direct, json!({"out_trade_no": "R3", "amount": {"total": -1}}), None);
+    assert!(e.unwrap_err().to_string().contains("order.amount.total"));
+}
+
+/// Scheduling is a control operation too: over HTTP as from Rust, due after queries, and
+/// the change is the order's one transition (paid fields, notification).
+#[test]
+fn changes_are_scheduled_over_http_as_from_rust() {
+    let sim = wechatpay_sim::Simulator::builder().notify_time_scale(0.001).start().unwrap();
+    let (url, got) = listener(&[204]);
+    let body = json!({"kind": "direct", "order": {"out_trade_no": "SCHED_HTTP"}, "notify_url": url});
+    assert_eq!(admin_in_process(&sim, "POST", "/sim/orders", &body).0, 201);
+    let path = "/sim/orders/direct/SCHED_HTTP/schedule";
+    let (status, v) = admin_in_process(&sim, "POST", path, &json!({"trade_state": "SUCCESS", "after_queries": 1}));
+    assert_eq!(status, 200, "{v}");
+    for bad in [
+        json!({"trade_state": "SUCCESS"}),
+        json!({"trade_state": "SUCCESS", "after_queries": -1}),
+        json!({"trade_state": "SUCCESS", "after_queries": 1, "after_ms": 1}),
+        json!({"trade_state": "LATER", "after_ms": 0}),
+    ] {
+        let (status, v) = admin_in_process(&sim, "POST", path, &bad);
+        assert_eq!((status, v["code"].as_str()), (400, Some("PARAM_ERROR")), "{bad} -> {v}");
+    }
+    let missing = json!({"trade_state": "SUCCESS", "after_ms": 0});
+    assert_eq!(admin_in_process(&sim, "POST", "/sim/orders/direct/NOPE/schedule", &missing).0, 404);
+
+    let config = common::config(&sim);
+    let op = QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("SCHED_HTTP").unwrap() };
+    assert_eq!(common::call(&sim, &config, &op).unwrap().trade_state.as_str(), "NOTPAY");
+    let paid = common::call(&sim, &config, &op).unwrap();
+    assert!(paid.trade_state.as_str() == "SUCCESS" && paid.success_time.is_some() && paid.payer.is_some());
+    let (event, resource) = open_notification(&sim, &got.recv_timeout(Duration::from_secs(10)).unwrap());
+    assert_eq!((event.as_str(), resource["out_trade_no"].as_str()), ("TransactionSuccess", Some("SCHED_HTTP")));
+    let requests = sim.requests();
+    assert_eq!(requests.as_array().map(Vec::len), Some(2), "{requests}");
+    assert_eq!(requests, admin_in_process(&sim, "GET", "/sim/requests", &Value::Null).1);
 }

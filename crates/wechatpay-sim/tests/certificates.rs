@@ -8,11 +8,11 @@ use serde_json::Value;
 use wechatpay_core::api::QueryOrderByOutTradeNo;
 use wechatpay_core::notify::Receiver;
 use wechatpay_core::notify::Resource;
-use wechatpay_core::verify::{signature_headers, verify_signature};
 use wechatpay_core::{
-    ApiV3Key, Config, EncryptedResource, Error, KeyStore, MchId, OutTradeNo, VerificationFailure, Verifier,
-    VerifyError, unix_now,
+    ApiV3Key, Config, EncryptedResource, Error, KeyStore, MchId, OutTradeNo, VerificationFailure, crypto::Verifier,
+    crypto::VerifyError, unix_now,
 };
+use wechatpay_core::{signature_headers, verify_signature};
 use wechatpay_sim::notification::Event;
 use wechatpay_sim::{Route, SigningKeyChoice, Simulator};
 
@@ -78,7 +78,7 @@ fn store_of(listed: &[Listed]) -> KeyStore {
 /// Verifies `resp`'s signature with `store`.
 fn verifies(resp: &Response, store: &KeyStore) -> Result<(), VerificationFailure> {
     let sig = signature_headers(&resp.headers)?;
-    verify_signature(store, &sig, &resp.body, unix_now(), 300)
+    verify_signature(store, &sig, &resp.body, std::time::SystemTime::now(), 300)
 }
 
 #[test]
@@ -123,8 +123,21 @@ fn each_item_gets_a_fresh_nonce_and_the_default_key_is_random() {
     let (a, b) = (download(&sim, "/v3/certificates"), download(&sim, "/v3/certificates"));
     assert_ne!(nonce(&a), nonce(&b));
     assert_eq!(decrypt_all(&a, sim.apiv3_key())[0].pem, decrypt_all(&b, sim.apiv3_key())[0].pem);
-    // The default signer (the public key) signs the download like any answer.
-    assert_eq!(a.header("wechatpay-serial"), Some(PUBLIC_KEY_ID));
+    // By default (issue 18) a listed platform certificate signs the download, as WeChat Pay
+    // does for merchants that have them, so a client holding no key can bootstrap; other
+    // answers are signed by the public key.
+    assert_eq!(a.header("wechatpay-serial"), Some(BUILTIN_SERIAL));
+    let mut platform_only = KeyStore::new();
+    platform_only.add_platform_certificates(sim.platform_certificates_pem().as_bytes()).unwrap();
+    verifies(&a, &platform_only).unwrap();
+    let query = send(
+        sim.addr(),
+        &signed_raw(&config(&sim), "/v3/pay/transactions/out-trade-no/SIM_NOTPAY_0001?mchid=1230000109"),
+    );
+    assert_eq!(query.unwrap().header("wechatpay-serial"), Some(PUBLIC_KEY_ID));
+    // A signing key chosen explicitly signs the download like any answer.
+    let chosen = Simulator::builder().signing(SigningKeyChoice::PublicKey).start().unwrap();
+    assert_eq!(download(&chosen, "/v3/certificates").header("wechatpay-serial"), Some(PUBLIC_KEY_ID));
 
     let err = Simulator::builder().apiv3_key("too short").start().unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);

@@ -18,7 +18,7 @@ fn state_dir(name: &str) -> PathBuf {
 }
 
 fn env_map(text: &str) -> std::collections::HashMap<String, String> {
-    text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_owned(), v.to_owned())).collect()
+    wechatpay_sim::cli::parse_env(text).into_iter().collect()
 }
 
 #[test]
@@ -68,7 +68,7 @@ fn prints_the_listening_line_writes_the_state_and_serves() {
     let addr = url.strip_prefix("http://").unwrap().parse().unwrap();
     let resp = common::send(addr, &common::signed(&config, &op)).unwrap();
     assert_eq!(resp.header("wechatpay-serial"), Some("5157F09EFDC096DE15EBE81A47057A7232F1B8E1"));
-    let order = config.parse_response(&op, &resp.to_http(), std::time::SystemTime::now());
+    let order = wechatpay_core::parse_response(&config, &op, &resp.to_http(), std::time::SystemTime::now());
     assert_eq!(order.unwrap().out_trade_no, "1217752501201407033233368018");
 
     drop(child);
@@ -180,13 +180,43 @@ fn honours_apiv3_key_and_public_key_only() {
     assert_eq!((resp.status.as_u16(), resp.json()["code"].as_str()), (404, Some("RESOURCE_NOT_EXISTS")));
     assert_eq!(resp.header("wechatpay-serial"), Some(env["WECHATPAY_PUBLIC_KEY_ID"].as_str()));
     // The 404 is signed: the core verifies it before typing the error.
-    let sig = wechatpay_core::verify::signature_headers(&resp.headers).unwrap();
-    wechatpay_core::verify::verify_signature(config.verifier(), &sig, &resp.body, wechatpay_core::unix_now(), 300)
-        .unwrap();
+    let sig = wechatpay_core::signature_headers(&resp.headers).unwrap();
+    wechatpay_core::verify_signature(config.verifier(), &sig, &resp.body, std::time::SystemTime::now(), 300).unwrap();
     drop(child);
     std::fs::remove_dir_all(&dir).unwrap();
 
     let out = Command::new(BIN).args(["--state-dir", "x", "--apiv3-key", "short"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--apiv3-key"));
+}
+
+/// `. STATE_DIR/env` exports every variable with its exact value, even an APIv3 key full of
+/// shell metacharacters or holding a quote; what the shell sees is what `parse_env` (the
+/// dotenv reading) sees.
+#[cfg(unix)]
+#[test]
+fn env_is_sourceable_and_exports_every_variable() {
+    for (name, key) in
+        [("env-meta", "0123456789abcdefghij$\"\\`#!&;|<>*"), ("env-quote", "it's0123456789abcdefghij$\"\\`#!&;")]
+    {
+        assert_eq!(key.len(), 32);
+        let (_url, env, dir, child) = spawn(name, &["--apiv3-key", key]);
+        assert_eq!(env["WECHATPAY_APIV3_KEY"], key);
+        let text = std::fs::read_to_string(dir.join("env")).unwrap();
+        assert!(text.lines().all(|l| l.starts_with("export WECHATPAY_")), "{text}");
+        // A child of the sourcing shell sees the variables: they are exported.
+        let out =
+            Command::new("sh").args(["-c", ". \"$1\" && env", "sh"]).arg(dir.join("env")).env_clear().output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let seen: std::collections::HashMap<String, String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| l.starts_with("WECHATPAY_"))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        assert_eq!(seen, env);
+        drop(child);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

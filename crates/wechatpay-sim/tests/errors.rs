@@ -111,7 +111,7 @@ fn stale_timestamps_wrong_mchid_or_serial_are_sign_errors() {
     let op = QueryOrderByOutTradeNo { out_trade_no: no("SIM_NOTPAY_0001") };
     let config = config(&sim);
     let stale = SigningInput::new(unix_now() - 1000, Nonce::random().unwrap());
-    let request = config.signed_request(&op, Host::Primary, stale).unwrap();
+    let request = wechatpay_core::prepare(&config, &op, Host::Primary, stale).unwrap().sign(config.signer()).unwrap();
     let e = api_error(parse(&config, sim.addr(), &any_direct(), &request));
     assert_eq!((e.status.as_u16(), &e.code), (401, &ErrorCode::SignError));
 
@@ -157,10 +157,8 @@ fn unknown_paths_are_404_and_other_methods_405() {
     assert_eq!((resp.status.as_u16(), resp.json()["code"].as_str()), (404, Some("NOT_FOUND")));
     let input = SigningInput::now().unwrap();
     let target = "/v3/pay/transactions/out-trade-no/SIM_NOTPAY_0001?mchid=1230000109";
-    let request = wechatpay_core::prepare_raw(&config, http::Method::POST, target, "{}".into(), Host::Primary, input)
-        .unwrap()
-        .sign(config.signer())
-        .unwrap();
+    let op = wechatpay_core::api::Json::new(http::Method::POST, target, Some("{}")).unwrap();
+    let request = wechatpay_core::prepare(&config, &op, Host::Primary, input).unwrap().sign(config.signer()).unwrap();
     assert_eq!(send(sim.addr(), &request).unwrap().status, 405);
     assert_eq!(sim.requests_for(Route::DirectByOutTradeNo), 1);
 }

@@ -27,7 +27,7 @@ fn direct_orders_by_out_trade_no_and_id() {
     assert_eq!(order.trade_state, TradeState::Success);
     assert_eq!(order.mchid, "1230000109");
     assert_eq!(order.trade_type, Some(TradeType::Micropay));
-    assert_eq!(order.amount.and_then(|a| a.total).map(|f| f.to_string()).as_deref(), Some("1.00"));
+    assert_eq!(order.amount.and_then(|a| a.total).map(|f| f.to_yuan_string()).as_deref(), Some("1.00"));
     assert_eq!(order.promotion_detail.map(|p| p.len()), Some(1));
 
     let by_id =
@@ -112,14 +112,14 @@ fn both_signing_modes_verify() {
         assert_eq!(resp.header("wechatpay-signature-type"), Some("WECHATPAY2-SHA256-RSA2048"));
         assert_eq!(resp.header("content-type").map(|c| c.starts_with("application/json")), Some(true));
         assert!(resp.header("request-id").is_some());
-        config.parse_response(&op, &resp.to_http(), SystemTime::now()).unwrap();
+        wechatpay_core::parse_response(&config, &op, &resp.to_http(), SystemTime::now()).unwrap();
 
         // The request's Wechatpay-Serial wins over the default.
         for asked in [sim.credentials().wechatpay_public_key_id(), sim.credentials().platform_serial()] {
             let config = sim.config_builder().wechatpay_serial(asked).build().unwrap();
             let resp = common::send(sim.addr(), &signed(&config, &op)).unwrap();
             assert_eq!(resp.header("wechatpay-serial"), Some(asked));
-            config.parse_response(&op, &resp.to_http(), SystemTime::now()).unwrap();
+            wechatpay_core::parse_response(&config, &op, &resp.to_http(), SystemTime::now()).unwrap();
         }
     }
 }
@@ -154,7 +154,7 @@ fn orders_are_served_byte_for_byte_and_can_be_added_while_running() {
     let op = QueryOrderByOutTradeNo { out_trade_no: no("LIVE_1") };
     let resp = common::send(sim.addr(), &signed(&config, &op)).unwrap();
     assert_eq!(resp.body, serde_json::to_vec(&order).unwrap());
-    let parsed = config.parse_response(&op, &resp.to_http(), SystemTime::now()).unwrap();
+    let parsed = wechatpay_core::parse_response(&config, &op, &resp.to_http(), SystemTime::now()).unwrap();
     assert_eq!(parsed.extra.value("zz_unknown").unwrap(), serde_json::json!([1, 2]));
     // Without seeds the seed order is unknown.
     let seed = QueryOrderByOutTradeNo { out_trade_no: no("1217752501201407033233368018") };

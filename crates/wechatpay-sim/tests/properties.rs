@@ -43,11 +43,11 @@ proptest! {
         let sub = SubMchId::new(sub).unwrap();
         let input = || SigningInput::new(ts, Nonce::new(nonce.clone()).unwrap());
         let requests = [
-            config.signed_request(&QueryOrderByOutTradeNo { out_trade_no: no.clone() }, Host::Primary, input()),
-            config.signed_request(&QueryOrderByTransactionId { transaction_id: id.clone() }, Host::Backup, input()),
-            config.signed_request(&QueryPartnerOrderByOutTradeNo { sub_mchid: sub.clone(), out_trade_no: no.clone() }, Host::Primary, input()),
-            config.signed_request(&QueryPartnerOrderByTransactionId { sub_mchid: sub.clone(), transaction_id: id }, Host::Primary, input()),
-            config.signed_request(&QueryParkingOrder { out_trade_no: no, sub_mchid: Some(sub) }, Host::Primary, input()),
+            wechatpay_core::prepare(config, &QueryOrderByOutTradeNo { out_trade_no: no.clone() }, Host::Primary, input()).and_then(|p| p.sign(config.signer())),
+            wechatpay_core::prepare(config, &QueryOrderByTransactionId { transaction_id: id.clone() }, Host::Backup, input()).and_then(|p| p.sign(config.signer())),
+            wechatpay_core::prepare(config, &QueryPartnerOrderByOutTradeNo { sub_mchid: sub.clone(), out_trade_no: no.clone() }, Host::Primary, input()).and_then(|p| p.sign(config.signer())),
+            wechatpay_core::prepare(config, &QueryPartnerOrderByTransactionId { sub_mchid: sub.clone(), transaction_id: id }, Host::Primary, input()).and_then(|p| p.sign(config.signer())),
+            wechatpay_core::prepare(config, &QueryParkingOrder { out_trade_no: no, sub_mchid: Some(sub) }, Host::Primary, input()).and_then(|p| p.sign(config.signer())),
         ];
         for request in requests {
             let request = request.unwrap();

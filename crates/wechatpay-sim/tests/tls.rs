@@ -63,7 +63,7 @@ fn a_trusted_ca_gets_signed_answers_over_tls() {
     for _ in 0..2 {
         tls.write_all(&common::encode(&common::signed(&config, &op()))).expect("request");
         let resp = common::read_response(&mut tls, config.max_body_bytes()).expect("answer");
-        let order = config.parse_response(&op(), &resp.to_http(), std::time::SystemTime::now());
+        let order = wechatpay_core::parse_response(&config, &op(), &resp.to_http(), std::time::SystemTime::now());
         assert_eq!(order.expect("verified order").out_trade_no, "1217752501201407033233368018");
     }
     assert_eq!(sim.requests_seen(), 2);
@@ -137,8 +137,9 @@ fn the_binary_with_tls_writes_the_ca_and_serves_https() {
     let url = first.trim().strip_prefix("listening on ").expect("first line").to_owned();
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
     let env = std::fs::read_to_string(dir.join("env")).expect("env");
+    let vars = wechatpay_sim::cli::parse_env(&env);
     let ca_path =
-        env.lines().find_map(|l| l.strip_prefix("WECHATPAY_SIM_CA=")).map(PathBuf::from).expect("WECHATPAY_SIM_CA");
+        vars.iter().find(|(k, _)| k == "WECHATPAY_SIM_CA").map(|(_, v)| PathBuf::from(v)).expect("WECHATPAY_SIM_CA");
     assert_eq!(ca_path, std::fs::canonicalize(&dir).expect("dir").join("ca.pem"));
     assert!(env.contains(&format!("WECHATPAY_BASE_URL={url}\n")), "{env}");
     let ca = std::fs::read_to_string(&ca_path).expect("ca.pem");

@@ -9,7 +9,7 @@ use wechatpay_core::api::Closed;
 use wechatpay_core::certificates::RefreshOutcome;
 use wechatpay_core::transport::{DEFAULT_CONNECT_TIMEOUT, Driver, Limits, Transport};
 use wechatpay_core::watch::{StateChange, WatchOutcome, WatchPolicy, WatchQuery};
-use wechatpay_core::{Error, Operation, TransportError, TransportErrorKind};
+use wechatpay_core::{Error, TransportError, TransportErrorKind, api::Operation};
 
 pub use ureq;
 pub use wechatpay_core;

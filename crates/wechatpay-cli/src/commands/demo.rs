@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use wechatpay_core::api::*;
-use wechatpay_core::{Error, OutTradeNo, RetryPolicy, SubMchId, TransactionId, VerificationFailure};
+use wechatpay_core::{Error, OutTradeNo, SubMchId, TransactionId, VerificationFailure, retry::RetryPolicy};
 use wechatpay_sim::{Fault, Route, Simulator, Times};
 
 use super::say;
@@ -27,7 +27,7 @@ pub(crate) fn run() -> Result<(), Failure> {
     let config = sim.config_builder().wechatpay_serial(creds.wechatpay_public_key_id()).build()?;
     let policy = RetryPolicy::default().with_base_delay(Duration::from_millis(20));
     let client = wechatpay_ureq::Client::new(
-        wechatpay_core::Driver::new(config.clone())
+        wechatpay_core::transport::Driver::new(config.clone())
             .with_attempt_timeout(Duration::from_secs(5))
             .with_retry_policy(policy),
     );
@@ -201,7 +201,7 @@ impl Demo {
 }
 
 fn yuan(fen: Option<wechatpay_core::model::Fen>) -> String {
-    fen.map_or_else(|| "?".to_owned(), |f| f.to_string())
+    fen.map_or_else(|| "?".to_owned(), |f| f.to_yuan_string())
 }
 
 fn opt(value: Option<&str>) -> &str {

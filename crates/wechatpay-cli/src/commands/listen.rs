@@ -138,7 +138,7 @@ fn handle(stream: &mut TcpStream, receiver: &Receiver, path: &str) -> Result<Res
             let line = crate::json::to_line(&document)
                 .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, &format!("cannot print JSON: {e}")))?;
             print_line(&line);
-            Ok(answer(&Ok::<_, wechatpay_core::NotificationError>(())))
+            Ok(answer(&Ok::<_, wechatpay_core::notify::NotificationError>(())))
         }
         Err(e) => {
             let why = untrusted::printable(&e.to_string()).max_chars(2000).to_string();

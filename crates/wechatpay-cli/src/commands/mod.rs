@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod api;
 pub(crate) mod certificates;
 pub(crate) mod demo;
 pub(crate) mod get_many;

@@ -19,8 +19,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde::Serialize;
 use serde_json::Value;
 use wechatpay_core::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, Transaction};
-use wechatpay_core::notify::{self, Receiver, Resource};
-use wechatpay_core::{Notification, NotificationError, SubMchId, untrusted};
+use wechatpay_core::notify::{self, Notification, NotificationError, Receiver, Resource};
+use wechatpay_core::{SubMchId, untrusted};
 
 use super::print_json;
 use crate::args::{Kind, NotificationKind, NotificationParseArgs, Settings};

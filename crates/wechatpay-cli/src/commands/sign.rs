@@ -2,6 +2,7 @@
 //! header value as the last line.
 
 use http::Method;
+use wechatpay_core::api::Json;
 use wechatpay_core::{Host, Nonce, SigningInput, unix_now};
 
 use super::emit;
@@ -23,13 +24,19 @@ pub(crate) fn run(s: &Settings, args: &SignArgs) -> Result<(), Failure> {
             .map_err(|_| Failure::usage("invalid --body-file: rule: the body must be UTF-8 (JSON)"))?,
         None => String::new(),
     };
+    let body = (!body.is_empty()).then_some(body.as_str());
+    // The generic call checks the target and body (and is what gets prepared and signed).
+    let op = Json::new(method, &target, body).map_err(|e| match e.field() {
+        "target" => Failure::usage(format!("invalid url {:?}: {}; rule: {}", args.url, e.problem(), e.rule())),
+        _ => Failure::usage(format!("invalid --body-file: {}; rule: {}", e.problem(), e.rule())),
+    })?;
     let nonce = match &args.nonce {
         Some(n) => Nonce::new(n.as_str()).map_err(|e| Failure::usage(e.to_string()))?,
         None => Nonce::random().map_err(|e| Failure::other(e.to_string()))?,
     };
     let input = SigningInput::new(args.timestamp.unwrap_or_else(unix_now), nonce);
     let config = settings::config(s, false)?;
-    let prepared = wechatpay_core::prepare_raw(&config, method, &target, body, Host::Primary, input)?;
+    let prepared = wechatpay_core::prepare(&config, &op, Host::Primary, input)?;
     let signature =
         config.signer().sign(prepared.string_to_sign().as_bytes()).map_err(|e| Failure::other(e.to_string()))?;
     let shown = visible_newlines(prepared.string_to_sign());

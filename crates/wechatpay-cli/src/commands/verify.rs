@@ -1,7 +1,9 @@
 //! `wechatpay verify`: checks a response or callback signature and names the failed check.
 
-use wechatpay_core::config::MAX_CLOCK_SKEW_SECS;
-use wechatpay_core::verify::{SignatureHeaders, verify_signature};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use wechatpay_core::wire::MAX_CLOCK_SKEW_SECS;
+use wechatpay_core::{SignatureHeaders, verify_signature};
 
 use super::emit;
 use crate::args::{Settings, VerifyArgs};
@@ -13,7 +15,7 @@ pub(crate) fn run(s: &Settings, args: &VerifyArgs) -> Result<(), Failure> {
     let keys = settings::key_store(s)?;
     let body = settings::read_file("--body-file", &args.body_file)?;
     let headers = SignatureHeaders::new(&args.timestamp, &args.nonce, &args.signature, &args.serial);
-    let now = args.now.unwrap_or_else(wechatpay_core::unix_now);
+    let now = args.now.map_or_else(SystemTime::now, |secs| UNIX_EPOCH + Duration::from_secs(secs));
     match verify_signature(&keys, &headers, &body, now, MAX_CLOCK_SKEW_SECS) {
         Ok(()) => {
             emit(&format!("valid: signed by {} over {} body bytes at {}", args.serial, body.len(), args.timestamp))

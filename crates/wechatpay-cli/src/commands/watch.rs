@@ -4,20 +4,20 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use wechatpay_core::api::*;
+use wechatpay_core::api::{CloseOrder, ClosePartnerOrder};
 use wechatpay_core::watch::{StateChange, WatchEnd, WatchPolicy, WatchQuery, WatchedOrder};
-use wechatpay_core::{OutTradeNo, SubMchId, TransactionId, untrusted};
+use wechatpay_core::{OutTradeNo, SubMchId, untrusted};
 
+use super::query::{OrderQuery, with_query};
 use super::{emit, print_json};
-use crate::args::{OrderId, Settings, WatchTiming};
+use crate::args::{Settings, WatchTiming};
 use crate::failure::{Failure, STILL_PENDING};
 use crate::settings;
 
 /// `wechatpay order close` (no `sub_mchid`) and `wechatpay partner-order close`: prints
 /// `{"out_trade_no":"…","closed":true}` on WeChat Pay's `204`.
-pub(crate) fn close(s: &Settings, out_trade_no: &str, sub_mchid: Option<&str>) -> Result<(), Failure> {
-    let out_trade_no = OutTradeNo::new(out_trade_no)?;
-    let sub_mchid = sub_mchid.map(SubMchId::new).transpose()?;
+pub(crate) fn close(s: &Settings, out_trade_no: &OutTradeNo, sub_mchid: Option<&SubMchId>) -> Result<(), Failure> {
+    let sub_mchid = sub_mchid.cloned();
     let client = settings::client(s)?;
     match sub_mchid {
         Some(sub_mchid) => client.close(&ClosePartnerOrder { sub_mchid, out_trade_no: out_trade_no.clone() })?,
@@ -33,47 +33,16 @@ pub(crate) fn close(s: &Settings, out_trade_no: &str, sub_mchid: Option<&str>) -
     emit(&line)
 }
 
-/// `wechatpay order watch` (no `sub_mchid`) and `wechatpay partner-order watch`.
-pub(crate) fn order(
+/// `wechatpay order watch`, `partner-order watch` (both with `--close-if-unpaid`) and
+/// `parking-order watch` (parking orders cannot be closed).
+pub(crate) fn run(
     s: &Settings,
-    which: &OrderId,
-    sub_mchid: Option<&str>,
+    query: &OrderQuery,
     timing: &WatchTiming,
     close_if_unpaid: bool,
 ) -> Result<(), Failure> {
     let policy = policy(timing).with_close_if_unpaid(close_if_unpaid);
-    let sub_mchid = sub_mchid.map(SubMchId::new).transpose()?;
-    match (&which.out_trade_no, &which.transaction_id, sub_mchid) {
-        (Some(no), _, None) => {
-            watch(s, &QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new(no.as_str())? }, &policy)
-        }
-        (None, Some(id), None) => {
-            watch(s, &QueryOrderByTransactionId { transaction_id: TransactionId::new(id.as_str())? }, &policy)
-        }
-        (Some(no), _, Some(sub_mchid)) => {
-            let op = QueryPartnerOrderByOutTradeNo { sub_mchid, out_trade_no: OutTradeNo::new(no.as_str())? };
-            watch(s, &op, &policy)
-        }
-        (None, Some(id), Some(sub_mchid)) => {
-            let op = QueryPartnerOrderByTransactionId { sub_mchid, transaction_id: TransactionId::new(id.as_str())? };
-            watch(s, &op, &policy)
-        }
-        (None, None, _) => Err(Failure::usage("give --out-trade-no or --transaction-id")),
-    }
-}
-
-/// `wechatpay parking-order watch` (parking orders cannot be closed).
-pub(crate) fn parking(
-    s: &Settings,
-    out_trade_no: &str,
-    sub_mchid: Option<&str>,
-    timing: &WatchTiming,
-) -> Result<(), Failure> {
-    let op = QueryParkingOrder {
-        out_trade_no: OutTradeNo::new(out_trade_no)?,
-        sub_mchid: sub_mchid.map(SubMchId::new).transpose()?,
-    };
-    watch(s, &op, &policy(timing))
+    with_query!(query, |op| watch(s, op, &policy))
 }
 
 /// The policy of `--deadline` and `--interval` (both checked by clap already).

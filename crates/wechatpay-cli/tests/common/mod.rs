@@ -26,11 +26,7 @@ impl SimEnv {
         let n = N.fetch_add(1, Ordering::SeqCst);
         let dir = std::env::temp_dir().join(format!("wechatpay-cli-test-{}-{n}", std::process::id()));
         wechatpay_sim::cli::write_state(&dir, &sim).unwrap();
-        let vars = std::fs::read_to_string(dir.join("env"))
-            .unwrap()
-            .lines()
-            .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
-            .collect();
+        let vars = wechatpay_sim::cli::parse_env(&std::fs::read_to_string(dir.join("env")).unwrap());
         Self { sim, dir, vars }
     }
 

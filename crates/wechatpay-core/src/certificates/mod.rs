@@ -4,12 +4,12 @@
 //!
 //! | piece | what it is |
 //! |---|---|
-//! | [`DownloadCertificates`] | the [`Operation`]; its output is the still-encrypted [`CertificateList`] |
+//! | [`DownloadCertificates`](crate::api::DownloadCertificates) | the [`Operation`](crate::api::Operation) (in [`crate::api`]); its output is the still-encrypted [`CertificateList`] |
 //! | [`decrypt_certificates`] | every item decrypted with the APIv3 key and checked to be the RSA certificate it claims |
 //! | [`BootstrapVerifier`], [`verify_download`] | the bootstrap rule: trust the answer only if every item decrypts and the listed certificate named by `Wechatpay-Serial` (or an already-trusted key) verifies it |
 //! | [`RefreshPolicy`] | the pure schedule: when to download next, which certificates to drop |
 //! | [`SharedKeyStore`] | a [`Verifier`] whose [`KeyStore`] is swapped whole while calls are in flight |
-//! | [`CertificateRefresher`] | the state between downloads; [`crate::Driver::with_certificate_refresher`] uses it to refresh when an answer names an unknown serial |
+//! | [`CertificateRefresher`] | the state between downloads; [`crate::transport::Driver::with_certificate_refresher`] uses it to refresh when an answer names an unknown serial |
 //! | [`save_directory`], [`load_directory`] | `wechatpay_<SERIAL>.pem` files, so a restart does not depend on the network |
 //!
 //! A `404 RESOURCE_NOT_EXISTS` answer is not an error to retry: the merchant has no platform
@@ -22,64 +22,22 @@ mod schedule;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::SystemTime;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::api::Operation;
-use crate::apiv3_key::{ApiV3Key, DecryptError, EncryptedResource};
+use crate::api::{CertificateList, EncryptedCertificate};
+use crate::apiv3_key::ApiV3Key;
 use crate::crypto::{Verifier, VerifyError};
-use crate::error::VerificationFailure;
-use crate::ids::MchId;
 use crate::keys::KeyStore;
 use crate::model::Rfc3339;
 use crate::untrusted::printable;
+pub use crate::verify::CertificateError;
+use crate::verify::VerificationFailure;
 
 pub use directory::{DirectoryError, file_name, load_directory, save_directory};
 pub use refresher::{CertificateRefresher, RefreshOutcome, SharedKeyStore};
 pub use schedule::{CertificateValidity, RefreshPlan, RefreshPolicy};
-
-/// `GET /v3/certificates`: every platform certificate currently usable, encrypted with the
-/// APIv3 key. With `algorithm_type_rsa`, the signed target is
-/// `/v3/certificates?algorithm_type=RSA`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DownloadCertificates {
-    /// Send `?algorithm_type=RSA` (and sign it).
-    pub algorithm_type_rsa: bool,
-}
-
-impl Operation for DownloadCertificates {
-    type Output = CertificateList;
-    const NAME: &'static str = "download_certificates";
-    fn path_and_query(&self, _mchid: &MchId) -> String {
-        if self.algorithm_type_rsa {
-            "/v3/certificates?algorithm_type=RSA".to_owned()
-        } else {
-            "/v3/certificates".to_owned()
-        }
-    }
-}
-
-/// The body of a `/v3/certificates` answer, items still encrypted.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct CertificateList {
-    /// Every certificate currently usable (old and new overlap during a rotation).
-    pub data: Vec<EncryptedCertificate>,
-}
-
-/// One item of a `/v3/certificates` answer.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct EncryptedCertificate {
-    /// The certificate's serial, upper-case hex.
-    pub serial_no: String,
-    /// From when it may sign.
-    pub effective_time: Rfc3339,
-    /// When to stop trusting it (shortened ~24 h before a replacement takes over).
-    pub expire_time: Rfc3339,
-    /// The certificate PEM, AEAD_AES_256_GCM with AAD `certificate`.
-    pub encrypt_certificate: EncryptedResource,
-}
 
 /// A decrypted platform certificate, checked to be an RSA certificate whose serial is
 /// `serial_no`.
@@ -102,67 +60,6 @@ impl PlatformCertificate {
         CertificateValidity::new(&self.serial_no, &self.effective_time, &self.expire_time)
     }
 }
-
-/// Why a `/v3/certificates` answer or one of its items was refused. Names the item by its
-/// (escaped, cut) `serial_no`; never carries key material or plaintext.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CertificateError {
-    /// The signed body is not a `{"data": [...]}` certificate list.
-    Malformed,
-    /// The list is empty: nothing to trust.
-    Empty,
-    /// An item did not decrypt with the APIv3 key (GCM authenticates it).
-    Decrypt {
-        /// The item's `serial_no`.
-        serial_no: String,
-        /// Why.
-        error: DecryptError,
-    },
-    /// An item decrypted to something that is not a usable RSA certificate.
-    NotUsable {
-        /// The item's `serial_no`.
-        serial_no: String,
-        /// Why (the key loader's message).
-        reason: String,
-    },
-    /// An item decrypted to a certificate whose serial is not its `serial_no`.
-    SerialMismatch {
-        /// The item's `serial_no`.
-        serial_no: String,
-        /// The certificate's own serial.
-        actual: String,
-    },
-    /// The answer's `Wechatpay-Serial` names neither a listed certificate nor a trusted key.
-    SignerNotListed {
-        /// The `Wechatpay-Serial`.
-        serial: String,
-    },
-}
-
-impl fmt::Display for CertificateError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Malformed => f.write_str("the /v3/certificates answer is not a certificate list"),
-            Self::Empty => f.write_str("the /v3/certificates answer lists no certificate"),
-            Self::Decrypt { serial_no, error } => {
-                write!(f, "certificate {serial_no:?} does not decrypt with the APIv3 key: {error}")
-            }
-            Self::NotUsable { serial_no, reason } => {
-                write!(f, "certificate {serial_no:?} is not a usable RSA certificate: {reason}")
-            }
-            Self::SerialMismatch { serial_no, actual } => {
-                write!(f, "certificate listed as {serial_no:?} has serial {actual:?}")
-            }
-            Self::SignerNotListed { serial } => write!(
-                f,
-                "the answer is signed by {serial:?}, which is neither among the certificates listed nor a trusted key"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for CertificateError {}
 
 /// A serial from the network, fit for an error message.
 fn shown(serial: &str) -> String {
@@ -223,7 +120,7 @@ fn decrypt_one(
 /// as a certificate list: every item must decrypt with the APIv3 key and be the RSA
 /// certificate it claims, the one whose `serial_no` is the answer's `Wechatpay-Serial` must
 /// be among them, and the signature must verify with it. The timestamp window is checked
-/// before, as for any answer. Only use it for [`DownloadCertificates`].
+/// before, as for any answer. Only use it for [`DownloadCertificates`](crate::api::DownloadCertificates).
 #[derive(Clone)]
 pub struct BootstrapVerifier {
     key: Arc<ApiV3Key>,
@@ -272,12 +169,6 @@ impl Verifier for BootstrapVerifier {
     }
 }
 
-impl From<CertificateError> for VerifyError {
-    fn from(e: CertificateError) -> Self {
-        VerifyError::Certificate(e)
-    }
-}
-
 /// The body inside a signed message `timestamp\nnonce\nbody\n` (header values hold no line
 /// break).
 fn signed_body(message: &[u8]) -> Option<&[u8]> {
@@ -287,7 +178,7 @@ fn signed_body(message: &[u8]) -> Option<&[u8]> {
 }
 
 /// The bootstrap rule as one pure function over an answer's headers and raw body: the
-/// signature headers, the timestamp window around `now` (Unix seconds), the signer (listed
+/// signature headers, the timestamp window around `now`, the signer (listed
 /// or `trusted`), then every item decrypted and checked.
 ///
 /// # Errors
@@ -299,7 +190,7 @@ pub fn verify_download(
     body: &[u8],
     key: Arc<ApiV3Key>,
     trusted: Option<Arc<dyn Verifier>>,
-    now: u64,
+    now: SystemTime,
     max_skew_secs: u64,
 ) -> Result<Vec<PlatformCertificate>, VerificationFailure> {
     let sig = crate::verify::signature_headers(headers)?;

@@ -7,12 +7,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::directory::{DirectoryError, load_directory, save_directory};
 use super::schedule::{CertificateValidity, RefreshPlan, RefreshPolicy};
-use super::{BootstrapVerifier, CertificateList, DownloadCertificates, PlatformCertificate, decrypt_certificates};
+use super::{BootstrapVerifier, PlatformCertificate, decrypt_certificates};
+use crate::api::{CertificateList, DownloadCertificates};
 use crate::apiv3_key::ApiV3Key;
 use crate::crypto::{Verifier, VerifyError};
-use crate::error::{Error, VerificationError, VerificationFailure};
+use crate::error::{Error, VerificationError};
 use crate::keys::KeyStore;
 use crate::model::ErrorCode;
+use crate::verify::VerificationFailure;
 
 /// A [`Verifier`] over a [`KeyStore`] that can be replaced while calls are in flight.
 ///
@@ -89,8 +91,8 @@ struct State {
 ///
 /// It holds the APIv3 key, the live key set (seeded with the configured public keys and
 /// certificates, which it never drops), what the last downloads said, and optionally a
-/// directory the certificates are saved to. [`crate::Driver::with_certificate_refresher`]
-/// runs downloads through it; adapters run [`crate::Driver::refresh_certificates`] on the
+/// directory the certificates are saved to. [`crate::transport::Driver::with_certificate_refresher`]
+/// runs downloads through it; adapters run [`crate::transport::Driver::refresh_certificates`] on the
 /// [`CertificateRefresher::next_refresh_in`] schedule.
 pub struct CertificateRefresher {
     key: Arc<ApiV3Key>,

@@ -22,6 +22,7 @@ pub(crate) mod rustcrypto;
 compile_error!("wechatpay-core needs a crypto backend: enable feature `aws-lc-rs` (default) or `rustcrypto`");
 
 use std::fmt;
+use std::sync::Arc;
 
 /// Which implementation of RSA a key uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -176,6 +177,14 @@ impl SignError {
     }
 }
 
+/// The operating system's random source failed (for a nonce): `signing failed: the OS random
+/// source failed`, the I/O error kept as the source.
+impl From<std::io::Error> for SignError {
+    fn from(e: std::io::Error) -> Self {
+        Self::with_context("the OS random source failed", e)
+    }
+}
+
 impl fmt::Display for SignError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.message {
@@ -206,9 +215,11 @@ pub enum VerifyError {
     },
     /// The signature does not match the message under that key.
     Mismatch,
-    /// A `/v3/certificates` answer broke the bootstrap rule (spec §9); see
-    /// [`crate::certificates::BootstrapVerifier`].
-    Certificate(crate::certificates::CertificateError),
+    /// The verifier refused for a reason of its own, carried opaquely (as rustls's
+    /// `Error::Other`): for example the bootstrap verifier of `/v3/certificates` refusing an
+    /// answer (its error is a `certificates::CertificateError`, found with
+    /// [`OtherError::downcast_ref`]), or a custom verifier's backend failing.
+    Other(OtherError),
 }
 
 impl fmt::Display for VerifyError {
@@ -219,12 +230,70 @@ impl fmt::Display for VerifyError {
                 write!(f, "signature is {actual} bytes, the key's modulus is {expected}")
             }
             VerifyError::Mismatch => f.write_str("signature does not match"),
-            VerifyError::Certificate(e) => e.fmt(f),
+            VerifyError::Other(e) => e.fmt(f),
         }
     }
 }
 
-impl std::error::Error for VerifyError {}
+impl std::error::Error for VerifyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            VerifyError::Other(e) => Some(e.get_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// An error of another layer (or another crate) carried through this one without naming
+/// its type, the way rustls's `Error::Other` does. Cloning shares it.
+///
+/// Two `OtherError`s are equal only when they are clones of the same error. The error must
+/// not hold secrets: its `Display` and `Debug` are shown.
+#[derive(Clone)]
+pub struct OtherError(Arc<dyn std::error::Error + Send + Sync>);
+
+impl OtherError {
+    /// Wraps `error`.
+    pub fn new(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(Arc::from(error.into()))
+    }
+
+    /// The error carried.
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.0
+    }
+
+    /// The error carried, if it is a `T`.
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.0.downcast_ref::<T>()
+    }
+}
+
+impl PartialEq for OtherError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for OtherError {}
+
+impl fmt::Debug for OtherError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OtherError").field(&self.0).finish()
+    }
+}
+
+impl fmt::Display for OtherError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for OtherError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
 
 #[cfg(test)]
 mod tests {

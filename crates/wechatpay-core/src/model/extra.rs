@@ -13,8 +13,11 @@
 //! them (and where `RawValue` cannot be read at all). Instead each struct's derived
 //! deserializer reads through a thin wrapper ([`keep_unknown_fields`]) that passes the keys
 //! it names straight through (one streaming pass, as derived code reads) and reads every
-//! other key's value as raw JSON into `extra`. Duplicate keys are an error. Whitespace between tokens is
-//! dropped (the text stays on one line; strings and numbers are untouched).
+//! other key's value as raw JSON into `extra`. Duplicate keys are an error, and so is a
+//! value nested deeper than [`MAX_DEPTH`] arrays or objects (serde_json skips raw values
+//! without its own depth limit, so a signed answer could otherwise hand 10 000 nested
+//! arrays to every program that prints it). Whitespace between tokens is dropped (the text
+//! stays on one line; strings and numbers are untouched).
 //!
 //! Reading a model therefore needs a `serde_json` deserializer (`from_slice`, `from_str`,
 //! `from_reader`, `from_value`); other formats cannot produce raw JSON values.
@@ -26,6 +29,10 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+
+/// The deepest nesting of arrays and objects kept in an unknown field's value (serde_json's
+/// own default limit is 128 as well).
+pub(crate) const MAX_DEPTH: usize = 128;
 
 /// Unknown fields of a response object: name → the value's JSON text as received.
 #[derive(Clone, Default)]
@@ -230,6 +237,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeepIgnored<'_, 'de, D> {
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         let value = Box::<RawValue>::deserialize(self.inner)?;
         let key = self.key.map(Key::into_string).unwrap_or_default();
+        if nesting_exceeds(value.get(), MAX_DEPTH) {
+            return Err(de::Error::custom(format_args!(
+                "field `{key}` is nested deeper than {MAX_DEPTH} levels of arrays and objects"
+            )));
+        }
         if self.extra.contains_key(&key) {
             return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
         }
@@ -288,6 +300,36 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeepIgnored<'_, 'de, D> {
     fn is_human_readable(&self) -> bool {
         self.inner.is_human_readable()
     }
+}
+
+/// Whether valid JSON `text` nests arrays and objects more than `limit` deep (brackets inside
+/// strings do not count). One pass over the bytes, no recursion.
+fn nesting_exceeds(text: &str, limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The JSON text without whitespace between tokens (strings and numbers untouched), so a
@@ -392,3 +434,36 @@ macro_rules! keep_unknown_fields {
     )*};
 }
 pub(crate) use keep_unknown_fields;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Transaction;
+
+    fn nested(levels: usize) -> String {
+        format!("{}1{}", "[".repeat(levels), "]".repeat(levels))
+    }
+
+    fn with_unknown(value: &str) -> String {
+        format!(r#"{{"mchid":"1","out_trade_no":"o","trade_state":"SUCCESS","trade_state_desc":"d","deep":{value}}}"#)
+    }
+
+    #[test]
+    fn unknown_values_nest_at_most_128_levels() {
+        let ok: Transaction = serde_json::from_str(&with_unknown(&nested(128))).unwrap();
+        assert_eq!(ok.extra.get("deep").map(RawValue::get), Some(nested(128).as_str()), "kept byte for byte");
+        let objects = format!("{}1{}", r#"{"a":"#.repeat(128), "}".repeat(128));
+        assert!(serde_json::from_str::<Transaction>(&with_unknown(&objects)).is_ok());
+
+        for levels in [129, 130, 10_000, 100_000] {
+            let err = serde_json::from_str::<Transaction>(&with_unknown(&nested(levels))).unwrap_err();
+            assert!(err.to_string().contains("nested deeper than 128 levels"), "{levels}: {err}");
+        }
+        let objects = format!("{}1{}", r#"{"a":"#.repeat(129), "}".repeat(129));
+        assert!(serde_json::from_str::<Transaction>(&with_unknown(&objects)).is_err());
+        // Brackets inside strings are text, not nesting.
+        let text = format!(r#""{}\"{}""#, "[".repeat(500), "{".repeat(500));
+        let t: Transaction = serde_json::from_str(&with_unknown(&text)).unwrap();
+        assert_eq!(t.extra.get("deep").map(RawValue::get), Some(text.as_str()));
+    }
+}

@@ -5,7 +5,7 @@ use std::fmt;
 use http::StatusCode;
 
 use super::Kind;
-use crate::error::VerificationFailure;
+use crate::verify::VerificationFailure;
 
 /// Why a notification was refused. Carries no body, plaintext, key or signature.
 #[derive(Clone, Debug, PartialEq, Eq)]

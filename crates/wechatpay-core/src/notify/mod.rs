@@ -98,7 +98,7 @@ mod kind;
 
 use std::borrow::Cow;
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use serde::Deserialize;
@@ -114,9 +114,7 @@ use crate::json;
 use crate::model::open_enum::open_enum;
 use crate::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, Rfc3339, Transaction};
 use crate::verify;
-
-/// The timestamp window of a notification, in seconds, both directions (the official rule).
-pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
+use crate::wire::MAX_CLOCK_SKEW_SECS;
 
 open_enum! {
     /// What happened (`event_type`).
@@ -288,8 +286,7 @@ impl Receiver {
             return Err(NotificationError::MethodNotPost);
         }
         let sig = verify::signature_headers(headers).map_err(NotificationError::Signature)?;
-        let now = (self.clock)().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        verify::verify_signature(&*self.verifier, &sig, body, now, MAX_CLOCK_SKEW_SECS)
+        verify::verify_signature(&*self.verifier, &sig, body, (self.clock)(), MAX_CLOCK_SKEW_SECS)
             .map_err(NotificationError::Signature)?;
         let envelope: Envelope<'_> = json::object_from_slice(body)
             .map_err(|e| NotificationError::Envelope { line: e.line(), column: e.column() })?;

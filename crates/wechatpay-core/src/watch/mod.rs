@@ -8,7 +8,7 @@
 //! wait and ask again, deadline reached, or — with
 //! [`close_if_unpaid`](WatchPolicy::close_if_unpaid) and only for a `NOTPAY` order — close,
 //! then query once more to confirm. The loop that runs the policy over a transport is
-//! [`crate::Driver::watch`] (blocking) and [`crate::Driver::watch_async`].
+//! [`crate::transport::Driver::watch`] (blocking) and [`crate::transport::Driver::watch_async`].
 //!
 //! The rhythm (spec §10): a `USERPAYING` order (a payment-code charge waiting for the user's
 //! password) is asked every 5 s for the first 45 s of the watch; `NOTPAY` and parking's
@@ -19,7 +19,7 @@
 //!
 //! # The loop
 //!
-//! Each question is one [`crate::Driver::execute`] call, with its own retries (spec §5). The
+//! Each question is one [`crate::transport::Driver::execute`] call, with its own retries (spec §5). The
 //! loop asks, judges the verified answer ([`WatchedOrder::verdict`]), asks the policy,
 //! sleeps, and asks again; at the deadline it may close and confirm. A query that fails
 //! after its retries ends the watch with that error: the watch never spins on failures, and

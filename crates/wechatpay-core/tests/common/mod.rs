@@ -8,8 +8,8 @@ use base64::Engine as _;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use wechatpay_core::api::{QueryOrderByOutTradeNo, QueryParkingOrder, QueryPartnerOrderByTransactionId};
 use wechatpay_core::{
-    Backend, Config, Error, KeyStore, MchId, Operation, OutTradeNo, PrivateKey, SerialNo, Signer, SubMchId,
-    TransactionId,
+    Config, Error, KeyStore, MchId, OutTradeNo, PrivateKey, SerialNo, SubMchId, TransactionId, api::Operation,
+    crypto::Backend, crypto::Signer,
 };
 
 pub(crate) const MCHID: &str = "1230000109";
@@ -99,7 +99,7 @@ pub(crate) fn response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> 
     r
 }
 
-/// `Config::parse_response` of a fixture answer to its seed request, at Unix time `now`.
+/// `wechatpay_core::parse_response` of a fixture answer to its seed request, at Unix time `now`.
 pub(crate) trait ParseAt {
     fn parse_at<Op: Seed>(
         &self,
@@ -118,7 +118,7 @@ impl ParseAt for Config {
         body: &[u8],
         now: u64,
     ) -> Result<Op::Output, Error> {
-        self.parse_response(&Op::seed(), &response(status, headers, body), at(now))
+        wechatpay_core::parse_response(self, &Op::seed(), &response(status, headers, body), at(now))
     }
 }
 

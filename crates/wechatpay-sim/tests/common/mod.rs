@@ -8,7 +8,7 @@ use std::process::Child;
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use wechatpay_core::{Config, Error, Host, Operation, SigningInput, TransportError, TransportErrorKind};
+use wechatpay_core::{Config, Error, Host, SigningInput, TransportError, TransportErrorKind, api::Operation};
 use wechatpay_sim::Simulator;
 
 /// A raw answer.
@@ -20,7 +20,7 @@ pub(crate) struct Response {
 }
 
 impl Response {
-    /// The same answer as an `http::Response`, for `Config::parse_response`.
+    /// The same answer as an `http::Response`, for `wechatpay_core::parse_response`.
     pub(crate) fn to_http(&self) -> http::Response<Vec<u8>> {
         let mut r = http::Response::new(self.body.clone());
         *r.status_mut() = self.status;
@@ -120,16 +120,17 @@ pub(crate) fn send(addr: SocketAddr, req: &http::Request<Vec<u8>>) -> io::Result
 
 /// Signs `op` now with `config`.
 pub(crate) fn signed<Op: Operation>(config: &Config, op: &Op) -> http::Request<Vec<u8>> {
-    config.signed_request(op, Host::Primary, SigningInput::now().expect("random")).expect("signed")
+    wechatpay_core::prepare(config, op, Host::Primary, SigningInput::now().expect("random"))
+        .expect("signed")
+        .sign(config.signer())
+        .expect("signed")
 }
 
 /// Signs a raw GET for `target` now with `config`.
 pub(crate) fn signed_raw(config: &Config, target: &str) -> http::Request<Vec<u8>> {
     let input = SigningInput::now().expect("random");
-    wechatpay_core::prepare_raw(config, http::Method::GET, target, String::new(), Host::Primary, input)
-        .expect("prepared")
-        .sign(config.signer())
-        .expect("signed")
+    let op = wechatpay_core::api::Json::new(http::Method::GET, target, None).expect("a valid target");
+    wechatpay_core::prepare(config, &op, Host::Primary, input).expect("prepared").sign(config.signer()).expect("signed")
 }
 
 fn transport(e: io::Error) -> Error {
@@ -151,7 +152,7 @@ pub(crate) fn parse<Op: Operation>(
     let mut stream = connect(addr).map_err(transport)?;
     stream.write_all(&encode(req)).map_err(transport)?;
     let resp = read_response(&mut stream, config.max_body_bytes()).map_err(transport)?;
-    config.parse_response(op, &resp.to_http(), std::time::SystemTime::now())
+    wechatpay_core::parse_response(config, op, &resp.to_http(), std::time::SystemTime::now())
 }
 
 /// A direct query whose answer is expected to be an error.

@@ -31,8 +31,11 @@ def read_env(state_dir):
     env = {}
     with open(state_dir + "/env") as f:
         for line in f:
-            if "=" in line:
-                key, value = line.rstrip("\n").split("=", 1)
+            line = line.strip()
+            if "=" in line and not line.startswith("#"):
+                key, value = line.removeprefix("export ").split("=", 1)
+                if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                    value = value[1:-1]
                 env[key] = value
     return env
 

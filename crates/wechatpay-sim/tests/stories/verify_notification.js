@@ -16,8 +16,10 @@ function fail(what) {
 }
 
 const [stateDir, notificationFile] = process.argv.slice(2);
+// `export NAME=value` lines; the values used here are never quoted (paths, ids).
 const env = Object.fromEntries(readFileSync(path.join(stateDir, 'env'), 'utf8').split('\n')
-  .filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  .map((l) => l.replace(/^export /, '')).filter((l) => l.includes('='))
+  .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 const { headers, body } = JSON.parse(readFileSync(notificationFile, 'utf8'));
 
 const publicKey = Rsa.from(readFileSync(env.WECHATPAY_PUBLIC_KEY, 'utf8'), Rsa.KEY_TYPE_PUBLIC);

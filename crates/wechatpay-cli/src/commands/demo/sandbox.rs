@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use wechatpay_core::api::QueryOrderByOutTradeNo;
-use wechatpay_core::notify::{Kind, Receiver, Resource, answer};
-use wechatpay_core::{ApiV3Key, Config, Notification, NotificationError, OutTradeNo, Verifier, VerifyError};
+use wechatpay_core::crypto::{Verifier, VerifyError};
+use wechatpay_core::notify::{Kind, Notification, NotificationError, Receiver, Resource, answer};
+use wechatpay_core::{ApiV3Key, Config, OutTradeNo};
 
 use super::Demo;
 

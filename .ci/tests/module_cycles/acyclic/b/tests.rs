@@ -1,0 +1,2 @@
+//! A test module in its own file: ignored.
+use crate::a::AThing;

@@ -1,0 +1,2 @@
+pub struct DThing;
+pub struct Other;
