@@ -121,8 +121,9 @@ write("der", "certificate", b"\x02" + pem_der("platform_cert.pem"))
 write("der", "certificate-padded-length", b"\x02" + pad_outer(pem_der("platform_cert.pem")))
 write("der", "certificate-truncated", b"\x02" + pem_der("platform_cert.pem")[:200])
 
-# notification: byte 0 = expectation (bits 0-1: direct, partner, parking+sub, partner+sub) |
-# synthesised headers (0x04) | seal mode (0x08: the rest is "event_type\nplaintext") | GET (0x10).
+# notification: byte 0 = receiver (bits 0-1: direct, partner, parking+sub, partner+sub) |
+# synthesised headers (0x04) | seal mode (0x08: the rest is "event_type\nplaintext") | GET (0x10) |
+# no kind named (0x20: the receiver tells it; the sub-merchant restriction stays).
 NOTIFY = os.path.join(DATA, "notifications")
 
 
@@ -144,3 +145,9 @@ write("notification", "sealed-entrance", bytes([0x0E]) + b"VEHICLE.ENTRANCE_STAT
 write("notification", "sealed-other", bytes([0x0F]) + b"REFUND.SUCCESS\n" + b'{"sp_mchid":"1230000109","sub_mchid":"1900000109","x":[1,{}]}')
 write("notification", "sealed-array", bytes([0x0C]) + b"TRANSACTION.SUCCESS\n" + b'["1230000109","o","SUCCESS","d"]')
 write("notification", "sealed-not-json", bytes([0x0C]) + b"X\n" + b"\xff\xfe not json")
+for case, kind in [("direct_success", 0x20), ("partner_success", 0x20), ("parking_pay_back", 0x22),
+                   ("parking_entrance", 0x20), ("refund_other", 0x20)]:
+    write("notification", "detect-" + case.replace("_", "-"), bytes([kind]) + notify_case(case))
+write("notification", "sealed-detect-partner", bytes([0x2F]) + b"TRANSACTION.SUCCESS\n" + open(os.path.join(NOTIFY, "partner_success.plain"), "rb").read())
+write("notification", "sealed-detect-refund-as-payment", bytes([0x28]) + b"TRANSACTION.SUCCESS\n" + open(os.path.join(NOTIFY, "refund_other.plain"), "rb").read())
+write("notification", "sealed-detect-no-merchant", bytes([0x28]) + b"TRANSACTION.SUCCESS\n" + b'{"out_trade_no":"o","trade_state":"SUCCESS"}')

@@ -1,10 +1,10 @@
 //! `notify`: a direct payment notification (the Python-made fixture
 //! `tests/data/notifications/direct_success`: 1.5 KB body, 0.8 KB resource) through
-//! `parse_notification` on each backend: header checks, timestamp window, RSA-2048 verify,
-//! envelope JSON, AES-256-GCM decryption, `Transaction` JSON, merchant check. Ids (stable, see
-//! `benches/README.md`):
+//! `notify::Receiver::receive_request` on each backend: header checks, timestamp window,
+//! RSA-2048 verify, envelope JSON, AES-256-GCM decryption, the kind told from the resource,
+//! `Transaction` JSON, merchant check. Ids (stable, see `benches/README.md`):
 //!
-//! - `notify/<backend>/direct`: the whole of `parse_notification`.
+//! - `notify/<backend>/direct`: the whole of `Receiver::receive_request` (no kind named).
 //! - `notify/decrypt_only/<backend>/direct`: `ApiV3Key::decrypt` of its resource (Base64 + AES-GCM).
 //! - `notify/raw_verify/<backend>/direct`: `PublicKey::verify` of its signature alone.
 //! - `notify/headers_only/direct`: `verify::signature_headers` of its request (the four
@@ -12,13 +12,14 @@
 //! - `notify/decode_only/direct`: `serde_json::from_slice::<Transaction>` of its plaintext.
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use criterion::{Criterion, criterion_main};
 use http::Request;
 use wechatpay_benches::{BACKENDS, MCHID, PUB_KEY_ID, TS, key_store};
-use wechatpay_core::{ApiV3Key, EncryptedResource, MchId, notify::Expect, notify::parse_notification};
+use wechatpay_core::notify::Receiver;
+use wechatpay_core::{ApiV3Key, EncryptedResource, MchId};
 
 const HEADERS: &str = include_str!("../../crates/wechatpay-core/tests/data/notifications/direct_success.headers");
 const BODY: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/notifications/direct_success.body");
@@ -40,7 +41,6 @@ fn header<'a>(request: &'a Request<Vec<u8>>, name: &str) -> &'a str {
 
 fn notify(c: &mut Criterion) {
     let request = request();
-    let expect = Expect::Direct { mchid: MchId::new(MCHID).expect("mchid") };
     let envelope: serde_json::Value = serde_json::from_slice(BODY).expect("JSON");
     let resource: EncryptedResource = serde_json::from_value(envelope["resource"].clone()).expect("resource");
     let mut message =
@@ -60,8 +60,14 @@ fn notify(c: &mut Criterion) {
     for (backend, name) in BACKENDS {
         let keys = key_store(backend);
         let key = ApiV3Key::new(API_V3_KEY.trim_end()).expect("fixture key").with_backend(backend);
+        let receiver = Receiver::new(
+            keys.clone(),
+            ApiV3Key::new(API_V3_KEY.trim_end()).expect("fixture key").with_backend(backend),
+            MchId::new(MCHID).expect("mchid"),
+        )
+        .clock(|| SystemTime::UNIX_EPOCH + Duration::from_secs(TS));
         g.bench_function(format!("{name}/direct"), |b| {
-            b.iter(|| parse_notification(black_box(&request), &keys, &key, &expect, TS).expect("verified"))
+            b.iter(|| receiver.receive_request(black_box(&request)).expect("verified"))
         });
         g.bench_function(format!("decrypt_only/{name}/direct"), |b| {
             b.iter(|| key.decrypt(black_box(&resource)).expect("decrypted"))

@@ -456,26 +456,31 @@ fn sealed_notification(input: &[u8]) -> Vec<u8> {
     .expect("a JSON value serialises")
 }
 
-/// `notification`: `parse_notification_parts` with an accepting verifier and the fixtures'
-/// APIv3 key, on every backend compiled in. Byte 0 chooses: bits 0-1 the [`Expect`] (direct,
-/// partner, parking with a sub-merchant, partner with a sub-merchant), bit 2 synthesised valid
-/// signature headers (else `name: value` header lines up to a blank line), bit 3 seal mode
-/// (the rest is `event_type\nplaintext`, encrypted here), bit 4 a `GET`. Never panics; every
-/// backend agrees; whatever is returned belongs to the expected merchant; the answer is `204`
-/// for a notification and a `4xx` with the fixed body otherwise.
+/// `notification`: a [`Receiver`](wechatpay_core::notify::Receiver) with an accepting
+/// verifier and the fixtures' APIv3 key, on every backend compiled in. Byte 0 chooses: bits 0-1
+/// the receiver (direct, partner, parking with a sub-merchant, partner with a sub-merchant),
+/// bit 2 synthesised valid signature headers (else `name: value` header lines up to a blank
+/// line), bit 3 seal mode (the rest is `event_type\nplaintext`, encrypted here), bit 4 a `GET`,
+/// bit 5 no kind named (the receiver tells it; the sub-merchant restriction stays). Never
+/// panics; every backend agrees; whatever is returned belongs to the expected merchant and is
+/// of the named kind; the answer is `204` for a notification and a `4xx` with the fixed body
+/// otherwise.
 pub fn notification(data: &[u8]) {
-    use wechatpay_core::notify::{self, Resource};
-    use wechatpay_core::{ApiV3Key, notify::Expect, notify::parse_notification_parts};
+    use std::time::{Duration, SystemTime};
+
+    use wechatpay_core::ApiV3Key;
+    use wechatpay_core::notify::{self, Kind, Receiver, Resource};
 
     let Some((&mode, rest)) = data.split_first() else { return };
     let ours = MchId::new("1230000109").expect("valid mchid");
     let sub = SubMchId::new("1900000109").expect("valid sub_mchid");
-    let expect = match mode & 0x03 {
-        0 => Expect::Direct { mchid: ours },
-        1 => Expect::Partner { sp_mchid: ours, sub_mchid: None },
-        2 => Expect::Parking { mchid: ours, sub_mchid: Some(sub) },
-        _ => Expect::Partner { sp_mchid: ours, sub_mchid: Some(sub) },
+    let (kind, sub_mchid) = match mode & 0x03 {
+        0 => (Kind::Direct, None),
+        1 => (Kind::Partner, None),
+        2 => (Kind::Parking, Some(sub)),
+        _ => (Kind::Partner, Some(sub)),
     };
+    let kind = (mode & 0x20 == 0).then_some(kind);
     let (mut headers, body) = if mode & 0x04 != 0 { (HeaderMap::new(), rest) } else { split_headers(rest) };
     if mode & 0x04 != 0 {
         valid_signature_headers(&mut headers);
@@ -490,41 +495,52 @@ pub fn notification(data: &[u8]) {
     let method = if mode & 0x10 != 0 { http::Method::GET } else { http::Method::POST };
     let mut outcomes = backends().into_iter().map(|backend| {
         let key = ApiV3Key::new(NOTIFY_API_V3_KEY).expect("valid key").with_backend(backend);
-        parse_notification_parts(&method, &headers, body, &AcceptAll, &key, &expect, NOW)
+        let mut receiver =
+            Receiver::new(AcceptAll, key, ours.clone()).clock(|| SystemTime::UNIX_EPOCH + Duration::from_secs(NOW));
+        if let Some(kind) = kind {
+            receiver = receiver.kind(kind);
+        }
+        if let Some(sub) = &sub_mchid {
+            receiver = receiver.sub_merchant(sub.clone());
+        }
+        receiver.receive(&method, &headers, body)
     });
     let first = outcomes.next().expect("a backend");
     for other in outcomes {
         assert_eq!(other, first, "the backends disagree");
     }
     let answer = notify::answer(&first);
+    let sub = sub_mchid.as_ref().map(SubMchId::as_str);
     match first {
         Ok(n) => {
             assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+            if let (Some(named), Some(typed)) = (kind, n.resource.kind()) {
+                assert_eq!(named, typed, "a named kind is the kind of what is returned");
+            }
             let is_ours = |v: Option<&str>, id: &str| v.is_none_or(|v| v == id);
-            match (&expect, &n.resource) {
-                (Expect::Direct { mchid }, Resource::Transaction(t)) => assert_eq!(t.mchid, mchid.as_str()),
-                (Expect::Partner { sp_mchid, sub_mchid }, Resource::PartnerTransaction(t)) => {
-                    assert_eq!(t.sp_mchid, sp_mchid.as_str());
-                    assert!(sub_mchid.as_ref().is_none_or(|s| t.sub_mchid == s.as_str()));
+            match &n.resource {
+                Resource::Transaction(t) => {
+                    assert_eq!(t.mchid, ours.as_str());
+                    assert!(sub.is_none(), "a direct payment has no sub-merchant");
                 }
-                (Expect::Parking { mchid, sub_mchid }, Resource::ParkingTransaction(t)) => {
-                    assert_eq!(t.sp_mchid.as_deref(), Some(mchid.as_str()));
-                    assert_eq!(t.sub_mchid.as_deref(), sub_mchid.as_ref().map(SubMchId::as_str));
+                Resource::PartnerTransaction(t) => {
+                    assert_eq!(t.sp_mchid, ours.as_str());
+                    assert!(sub.is_none_or(|s| t.sub_mchid == s));
                 }
-                (Expect::Parking { mchid, sub_mchid }, Resource::EntranceStateChange(e)) => {
-                    assert_eq!(e.sp_mchid.as_deref(), Some(mchid.as_str()));
-                    assert_eq!(e.sub_mchid.as_deref(), sub_mchid.as_ref().map(SubMchId::as_str));
+                Resource::ParkingTransaction(t) => {
+                    assert_eq!(t.sp_mchid.as_deref(), Some(ours.as_str()));
+                    assert!(sub.is_none_or(|s| t.sub_mchid.as_deref() == Some(s)));
                 }
-                (expect, Resource::Other(v)) => {
+                Resource::EntranceStateChange(e) => {
+                    assert_eq!(e.sp_mchid.as_deref(), Some(ours.as_str()));
+                    assert!(sub.is_none_or(|s| e.sub_mchid.as_deref() == Some(s)));
+                }
+                Resource::Other(v) => {
                     let field = |f: &str| v.get(f).map(|x| x.as_str().unwrap_or("(not a string)"));
-                    match expect {
-                        Expect::Direct { mchid } => assert!(is_ours(field("mchid"), mchid.as_str())),
-                        Expect::Partner { sp_mchid, .. } => assert!(is_ours(field("sp_mchid"), sp_mchid.as_str())),
-                        Expect::Parking { mchid, .. } => assert!(is_ours(field("sp_mchid"), mchid.as_str())),
-                        _ => {}
-                    }
+                    assert!(is_ours(field("mchid"), ours.as_str()) && is_ours(field("sp_mchid"), ours.as_str()));
+                    assert!(sub.is_none_or(|s| is_ours(field("sub_mchid"), s)));
                 }
-                (expect, resource) => panic!("{expect:?} gave {resource:?}"),
+                resource => panic!("{kind:?} gave {resource:?}"),
             }
         }
         Err(e) => {

@@ -445,11 +445,12 @@ pub(crate) enum NotificationCommand {
 /// Whose notifications these are: `--kind` and `--sub-mchid` (the merchant id is `--mchid`).
 #[derive(Debug, Args)]
 pub(crate) struct NotificationKind {
-    /// Which endpoint's notifications: a direct merchant's, a service provider's for its
-    /// sub-merchants, or the parking service's (`--mchid` is then the `sp_mchid` they carry).
-    #[arg(long, value_enum, default_value_t = Kind::Direct)]
-    pub(crate) kind: Kind,
-    /// Partner and parking only: accept only this sub-merchant's notifications.
+    /// Take only this kind: a direct merchant's, a service provider's for its sub-merchants,
+    /// or the parking service's (`--mchid` is then the `sp_mchid` they carry). Default: every
+    /// kind, told apart by the notification itself.
+    #[arg(long, value_enum)]
+    pub(crate) kind: Option<Kind>,
+    /// Accept only this sub-merchant's notifications (not with `--kind direct`).
     #[arg(long)]
     pub(crate) sub_mchid: Option<String>,
 }

@@ -97,6 +97,26 @@ fn parse_prints_the_envelope_and_the_decrypted_resource() {
 }
 
 #[test]
+fn parse_tells_the_kind_without_being_told() {
+    for (name, extra) in [
+        ("direct_success", &[][..]),
+        ("partner_success", &[][..]),
+        ("partner_success", &["--sub-mchid", "1900000109"][..]),
+        ("parking_success", &[][..]),
+        ("parking_fail", &["--sub-mchid", "1900000109"][..]),
+        ("parking_pay_back", &[][..]),
+        ("parking_entrance", &[][..]),
+    ] {
+        let doc = document(&parse(name, extra));
+        assert_eq!(doc["resource"], plain(name), "{name} {extra:?}");
+        let with_kind = name.split('_').next().unwrap();
+        let mut named = vec!["--kind", with_kind];
+        named.extend_from_slice(extra);
+        assert_eq!(document(&parse(name, &named)), doc, "{name} {extra:?}");
+    }
+}
+
+#[test]
 fn parse_names_the_failed_check_and_prints_nothing() {
     for (name, extra, code, check) in [
         ("signtest", &[][..], 4, "SIGNTEST probe"),
@@ -111,10 +131,16 @@ fn parse_names_the_failed_check_and_prints_nothing() {
         // A partner notification at a direct endpoint has no `mchid`: it does not decode.
         (
             "partner_success",
-            &[][..],
+            &["--kind", "direct"][..],
             1,
             "resource does not decode): the decrypted resource lacks the required field `mchid`",
         ),
+        ("partner_success", &["--kind", "direct"][..], 1, "it is a partner resource"),
+        // A partner order at a parking endpoint decodes loosely, but is not a parking one.
+        ("partner_success", &["--kind", "parking"][..], 4, "a partner resource at a receiver of parking notifications"),
+        // Without --kind, a sub-merchant restriction still holds, and excludes direct payments.
+        ("partner_success", &["--sub-mchid", "1900000999"][..], 4, "answer for another merchant: its sub_mchid"),
+        ("direct_success", &["--sub-mchid", "1900000109"][..], 4, "answer for another merchant: its sub_mchid"),
     ] {
         refused(&parse(name, extra), code, check);
     }
@@ -317,17 +343,22 @@ impl Listener {
 /// A fresh notification for a direct order: (body, signature headers), encrypted with the
 /// fixtures' APIv3 key and signed now with the throwaway WeChat Pay key.
 fn fresh_notification(id: &str) -> (Vec<u8>, String) {
+    fresh("direct_success", "TRANSACTION.SUCCESS", id)
+}
+
+/// A fresh notification of event `event` around the plaintext of fixture `name`.
+fn fresh(name: &str, event: &str, id: &str) -> (Vec<u8>, String) {
     use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
     let key = std::fs::read_to_string(data("notifications/apiv3_key.txt")).unwrap();
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key.trim().as_bytes()).unwrap());
-    let mut sealed = std::fs::read(case("direct_success", "plain")).unwrap();
+    let mut sealed = std::fs::read(case(name, "plain")).unwrap();
     let nonce = *b"fresh0nonce1";
     key.seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(b"transaction"), &mut sealed).unwrap();
     let body = serde_json::json!({
         "id": id,
         "create_time": "2025-05-20T13:29:35+08:00",
         "resource_type": "encrypt-resource",
-        "event_type": "TRANSACTION.SUCCESS",
+        "event_type": event,
         "summary": "支付成功",
         "resource": {
             "original_type": "transaction",
@@ -405,6 +436,36 @@ fn listen_prints_verified_notifications_and_refuses_the_rest() {
         assert!(err.contains(check), "stderr must say {check:?}: {err}");
     }
     assert!(!err.contains("EV-fresh-2"), "unverified content on stderr: {err}");
+}
+
+#[test]
+fn listen_takes_every_kind_unless_one_is_named() {
+    let kinds = [
+        ("direct_success", "TRANSACTION.SUCCESS"),
+        ("partner_success", "TRANSACTION.SUCCESS"),
+        ("parking_success", "TRANSACTION.SUCCESS"),
+        ("parking_entrance", "VEHICLE.ENTRANCE_STATE_CHANGE"),
+    ];
+    let listener = Listener::start(&[]);
+    for (i, (name, event)) in kinds.iter().enumerate() {
+        let (body, headers) = fresh(name, event, &format!("EV-kind-{i}"));
+        assert_eq!(listener.send(&post("/", &headers, &body)), (204, String::new()), "{name}");
+        let doc: Value = serde_json::from_str(&listener.next_line()).unwrap();
+        assert_eq!((&doc["id"], &doc["resource"]), (&Value::from(format!("EV-kind-{i}")), &plain(name)), "{name}");
+    }
+    drop(listener);
+    // Named: only that kind; the others get 400 and a line on stderr naming what they are.
+    let listener = Listener::start(&["--kind", "partner"]);
+    for (i, (name, event)) in kinds.iter().enumerate() {
+        let (body, headers) = fresh(name, event, &format!("EV-partner-{i}"));
+        let expected = if *name == "partner_success" || *name == "parking_entrance" { 204 } else { 400 };
+        assert_eq!(listener.send(&post("/", &headers, &body)).0, expected, "{name}");
+    }
+    let (err, rest) = listener.stop();
+    let printed: Vec<Value> = rest.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // The entry event at a partner endpoint is kept untyped, as before.
+    assert_eq!(printed.iter().map(|d| d["id"].as_str().unwrap()).collect::<Vec<_>>(), ["EV-partner-1", "EV-partner-3"]);
+    assert!(err.contains("it is a direct resource") && err.contains("it is a parking resource"), "{err}");
 }
 
 #[test]

@@ -73,7 +73,9 @@ impl Error {
     }
 
     /// A fixed, secret-free description for logs and metrics: no server text, no body
-    /// excerpt, no header value (e.g. `"transport: timeout"`, `"api error"`).
+    /// excerpt, no header value (e.g. `"transport: timeout"`, `"api error"`,
+    /// `"verification: stale timestamp"`: a failed verification is named by
+    /// [`VerificationFailure::label`]).
     pub fn label(&self) -> &'static str {
         match self {
             Error::Transport(t) => match t.kind {
@@ -84,7 +86,7 @@ impl Error {
                 TransportErrorKind::Io => "transport: io",
                 TransportErrorKind::Other => "transport",
             },
-            Error::Verification(_) => "verification failed",
+            Error::Verification(e) => e.failure.error_label(),
             Error::Api(_) => "api error",
             Error::UnexpectedResponse(_) => "unexpected response",
             Error::Decode(_) => "decode",

@@ -214,6 +214,58 @@ pub enum VerificationFailure {
     Verifier(OtherError),
 }
 
+/// The one table of names of the verification checks: per failure, the check it failed (what
+/// was checked: `timestamp`, `serial`, `signature`, ...) and the failure's own label (what
+/// went wrong: `stale timestamp`, `unknown serial`, `signature mismatch`, ...). Every report
+/// reads it: [`crate::Error::label`], [`crate::notify::NotificationError::check`], the CLI.
+macro_rules! verification_names {
+    ($($failure:pat => $check:literal, $label:literal;)*) => {
+        impl VerificationFailure {
+            /// The check that failed, in a word or two, fixed (`"header"`, `"sign-test probe"`,
+            /// `"timestamp"`, `"serial"`, `"Base64"`, `"signature length"`, `"signature"`, ...):
+            /// for sentences like "the timestamp check failed".
+            pub fn check(&self) -> &'static str {
+                match self {
+                    $($failure => $check,)*
+                }
+            }
+
+            /// A short, fixed label of the failure for logs and metrics (`"missing header"`,
+            /// `"SIGNTEST probe"`, `"stale timestamp"`, `"unknown serial"`, `"signature
+            /// mismatch"`, ...). No header value, no server text.
+            pub fn label(&self) -> &'static str {
+                match self {
+                    $($failure => $label,)*
+                }
+            }
+
+            /// [`VerificationFailure::label`] as [`crate::Error::label`] gives it.
+            pub(crate) fn error_label(&self) -> &'static str {
+                match self {
+                    $($failure => concat!("verification: ", $label),)*
+                }
+            }
+        }
+    };
+}
+
+verification_names! {
+    Self::MissingHeader(_) => "header", "missing header";
+    Self::DuplicateHeader(_) => "header", "duplicate header";
+    Self::InvalidHeader(_) => "header", "invalid header";
+    Self::SignTestProbe => "sign-test probe", "SIGNTEST probe";
+    Self::UnsupportedSignatureType => "header", "unsupported signature type";
+    Self::InvalidTimestamp => "timestamp", "invalid timestamp";
+    Self::StaleTimestamp { .. } => "timestamp", "stale timestamp";
+    Self::UnknownSerial(_) => "serial", "unknown serial";
+    Self::InvalidBase64 => "Base64", "invalid signature encoding";
+    Self::WrongSignatureLength { .. } => "signature length", "wrong signature length";
+    Self::SignatureMismatch => "signature", "signature mismatch";
+    Self::AnswerMismatch { .. } => "answer", "answer mismatch";
+    Self::Certificate(_) => "certificate", "certificate";
+    Self::Verifier(_) => "verifier", "verifier";
+}
+
 impl fmt::Display for VerificationFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -10,12 +10,13 @@ use base64::Engine as _;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use proptest::prelude::*;
 use serde_json::Value;
+use std::time::{Duration, SystemTime};
 use wechatpay_core::model::{BlockedState, ParkingState, ParkingTradeState, TradeState, UserRepaid};
-use wechatpay_core::notify::{self, EventType, Resource};
+
+use wechatpay_core::notify::{self, EventType, Kind, Receiver, Resource};
 use wechatpay_core::{
     ApiV3Key, DecryptError, EncryptedResource, KeyStore, MchId, SubMchId, VerificationFailure, crypto::Backend,
-    crypto::Verifier, crypto::VerifyError, notify::Expect, notify::Notification, notify::NotificationError,
-    notify::parse_notification, notify::parse_notification_parts,
+    crypto::Verifier, crypto::VerifyError, notify::Notification, notify::NotificationError,
 };
 
 const NOW: u64 = 1554208460;
@@ -66,29 +67,61 @@ fn mchid(s: &str) -> MchId {
     MchId::new(s).unwrap()
 }
 
-fn direct() -> Expect {
-    Expect::Direct { mchid: mchid("1230000109") }
+/// Whose notifications an endpoint takes: the settings of its receiver.
+#[derive(Clone, Debug)]
+struct Endpoint {
+    kind: Option<Kind>,
+    mchid: &'static str,
+    sub_mchid: Option<&'static str>,
 }
 
-fn partner(sub: Option<&str>) -> Expect {
-    Expect::Partner { sp_mchid: mchid("1230000109"), sub_mchid: sub.map(|s| SubMchId::new(s).unwrap()) }
+impl Endpoint {
+    fn of(kind: Option<Kind>, mchid: &'static str, sub_mchid: Option<&'static str>) -> Self {
+        Self { kind, mchid, sub_mchid }
+    }
+
+    /// The receiver with these settings, `verifier`, and the clock at `now`.
+    fn receiver(&self, verifier: impl Verifier + 'static, key: ApiV3Key, now: u64) -> Receiver {
+        let mut r = Receiver::new(verifier, key, mchid(self.mchid))
+            .clock(move || SystemTime::UNIX_EPOCH + Duration::from_secs(now));
+        if let Some(kind) = self.kind {
+            r = r.kind(kind);
+        }
+        if let Some(sub) = self.sub_mchid {
+            r = r.sub_merchant(SubMchId::new(sub).unwrap());
+        }
+        r
+    }
 }
 
-fn parking(sub: Option<&str>) -> Expect {
-    Expect::Parking { mchid: mchid("1230000109"), sub_mchid: sub.map(|s| SubMchId::new(s).unwrap()) }
+fn direct() -> Endpoint {
+    Endpoint::of(Some(Kind::Direct), "1230000109", None)
+}
+
+fn partner(sub: Option<&'static str>) -> Endpoint {
+    Endpoint::of(Some(Kind::Partner), "1230000109", sub)
+}
+
+fn parking(sub: Option<&'static str>) -> Endpoint {
+    Endpoint::of(Some(Kind::Parking), "1230000109", sub)
+}
+
+/// No kind named: the receiver tells it.
+fn any_kind(sub: Option<&'static str>) -> Endpoint {
+    Endpoint::of(None, "1230000109", sub)
 }
 
 /// Parses `case` on every backend (verifier and AES-GCM alike); all must agree.
-fn parse_all(request: &Request<Vec<u8>>, expect: &Expect, now: u64) -> Result<Notification, NotificationError> {
+fn parse_all(request: &Request<Vec<u8>>, expect: &Endpoint, now: u64) -> Result<Notification, NotificationError> {
     let outcomes: Vec<_> =
-        backends().into_iter().map(|b| parse_notification(request, &keys(b), &api_v3_key(b), expect, now)).collect();
+        backends().into_iter().map(|b| expect.receiver(keys(b), api_v3_key(b), now).receive_request(request)).collect();
     for other in &outcomes[1..] {
         assert_eq!(other, &outcomes[0], "the backends disagree");
     }
     outcomes.into_iter().next().unwrap()
 }
 
-fn parse_case(case: &str, expect: &Expect) -> Result<Notification, NotificationError> {
+fn parse_case(case: &str, expect: &Endpoint) -> Result<Notification, NotificationError> {
     parse_all(&request(case), expect, NOW)
 }
 
@@ -224,17 +257,200 @@ fn direct_and_partner_notifications_are_told_apart() {
 fn a_resource_for_another_merchant_is_refused() {
     let other = |e: Result<Notification, NotificationError>| e.unwrap_err();
     let wrong = |field| NotificationError::WrongMerchant { field };
-    assert_eq!(other(parse_case("direct_success", &Expect::Direct { mchid: mchid("1230000110") })), wrong("mchid"));
-    let sp = Expect::Partner { sp_mchid: mchid("1230000110"), sub_mchid: None };
+    assert_eq!(
+        other(parse_case("direct_success", &Endpoint::of(Some(Kind::Direct), "1230000110", None))),
+        wrong("mchid")
+    );
+    let sp = Endpoint::of(Some(Kind::Partner), "1230000110", None);
     assert_eq!(other(parse_case("partner_success", &sp)), wrong("sp_mchid"));
     assert_eq!(other(parse_case("partner_success", &partner(Some("1900000110")))), wrong("sub_mchid"));
-    let sp = Expect::Parking { mchid: mchid("1230000110"), sub_mchid: None };
+    let sp = Endpoint::of(Some(Kind::Parking), "1230000110", None);
     assert_eq!(other(parse_case("parking_success", &sp)), wrong("sp_mchid"));
     assert_eq!(other(parse_case("parking_entrance", &sp)), wrong("sp_mchid"));
     assert_eq!(other(parse_case("parking_fail", &parking(Some("1900000110")))), wrong("sub_mchid"));
     assert_eq!(other(parse_case("parking_entrance", &parking(Some("1900000110")))), wrong("sub_mchid"));
     // Untyped resources: the merchant fields present must be ours.
-    assert_eq!(other(parse_case("refund_other", &Expect::Direct { mchid: mchid("1230000110") })), wrong("mchid"));
+    assert_eq!(
+        other(parse_case("refund_other", &Endpoint::of(Some(Kind::Direct), "1230000110", None))),
+        wrong("mchid")
+    );
+}
+
+#[test]
+fn every_kind_parses_without_being_named() {
+    for (case, kind, event) in [
+        ("direct_success", Kind::Direct, EventType::TransactionSuccess),
+        ("no_associated_data", Kind::Direct, EventType::TransactionSuccess),
+        ("partner_success", Kind::Partner, EventType::TransactionSuccess),
+        ("parking_success", Kind::Parking, EventType::TransactionSuccess),
+        ("parking_fail", Kind::Parking, EventType::TransactionFail),
+        ("parking_pay_back", Kind::Parking, EventType::TransactionPayBack),
+        ("parking_entrance", Kind::Parking, EventType::VehicleEntranceStateChange),
+    ] {
+        for expect in [any_kind(None), any_kind(Some("1900000109"))] {
+            if kind == Kind::Direct && expect.sub_mchid.is_some() {
+                continue;
+            }
+            let n = parse_case(case, &expect).unwrap_or_else(|e| panic!("{case} {expect:?}: {e}"));
+            assert_eq!((n.event_type.clone(), n.resource.kind()), (event.clone(), Some(kind)), "{case}");
+            assert_eq!(resource_json(&n), plain(case), "{case}");
+            // The same notification as the receiver of its own kind gives it.
+            let named = Endpoint::of(Some(kind), expect.mchid, expect.sub_mchid);
+            assert_eq!(parse_case(case, &named).unwrap(), n, "{case}");
+        }
+    }
+    let n = parse_case("direct_success", &any_kind(None)).unwrap();
+    let Resource::Transaction(t) = &n.resource else { panic!("{:?}", n.resource) };
+    assert_eq!((t.mchid.as_str(), &t.trade_state), ("1230000109", &TradeState::Success));
+    let n = parse_case("parking_entrance", &any_kind(None)).unwrap();
+    let Resource::EntranceStateChange(e) = &n.resource else { panic!("{:?}", n.resource) };
+    assert_eq!(e.parking_state, ParkingState::Blocked);
+    // Events no kind owns stay untyped, ours checked.
+    for case in ["refund_other", "security_echo"] {
+        let n = parse_case(case, &any_kind(None)).unwrap();
+        assert_eq!(n.resource, Resource::Other(plain(case)), "{case}");
+        assert_eq!(n.resource.kind(), None);
+    }
+    // A direct payment has no sub-merchant: a receiver restricted to one refuses it.
+    assert_eq!(
+        parse_case("direct_success", &any_kind(Some("1900000109"))),
+        Err(NotificationError::WrongMerchant { field: "sub_mchid" })
+    );
+}
+
+#[test]
+fn a_named_kind_is_enforced_and_the_mismatch_named() {
+    // Decodes as the named kind's model, but is of another kind by its own fields.
+    let e = parse_case("partner_success", &parking(None)).unwrap_err();
+    assert_eq!(e, NotificationError::WrongKind { expected: Kind::Parking, found: Kind::Partner });
+    assert_eq!(e.check(), "another kind");
+    assert_eq!(
+        e.to_string(),
+        "notification rejected (another kind): a partner resource at a receiver of parking notifications"
+    );
+    assert_eq!(e.status(), StatusCode::BAD_REQUEST);
+    // Does not decode as the named kind: the error says what it is.
+    for (case, expect, looks_like) in [
+        ("partner_success", direct(), Kind::Partner),
+        ("direct_success", partner(None), Kind::Direct),
+        ("parking_success", direct(), Kind::Parking),
+        ("parking_success", partner(None), Kind::Parking),
+    ] {
+        let e = parse_case(case, &expect).unwrap_err();
+        assert!(
+            matches!(&e, NotificationError::Decode { looks_like: Some(k), .. } if *k == looks_like),
+            "{case} {expect:?}: {e:?}"
+        );
+        assert!(
+            e.to_string().ends_with(&format!("; it is a {looks_like} resource, not of the kind this receiver takes"))
+        );
+    }
+    // Its own kind: no hint.
+    let e = parse_case("bad_resource", &any_kind(None)).unwrap_err();
+    assert!(matches!(e, NotificationError::Decode { looks_like: None, .. }), "{e:?}");
+    assert_eq!(e, parse_case("bad_resource", &direct()).unwrap_err());
+}
+
+#[test]
+fn wrong_merchants_are_refused_without_a_kind_named() {
+    let wrong = |field| Err(NotificationError::WrongMerchant { field });
+    let other = |sub| Endpoint::of(None, "1230000110", sub);
+    for (case, field) in [
+        ("direct_success", "mchid"),
+        ("other_merchant", "mchid"),
+        ("partner_success", "sp_mchid"),
+        ("parking_success", "sp_mchid"),
+        ("parking_fail", "sp_mchid"),
+        ("parking_entrance", "sp_mchid"),
+        ("refund_other", "mchid"),
+    ] {
+        assert_eq!(parse_case(case, &other(None)), wrong(field), "{case}");
+    }
+    assert_eq!(parse_case("other_merchant", &any_kind(None)), wrong("mchid"));
+    for case in ["partner_success", "parking_success", "parking_pay_back", "parking_entrance"] {
+        assert_eq!(parse_case(case, &any_kind(Some("1900000110"))), wrong("sub_mchid"), "{case}");
+    }
+}
+
+/// An envelope around `plaintext` with this `original_type`, as [`sealed_envelope`] makes it.
+fn sealed_with_original_type(event: &str, original_type: &str, plaintext: &[u8]) -> Vec<u8> {
+    let mut envelope: Value = serde_json::from_slice(&sealed_envelope(event, plaintext)).unwrap();
+    envelope["resource"]["original_type"] = original_type.into();
+    serde_json::to_vec(&envelope).unwrap()
+}
+
+#[test]
+fn a_resource_of_unknown_kind_is_never_read_as_a_payment() {
+    let receive = |expect: &Endpoint, body: &[u8]| {
+        expect.receiver(AcceptAll, api_v3_key(Backend::default()), NOW).receive(
+            &Method::POST,
+            signed_looking_headers(),
+            body,
+        )
+    };
+    let refund = data("notifications/refund_other.plain");
+    let direct_order = data("notifications/direct_success.plain");
+    // A payment event that says it carries a refund: not typed, whatever the kind named.
+    for expect in [any_kind(None), direct(), partner(None), parking(None)] {
+        for plaintext in [&refund, &direct_order] {
+            let body = sealed_with_original_type("TRANSACTION.SUCCESS", "refund", plaintext);
+            assert_eq!(receive(&expect, &body), Err(NotificationError::UnknownKind), "{expect:?}");
+        }
+        // The refund event itself: the JSON as it is (refunds get a kind of their own later).
+        let body = sealed_with_original_type("REFUND.SUCCESS", "refund", &refund);
+        assert_eq!(receive(&expect, &body).unwrap().resource, Resource::Other(plain("refund_other")));
+    }
+    // A payment resource naming no merchant.
+    let body = sealed_envelope("TRANSACTION.SUCCESS", br#"{"out_trade_no":"o","trade_state":"SUCCESS"}"#);
+    let e = receive(&any_kind(None), &body).unwrap_err();
+    assert_eq!(e, NotificationError::UnknownKind);
+    assert_eq!(e.check(), "unknown kind");
+    // Explicit `transaction`, as WeChat Pay sends it, changes nothing.
+    let body = sealed_with_original_type("TRANSACTION.SUCCESS", "transaction", &direct_order);
+    assert!(matches!(receive(&any_kind(None), &body).unwrap().resource, Resource::Transaction(_)));
+}
+
+#[test]
+fn the_receiver_shows_no_key() {
+    let receiver = partner(Some("1900000109")).receiver(keys(Backend::default()), api_v3_key(Backend::default()), NOW);
+    let shown = format!("{receiver:?}");
+    let key_text = String::from_utf8(data("notifications/apiv3_key.txt")).unwrap();
+    assert!(!shown.contains(key_text.trim()), "{shown}");
+    assert!(shown.contains("[redacted]") && shown.contains("1230000109") && shown.contains("Partner"), "{shown}");
+    assert_eq!(receiver.expected_kind(), Some(Kind::Partner));
+    assert_eq!(receiver.mchid().as_str(), "1230000109");
+    assert_eq!(receiver.sub_mchid().map(|s| s.as_str()), Some("1900000109"));
+    // The receiver is shared between threads.
+    fn shared<T: Send + Sync>(_: &T) {}
+    shared(&receiver);
+}
+
+#[test]
+fn one_table_names_every_failed_check() {
+    use VerificationFailure as F;
+    let failures = [
+        (F::MissingHeader("Wechatpay-Nonce"), "header", "missing header"),
+        (F::DuplicateHeader("Wechatpay-Nonce"), "header", "duplicate header"),
+        (F::InvalidHeader("Wechatpay-Nonce"), "header", "invalid header"),
+        (F::SignTestProbe, "sign-test probe", "SIGNTEST probe"),
+        (F::UnsupportedSignatureType, "header", "unsupported signature type"),
+        (F::InvalidTimestamp, "timestamp", "invalid timestamp"),
+        (F::StaleTimestamp { skew_secs: 301, max_secs: 300 }, "timestamp", "stale timestamp"),
+        (F::UnknownSerial("PUB_KEY_ID_X".into()), "serial", "unknown serial"),
+        (F::InvalidBase64, "Base64", "invalid signature encoding"),
+        (F::WrongSignatureLength { expected: 256, actual: 3 }, "signature length", "wrong signature length"),
+        (F::SignatureMismatch, "signature", "signature mismatch"),
+        (F::AnswerMismatch { field: "mchid" }, "answer", "answer mismatch"),
+        (F::Verifier(wechatpay_core::crypto::OtherError::new("an HSM timed out")), "verifier", "verifier"),
+    ];
+    for (failure, check, label) in failures {
+        assert_eq!((failure.check(), failure.label()), (check, label), "{failure:?}");
+        // A notification names it by the same label; so does the client's error.
+        assert_eq!(NotificationError::Signature(failure.clone()).check(), label);
+        let error =
+            wechatpay_core::Error::Verification(wechatpay_core::VerificationError::new(failure, StatusCode::OK, None));
+        assert_eq!(error.label(), format!("verification: {label}"));
+    }
 }
 
 fn without(mut request: Request<Vec<u8>>, name: &str) -> Request<Vec<u8>> {
@@ -324,16 +540,9 @@ fn checks_run_in_spec_order() {
 fn the_parts_entry_point_agrees_with_the_request_one() {
     let req = request("parking_entrance");
     let b = Backend::default();
-    let a = parse_notification(&req, &keys(b), &api_v3_key(b), &parking(None), NOW);
-    let p = parse_notification_parts(
-        req.method(),
-        req.headers(),
-        req.body(),
-        &keys(b),
-        &api_v3_key(b),
-        &parking(None),
-        NOW,
-    );
+    let receiver = parking(None).receiver(keys(b), api_v3_key(b), NOW);
+    let a = receiver.receive_request(&req);
+    let p = receiver.receive(req.method(), req.headers(), req.body());
     assert_eq!(a, p);
     assert!(a.is_ok());
 }
@@ -438,8 +647,15 @@ fn sealed_envelope(event: &str, plaintext: &[u8]) -> Vec<u8> {
     .unwrap()
 }
 
-fn expectations() -> [Expect; 4] {
-    [direct(), partner(None), parking(Some("1900000109")), partner(Some("1900000109"))]
+fn expectations() -> [Endpoint; 6] {
+    [
+        direct(),
+        partner(None),
+        parking(Some("1900000109")),
+        partner(Some("1900000109")),
+        any_kind(None),
+        any_kind(Some("1900000109")),
+    ]
 }
 
 proptest! {
@@ -452,7 +668,7 @@ proptest! {
                                        "wechatpay-serial", "wechatpay-signature-type", "content-type"]),
              proptest::collection::vec(any::<u8>(), 0..40)), 0..8),
         body in proptest::collection::vec(any::<u8>(), 0..400),
-        expect in 0usize..4,
+        expect in 0usize..6,
     ) {
         let mut h = HeaderMap::new();
         for (name, value) in headers {
@@ -461,9 +677,9 @@ proptest! {
             }
         }
         let b = Backend::default();
-        let real = parse_notification_parts(&Method::POST, &h, &body, &keys(b), &api_v3_key(b), &expectations()[expect], NOW);
+        let real = expectations()[expect].receiver(keys(b), api_v3_key(b), NOW).receive(&Method::POST, &h, &body);
         prop_assert!(real.is_err(), "random bytes never verify");
-        let accepted = parse_notification_parts(&Method::POST, signed_looking_headers(), &body, &AcceptAll, &api_v3_key(b), &expectations()[expect], NOW);
+        let accepted = expectations()[expect].receiver(AcceptAll, api_v3_key(b), NOW).receive(&Method::POST, signed_looking_headers(), &body);
         prop_assert!(accepted.is_err(), "random bytes never decrypt");
     }
 
@@ -474,7 +690,7 @@ proptest! {
         mchid_value in prop::sample::select(vec!["1230000109", "1900000109", "1", ""]),
         extra in proptest::collection::vec(any::<u8>(), 0..60),
         raw in any::<bool>(),
-        expect in 0usize..4,
+        expect in 0usize..6,
     ) {
         let plaintext = if raw {
             extra.clone()
@@ -487,15 +703,24 @@ proptest! {
         let body = sealed_envelope(event, &plaintext);
         for b in backends() {
             let expect = &expectations()[expect];
-            match parse_notification_parts(&Method::POST, signed_looking_headers(), &body, &AcceptAll, &api_v3_key(b), expect, NOW) {
+            match expect.receiver(AcceptAll, api_v3_key(b), NOW).receive(&Method::POST, signed_looking_headers(), &body) {
                 Ok(n) => {
                     let v = resource_json(&n);
                     let ours = |f: &str, id: &str| v.get(f).is_none_or(|x| x == id);
-                    match expect {
-                        Expect::Direct { mchid } => prop_assert!(ours("mchid", mchid.as_str())),
-                        Expect::Partner { sp_mchid, .. } => prop_assert!(ours("sp_mchid", sp_mchid.as_str())),
-                        Expect::Parking { mchid, .. } => prop_assert!(ours("sp_mchid", mchid.as_str()) && ours("mchid", mchid.as_str())),
+                    let mchid = expect.mchid;
+                    match expect.kind {
+                        Some(Kind::Direct) => prop_assert!(ours("mchid", mchid)),
+                        Some(Kind::Partner) => prop_assert!(ours("sp_mchid", mchid)),
+                        Some(Kind::Parking) => prop_assert!(ours("sp_mchid", mchid) && ours("mchid", mchid)),
+                        None => prop_assert!(ours("sp_mchid", mchid) && ours("mchid", mchid)),
                         _ => {}
+                    }
+                    if let Some(sub) = expect.sub_mchid {
+                        prop_assert!(ours("sub_mchid", sub));
+                    }
+                    // A named kind is the kind of every typed resource it returns.
+                    if let (Some(named), Some(kind)) = (expect.kind, n.resource.kind()) {
+                        prop_assert_eq!(named, kind);
                     }
                 }
                 Err(e) => prop_assert!(!e.to_string().is_empty()),

@@ -15,10 +15,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use wechatpay_core::api::QueryOrderByOutTradeNo;
-use wechatpay_core::notify::Resource;
-use wechatpay_core::{
-    ApiV3Key, Config, KeyStore, MchId, OutTradeNo, PrivateKey, SerialNo, notify::Expect, notify::parse_notification,
-};
+use wechatpay_core::notify::{Kind, Receiver, Resource};
+use wechatpay_core::{ApiV3Key, Config, KeyStore, MchId, OutTradeNo, PrivateKey, SerialNo};
 use wechatpay_sim::OrderKind;
 
 const BIN: &str = env!("CARGO_BIN_EXE_wechatpay-sim");
@@ -227,8 +225,8 @@ fn notifications_reach_an_https_receiver_whose_ca_is_given() {
     );
     let request = got.recv_timeout(Duration::from_secs(10)).expect("a notification over TLS");
     let key = ApiV3Key::new(sim.env["WECHATPAY_APIV3_KEY"].as_str()).unwrap();
-    let expect = Expect::Direct { mchid: MchId::new("1230000109").unwrap() };
-    let n = parse_notification(&request, &sim.key_store(), &key, &expect, wechatpay_core::unix_now()).unwrap();
+    let receiver = Receiver::new(sim.key_store(), key, MchId::new("1230000109").unwrap());
+    let n = receiver.receive_request(&request).unwrap();
     let Resource::Transaction(t) = &n.resource else { panic!("{:?}", n.resource) };
     assert_eq!(t.out_trade_no, "ADMIN_TLS_1");
 
@@ -300,12 +298,12 @@ fn an_order_created_queried_paid_and_notified_with_a_redelivery() {
 
     // The listener answers 500 first: the notification comes again (15 s x 0.001), same id.
     let key = ApiV3Key::new(sim.env["WECHATPAY_APIV3_KEY"].as_str()).unwrap();
-    let expect = Expect::Direct { mchid: MchId::new("1230000109").unwrap() };
+    let receiver = Receiver::new(sim.key_store(), key, MchId::new("1230000109").unwrap());
     let mut ids = Vec::new();
     for _ in 0..2 {
         let request = got.recv_timeout(Duration::from_secs(10)).expect("a notification");
         assert_eq!(request.uri(), "/wechatpay/notify");
-        let n = parse_notification(&request, &sim.key_store(), &key, &expect, wechatpay_core::unix_now()).unwrap();
+        let n = receiver.receive_request(&request).unwrap();
         assert_eq!(n.event_type, wechatpay_core::notify::EventType::TransactionSuccess);
         let Resource::Transaction(t) = &n.resource else { panic!("{:?}", n.resource) };
         assert_eq!(
@@ -464,8 +462,8 @@ fn open_notification(sim: &wechatpay_sim::Simulator, request: &http::Request<Vec
     store.add_public_key(creds.wechatpay_public_key_id(), creds.wechatpay_public_key_pem().as_bytes()).unwrap();
     store.add_platform_certificates(sim.platform_certificates_pem().as_bytes()).unwrap();
     let key = ApiV3Key::new(sim.apiv3_key()).unwrap();
-    let expect = Expect::Direct { mchid: MchId::new("1230000109").unwrap() };
-    let n = parse_notification(request, &store, &key, &expect, wechatpay_core::unix_now()).unwrap();
+    let receiver = Receiver::new(store, key, MchId::new("1230000109").unwrap()).kind(Kind::Direct);
+    let n = receiver.receive_request(request).unwrap();
     let Resource::Transaction(t) = &n.resource else { panic!("{:?}", n.resource) };
     (format!("{:?}", n.event_type), serde_json::to_value(t).unwrap())
 }

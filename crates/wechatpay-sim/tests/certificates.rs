@@ -6,10 +6,11 @@ mod common;
 use common::{Response, call, config, send, signed_raw};
 use serde_json::Value;
 use wechatpay_core::api::QueryOrderByOutTradeNo;
+use wechatpay_core::notify::Receiver;
 use wechatpay_core::notify::Resource;
 use wechatpay_core::{
-    ApiV3Key, EncryptedResource, Error, KeyStore, MchId, OutTradeNo, VerificationFailure, notify::Expect,
-    notify::parse_notification, unix_now,
+    ApiV3Key, Config, EncryptedResource, Error, KeyStore, MchId, OutTradeNo, VerificationFailure, crypto::Verifier,
+    crypto::VerifyError, unix_now,
 };
 use wechatpay_core::{signature_headers, verify_signature};
 use wechatpay_sim::notification::Event;
@@ -227,15 +228,29 @@ fn a_built_notification_passes_the_core() {
 
     let request = signed.to_request("http://127.0.0.1:9/notify").unwrap();
     let config = config(&sim);
-    let key = ApiV3Key::new(sim.apiv3_key()).unwrap();
-    let expect = Expect::Direct { mchid: MchId::new("1230000109").unwrap() };
-    let n = parse_notification(&request, config.verifier(), &key, &expect, unix_now()).unwrap();
+    let receiver = |mchid: &str| {
+        let key = ApiV3Key::new(sim.apiv3_key()).unwrap();
+        Receiver::new(ConfigKeys(config.clone()), key, MchId::new(mchid).unwrap())
+    };
+    let n = receiver("1230000109").receive_request(&request).unwrap();
     assert_eq!(n.id, event.id);
     match n.resource {
         Resource::Transaction(t) => assert_eq!(t.out_trade_no, "SIM_NOTPAY_0001"),
         other => panic!("expected a transaction, got {other:?}"),
     }
     // Another merchant's endpoint refuses it.
-    let elsewhere = Expect::Direct { mchid: MchId::new("1230000110").unwrap() };
-    assert!(parse_notification(&request, config.verifier(), &key, &elsewhere, unix_now()).is_err());
+    assert!(receiver("1230000110").receive_request(&request).is_err());
+}
+
+/// The WeChat Pay keys of a configuration, as a verifier a receiver can own.
+#[derive(Debug)]
+struct ConfigKeys(Config);
+
+impl Verifier for ConfigKeys {
+    fn knows(&self, serial: &str) -> bool {
+        self.0.verifier().knows(serial)
+    }
+    fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+        self.0.verifier().verify(serial, message, signature)
+    }
 }

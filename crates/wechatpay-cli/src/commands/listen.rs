@@ -16,10 +16,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode};
-use wechatpay_core::notify::answer;
+use wechatpay_core::notify::{Receiver, answer};
 use wechatpay_core::untrusted;
 
-use super::notification::{Document, Receiver};
+use super::notification::{Document, receiver};
 use crate::args::{NotificationListenArgs, Settings};
 use crate::failure::Failure;
 
@@ -39,7 +39,7 @@ pub(crate) fn run(s: &Settings, args: &NotificationListenArgs) -> Result<(), Fai
     if !args.path.starts_with('/') {
         return Err(Failure::usage(format!("invalid --path {:?}: rule: it starts with /", args.path)));
     }
-    let receiver = Arc::new(Receiver::new(s, &args.kind)?);
+    let receiver = Arc::new(receiver(s, &args.kind, None)?);
     let listener = TcpListener::bind(args.addr.as_str())
         .map_err(|e| Failure::usage(format!("cannot listen on --addr {:?}: {e}", args.addr)))?;
     let local = listener.local_addr().map_err(|e| Failure::other(format!("cannot read the bound address: {e}")))?;
@@ -132,7 +132,7 @@ fn handle(stream: &mut TcpStream, receiver: &Receiver, path: &str) -> Result<Res
         let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
     }
     let body = read_body(stream, buffered, length)?;
-    match receiver.parse(&method, &headers, &body, wechatpay_core::unix_now()) {
+    match receiver.receive(&method, &headers, &body) {
         Ok(notification) => {
             let document = Document::new(&notification).map_err(|f| refuse(StatusCode::BAD_REQUEST, &f.message))?;
             let line = crate::json::to_line(&document)

@@ -1,67 +1,55 @@
 //! `wechatpay notification parse`: verify, decrypt and print one captured notification; and
 //! what `parse` and `listen` share (the receiver and the printed document).
 //!
-//! Which notifications: `--kind direct` (the default) expects a direct merchant's, whose
-//! `mchid` must be `WECHATPAY_MCHID`; `--kind partner` a service provider's, whose `sp_mchid`
-//! must be it (and `sub_mchid` `--sub-mchid`, when given); `--kind parking` the parking
-//! service's, whose `sp_mchid` must be it (and `sub_mchid` `--sub-mchid`, when given).
+//! Which notifications: without `--kind`, every kind, told apart by the notification itself
+//! (the core's `notify::Receiver`): a direct merchant's, whose `mchid` must be
+//! `WECHATPAY_MCHID`; a service provider's, whose `sp_mchid` must be it; the parking
+//! service's, whose `sp_mchid` must be it. `--kind direct|partner|parking` takes only that
+//! kind. `--sub-mchid` accepts only that sub-merchant's (so no direct payments).
 //!
 //! Exit codes: 0 printed; 2 invalid input or configuration; 4 a check failed (signature,
-//! timestamp, serial, algorithm, decryption, merchant), stderr naming it; 1 the verified
-//! body or decrypted resource does not decode. Nothing is printed unless every check passed.
+//! timestamp, serial, algorithm, decryption, merchant, kind), stderr naming it; 1 the verified
+//! body or decrypted resource does not decode, or its kind cannot be told. Nothing is printed
+//! unless every check passed.
 
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde::Serialize;
 use serde_json::Value;
 use wechatpay_core::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, Transaction};
-use wechatpay_core::notify::Resource;
-use wechatpay_core::{
-    ApiV3Key, KeyStore, SubMchId, notify::Expect, notify::Notification, notify::NotificationError,
-    notify::parse_notification_parts, untrusted,
-};
+use wechatpay_core::notify::{self, Notification, NotificationError, Receiver, Resource};
+use wechatpay_core::{SubMchId, untrusted};
 
 use super::print_json;
 use crate::args::{Kind, NotificationKind, NotificationParseArgs, Settings};
 use crate::failure::{Failure, OTHER, VERIFICATION};
 use crate::settings;
 
-/// What a notification endpoint needs: the WeChat Pay keys, the APIv3 key, whose it is.
-#[derive(Debug)]
-pub(crate) struct Receiver {
-    keys: KeyStore,
-    key: ApiV3Key,
-    expect: Expect,
-}
-
-impl Receiver {
-    /// The receiver configured by the settings and `--kind`/`--sub-mchid` (exit 2 when
-    /// anything is missing or invalid).
-    pub(crate) fn new(s: &Settings, kind: &NotificationKind) -> Result<Self, Failure> {
-        let mchid = settings::mchid(s)?;
-        let sub_mchid = kind.sub_mchid.as_deref().map(SubMchId::new).transpose()?;
-        let expect = match kind.kind {
-            Kind::Direct if sub_mchid.is_some() => {
-                return Err(Failure::usage("--sub-mchid needs --kind partner or --kind parking"));
-            }
-            Kind::Direct => Expect::Direct { mchid },
-            Kind::Partner => Expect::Partner { sp_mchid: mchid, sub_mchid },
-            Kind::Parking => Expect::Parking { mchid, sub_mchid },
-        };
-        Ok(Self { keys: settings::key_store(s)?, key: settings::apiv3_key(s)?, expect })
+/// The receiver configured by the settings and `--kind`/`--sub-mchid` (exit 2 when anything
+/// is missing or invalid), judging timestamps as if it were `now` (Unix seconds) when given.
+pub(crate) fn receiver(s: &Settings, kind: &NotificationKind, now: Option<u64>) -> Result<Receiver, Failure> {
+    let mchid = settings::mchid(s)?;
+    let sub_mchid = kind.sub_mchid.as_deref().map(SubMchId::new).transpose()?;
+    if kind.kind == Some(Kind::Direct) && sub_mchid.is_some() {
+        return Err(Failure::usage("--sub-mchid needs --kind partner or --kind parking (or no --kind)"));
     }
-
-    /// Runs every check of spec §8 on a `POST` with these headers and raw body.
-    pub(crate) fn parse(
-        &self,
-        method: &Method,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: u64,
-    ) -> Result<Notification, NotificationError> {
-        parse_notification_parts(method, headers, body, &self.keys, &self.key, &self.expect, now)
+    let mut receiver = Receiver::new(settings::key_store(s)?, settings::apiv3_key(s)?, mchid);
+    if let Some(kind) = kind.kind {
+        receiver = receiver.kind(match kind {
+            Kind::Direct => notify::Kind::Direct,
+            Kind::Partner => notify::Kind::Partner,
+            Kind::Parking => notify::Kind::Parking,
+        });
     }
+    if let Some(sub_mchid) = sub_mchid {
+        receiver = receiver.sub_merchant(sub_mchid);
+    }
+    if let Some(now) = now {
+        receiver = receiver.clock(move || SystemTime::UNIX_EPOCH + Duration::from_secs(now));
+    }
+    Ok(receiver)
 }
 
 /// The exit code and stderr message of a refused notification. The message names the check
@@ -70,7 +58,7 @@ impl Receiver {
 /// merchant`, ...) and is escaped, since an unknown serial quotes the sender.
 pub(crate) fn refused(error: &NotificationError) -> Failure {
     let code = match error {
-        NotificationError::Envelope { .. } | NotificationError::Decode { .. } => OTHER,
+        NotificationError::Envelope { .. } | NotificationError::Decode { .. } | NotificationError::UnknownKind => OTHER,
         _ => VERIFICATION,
     };
     Failure { code, message: untrusted::printable(&error.to_string()).max_chars(2000).to_string() }
@@ -125,14 +113,13 @@ impl<'a> Document<'a> {
 
 /// `wechatpay notification parse`
 pub(crate) fn parse(s: &Settings, args: &NotificationParseArgs) -> Result<(), Failure> {
-    let receiver = Receiver::new(s, &args.kind)?;
+    let receiver = receiver(s, &args.kind, args.now)?;
     let body = settings::read_file("--body-file", &args.body_file)?;
     let headers = match &args.headers_file {
         Some(path) => headers_file(path)?,
         None => flag_headers(args)?,
     };
-    let now = args.now.unwrap_or_else(wechatpay_core::unix_now);
-    let notification = receiver.parse(&Method::POST, &headers, &body, now).map_err(|e| refused(&e))?;
+    let notification = receiver.receive(&Method::POST, &headers, &body).map_err(|e| refused(&e))?;
     print_json(&Document::new(&notification)?)
 }
 

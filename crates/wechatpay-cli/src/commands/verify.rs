@@ -2,7 +2,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use wechatpay_core::VerificationFailure;
 use wechatpay_core::wire::MAX_CLOCK_SKEW_SECS;
 use wechatpay_core::{SignatureHeaders, verify_signature};
 
@@ -23,20 +22,7 @@ pub(crate) fn run(s: &Settings, args: &VerifyArgs) -> Result<(), Failure> {
         }
         Err(failure) => Err(Failure {
             code: VERIFICATION,
-            message: format!("invalid: the {} check failed: {failure}", check_name(&failure)),
+            message: format!("invalid: the {} check failed: {failure}", failure.check()),
         }),
-    }
-}
-
-/// The name of the check that failed.
-fn check_name(failure: &VerificationFailure) -> &'static str {
-    match failure {
-        VerificationFailure::SignTestProbe => "sign-test probe",
-        VerificationFailure::InvalidTimestamp | VerificationFailure::StaleTimestamp { .. } => "timestamp",
-        VerificationFailure::UnknownSerial(_) => "serial",
-        VerificationFailure::InvalidBase64 => "Base64",
-        VerificationFailure::WrongSignatureLength { .. } => "signature length",
-        VerificationFailure::SignatureMismatch => "signature",
-        _ => "header",
     }
 }

@@ -12,7 +12,7 @@
 //! let signed = sim.notification(&Event::transaction_success(order.to_vec())?)?;
 //! let request = signed.to_request("http://127.0.0.1:8080/notify")?; // POST, JSON, signed
 //! assert_eq!(request.headers()["wechatpay-serial"], sim.signing_serial().as_str());
-//! // Hand `request` to `wechatpay_core::notify::parse_notification`, or send it to a notify_url.
+//! // Hand `request` to a `wechatpay_core::notify::Receiver`, or send it to a notify_url.
 //! # Ok(())
 //! # }
 //! ```
@@ -215,8 +215,10 @@ pub fn build(
 mod tests {
     use super::*;
     use crate::credentials::{MCHID, PUBLIC_KEY_ID, WECHATPAY_KEY_PEM, WECHATPAY_PUB_PEM};
-    use wechatpay_core::notify::Resource as Typed;
-    use wechatpay_core::{ApiV3Key, KeyStore, MchId, PrivateKey, notify::Expect, notify::parse_notification};
+    use std::time::{Duration, SystemTime};
+
+    use wechatpay_core::notify::{Receiver, Resource as Typed};
+    use wechatpay_core::{ApiV3Key, KeyStore, MchId, PrivateKey};
 
     const KEY: &str = "0123456789abcdefghijABCDEFGHIJ+/";
     const ORDER: &str = r#"{"mchid":"1230000109","appid":"wxd678efh567hg6787","out_trade_no":"1217752501201407033233368018","transaction_id":"4200000985202103031441826014","trade_state":"SUCCESS","trade_state_desc":"支付成功"}"#;
@@ -231,10 +233,12 @@ mod tests {
         assert!(!format!("{signed:?}").contains(signed.header("wechatpay-signature").unwrap()));
         let mut store = KeyStore::new();
         store.add_public_key(PUBLIC_KEY_ID, WECHATPAY_PUB_PEM.as_bytes()).unwrap();
-        let expect = Expect::Direct { mchid: MchId::new(MCHID).unwrap() };
         let request = signed.to_request("http://127.0.0.1/notify").unwrap();
-        let key = ApiV3Key::new(KEY).unwrap();
-        let n = parse_notification(&request, &store, &key, &expect, now).unwrap();
+        let receiver = |key: &str| {
+            Receiver::new(store.clone(), ApiV3Key::new(key).unwrap(), MchId::new(MCHID).unwrap())
+                .clock(move || SystemTime::UNIX_EPOCH + Duration::from_secs(now))
+        };
+        let n = receiver(KEY).receive_request(&request).unwrap();
         assert_eq!(n.id, event.id);
         assert!(matches!(&n.resource, Typed::Transaction(t) if t.out_trade_no == "1217752501201407033233368018"));
 
@@ -244,11 +248,10 @@ mod tests {
         let text = String::from_utf8(signed.body.clone()).unwrap();
         assert!(text.starts_with(r#"{"id":""#), "{text}");
         // Another APIv3 key fails at decryption, a tampered body at the signature.
-        let other = ApiV3Key::new("X123456789abcdefghijABCDEFGHIJ+/").unwrap();
-        assert!(parse_notification(&request, &store, &other, &expect, now).is_err());
+        assert!(receiver("X123456789abcdefghijABCDEFGHIJ+/").receive_request(&request).is_err());
         let mut tampered = request;
         tampered.body_mut()[10] ^= 1;
-        assert!(parse_notification(&tampered, &store, &key, &expect, now).is_err());
+        assert!(receiver(KEY).receive_request(&tampered).is_err());
     }
 
     #[test]

@@ -1,20 +1,18 @@
 //! The sandbox loop of `wechatpay demo`: an order created and paid through the simulator's
 //! admin API (plain HTTP to `/sim/` with its bearer token, as any language would), its
 //! notification received by a listener in this process, verified and decrypted with
-//! [`parse_notification`], then confirmed by a signed query.
+//! a [`Receiver`], then confirmed by a signed query.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use wechatpay_core::api::QueryOrderByOutTradeNo;
-use wechatpay_core::notify::{Resource, answer};
-use wechatpay_core::{
-    ApiV3Key, Config, OutTradeNo, notify::Expect, notify::Notification, notify::NotificationError,
-    notify::parse_notification,
-};
+use wechatpay_core::crypto::{Verifier, VerifyError};
+use wechatpay_core::notify::{Kind, Notification, NotificationError, Receiver, Resource, answer};
+use wechatpay_core::{ApiV3Key, Config, OutTradeNo};
 
 use super::Demo;
 
@@ -102,7 +100,7 @@ pub(super) fn run(
 /// one that verifies.
 fn listen(config: Config, apiv3_key: &str) -> Result<(String, mpsc::Receiver<Outcome>), String> {
     let key = ApiV3Key::new(apiv3_key).map_err(|e| format!("the simulator's APIv3 key: {e}"))?;
-    let expect = Expect::Direct { mchid: config.mchid().clone() };
+    let receiver = Receiver::new(ConfigKeys(config.clone()), key, config.mchid().clone()).kind(Kind::Direct);
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen: {e}"))?;
     let url = format!("http://{}/notify", listener.local_addr().map_err(|e| e.to_string())?);
     let (tx, rx) = mpsc::channel();
@@ -110,8 +108,7 @@ fn listen(config: Config, apiv3_key: &str) -> Result<(String, mpsc::Receiver<Out
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             let Ok(request) = read_request(&mut stream) else { continue };
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-            let outcome = parse_notification(&request, config.verifier(), &key, &expect, now);
+            let outcome = receiver.receive_request(&request);
             let _ = write_answer(&mut stream, &answer(&outcome));
             let done = outcome.is_ok();
             if tx.send(outcome).is_err() || done {
@@ -120,6 +117,22 @@ fn listen(config: Config, apiv3_key: &str) -> Result<(String, mpsc::Receiver<Out
         }
     });
     Ok((url, rx))
+}
+
+/// The WeChat Pay keys of a configuration, as a verifier the receiver can own.
+#[derive(Debug)]
+struct ConfigKeys(Config);
+
+impl Verifier for ConfigKeys {
+    fn knows(&self, serial: &str) -> bool {
+        self.0.verifier().knows(serial)
+    }
+    fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
+        self.0.verifier().verify(serial, message, signature)
+    }
+    fn verify_parts(&self, serial: &str, parts: &[&[u8]], signature: &[u8]) -> Result<(), VerifyError> {
+        self.0.verifier().verify_parts(serial, parts, signature)
+    }
 }
 
 /// One HTTP/1.1 request (body framed by `Content-Length`).
