@@ -9,8 +9,8 @@ use base64::Engine as _;
 /// Characters of random keys and nonces (WeChat Pay's nonces are alphanumeric).
 const ALPHANUMERIC: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// The algorithm name of every encrypted resource.
-pub(crate) const ALGORITHM: &str = "AEAD_AES_256_GCM";
+/// The algorithm name of every encrypted resource (the core's constant: one copy).
+pub(crate) use wechatpay_core::wire::AEAD_AES_256_GCM as ALGORITHM;
 
 /// `n` random characters of `[0-9A-Za-z]`.
 pub(crate) fn random_alphanumeric(n: usize) -> io::Result<String> {

@@ -9,15 +9,12 @@ use std::fmt;
 use base64::Engine as _;
 use serde_json::json;
 use wechatpay_core::PublicKey;
+use wechatpay_core::wire::{AUTH_SCHEME, MAX_CLOCK_SKEW_SECS};
 
 use crate::credentials::{MCHID, MERCHANT_SERIAL};
 use crate::net::http::Request;
 use crate::protocol::reply::Reply;
 
-/// The signature scheme named in `Authorization`.
-const AUTH_SCHEME: &str = "WECHATPAY2-SHA256-RSA2048";
-/// WeChat Pay's signature window, in seconds.
-const MAX_SKEW_SECS: u64 = 300;
 /// How much of the message a `SIGN_ERROR` shows.
 const TRUNCATE_AT: usize = 256;
 
@@ -59,7 +56,7 @@ pub(crate) fn verify_request(req: &Request, merchant_key: &PublicKey, now: u64) 
     let ts_ok = !fields.timestamp.is_empty()
         && fields.timestamp.len() <= 18
         && fields.timestamp.bytes().all(|b| b.is_ascii_digit())
-        && fields.timestamp.parse::<u64>().is_ok_and(|ts| ts.abs_diff(now) <= MAX_SKEW_SECS);
+        && fields.timestamp.parse::<u64>().is_ok_and(|ts| ts.abs_diff(now) <= MAX_CLOCK_SKEW_SECS);
     if !ts_ok {
         return Err(sign_error("timestamp is missing or more than 300 s from the server's clock"));
     }

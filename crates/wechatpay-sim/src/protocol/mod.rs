@@ -74,7 +74,7 @@ impl Api {
         }
         let target = routes::match_target(&req.target);
         self.control.count(target.map(|t| t.route));
-        let serial = req.header("wechatpay-serial");
+        let serial = req.header(wechatpay_core::wire::HEADER_SERIAL);
         let key = match target {
             Some(t) if t.route == Route::Certificates => self.keys.choose_for_certificates(serial),
             _ => self.keys.choose(serial),

@@ -192,7 +192,8 @@ impl SignatureHeaders {
         Self { timestamp, nonce, signature, serial: key.serial.clone() }
     }
 
-    /// The headers, in WeChat Pay's order.
+    /// The headers, in WeChat Pay's order and with its capitalisation on the wire (the names
+    /// are `wechatpay_core::wire`'s, which spells them in lower case; a test holds them equal).
     pub(crate) fn to_headers(&self) -> [(&'static str, String); 5] {
         [
             ("Wechatpay-Nonce", self.nonce.clone()),
@@ -218,6 +219,25 @@ mod tests {
     use super::*;
     use wechatpay_core::KeyStore;
     use wechatpay_core::{SignatureHeaders as CoreHeaders, verify_signature};
+
+    #[test]
+    fn header_names_are_the_cores() {
+        use wechatpay_core::wire;
+        let names: Vec<String> =
+            SignatureHeaders { timestamp: 0, nonce: String::new(), signature: String::new(), serial: String::new() }
+                .to_headers()
+                .iter()
+                .map(|(name, _)| name.to_ascii_lowercase())
+                .collect();
+        let core = [
+            wire::HEADER_NONCE,
+            wire::HEADER_SERIAL,
+            wire::HEADER_SIGNATURE,
+            wire::HEADER_SIGNATURE_TYPE,
+            wire::HEADER_TIMESTAMP,
+        ];
+        assert_eq!(names, core);
+    }
 
     #[test]
     fn both_keys_sign_what_the_core_verifies() {
