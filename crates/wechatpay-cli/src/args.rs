@@ -98,7 +98,7 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: CertificatesCommand,
     },
-    /// Verify, decrypt and print payment notifications (spec §8).
+    /// Verify, decrypt and print payment notifications (PROTOCOL.md §8).
     Notification {
         /// What to do with them.
         #[command(subcommand)]
@@ -118,7 +118,7 @@ pub(crate) enum Command {
 /// `wechatpay certificates …`
 #[derive(Debug, Subcommand)]
 pub(crate) enum CertificatesCommand {
-    /// Download every usable platform certificate, check it (bootstrap rule, spec §9), and
+    /// Download every usable platform certificate, check it (bootstrap rule, PROTOCOL.md §9), and
     /// write `DIR/wechatpay_<SERIAL>.pem` for each. Needs no WeChat Pay key configured.
     Download {
         /// Where to write the certificates (created if missing).
@@ -289,7 +289,7 @@ pub(crate) struct WatchTiming {
     /// Seconds to keep asking; then exit 6 with the last answer (fractions allowed).
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = deadline_secs)]
     pub(crate) deadline: f64,
-    /// Ask every SECS seconds (at least 0.1) instead of the rhythm of spec §10 (USERPAYING
+    /// Ask every SECS seconds (at least 0.1) instead of the rhythm of PROTOCOL.md §10 (USERPAYING
     /// every 5 s; NOTPAY and ACCEPTED after 5, 10, 30, then every 60 s).
     #[arg(long, value_name = "SECS", value_parser = interval_secs)]
     pub(crate) interval: Option<f64>,

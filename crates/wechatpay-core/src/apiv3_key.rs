@@ -1,5 +1,5 @@
 //! The merchant's APIv3 key (APIv3密钥) and the AEAD_AES_256_GCM decryption of what it
-//! protects: notification `resource`s (spec §8) and `/v3/certificates` items (spec §9).
+//! protects: notification `resource`s (PROTOCOL.md §8) and `/v3/certificates` items (PROTOCOL.md §9).
 //!
 //! The key is the 32 ASCII characters set in the merchant console, used as they are (32
 //! bytes; not hex- or Base64-decoded). It has no `PartialEq`, its `Debug` is redacted and

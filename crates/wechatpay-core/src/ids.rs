@@ -1,5 +1,5 @@
 //! Validated identifiers. Each newtype can only hold a value that obeys its rule
-//! (spec §6), so a path built from it can never reach another endpoint.
+//! (PROTOCOL.md §6), so a path built from it can never reach another endpoint.
 
 use std::fmt;
 use std::str::FromStr;

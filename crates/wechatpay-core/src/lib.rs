@@ -63,7 +63,7 @@
 //!
 //! [`api::Json`] calls any endpoint: a method, a `/v3/…` target (percent-encoded by you,
 //! sent and signed as given) and a JSON body (sent byte for byte). It runs through the same
-//! [`Driver`] as every typed operation — a fresh signature per attempt, retries, failover,
+//! [`Driver`](transport::Driver) as every typed operation — a fresh signature per attempt, retries, failover,
 //! verification — and returns the verified JSON text exactly as received
 //! ([`api::JsonText`], `None` for a `204`):
 //!

@@ -17,8 +17,8 @@ use crate::verify;
 use crate::wire::HEADER_REQUEST_ID;
 
 /// Verifies and parses the answer to `op`: checks size (read or declared), verifies the
-/// signature (spec §3, in order) with `config`'s verifier against `now`, deserialises only
-/// the verified bytes, and binds the answer to the question (spec §11,
+/// signature (PROTOCOL.md §3, in order) with `config`'s verifier against `now`, deserialises only
+/// the verified bytes, and binds the answer to the question (PROTOCOL.md §11,
 /// [`Operation::check_answer`]).
 ///
 /// # Errors

@@ -1,7 +1,7 @@
 //! The retry policy shared by every adapter: pure decisions, no sleeping.
 //!
 //! Given the outcome of an attempt, [`RetryPolicy::decide`] says whether to try again, on
-//! which host and after how long. Rules (spec §5): only transport errors, 429, the 5xx
+//! which host and after how long. Rules (PROTOCOL.md §5): only transport errors, 429, the 5xx
 //! system-error class and gateway 502/503/504 are retried, never other 4xx; connection-level
 //! failures (DNS, connect, TLS, timeout) move to the other host, and so do gateway errors
 //! if enabled; backoff is exponential with jitter and longer after 429; attempts and total

@@ -1,4 +1,4 @@
-//! Response signature checks, in the order of spec §3, and why a response was not trusted
+//! Response signature checks, in the order of PROTOCOL.md §3, and why a response was not trusted
 //! ([`VerificationFailure`], with the `/v3/certificates` bootstrap rule's [`CertificateError`]).
 //!
 //! Layer L2: it names only crypto, apiv3_key (`DecryptError`), base64 and wire, below it. A
@@ -199,14 +199,14 @@ pub enum VerificationFailure {
     },
     /// The signature does not match the response.
     SignatureMismatch,
-    /// A correctly signed answer that is not the answer to the question asked (spec §11):
+    /// A correctly signed answer that is not the answer to the question asked (PROTOCOL.md §11):
     /// `field` (e.g. `out_trade_no`, `mchid`) differs from the request. The answer is
     /// discarded; the signature covers only the body, so only the client can bind it.
     AnswerMismatch {
         /// The field that differs.
         field: &'static str,
     },
-    /// A `/v3/certificates` answer broke the bootstrap rule of spec §9 (an item does not
+    /// A `/v3/certificates` answer broke the bootstrap rule of PROTOCOL.md §9 (an item does not
     /// decrypt or is not the certificate it claims to be, or the signer is not listed).
     Certificate(CertificateError),
     /// The verifier refused for a reason of its own (for example a custom verifier's backend

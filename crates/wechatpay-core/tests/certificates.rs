@@ -1,4 +1,4 @@
-//! Platform certificates (spec §9): the bootstrap rule on Python-made answers
+//! Platform certificates (PROTOCOL.md §9): the bootstrap rule on Python-made answers
 //! (`data/certificates/make.py`), and the driver's downloads, refresh on an unknown serial,
 //! rate limit and failure handling through closure transports.
 #![allow(clippy::unwrap_used)]

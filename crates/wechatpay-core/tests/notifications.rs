@@ -1,6 +1,6 @@
 //! Payment notifications against known answers made by Python's `cryptography` package
 //! (`tests/data/notifications/make.py`, see its README), on every backend compiled in: the
-//! checks of spec §8 in order, the typed resources, the merchant check of §11, the answer,
+//! checks of PROTOCOL.md §8 in order, the typed resources, the merchant check of §11, the answer,
 //! and certificate decryption (§9).
 #![allow(clippy::unwrap_used, clippy::vec_init_then_push)]
 

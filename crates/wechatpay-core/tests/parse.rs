@@ -1,4 +1,4 @@
-//! Response parsing: fixtures for every shape, every check of spec §3 in order, errors.
+//! Response parsing: fixtures for every shape, every check of PROTOCOL.md §3 in order, errors.
 #![allow(clippy::unwrap_used)]
 
 mod common;

@@ -349,7 +349,7 @@ impl Simulator {
         self.api.keys.with_platform(|p| p.rotation_pending())
     }
 
-    /// One step of a platform certificate rotation (spec §9); returns the new certificate's
+    /// One step of a platform certificate rotation (PROTOCOL.md §9); returns the new certificate's
     /// serial.
     ///
     /// The first call generates a new throwaway certificate (RSA-2048, a fresh 40-digit

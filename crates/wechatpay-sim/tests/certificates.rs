@@ -94,7 +94,7 @@ fn the_list_decrypts_and_its_certificate_verifies_the_answer() {
         (listed[0].effective_time.as_str(), listed[0].expire_time.as_str()),
         ("2026-11-23T22:06:01+08:00", "2031-11-22T22:06:01+08:00")
     );
-    // Bootstrap (spec §9): the answer's serial is among the listed, and its signature
+    // Bootstrap (PROTOCOL.md §9): the answer's serial is among the listed, and its signature
     // verifies with the certificate just decrypted.
     assert_eq!(resp.header("wechatpay-serial"), Some(BUILTIN_SERIAL));
     verifies(&resp, &store_of(&listed)).unwrap();

@@ -1,5 +1,5 @@
 //! `certificates download`: fetch the platform certificates, trust them by the bootstrap
-//! rule (spec §9), write one PEM file each, print one JSON document.
+//! rule (PROTOCOL.md §9), write one PEM file each, print one JSON document.
 
 use std::path::Path;
 use std::sync::Arc;

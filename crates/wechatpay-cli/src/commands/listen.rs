@@ -5,7 +5,7 @@
 //! [`MAX_CONNECTIONS`] at once; more are answered `503`), one request per connection,
 //! [`IO_TIMEOUT`] on reads and writes, a head of at most [`MAX_HEAD_BYTES`], a body of at most
 //! [`MAX_BODY_BYTES`] framed by `Content-Length` (chunked bodies get `411`). A `POST` to the
-//! path that passes every check of spec §8 is printed on stdout as one JSON line and answered
+//! path that passes every check of PROTOCOL.md §8 is printed on stdout as one JSON line and answered
 //! `204`; everything else gets a `4xx` with `{"code":"FAIL",…}` and a line on stderr saying
 //! why. Nothing unverified reaches stdout. A closed stdout ends the process quietly.
 

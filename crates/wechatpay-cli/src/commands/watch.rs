@@ -1,5 +1,5 @@
 //! `order close`, `partner-order close`, and `watch` for all three kinds of order: ask until
-//! the answer is final (spec §10), each change of state one line on stderr.
+//! the answer is final (PROTOCOL.md §10), each change of state one line on stderr.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Platform certificates (平台证书, spec §9): the download operation and its answer, items
+//! Platform certificates (平台证书, PROTOCOL.md §9): the download operation and its answer, items
 //! still encrypted. Decrypting and trusting them is [`crate::certificates`]' work.
 
 use serde::{Deserialize, Serialize};

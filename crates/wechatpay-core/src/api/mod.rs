@@ -6,7 +6,7 @@
 //! everything the rest of the crate needs: the method, the typed path and query (a
 //! [`Target`], every segment and value through one RFC 3986 encoder), the body (built once
 //! per call; every attempt signs the same bytes), the output type, whether it may be
-//! repeated, and what its answer is bound to (spec §11) — or, explicitly, that nothing can be
+//! repeated, and what its answer is bound to (PROTOCOL.md §11) — or, explicitly, that nothing can be
 //! bound ([`nothing_to_bind`]).
 //!
 //! # Payments
@@ -76,7 +76,7 @@ pub trait Operation {
     /// policy repeats a non-idempotent call only when it certainly never reached the server.
     fn idempotent(&self) -> bool;
 
-    /// Binds a verified answer to this request (spec §11): checks that the ids it names are
+    /// Binds a verified answer to this request (PROTOCOL.md §11): checks that the ids it names are
     /// the ones asked for. `mchid` is the caller's merchant id. Every operation states what
     /// it binds; one whose answer names nothing to compare says so with [`nothing_to_bind`].
     ///

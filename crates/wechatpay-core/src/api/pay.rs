@@ -178,7 +178,7 @@ struct PartnerCloseBody<'a> {
     sub_mchid: &'a str,
 }
 
-/// Direct merchant: close an unpaid order (spec §10).
+/// Direct merchant: close an unpaid order (PROTOCOL.md §10).
 /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close` with `{"mchid":"…"}`.
 ///
 /// Close only an order whose last verified state is `NOTPAY`
@@ -203,7 +203,7 @@ impl Operation for CloseOrder {
     fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
         json_body(&DirectCloseBody { mchid: mchid.as_str() })
     }
-    /// Closing is reentrant (spec §10: closing a closed order is fine), so a close may be
+    /// Closing is reentrant (PROTOCOL.md §10: closing a closed order is fine), so a close may be
     /// repeated after any retryable failure.
     fn idempotent(&self) -> bool {
         true
@@ -214,7 +214,7 @@ impl Operation for CloseOrder {
     }
 }
 
-/// Service provider: close a sub-merchant's unpaid order (spec §10).
+/// Service provider: close a sub-merchant's unpaid order (PROTOCOL.md §10).
 /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/close` with
 /// `{"sp_mchid":"…","sub_mchid":"…"}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -239,7 +239,7 @@ impl Operation for ClosePartnerOrder {
     fn body(&self, mchid: &MchId) -> Option<Vec<u8>> {
         json_body(&PartnerCloseBody { sp_mchid: mchid.as_str(), sub_mchid: self.sub_mchid.as_str() })
     }
-    /// Closing is reentrant (spec §10), so a close may be repeated.
+    /// Closing is reentrant (PROTOCOL.md §10), so a close may be repeated.
     fn idempotent(&self) -> bool {
         true
     }

@@ -1,4 +1,4 @@
-//! Platform certificates (平台证书, spec §9): the `GET /v3/certificates` operation, the
+//! Platform certificates (平台证书, PROTOCOL.md §9): the `GET /v3/certificates` operation, the
 //! bootstrap rule that decides whether to trust its answer, the refresh schedule, and a
 //! verifier whose key set is replaced atomically when new certificates arrive.
 //!
@@ -114,7 +114,7 @@ fn decrypt_one(
     Ok((cert, store))
 }
 
-/// The verifier of a `/v3/certificates` answer (spec §9 bootstrap rule).
+/// The verifier of a `/v3/certificates` answer (PROTOCOL.md §9 bootstrap rule).
 ///
 /// A signature by a key of `trusted` is checked with it. Otherwise the signed body is read
 /// as a certificate list: every item must decrypt with the APIv3 key and be the RSA

@@ -43,7 +43,7 @@ impl RefreshPlan {
     }
 }
 
-/// How often to download `/v3/certificates`. The defaults follow spec §9 with margin.
+/// How often to download `/v3/certificates`. The defaults follow PROTOCOL.md §9 with margin.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RefreshPolicy {

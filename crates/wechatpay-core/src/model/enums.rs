@@ -50,7 +50,7 @@ open_enum! {
         /// Payment failed, e.g. the bank declined (支付失败).
         PayFail = "PAY_FAIL",
         /// Failed: the spelling parking `TRANSACTION.FAIL` notifications are seen to use
-        /// (spec §8).
+        /// (PROTOCOL.md §8).
         Fail = "FAIL",
         /// Moved to refund (转入退款).
         Refund = "REFUND",
@@ -154,7 +154,7 @@ open_enum! {
         /// 404: no such order (parking API).
         NotFound = "NOT_FOUND",
         /// 404 to `GET /v3/certificates`: the merchant has no platform certificate; use the
-        /// WeChat Pay public key (`PUB_KEY_ID_…`) instead (spec §9).
+        /// WeChat Pay public key (`PUB_KEY_ID_…`) instead (PROTOCOL.md §9).
         ResourceNotExists = "RESOURCE_NOT_EXISTS",
         /// 429: too frequent.
         FrequencyLimited = "FREQUENCY_LIMITED",

@@ -50,7 +50,7 @@ pub enum NotificationError {
     /// whose `resource.original_type` is not `transaction` (a refund, say), or a payment
     /// resource with none of `mchid`, `sp_mchid`, `sub_mchid`, `trade_scene`, `parking_info`.
     UnknownKind,
-    /// The resource is of another kind than the one the receiver was told to take (spec §8,
+    /// The resource is of another kind than the one the receiver was told to take (PROTOCOL.md §8,
     /// §16): a partner order at a [`Kind::Parking`] receiver, say.
     WrongKind {
         /// The kind the receiver takes.
@@ -58,7 +58,7 @@ pub enum NotificationError {
         /// The kind the resource is.
         found: Kind,
     },
-    /// The resource belongs to another merchant (spec §11).
+    /// The resource belongs to another merchant (PROTOCOL.md §11).
     WrongMerchant {
         /// The field that is not ours (`mchid`, `sp_mchid`, `sub_mchid`).
         field: &'static str,

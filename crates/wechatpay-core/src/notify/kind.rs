@@ -1,4 +1,4 @@
-//! Telling a resource's kind by itself (spec §15's routing rule), and typing it.
+//! Telling a resource's kind by itself (PROTOCOL.md §15's routing rule), and typing it.
 //!
 //! The one place that knows the kinds: [`detect`] says what a decrypted resource is from its
 //! event and its own fields, [`decode`] reads it as that and checks it is ours. Refunds (a
@@ -30,7 +30,7 @@ pub enum Kind {
     /// A service provider's payments for sub-merchants: [`PartnerTransaction`]s carrying
     /// `sp_mchid` and `sub_mchid`.
     Partner,
-    /// The parking service (spec §16): [`ParkingTransaction`]s (`trade_scene` `PARKING`,
+    /// The parking service (PROTOCOL.md §16): [`ParkingTransaction`]s (`trade_scene` `PARKING`,
     /// `parking_info`, or the events `TRANSACTION.FAIL` / `.PAY_BACK`) and
     /// [`EntranceStateChange`]s (`VEHICLE.*`).
     Parking,

@@ -1,4 +1,4 @@
-//! Payment notifications (支付通知 / 回调, spec §8): what WeChat Pay `POST`s to a
+//! Payment notifications (支付通知 / 回调, PROTOCOL.md §8): what WeChat Pay `POST`s to a
 //! `notify_url`, verified, decrypted and typed, and the answer to give it.
 //!
 //! A [`Receiver`] holds what an endpoint needs — the WeChat Pay keys (a [`Verifier`]), the
@@ -37,7 +37,7 @@
 //! # }
 //! ```
 //!
-//! It runs the checks in spec §8's order and stops at the first failure, each its own
+//! It runs the checks in PROTOCOL.md §8's order and stops at the first failure, each its own
 //! [`NotificationError`]:
 //!
 //! 1. the method is `POST`;
@@ -51,7 +51,7 @@
 //! 9. `resource.algorithm` is `AEAD_AES_256_GCM`;
 //! 10. decryption with the APIv3 key (a failure almost always means a wrong or reset key);
 //! 11. the plaintext decodes as the resource its event and fields say it is;
-//! 12. the resource belongs to the merchant (spec §11);
+//! 12. the resource belongs to the merchant (PROTOCOL.md §11);
 //! 13. when the receiver was told a [`Kind`], the resource is of that kind.
 //!
 //! Nothing of a notification that failed a check is returned: errors carry no body, no
@@ -60,7 +60,7 @@
 //! # Direct, partner or parking: the resource says
 //!
 //! Merchants point every kind at one `notify_url`, so the receiver tells the [`Kind`] from
-//! the event and the decrypted resource (spec §15's routing rule, never by trying parsers in
+//! the event and the decrypted resource (PROTOCOL.md §15's routing rule, never by trying parsers in
 //! turn):
 //!
 //! | event | resource | kind | typed as |
@@ -80,7 +80,7 @@
 //! partner order at a parking receiver). Other events at a named receiver are kept untyped
 //! ([`Resource::Other`]), an entry-state event at a direct or partner receiver included.
 //!
-//! Merchant check (spec §11), with the receiver's merchant id: direct `mchid`; partner
+//! Merchant check (PROTOCOL.md §11), with the receiver's merchant id: direct `mchid`; partner
 //! `sp_mchid`; parking `sp_mchid` (present and ours: the parking answer names the merchant
 //! `sp_mchid` in merchant mode too). With [`Receiver::sub_merchant`], `sub_mchid` must be
 //! that one (so direct payments, which have none, are refused). For [`Resource::Other`],

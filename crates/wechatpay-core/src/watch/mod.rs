@@ -1,4 +1,4 @@
-//! Asking until the answer is final (spec §10): the pure watch policy, what each trade state
+//! Asking until the answer is final (PROTOCOL.md §10): the pure watch policy, what each trade state
 //! means for it, and what a watch ends with.
 //!
 //! [`Verdict::of`] judges an order's latest verified state: pending (ask again), final, or
@@ -10,7 +10,7 @@
 //! then query once more to confirm. The loop that runs the policy over a transport is
 //! [`crate::transport::Driver::watch`] (blocking) and [`crate::transport::Driver::watch_async`].
 //!
-//! The rhythm (spec §10): a `USERPAYING` order (a payment-code charge waiting for the user's
+//! The rhythm (PROTOCOL.md §10): a `USERPAYING` order (a payment-code charge waiting for the user's
 //! password) is asked every 5 s for the first 45 s of the watch; `NOTPAY` and parking's
 //! `ACCEPTED` back off: the waits are 5 s, 10 s, 30 s, then 60 s, counted from the start of
 //! the watch (asked at about 5 s, 15 s, 45 s, 105 s, 165 s, ...). A fixed interval replaces
@@ -19,7 +19,7 @@
 //!
 //! # The loop
 //!
-//! Each question is one [`crate::transport::Driver::execute`] call, with its own retries (spec §5). The
+//! Each question is one [`crate::transport::Driver::execute`] call, with its own retries (PROTOCOL.md §5). The
 //! loop asks, judges the verified answer ([`WatchedOrder::verdict`]), asks the policy,
 //! sleeps, and asks again; at the deadline it may close and confirm. A query that fails
 //! after its retries ends the watch with that error: the watch never spins on failures, and
@@ -81,7 +81,7 @@ pub enum Pending {
     Accepted,
 }
 
-/// What an order's latest verified state means for a watch (spec §10's table).
+/// What an order's latest verified state means for a watch (PROTOCOL.md §10's table).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Verdict {

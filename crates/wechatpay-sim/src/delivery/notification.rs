@@ -1,4 +1,4 @@
-//! Building payment notifications (spec §8) as WeChat Pay sends them: the envelope, its
+//! Building payment notifications (PROTOCOL.md §8) as WeChat Pay sends them: the envelope, its
 //! resource sealed with the APIv3 key (AEAD_AES_256_GCM, a fresh 12-character nonce), and the
 //! signature headers of an answer.
 //!

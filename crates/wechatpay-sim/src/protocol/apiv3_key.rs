@@ -1,4 +1,4 @@
-//! The simulated merchant's APIv3 key and sealing with it (AEAD_AES_256_GCM, spec §8): the
+//! The simulated merchant's APIv3 key and sealing with it (AEAD_AES_256_GCM, PROTOCOL.md §8): the
 //! side WeChat Pay runs, which the core (only ever a receiver) does not have.
 
 use std::io;

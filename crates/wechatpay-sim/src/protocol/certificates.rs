@@ -1,4 +1,4 @@
-//! `GET /v3/certificates` (spec §9): every listed platform certificate, its PEM sealed with
+//! `GET /v3/certificates` (PROTOCOL.md §9): every listed platform certificate, its PEM sealed with
 //! the APIv3 key (AAD `certificate`, a fresh nonce per item); `404 RESOURCE_NOT_EXISTS` in
 //! public-key-only mode.
 

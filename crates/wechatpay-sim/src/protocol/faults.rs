@@ -36,7 +36,7 @@ pub enum Fault {
     /// `200` with the body `{not json`, validly signed.
     InvalidJson,
     /// The normal answer with the `out_trade_no` and `transaction_id` of another order,
-    /// validly signed: only a client that ties an answer to its question (spec §11) notices.
+    /// validly signed: only a client that ties an answer to its question (PROTOCOL.md §11) notices.
     AnswerForAnotherOrder,
     /// `200` with a body of this many bytes, streamed (never built in memory), unsigned.
     OversizedBody(usize),

@@ -1,4 +1,4 @@
-//! The simulated platform certificates (平台证书, spec §9) and their rotation.
+//! The simulated platform certificates (平台证书, PROTOCOL.md §9) and their rotation.
 //!
 //! At start there is one: the built-in certificate of `testdata/`. A rotation has two steps
 //! ([`Platform::begin_rotation`] then [`Platform::finish_rotation`]): the first adds a new

@@ -202,7 +202,7 @@ fn certificates(call: &Call<'_>, ctx: &mut Ctx<'_>) -> Result<Reply, Reply> {
 /// which becomes `CLOSED`, and for a closed one (closing is reentrant); `400 ORDER_PAID` for
 /// a paid or refunded order; `400 INVALID_REQUEST` for a payment-code order in any other
 /// state (those are reversed, not closed); `404 ORDER_NOT_EXIST` for none. WeChat Pay's
-/// exact code for closing a paid order is unconfirmed (spec §10); `ORDER_PAID` is this
+/// exact code for closing a paid order is unconfirmed (PROTOCOL.md §10); `ORDER_PAID` is this
 /// simulator's choice.
 fn close(call: &Call<'_>, ctx: &mut Ctx<'_>) -> Result<Reply, Reply> {
     let (target, caller, content_type, body, orders) =

@@ -166,7 +166,7 @@ impl TradeState {
     }
 
     /// The notification a change of an order of `kind` to this state sends, if any:
-    /// `(event_type, summary)` (spec §8).
+    /// `(event_type, summary)` (PROTOCOL.md §8).
     pub(crate) fn event(&self, kind: OrderKind) -> Option<(&'static str, &'static str)> {
         match (kind, self) {
             (_, Self::Success) => Some(("TRANSACTION.SUCCESS", "支付成功")),
@@ -470,7 +470,7 @@ impl Order {
     /// The one transition of an order: to state `to`, then `fields` set over it.
     ///
     /// A change to another state sets the state and its description and, for `SUCCESS`, the
-    /// paid fields that are missing; it notifies when the new state has an event (spec §8)
+    /// paid fields that are missing; it notifies when the new state has an event (PROTOCOL.md §8)
     /// and the order a notify URL. A change to the state the order is in changes nothing
     /// but the `fields` given, and notifies nobody. Every change of state, whichever door it
     /// came through (a query that makes a scheduled change due, a close, the admin API, the

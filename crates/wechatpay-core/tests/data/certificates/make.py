@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Known-answer `GET /v3/certificates` answers (spec §9), built independently of the Rust crate
+"""Known-answer `GET /v3/certificates` answers (PROTOCOL.md §9), built independently of the Rust crate
 with Python's `cryptography` package (AES-256-GCM, RSA PKCS#1 v1.5 SHA-256) from THROWAWAY keys:
 
     pip install cryptography   # tested with 48.0.0

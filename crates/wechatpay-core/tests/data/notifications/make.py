@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Known-answer payment notifications (spec §8), built independently of the Rust crate with
+"""Known-answer payment notifications (PROTOCOL.md §8), built independently of the Rust crate with
 Python's `cryptography` package (AES-256-GCM and RSA PKCS#1 v1.5 SHA-256) from the
 repository's THROWAWAY keys:
 
@@ -163,7 +163,7 @@ case("signtest", event="TRANSACTION.SUCCESS", plaintext=direct_transaction(),
 case("other_merchant", event="TRANSACTION.SUCCESS", plaintext=direct_transaction("1900000999"))
 case("bad_resource", event="TRANSACTION.SUCCESS", plaintext={"mchid": "1230000109", "out_trade_no": "1"})
 
-# A /v3/certificates item (spec §9): the platform certificate encrypted with AAD `certificate`.
+# A /v3/certificates item (PROTOCOL.md §9): the platform certificate encrypted with AAD `certificate`.
 with open(os.path.join(DATA, "platform_cert.pem"), "rb") as f:
     cert = f.read()
 cert_nonce = "d215b0511e9c"
