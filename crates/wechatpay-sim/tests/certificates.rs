@@ -8,10 +8,7 @@ use serde_json::Value;
 use wechatpay_core::api::QueryOrderByOutTradeNo;
 use wechatpay_core::notify::Receiver;
 use wechatpay_core::notify::Resource;
-use wechatpay_core::{
-    ApiV3Key, Config, EncryptedResource, Error, KeyStore, MchId, OutTradeNo, VerificationFailure, crypto::Verifier,
-    crypto::VerifyError, unix_now,
-};
+use wechatpay_core::{ApiV3Key, EncryptedResource, Error, KeyStore, MchId, OutTradeNo, VerificationFailure, unix_now};
 use wechatpay_core::{signature_headers, verify_signature};
 use wechatpay_sim::notification::Event;
 use wechatpay_sim::{Route, SigningKeyChoice, Simulator};
@@ -230,7 +227,7 @@ fn a_built_notification_passes_the_core() {
     let config = config(&sim);
     let receiver = |mchid: &str| {
         let key = ApiV3Key::new(sim.apiv3_key()).unwrap();
-        Receiver::new(ConfigKeys(config.clone()), key, MchId::new(mchid).unwrap())
+        Receiver::new(config.shared_verifier(), key, MchId::new(mchid).unwrap())
     };
     let n = receiver("1230000109").receive_request(&request).unwrap();
     assert_eq!(n.id, event.id);
@@ -240,17 +237,4 @@ fn a_built_notification_passes_the_core() {
     }
     // Another merchant's endpoint refuses it.
     assert!(receiver("1230000110").receive_request(&request).is_err());
-}
-
-/// The WeChat Pay keys of a configuration, as a verifier a receiver can own.
-#[derive(Debug)]
-struct ConfigKeys(Config);
-
-impl Verifier for ConfigKeys {
-    fn knows(&self, serial: &str) -> bool {
-        self.0.verifier().knows(serial)
-    }
-    fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-        self.0.verifier().verify(serial, message, signature)
-    }
 }
