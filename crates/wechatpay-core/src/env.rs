@@ -114,8 +114,9 @@ impl fmt::Debug for Loader<'_> {
 #[non_exhaustive]
 pub struct Loaded {
     /// The configuration: merchant, keys, hosts, and the WeChat Pay key answers are asked
-    /// to be signed with (the public key if configured, else the first certificate).
-    pub config: ConfigBuilder,
+    /// to be signed with (the public key if configured, else the first certificate). To
+    /// change more of it, start from [`Loader::config_builder`] instead.
+    pub config: Config,
     /// The APIv3 key, when one of its variables is set.
     pub apiv3_key: Option<ApiV3Key>,
     /// The per-attempt timeout, when `WECHATPAY_TIMEOUT` is set.
@@ -163,7 +164,16 @@ impl<'a> Loader<'a> {
     /// # Errors
     /// The first setting missing or broken.
     pub fn load(&self) -> Result<Loaded, EnvError> {
-        let config = self.config_builder()?;
+        let config = self.config_builder()?.build().map_err(|e| {
+            // The hosts were checked already: what is left from the environment is the
+            // serial answers are asked for (`WECHATPAY_PUBLIC_KEY_ID`).
+            let variable = match e.field() {
+                "base_url" => BASE_URL,
+                "backup_url" => BACKUP_URL,
+                _ => PUBLIC_KEY_ID,
+            };
+            EnvError::invalid(variable, format!("{variable}: {e}"))
+        })?;
         let apiv3_key = match self.apiv3_key() {
             Ok(key) => Some(key),
             Err(e) if e.kind == EnvErrorKind::Missing => None,

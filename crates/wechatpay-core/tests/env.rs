@@ -73,7 +73,7 @@ fn a_complete_environment_gives_a_config_asking_for_the_public_key() {
     let loaded = loader(&v).load().unwrap();
     assert_eq!(loaded.timeout, Some(Duration::from_millis(2500)));
     assert!(loaded.apiv3_key.is_some());
-    let config = loaded.config.build().unwrap();
+    let config = loaded.config;
     assert_eq!(config.mchid().as_str(), MCHID);
     assert_eq!(config.serial_no().as_str(), SERIAL);
     assert_eq!(config.wechatpay_serial(), Some(PUB_ID));
@@ -84,7 +84,7 @@ fn a_complete_environment_gives_a_config_asking_for_the_public_key() {
     let v = vars(&[]);
     let loaded = loader(&v).load().unwrap();
     assert!(loaded.apiv3_key.is_none() && loaded.timeout.is_none());
-    assert!(loaded.config.build().unwrap().has_backup());
+    assert!(loaded.config.has_backup());
 }
 
 #[test]
@@ -242,8 +242,5 @@ fn empty_variables_count_as_unset() {
     let v = vars(&[("WECHATPAY_BASE_URL", ""), ("WECHATPAY_TIMEOUT", ""), ("WECHATPAY_APIV3_KEY", "")]);
     let loaded = loader(&v).load().unwrap();
     assert!(loaded.timeout.is_none() && loaded.apiv3_key.is_none());
-    assert_eq!(
-        loaded.config.build().unwrap().base_url(wechatpay_core::Host::Primary).to_string(),
-        "https://api.mch.weixin.qq.com"
-    );
+    assert_eq!(loaded.config.base_url(wechatpay_core::Host::Primary).to_string(), "https://api.mch.weixin.qq.com");
 }
