@@ -114,7 +114,7 @@
 //! | [`transport`] | the transport traits and the [`transport::Driver`] |
 //! | [`retry`] | the retry policy |
 //! | [`crypto`] | the [`crypto::Signer`] and [`crypto::Verifier`] traits and the backends |
-//! | [`env`] | configuration from `WECHATPAY_*` variables and the files they name (the adapters' `Client::from_env()`) |
+//! | [`env`](mod@env) | configuration from `WECHATPAY_*` variables and the files they name (the adapters' `Client::from_env()`) |
 //! | [`untrusted`] | the escaping of text from the network |
 //! | [`wire`] | header names and other constants of the protocol |
 //!
