@@ -44,7 +44,7 @@ use zeroize::Zeroize as _;
 use crate::apiv3_key::ApiV3Key;
 use crate::config::{BaseUrl, Config, ConfigBuilder};
 use crate::ids::{MchId, SerialNo};
-use crate::keys::{KeyStore, PrivateKey};
+use crate::keys::{KeyError, KeyStore, PrivateKey};
 
 /// `WECHATPAY_MCHID`: the merchant id.
 pub const MCHID: &str = "WECHATPAY_MCHID";
@@ -263,8 +263,9 @@ impl<'a> Loader<'a> {
             (Some(path), Some(id)) => {
                 let pem = self.read(PUBLIC_KEY, &path)?;
                 keys.add_public_key(&id, &pem).map_err(|e| {
-                    let message = format!("invalid WeChat Pay public key ({} / {id}): {e}", path.display());
-                    EnvError::invalid(PUBLIC_KEY, message)
+                    let variable = if matches!(e, KeyError::InvalidKeyId) { PUBLIC_KEY_ID } else { PUBLIC_KEY };
+                    let message = format!("{variable}: invalid WeChat Pay public key ({} / {id}): {e}", path.display());
+                    EnvError::invalid(variable, message)
                 })?;
             }
             (Some(_), None) => {

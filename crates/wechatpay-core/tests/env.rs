@@ -166,6 +166,18 @@ fn each_missing_or_broken_setting_names_its_variable_and_rule() {
             "no WeChat Pay key configured",
         ),
         (
+            &[("WECHATPAY_PUBLIC_KEY_ID", "KEY_1")],
+            Invalid,
+            "WECHATPAY_PUBLIC_KEY_ID",
+            "WECHATPAY_PUBLIC_KEY_ID: invalid WeChat Pay public key",
+        ),
+        (
+            &[("WECHATPAY_PUBLIC_KEY", "/nonexistent/pub.pem")],
+            Unreadable,
+            "WECHATPAY_PUBLIC_KEY",
+            "cannot read WECHATPAY_PUBLIC_KEY file",
+        ),
+        (
             &[("WECHATPAY_PLATFORM_CERTS", "/nonexistent.pem")],
             Unreadable,
             "WECHATPAY_PLATFORM_CERTS",
