@@ -27,14 +27,13 @@ use args::{
 };
 
 fn main() -> ExitCode {
-    let mut cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { failure::USAGE } else { failure::OK });
         }
     };
-    settings::fill_from_env(&mut cli.settings);
     init_logging(cli.verbose);
     let s = &cli.settings;
     let result = match &cli.command {
