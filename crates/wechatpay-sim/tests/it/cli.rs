@@ -1,6 +1,6 @@
 //! The `wechatpay-sim` binary: first line, state directory, serving, bad arguments.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

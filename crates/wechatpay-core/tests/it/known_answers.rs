@@ -1,7 +1,7 @@
 //! Known-answer tests against vectors produced by OpenSSL (see tests/data/gen-kat.sh).
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use common::*;

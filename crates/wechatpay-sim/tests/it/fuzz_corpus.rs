@@ -2,7 +2,7 @@
 //! through the very function the cargo-fuzz target calls, on stable, in `cargo test`.
 
 #[allow(unreachable_pub)]
-#[path = "../../../fuzz/src/sim_targets.rs"]
+#[path = "../../../../fuzz/src/sim_targets.rs"]
 mod sim_targets;
 
 use std::path::PathBuf;

@@ -1,7 +1,7 @@
 //! Response parsing: fixtures for every shape, every check of spec §3 in order, errors.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::{HeaderMap, HeaderValue, StatusCode};

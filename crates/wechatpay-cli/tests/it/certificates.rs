@@ -9,9 +9,18 @@ use std::process::Output;
 use serde_json::Value;
 use wechatpay_sim::{SigningKeyChoice, Simulator};
 
-mod common;
+use crate::common;
 
-use common::SimEnv as Env;
+/// The simulator environment of `common`, with this module's way of running the binary
+/// (one test binary: `cli`'s `run` on `SimEnv` takes other arguments).
+struct Env(common::SimEnv);
+
+impl std::ops::Deref for Env {
+    type Target = common::SimEnv;
+    fn deref(&self) -> &common::SimEnv {
+        &self.0
+    }
+}
 
 fn setup() -> Env {
     setup_signing(SigningKeyChoice::PublicKey)
@@ -23,6 +32,10 @@ fn setup_signing(key: SigningKeyChoice) -> Env {
 }
 
 impl Env {
+    fn new(sim: Simulator) -> Self {
+        Self(common::SimEnv::new(sim))
+    }
+
     /// Runs the binary with the simulator's variables, minus `remove`, plus `set`.
     fn run(&self, args: &[&str], remove: &[&str], set: &[(&str, &str)]) -> Output {
         self.command(remove).envs(set.iter().copied()).args(args).output().unwrap()

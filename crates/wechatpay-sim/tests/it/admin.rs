@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a failure is a test failure
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -2,7 +2,7 @@
 //! text is escaped, on one line and bounded when displayed.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::{HeaderMap, StatusCode};

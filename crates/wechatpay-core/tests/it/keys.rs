@@ -1,7 +1,7 @@
 //! Key loading: accepted formats, clear refusals, key stores, redaction.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use wechatpay_core::KeyKind;

@@ -13,7 +13,7 @@ use wechatpay_sim::Simulator;
 use wechatpay_sim::auth::parse_authorization;
 
 /// The merchant's public key: the simulator verifies requests with it.
-const MERCHANT_PUB_PEM: &str = include_str!("../testdata/merchant_pub.pem");
+const MERCHANT_PUB_PEM: &str = include_str!("../../testdata/merchant_pub.pem");
 
 /// The simulated merchant's configuration (the simulator itself is not needed after).
 fn config() -> &'static Config {

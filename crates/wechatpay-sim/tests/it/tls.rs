@@ -2,7 +2,7 @@
 //! certificate for the IP of `base_url` and nothing else, and signed queries are answered
 //! over TLS exactly as over plain HTTP; `--tls` writes the CA into the state directory.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -1,6 +1,6 @@
 //! Every error code the simulator serves, judged by the core, and hostile HTTP input.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 
@@ -74,7 +74,7 @@ fn bad_parameters_are_param_errors_naming_field_and_location() {
 #[test]
 fn wrong_signature_is_sign_error_with_the_servers_view() {
     let sim = Simulator::start().unwrap();
-    let wrong_key = PrivateKey::from_pem(include_bytes!("../testdata/wechatpay_key.pem")).unwrap();
+    let wrong_key = PrivateKey::from_pem(include_bytes!("../../testdata/wechatpay_key.pem")).unwrap();
     let config = sim.config_builder().signer(wrong_key).build().unwrap();
     let op = QueryOrderByOutTradeNo { out_trade_no: no("1217752501201407033233368018") };
     let prepared = wechatpay_core::prepare(&config, &op, Host::Primary, SigningInput::now().unwrap()).unwrap();

@@ -1,6 +1,6 @@
 //! Each injected fault gives the client-side error the core is meant to report.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::time::Duration;

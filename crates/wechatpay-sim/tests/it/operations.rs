@@ -1,6 +1,6 @@
 //! Every operation's success path, over real loopback HTTP, verified and parsed by the core.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::time::SystemTime;

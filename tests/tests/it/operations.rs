@@ -197,7 +197,7 @@ fn parameter_errors_carry_their_detail() {
 #[test]
 fn a_wrong_merchant_key_is_a_sign_error_with_the_servers_message() {
     let wrong_key = std::sync::Arc::new(
-        PrivateKey::from_pem(include_bytes!("../../crates/wechatpay-sim/testdata/wechatpay_key.pem")).unwrap(),
+        PrivateKey::from_pem(include_bytes!("../../../crates/wechatpay-sim/testdata/wechatpay_key.pem")).unwrap(),
     );
     for adapter in ADAPTERS {
         let sim = sim();

@@ -1,7 +1,7 @@
 //! `GET /v3/certificates`, public-key-only mode, rotation and notifications, over real
 //! loopback HTTP, checked with the core (decryption, signature verification, parsing).
 
-mod common;
+use crate::common;
 
 use common::{Response, call, config, send, signed_raw};
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! deadline, body cap, and a non-idempotent operation never repeated.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::cell::RefCell;
 use std::time::Duration;

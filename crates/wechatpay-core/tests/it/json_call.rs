@@ -3,7 +3,7 @@
 //! and bad input is refused before anything is signed.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::cell::RefCell;
 use std::time::Duration;

@@ -6,7 +6,7 @@
 // `targets.rs` is a public module of the fuzz crate; here it is private, so its `pub`
 // items are unreachable by design.
 #[allow(unreachable_pub)]
-#[path = "../../../fuzz/src/targets.rs"]
+#[path = "../../../../fuzz/src/targets.rs"]
 mod targets;
 
 use std::path::PathBuf;

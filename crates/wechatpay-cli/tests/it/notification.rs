@@ -16,7 +16,7 @@ use base64::Engine as _;
 use serde_json::Value;
 use wechatpay_core::crypto::Signer as _;
 
-mod common;
+use crate::common;
 
 use common::{BIN, core_data as data};
 

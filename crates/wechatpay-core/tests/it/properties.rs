@@ -3,7 +3,7 @@
 //! `tests/properties.rs`, where the server-side header parser lives.)
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::*;
 use http::{HeaderMap, HeaderValue, StatusCode};

@@ -3,7 +3,7 @@
 //! rule, and its errors.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;

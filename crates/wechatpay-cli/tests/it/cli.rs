@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use wechatpay_sim::{Fault, OrderKind, Route, Simulator, Times};
 
-mod common;
+use crate::common;
 
 use common::{BIN, SimEnv as Env, core_data};
 
