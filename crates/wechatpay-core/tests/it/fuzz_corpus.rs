@@ -1,7 +1,7 @@
 //! Replays the committed fuzz corpus (`fuzz/corpus/<target>/*`: seeds built from the
 //! fixtures, and a regression file for every crash the fuzzers found) through the very
 //! functions the cargo-fuzz targets call, on stable, in `cargo test`. (The `authorization`
-//! corpus is replayed by `wechatpay-sim`'s `tests/fuzz_corpus.rs`: it fuzzes the simulator.)
+//! corpus is replayed by `wechatpay-sim`'s `tests/it/fuzz_corpus.rs`: it fuzzes the simulator.)
 
 // `targets.rs` is a public module of the fuzz crate; here it is private, so its `pub`
 // items are unreachable by design.

@@ -1,6 +1,6 @@
 //! Property tests: ids, parse robustness, tamper detection, enums. (That a signed request's
 //! `Authorization` verifies over the request target is checked by the simulator's
-//! `tests/properties.rs`, where the server-side header parser lives.)
+//! `tests/it/properties.rs`, where the server-side header parser lives.)
 #![allow(clippy::unwrap_used)]
 
 use crate::common;

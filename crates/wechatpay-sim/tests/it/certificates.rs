@@ -18,7 +18,7 @@ use wechatpay_sim::{Route, SigningKeyChoice, Simulator};
 
 const KEY: &str = "0123456789abcdefghijABCDEFGHIJ+/";
 const BUILTIN_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
-const PUBLIC_KEY_ID: &str = "PUB_KEY_ID_0114232019092600000000000000000001";
+const PUBLIC_KEY_ID: &str = wechatpay_sim::Credentials::builtin().wechatpay_public_key_id();
 
 /// One listed certificate, decrypted.
 struct Listed {

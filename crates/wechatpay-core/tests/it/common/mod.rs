@@ -12,10 +12,9 @@ use wechatpay_core::{
     crypto::Backend, crypto::Signer,
 };
 
-pub(crate) const MCHID: &str = "1230000109";
-pub(crate) const MERCHANT_SERIAL: &str = "444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0";
-pub(crate) const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232019092600000000000000000001";
-pub(crate) const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+// The throwaway merchant: the simulator's built-in one (`crate::credentials`); its PEM files
+// in `tests/data` are the simulator's, byte for byte (`crate::merchant`).
+pub(crate) use crate::credentials::{MCHID, MERCHANT_SERIAL, PLATFORM_SERIAL, PUBLIC_KEY_ID as PUB_KEY_ID};
 pub(crate) const TS: u64 = 1554208460;
 pub(crate) const NONCE: &str = "593BEC0C930BF1AFEB40B4A08C8FB242";
 
