@@ -19,23 +19,9 @@ use wechatpay_core::{
     crypto::Verifier, crypto::VerifyError, notify::Notification, notify::NotificationError,
 };
 
+use crate::common::{PLATFORM_SERIAL, PUB_KEY_ID, backends, data};
+
 const NOW: u64 = 1554208460;
-const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232019092600000000000000000001";
-const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
-
-fn data(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("read {path}: {e}"))
-}
-
-fn backends() -> Vec<Backend> {
-    let mut v = Vec::new();
-    #[cfg(feature = "aws-lc-rs")]
-    v.push(Backend::AwsLcRs);
-    #[cfg(feature = "rustcrypto")]
-    v.push(Backend::RustCrypto);
-    v
-}
 
 fn keys(backend: Backend) -> KeyStore {
     let mut keys = KeyStore::with_backend(backend);

@@ -17,7 +17,7 @@ use wechatpay_sim::notification::Event;
 use wechatpay_sim::{Route, SigningKeyChoice, Simulator};
 
 const KEY: &str = "0123456789abcdefghijABCDEFGHIJ+/";
-const BUILTIN_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+const BUILTIN_SERIAL: &str = wechatpay_sim::Credentials::builtin().platform_serial();
 const PUBLIC_KEY_ID: &str = wechatpay_sim::Credentials::builtin().wechatpay_public_key_id();
 
 /// One listed certificate, decrypted.
