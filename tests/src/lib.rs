@@ -21,8 +21,9 @@ use wechatpay_core::{
 
 pub use wechatpay_sim::{After, Fault, OrderKind, Route, Simulator, Times};
 
-/// The sub-merchant bound to the simulated service provider.
-pub const SUB_MCHID: &str = "1900000109";
+/// The sub-merchant bound to the simulated service provider (the simulator's built-in
+/// merchant, the one throwaway merchant of every harness).
+pub const SUB_MCHID: &str = wechatpay_sim::Credentials::builtin().sub_mchid();
 
 /// Which adapter a client goes through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
