@@ -4,6 +4,7 @@
 mod certificates;
 mod concurrency;
 mod flood;
+mod from_env;
 mod interop_python;
 mod operations;
 mod resilience;

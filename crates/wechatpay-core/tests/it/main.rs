@@ -9,6 +9,7 @@ mod common;
 #[path = "../../../wechatpay-sim/src/credentials.rs"]
 mod credentials;
 mod driver;
+mod env;
 mod fuzz_corpus;
 mod json_call;
 mod keys;

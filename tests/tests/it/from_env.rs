@@ -86,7 +86,7 @@ fn from_env_reads_the_process_environment() {
     let sim = sim();
     let (dir, vars) = state(&sim, "process");
     let mut child = Command::new(std::env::current_exe().expect("test binary"));
-    child.args(["--exact", "from_env_child", "--include-ignored", "--test-threads", "1"]);
+    child.args(["--exact", "from_env::from_env_child", "--include-ignored", "--test-threads", "1"]);
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("WECHATPAY_") {
             child.env_remove(name);
@@ -96,7 +96,7 @@ fn from_env_reads_the_process_environment() {
     let out = child.output().expect("child runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("test from_env_child ... ok"), "the child ran the test: {stdout}");
+    assert!(stdout.contains("test from_env::from_env_child ... ok"), "the child ran the test: {stdout}");
     assert_eq!(sim.requests_seen(), 2, "one query per adapter");
     std::fs::remove_dir_all(dir).expect("cleanup");
 }
