@@ -364,6 +364,8 @@ struct Call<'a, Op: Operation> {
     number: u32,
     attempt_span: Span,
     attempt_started: Instant,
+    /// The time limit of the attempt under way.
+    attempt_limit: Duration,
 }
 
 impl<'a, Op: Operation> Call<'a, Op> {
@@ -389,6 +391,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
             number: 0,
             attempt_span: Span::none(),
             attempt_started: now,
+            attempt_limit: driver.attempt_timeout,
         })
     }
 
@@ -407,14 +410,16 @@ impl<'a, Op: Operation> Call<'a, Op> {
         );
         let remaining = self.driver.policy.deadline.saturating_sub(self.started.elapsed());
         if remaining.is_zero() {
-            return Err(Error::Transport(TransportError::of_kind(TransportErrorKind::Timeout).on_host(self.host)));
+            let base_url = self.driver.config.base_url(self.host);
+            let timeout = TransportError::of_kind(TransportErrorKind::Timeout).at(self.host, base_url);
+            return Err(Error::Transport(timeout.after(self.driver.policy.deadline)));
         }
         let config = &self.driver.config;
         let mut request = self.outgoing.prepare(config, self.host, SigningInput::now()?)?.sign(config.signer())?;
-        request.extensions_mut().insert(Limits {
-            timeout: self.driver.attempt_timeout.min(remaining),
-            max_body_bytes: config.max_body_bytes(),
-        });
+        self.attempt_limit = self.driver.attempt_timeout.min(remaining);
+        request
+            .extensions_mut()
+            .insert(Limits { timeout: self.attempt_limit, max_body_bytes: config.max_body_bytes() });
         Ok(request)
     }
 
@@ -443,8 +448,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
         let err = match err {
             Error::Transport(t) => match t.body_cap() {
                 Some(limit) => Error::BodyTooLarge { limit },
-                None if t.host().is_none() => Error::Transport(t.on_host(self.host)),
-                None => Error::Transport(t),
+                None => Error::Transport(self.locate(t)),
             },
             other => other,
         };
@@ -478,6 +482,17 @@ impl<'a, Op: Operation> Call<'a, Op> {
                 );
                 Step::Done(Err(err))
             }
+        }
+    }
+
+    /// Names where the failed attempt went (unless the transport did) and, for a timeout, the
+    /// limit that passed (unless the transport knew a more precise one, e.g. connecting).
+    fn locate(&self, t: TransportError) -> TransportError {
+        let t = if t.authority().is_none() { t.at(self.host, self.driver.config.base_url(self.host)) } else { t };
+        if t.kind() == TransportErrorKind::Timeout && t.timeout_after().is_none() {
+            t.after(self.attempt_limit)
+        } else {
+            t
         }
     }
 

@@ -12,12 +12,13 @@ use base64::Engine as _;
 use common::*;
 use http::{HeaderMap, Method, StatusCode};
 use wechatpay_core::api::{Json, JsonText};
-use wechatpay_core::transport::Driver;
 use wechatpay_core::retry::RetryPolicy;
+use wechatpay_core::transport::Driver;
 use wechatpay_core::{Error, PublicKey, TransportError, VerificationFailure, unix_now};
 
 fn driver() -> Driver {
-    let config = builder_with(wechatpay_core::crypto::Backend::default()).base_url("http://primary.test").build().unwrap();
+    let config =
+        builder_with(wechatpay_core::crypto::Backend::default()).base_url("http://primary.test").build().unwrap();
     Driver::new(config).with_retry_policy(RetryPolicy::default().with_base_delay(Duration::from_millis(1)))
 }
 

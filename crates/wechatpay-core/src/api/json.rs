@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::{Binding, Operation, Target, nothing_to_bind};
-use crate::verify::VerificationFailure;
 use crate::ids::{InvalidInput, MchId};
+use crate::verify::VerificationFailure;
 
 /// The rule for [`Json::new`]'s `target`.
 const TARGET_RULE: &str = "an origin-form target starting with /v3/, already percent-encoded \

@@ -34,9 +34,9 @@ use std::fmt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::verify::VerificationFailure;
 use crate::ids::MchId;
 use crate::percent;
+use crate::verify::VerificationFailure;
 
 mod certificates;
 mod json;
