@@ -36,9 +36,17 @@
 //!
 //! Each call runs in a `wechatpay.call` span (fields `operation`, `attempts`, `status`,
 //! `request_id`, `elapsed_ms`) and each attempt in a `wechatpay.attempt` span (`attempt`,
-//! `host`, `status`, `request_id`, `elapsed_ms`); events say when an attempt failed (with
-//! [`Error::label`] and the API code), where the next one goes and after how long. Headers,
-//! bodies, keys and signatures are never recorded.
+//! `host`, `status`, `request_id`, `elapsed_ms`). Events, target `wechatpay`, self-contained
+//! so that one line says it all:
+//!
+//! - at `INFO`, one per call when it ends: `method`, `path` (without the query), `host` (the
+//!   last attempt's `host[:port]`), `status`, `request_id`, `attempts`, `elapsed_ms`, and
+//!   for a failure `error` (what happened, e.g. "connection refused by 127.0.0.1:9");
+//! - at `DEBUG`, one per attempt when it ends (`attempt`, `host`, `status`, `request_id`,
+//!   `elapsed_ms`, `outcome`) and one per retry decision with its reason (`error`, `code`,
+//!   `next_host`, `delay_ms`), or why the call gives up.
+//!
+//! Headers, bodies, keys and signatures are never recorded.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -403,7 +411,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
             parent: &self.span,
             "wechatpay.attempt",
             attempt = self.number,
-            host = %self.host,
+            host = self.authority(),
             status = Empty,
             request_id = Empty,
             elapsed_ms = Empty,
@@ -425,6 +433,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
 
     /// Judges the attempt's outcome: done, or wait and go again.
     fn end_attempt(&mut self, sent: Result<http::Response<Vec<u8>>, Error>) -> Step<Op::Output> {
+        let mut answer: Option<(u16, Option<String>)> = None;
         let result = sent.and_then(|response| {
             let (status, request_id) = (response.status().as_u16(), response.headers().get(HEADER_REQUEST_ID));
             let request_id = request_id.and_then(|v| v.to_str().ok());
@@ -434,13 +443,20 @@ impl<'a, Op: Operation> Call<'a, Op> {
                     span.record("request_id", id);
                 }
             }
+            let shown = request_id.map(|id| crate::untrusted::printable(id).max_chars(128).to_string());
+            answer = Some((status, shown));
             parse_response(&self.driver.config, self.op, &response, SystemTime::now())
         });
-        self.attempt_span.record("elapsed_ms", millis(self.attempt_started.elapsed()));
+        let attempt_ms = millis(self.attempt_started.elapsed());
+        self.attempt_span.record("elapsed_ms", attempt_ms);
+        let (status, request_id) = match &answer {
+            Some((status, id)) => (Some(*status), id.as_deref()),
+            None => (None, None),
+        };
         let err = match result {
             Ok(output) => {
-                self.close_call();
-                tracing::debug!(parent: &self.span, attempt = self.number, "call succeeded");
+                self.log_attempt(status, request_id, attempt_ms, "ok");
+                self.close_call(status, request_id, None);
                 return Step::Done(Ok(output));
             }
             Err(err) => err,
@@ -452,6 +468,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
             },
             other => other,
         };
+        self.log_attempt(status, request_id, attempt_ms, err.label());
         let mut attempt = Attempt::new(self.number, self.started.elapsed(), self.host);
         if !self.op.idempotent() {
             attempt = attempt.non_idempotent();
@@ -460,11 +477,12 @@ impl<'a, Op: Operation> Call<'a, Op> {
             Decision::Retry { host, delay } => {
                 let host = if self.driver.config.has_backup() { host } else { Host::Primary };
                 tracing::debug!(
-                    parent: &self.span,
+                    target: "wechatpay",
+                    parent: None,
                     attempt = self.number,
-                    error = err.label(),
+                    error = %Reason(&err),
                     code = err.api_code(),
-                    next_host = %host,
+                    next_host = self.driver.config.base_url(host).authority().as_str(),
                     delay_ms = millis(delay),
                     "attempt failed; retrying"
                 );
@@ -472,17 +490,36 @@ impl<'a, Op: Operation> Call<'a, Op> {
                 Step::Wait(delay)
             }
             Decision::GiveUp => {
-                self.close_call();
                 tracing::debug!(
-                    parent: &self.span,
+                    target: "wechatpay",
+                    parent: None,
                     attempt = self.number,
-                    error = err.label(),
+                    error = %Reason(&err),
                     code = err.api_code(),
-                    "call failed"
+                    why = self.driver.policy.why_give_up(&attempt, &err),
+                    "giving up"
                 );
+                self.close_call(status, request_id, Some(&err));
                 Step::Done(Err(err))
             }
         }
+    }
+
+    /// The `DEBUG` line of one attempt.
+    fn log_attempt(&self, status: Option<u16>, request_id: Option<&str>, elapsed_ms: u64, outcome: &str) {
+        tracing::debug!(
+            target: "wechatpay",
+            parent: None,
+            attempt = self.number,
+            method = self.outgoing.method().as_str(),
+            path = self.outgoing.path(),
+            host = self.authority(),
+            status,
+            request_id,
+            elapsed_ms,
+            outcome,
+            "attempt"
+        );
     }
 
     /// Names where the failed attempt went (unless the transport did) and, for a timeout, the
@@ -496,9 +533,57 @@ impl<'a, Op: Operation> Call<'a, Op> {
         }
     }
 
-    fn close_call(&self) {
+    /// `host[:port]` of the current attempt's base URL.
+    fn authority(&self) -> &str {
+        self.driver.config.base_url(self.host).authority().as_str()
+    }
+
+    /// Records the call's totals on its span and logs its one `INFO` line.
+    fn close_call(&self, status: Option<u16>, request_id: Option<&str>, error: Option<&Error>) {
+        let elapsed_ms = millis(self.started.elapsed());
         self.span.record("attempts", self.number);
-        self.span.record("elapsed_ms", millis(self.started.elapsed()));
+        self.span.record("elapsed_ms", elapsed_ms);
+        let (method, path, host) = (self.outgoing.method().as_str(), self.outgoing.path(), self.authority());
+        match error {
+            None => tracing::info!(
+                target: "wechatpay",
+                parent: None,
+                method,
+                path,
+                host,
+                status,
+                request_id,
+                attempts = self.number,
+                elapsed_ms,
+                "call"
+            ),
+            Some(err) => tracing::info!(
+                target: "wechatpay",
+                parent: None,
+                method,
+                path,
+                host,
+                status,
+                request_id,
+                attempts = self.number,
+                elapsed_ms,
+                error = %Reason(err),
+                "call failed"
+            ),
+        }
+    }
+}
+
+/// An error as a log field: a transport error in words (it names the host; nothing secret),
+/// anything else by its label, never the server's text.
+struct Reason<'a>(&'a Error);
+
+impl std::fmt::Display for Reason<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Error::Transport(t) => write!(f, "{t}"),
+            other => f.write_str(other.label()),
+        }
     }
 }
 
