@@ -116,3 +116,36 @@ fn transport_errors_name_the_host_in_words_and_v_shows_it() {
     assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
     assert!(stderr(&o).contains("could not resolve host wechatpay-cli-test.invalid"), "{}", stderr(&o));
 }
+
+#[test]
+fn sign_error_names_the_usual_causes_and_shows_the_string_to_sign() {
+    let env = setup();
+    // A key the simulator does not trust: it answers 401 SIGN_ERROR.
+    let wrong = core_data("platform_key.pem");
+    let o = run(
+        &env,
+        &["order", "get", "--out-trade-no", "SIM_NOTPAY_0001"],
+        &[("WECHATPAY_PRIVATE_KEY", wrong.to_str().unwrap())],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_no_secrets(&err);
+    assert!(err.contains("SIGN_ERROR") && err.contains("    GET\\n\n"), "{err}");
+    for cause in ["WECHATPAY_MCHID", "WECHATPAY_SERIAL_NO", "openssl x509 -noout -serial", "another certificate"] {
+        assert!(err.contains(cause), "{cause} missing: {err}");
+    }
+}
+
+#[test]
+fn an_unknown_serial_names_the_configured_key_ids() {
+    let env = setup();
+    env.sim.inject(Fault::UnknownSerial, Times::Always, Some(Route::DirectByOutTradeNo));
+    let o = run(&env, &["order", "get", "--out-trade-no", "SIM_NOTPAY_0001"], &[]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    let err = stderr(&o);
+    assert_no_secrets(&err);
+    let id = env.var("WECHATPAY_PUBLIC_KEY_ID").unwrap();
+    assert!(err.contains(&format!("the keys configured are {id}")), "{err}");
+    assert!(err.contains("WECHATPAY_PUBLIC_KEY_ID"), "{err}");
+}

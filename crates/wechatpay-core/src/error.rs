@@ -361,13 +361,23 @@ pub struct VerificationError {
     pub status: StatusCode,
     /// The response's `Request-ID`.
     pub request_id: Option<String>,
+    /// For [`VerificationFailure::UnknownSerial`]: the serials of the keys the verifier holds
+    /// ([`crate::Verifier::key_ids`]), so that the error says which are configured.
+    pub key_ids: Vec<String>,
 }
 
 impl VerificationError {
     /// A failed `failure` check on a response with `status` and, when it had one, a
     /// `Request-ID`.
     pub fn new(failure: VerificationFailure, status: StatusCode, request_id: Option<String>) -> Self {
-        Self { failure, status, request_id }
+        Self { failure, status, request_id, key_ids: Vec::new() }
+    }
+
+    /// The same error naming the serials of the keys held (see [`VerificationError::key_ids`]).
+    #[must_use]
+    pub fn with_key_ids(mut self, key_ids: Vec<String>) -> Self {
+        self.key_ids = key_ids;
+        self
     }
 }
 
@@ -377,7 +387,17 @@ impl fmt::Display for VerificationError {
         if let Some(id) = &self.request_id {
             write!(f, ", Request-ID {id}")?;
         }
-        f.write_str(")")
+        f.write_str(")")?;
+        if let VerificationFailure::UnknownSerial(_) = self.failure {
+            if self.key_ids.is_empty() {
+                f.write_str("; no WeChat Pay key is configured")?;
+            } else {
+                let shown: Vec<String> =
+                    self.key_ids.iter().take(16).map(|id| printable(id).max_chars(80).to_string()).collect();
+                write!(f, "; the keys configured are {}", shown.join(", "))?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -266,7 +266,7 @@ mod tests {
     }
 
     fn verification(failure: VerificationFailure) -> Error {
-        Error::Verification(VerificationError { failure, status: StatusCode::OK, request_id: None })
+        Error::Verification(VerificationError::new(failure, StatusCode::OK, None))
     }
 
     const ALL_KINDS: [TransportErrorKind; 6] = [

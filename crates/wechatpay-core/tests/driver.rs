@@ -351,3 +351,19 @@ fn every_failed_attempt_names_its_host_and_what_happened() {
     let err = driver.execute(&|_r| Err(reset()), |_| {}, &op()).unwrap_err();
     assert_eq!(err.to_string(), "connection reset by 127.0.0.1:9 (primary host)");
 }
+
+#[test]
+fn an_unknown_serial_names_the_keys_that_are_configured() {
+    // Issue 18: the answer's Wechatpay-Serial is not held; the error lists the ids that are.
+    let send = |_r: http::Request<Vec<u8>>| {
+        let mut answer = seed_answer();
+        answer.headers_mut().insert("Wechatpay-Serial", http::HeaderValue::from_static("PUB_KEY_ID_SOMEONE_ELSE"));
+        Ok(answer)
+    };
+    let err = driver(RetryPolicy::none()).execute(&send, |_| {}, &op()).unwrap_err();
+    let Error::Verification(v) = &err else { panic!("{err:?}") };
+    assert_eq!(v.key_ids, [PUB_KEY_ID.to_owned(), PLATFORM_SERIAL.to_owned()]);
+    let text = err.to_string();
+    assert!(text.contains("PUB_KEY_ID_SOMEONE_ELSE"), "{text}");
+    assert!(text.contains(&format!("the keys configured are {PUB_KEY_ID}, {PLATFORM_SERIAL}")), "{text}");
+}
