@@ -30,6 +30,8 @@ pub(crate) const VERIFICATION: u8 = 4;
 pub(crate) const TRANSPORT: u8 = 5;
 /// A watch's deadline came and the order is still pending (its last answer is on stdout).
 pub(crate) const STILL_PENDING: u8 = 6;
+/// Interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+pub(crate) const INTERRUPTED: u8 = 130;
 
 impl Failure {
     /// Invalid input or usage (exit 2).

@@ -11,6 +11,7 @@ mod args;
 mod commands;
 mod csv;
 mod failure;
+mod interrupt;
 mod json;
 mod settings;
 
@@ -36,6 +37,9 @@ fn main() -> ExitCode {
     };
     settings::fill_from_env(&mut cli.settings);
     init_logging(cli.verbose);
+    if !matches!(cli.command, Command::Sim { .. }) {
+        interrupt::install();
+    }
     let s = &cli.settings;
     let result = match &cli.command {
         Command::Order { command: OrderCommand::Get { id } } => {

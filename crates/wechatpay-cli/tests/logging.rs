@@ -149,3 +149,59 @@ fn an_unknown_serial_names_the_configured_key_ids() {
     assert!(err.contains(&format!("the keys configured are {id}")), "{err}");
     assert!(err.contains("WECHATPAY_PUBLIC_KEY_ID"), "{err}");
 }
+
+/// Starts the binary with `args`, waits `after`, sends SIGINT, and returns its output.
+#[cfg(unix)]
+fn interrupt_after(env: &Env, args: &[&str], after: std::time::Duration) -> Output {
+    use std::process::Stdio;
+    let child = env.command(&[]).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    std::thread::sleep(after);
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_watch_says_the_last_verified_state_and_exits_130() {
+    let env = setup();
+    let o = interrupt_after(
+        &env,
+        &["order", "watch", "--out-trade-no", "SIM_NOTPAY_0001", "--deadline", "60", "--interval", "0.2"],
+        std::time::Duration::from_millis(1500),
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(o.stdout.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
+    let stops: Vec<&str> = err.lines().filter(|l| l.contains("interrupted")).collect();
+    assert_eq!(stops.len(), 1, "{err}");
+    assert!(stops[0].contains("the last verified state was NOTPAY"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_get_many_says_how_many_lines_were_done_and_leaves_complete_lines() {
+    let env = setup();
+    let input = env.dir.join("many.txt");
+    let lines: Vec<String> = (0..200).map(|_| "SIM_NOTPAY_0001".to_owned()).collect();
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    env.sim.inject(Fault::Delay(std::time::Duration::from_millis(100)), Times::Always, None);
+    let o = interrupt_after(
+        &env,
+        &["order", "get-many", "--input", input.to_str().unwrap(), "--concurrency", "2"],
+        std::time::Duration::from_millis(1500),
+    );
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    let out = String::from_utf8(o.stdout.clone()).unwrap();
+    assert!(out.is_empty() || out.ends_with('\n'), "a cut line: {out:?}");
+    let printed = out.lines().count();
+    assert!(printed > 0 && printed < 200, "{printed} lines: {err}");
+    for line in out.lines() {
+        let order: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(order["trade_state"], "NOTPAY");
+    }
+    let stops: Vec<&str> = err.lines().filter(|l| l.contains("interrupted")).collect();
+    assert_eq!(stops.len(), 1, "{err}");
+    assert!(stops[0].contains(&format!("get-many stopped after {printed} lines answered and printed")), "{err}");
+}
