@@ -1,4 +1,4 @@
-//! Ctrl-C (SIGINT, and SIGTERM): one stderr line saying where the command stopped, exit 130,
+//! Ctrl-C (SIGINT): one stderr line saying where the command stopped, exit 130,
 //! stdout holding only complete lines.
 //!
 //! The handler (on `ctrlc`'s own thread) records that an interrupt came. A command that
