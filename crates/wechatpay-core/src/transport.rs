@@ -36,7 +36,8 @@
 //!
 //! Each call runs in a `wechatpay.call` span (fields `operation`, `attempts`, `status`,
 //! `request_id`, `elapsed_ms`) and each attempt in a `wechatpay.attempt` span (`attempt`,
-//! `host`, `status`, `request_id`, `elapsed_ms`). Events, target `wechatpay`, self-contained
+//! `host` (`primary` or `backup`), `authority` (its `host[:port]`), `status`, `request_id`,
+//! `elapsed_ms`). Events, target `wechatpay`, self-contained
 //! so that one line says it all:
 //!
 //! - at `INFO`, one per call when it ends: `method`, `path` (without the query), `host` (the
@@ -411,7 +412,8 @@ impl<'a, Op: Operation> Call<'a, Op> {
             parent: &self.span,
             "wechatpay.attempt",
             attempt = self.number,
-            host = self.authority(),
+            host = %self.host,
+            authority = self.authority(),
             status = Empty,
             request_id = Empty,
             elapsed_ms = Empty,
@@ -480,7 +482,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
                     target: "wechatpay",
                     parent: None,
                     attempt = self.number,
-                    error = %Reason(&err),
+                    error = reason(&err).as_str(),
                     code = err.api_code(),
                     next_host = self.driver.config.base_url(host).authority().as_str(),
                     delay_ms = millis(delay),
@@ -494,7 +496,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
                     target: "wechatpay",
                     parent: None,
                     attempt = self.number,
-                    error = %Reason(&err),
+                    error = reason(&err).as_str(),
                     code = err.api_code(),
                     why = self.driver.policy.why_give_up(&attempt, &err),
                     "giving up"
@@ -567,7 +569,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
                 request_id,
                 attempts = self.number,
                 elapsed_ms,
-                error = %Reason(err),
+                error = reason(err).as_str(),
                 "call failed"
             ),
         }
@@ -576,14 +578,10 @@ impl<'a, Op: Operation> Call<'a, Op> {
 
 /// An error as a log field: a transport error in words (it names the host; nothing secret),
 /// anything else by its label, never the server's text.
-struct Reason<'a>(&'a Error);
-
-impl std::fmt::Display for Reason<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Error::Transport(t) => write!(f, "{t}"),
-            other => f.write_str(other.label()),
-        }
+fn reason(err: &Error) -> String {
+    match err {
+        Error::Transport(t) => t.to_string(),
+        other => other.label().to_owned(),
     }
 }
 
