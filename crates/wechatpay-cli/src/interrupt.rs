@@ -32,6 +32,12 @@ fn on_interrupt() {
         // The command stops itself; should it be stuck, end anyway after a while.
         std::thread::sleep(Duration::from_secs(5));
     }
+    // Should a writer hold stdout forever (a reader that stopped reading), end anyway.
+    std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_secs(5));
+        let _ = writeln!(std::io::stderr(), "interrupted: {} (stdout was blocked)", where_stopped());
+        std::process::exit(i32::from(INTERRUPTED));
+    });
     // No line is half written while this lock is held; nothing writes after it.
     let mut out = std::io::stdout().lock();
     let _ = out.flush();
@@ -56,7 +62,7 @@ pub(crate) fn note(text: String) {
 
 fn where_stopped() -> String {
     let text = WHERE.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-    if text.is_empty() { "stopped before any answer".to_owned() } else { text }
+    if text.is_empty() { "stopped; stdout holds only the complete lines printed before".to_owned() } else { text }
 }
 
 /// The failure of a cooperative command that stopped on Ctrl-C: `interrupted: {what}`,
