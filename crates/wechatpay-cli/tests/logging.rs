@@ -82,7 +82,13 @@ fn vv_also_logs_each_attempt_and_each_retry_decision_with_its_reason() {
     assert!(attempts[0].contains("attempt=1") && attempts[0].contains("status=500"), "{err}");
     assert!(attempts[1].contains("attempt=2") && attempts[1].contains("status=200"), "{err}");
     let retry = err.lines().find(|l| l.contains("retrying")).unwrap_or_else(|| panic!("no retry line: {err}"));
-    assert!(retry.contains("SYSTEM_ERROR") && retry.contains("delay_ms=") && retry.contains("next_host="), "{retry}");
+    assert!(
+        retry.contains("SYSTEM_ERROR")
+            && retry.contains("delay_ms=")
+            && retry.contains("next_host=")
+            && retry.contains("why=\"a temporary server error: trying again\""),
+        "{retry}"
+    );
     assert_eq!(err.lines().filter(|l| l.contains("attempts=")).count(), 1, "{err}");
 }
 

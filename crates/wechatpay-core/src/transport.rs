@@ -486,6 +486,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
                     code = err.api_code(),
                     next_host = self.driver.config.base_url(host).authority().as_str(),
                     delay_ms = millis(delay),
+                    why = retry_reason(&err, host != self.host),
                     "attempt failed; retrying"
                 );
                 self.host = host;
@@ -573,6 +574,17 @@ impl<'a, Op: Operation> Call<'a, Op> {
                 "call failed"
             ),
         }
+    }
+}
+
+/// Why the policy retries `err`, in words, for the `-vv` line.
+fn retry_reason(err: &Error, failing_over: bool) -> &'static str {
+    let rate_limited = err.status().is_some_and(|s| s == http::StatusCode::TOO_MANY_REQUESTS);
+    match (err, failing_over) {
+        (_, true) => "the host did not answer usably: trying the other host",
+        (Error::Transport(_), false) => "the connection failed: trying again",
+        _ if rate_limited => "rate limited: waiting longer, then trying again",
+        _ => "a temporary server error: trying again",
     }
 }
 
