@@ -3,14 +3,16 @@
 //! Exit codes: 0 success, 1 anything else, 2 invalid input or usage (nothing was signed or
 //! sent), 3 WeChat Pay answered with an error, 4 the response failed signature verification,
 //! 5 transport failure or timeout after retries and failover, 6 a watch's deadline came with
-//! the order still pending (the only failure that prints: the last answer, on stdout). On any
-//! other failure stdout stays empty.
+//! the order still pending (the only failure that prints: the last answer, on stdout), 130
+//! interrupted by Ctrl-C (one stderr line says where; stdout holds only complete lines). On
+//! any other failure stdout stays empty.
 #![forbid(unsafe_code)]
 
 mod args;
 mod commands;
 mod csv;
 mod failure;
+mod interrupt;
 mod json;
 mod settings;
 
@@ -35,6 +37,9 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
+    if !matches!(cli.command, Command::Sim { .. }) {
+        interrupt::install();
+    }
     let s = &cli.settings;
     let result = match &cli.command {
         Command::Order { command: OrderCommand::Get { id } } => {

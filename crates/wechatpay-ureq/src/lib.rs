@@ -201,13 +201,13 @@ impl Transport for Sender {
         } else {
             self.run(http::Request::from_parts(parts, body), limits.timeout)
         }
-        .map_err(transport_error)?;
+        .map_err(|e| self.transport_error(e))?;
         // ureq's own limit: reading stops one byte past the cap.
         let (parts, mut body) = response.into_parts();
         let limit = limits.max_body_bytes;
         let body = body.with_config().limit(limit as u64).read_to_vec().map_err(|e| match e {
             ureq::Error::BodyExceedsLimit(_) => TransportError::body_too_large(limit),
-            other => transport_error(other),
+            other => self.transport_error(other),
         })?;
         Ok(http::Response::from_parts(parts, body))
     }
@@ -230,22 +230,33 @@ impl Sender {
     }
 }
 
-/// Maps a ureq error to the kind that drives retries and failover.
-fn transport_error(err: ureq::Error) -> TransportError {
-    use ureq::Error as E;
-    let kind = match &err {
-        E::Timeout(_) => TransportErrorKind::Timeout,
-        E::HostNotFound => TransportErrorKind::Dns,
-        E::ConnectionFailed => TransportErrorKind::Connect,
-        // rustls' handshake and certificate errors arrive as an `InvalidData` `io::Error`.
-        #[cfg(feature = "rustls")]
-        E::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => TransportErrorKind::Tls,
-        E::Io(io) => TransportErrorKind::from_io(io.kind()),
-        E::Tls(_) | E::TlsRequired => TransportErrorKind::Tls,
-        #[cfg(feature = "rustls")]
-        E::Rustls(_) => TransportErrorKind::Tls,
-        E::Protocol(_) | E::BodyStalled => TransportErrorKind::Io,
-        _ => TransportErrorKind::Other,
-    };
-    TransportError::new(kind, err)
+impl Sender {
+    /// Maps a ureq error to the kind that drives retries and failover, keeping the operating
+    /// system's `io::Error` as the source (the core words "connection refused by …" from it)
+    /// and, for a connect timeout, the agent's connect limit (the core knows only the attempt's).
+    fn transport_error(&self, err: ureq::Error) -> TransportError {
+        use ureq::Error as E;
+        let kind = match &err {
+            E::Timeout(_) => TransportErrorKind::Timeout,
+            E::HostNotFound => TransportErrorKind::Dns,
+            E::ConnectionFailed => TransportErrorKind::Connect,
+            // rustls' handshake and certificate errors arrive as an `InvalidData` `io::Error`.
+            #[cfg(feature = "rustls")]
+            E::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => TransportErrorKind::Tls,
+            E::Io(io) => TransportErrorKind::from_io(io.kind()),
+            E::Tls(_) | E::TlsRequired => TransportErrorKind::Tls,
+            #[cfg(feature = "rustls")]
+            E::Rustls(_) => TransportErrorKind::Tls,
+            E::Protocol(_) | E::BodyStalled => TransportErrorKind::Io,
+            _ => TransportErrorKind::Other,
+        };
+        match err {
+            E::Io(io) => TransportError::new(kind, io),
+            E::Timeout(ureq::Timeout::Connect) => match self.0.config().timeouts().connect {
+                Some(limit) => TransportError::new(kind, err).after(limit),
+                None => TransportError::new(kind, err),
+            },
+            other => TransportError::new(kind, other),
+        }
+    }
 }

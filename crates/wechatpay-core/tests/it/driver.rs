@@ -320,3 +320,50 @@ fn the_body_is_built_once_and_every_attempt_signs_the_same_bytes() {
     assert_eq!(*calls.lock().unwrap(), [expected, expected]);
     assert_eq!(op.built.get(), 1);
 }
+
+#[test]
+fn every_failed_attempt_names_its_host_and_what_happened() {
+    // Issue 18: the error names the base URL's host the failing attempt went to, in words.
+    let refused = || {
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        TransportError::new(TransportErrorKind::Connect, io)
+    };
+    let err = driver(RetryPolicy::none()).execute(&|_r| Err(refused()), |_| {}, &op()).unwrap_err();
+    let Error::Transport(t) = &err else { panic!("{err:?}") };
+    assert_eq!(t.authority(), Some("primary.test"));
+    assert_eq!(err.to_string(), "connection refused by primary.test (primary host)");
+
+    // After failover, the last attempt's host is named: the backup's.
+    let err = driver(RetryPolicy::default().with_max_attempts(2))
+        .execute(&|_r| Err(TransportError::of_kind(TransportErrorKind::Dns)), |_| {}, &op())
+        .unwrap_err();
+    assert_eq!(err.to_string(), "could not resolve host backup.test (backup host)");
+
+    // A timeout says after how long; a port stays in the name where it is not a DNS failure.
+    let config =
+        builder_with(wechatpay_core::crypto::Backend::default()).base_url("http://127.0.0.1:9").build().unwrap();
+    let driver =
+        Driver::new(config).with_retry_policy(RetryPolicy::none()).with_attempt_timeout(Duration::from_secs(7));
+    let err = driver.execute(&|_r| Err(TransportError::of_kind(TransportErrorKind::Timeout)), |_| {}, &op());
+    assert_eq!(err.unwrap_err().to_string(), "timed out after 7 s waiting for 127.0.0.1:9 (primary host)");
+    let reset =
+        || TransportError::new(TransportErrorKind::Io, std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+    let err = driver.execute(&|_r| Err(reset()), |_| {}, &op()).unwrap_err();
+    assert_eq!(err.to_string(), "connection reset by 127.0.0.1:9 (primary host)");
+}
+
+#[test]
+fn an_unknown_serial_names_the_keys_that_are_configured() {
+    // Issue 18: the answer's Wechatpay-Serial is not held; the error lists the ids that are.
+    let send = |_r: http::Request<Vec<u8>>| {
+        let mut answer = seed_answer();
+        answer.headers_mut().insert("Wechatpay-Serial", http::HeaderValue::from_static("PUB_KEY_ID_SOMEONE_ELSE"));
+        Ok(answer)
+    };
+    let err = driver(RetryPolicy::none()).execute(&send, |_| {}, &op()).unwrap_err();
+    let Error::Verification(v) = &err else { panic!("{err:?}") };
+    assert_eq!(v.key_ids, [PUB_KEY_ID.to_owned(), PLATFORM_SERIAL.to_owned()]);
+    let text = err.to_string();
+    assert!(text.contains("PUB_KEY_ID_SOMEONE_ELSE"), "{text}");
+    assert!(text.contains(&format!("the keys configured are {PUB_KEY_ID}, {PLATFORM_SERIAL}")), "{text}");
+}
