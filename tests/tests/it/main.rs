@@ -3,6 +3,7 @@
 
 mod certificates;
 mod concurrency;
+mod error_words;
 mod flood;
 mod from_env;
 mod interop_python;

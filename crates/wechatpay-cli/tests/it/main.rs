@@ -4,4 +4,5 @@
 mod certificates;
 mod cli;
 mod common;
+mod logging;
 mod notification;

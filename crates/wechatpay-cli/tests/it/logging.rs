@@ -6,7 +6,7 @@ use std::process::Output;
 
 use wechatpay_sim::{Fault, Route, Simulator, Times};
 
-mod common;
+use crate::common;
 
 use common::{SimEnv as Env, core_data};
 
