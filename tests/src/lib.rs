@@ -6,6 +6,11 @@
 
 pub mod canned;
 
+/// The repository's README: its Rust examples run as doctests here, where every crate they
+/// use is a dependency (`cargo test -p wechatpay-tests --doc`).
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 use std::net::TcpListener;
 use std::time::Duration;
 
