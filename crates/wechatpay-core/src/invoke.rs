@@ -4,7 +4,7 @@
 //! The signed message is four lines, each terminated by `\n` (the last one included):
 //! appid, timestamp, nonce, and `prepay_id=…` (JSAPI / mini-program / JS-SDK) or the bare
 //! prepay id (APP). It is signed with RSASSA-PKCS1-v1_5 SHA-256 by any
-//! [`Signer`](crate::crypto::Signer) (the merchant key, or an HSM; a partner signs with the
+//! [`Signer`] (the merchant key, or an HSM; a partner signs with the
 //! `sp_mchid`'s key) and Base64-encoded. A service provider names the app id that actually
 //! opens the sheet (`sp_appid`, or the `sub_appid` sent at prepay): there is no default.
 //!

@@ -24,3 +24,6 @@ printf '%s\n%s\n%s\n%s' wx8888888888888888 1414561699 5K8264ILTKCH16CQ2502SI8ZNM
 if openssl dgst -sha256 -verify ../merchant_pub.pem -signature <(base64 -d jsapi.sig) jsapi_no_final_newline.msg >/dev/null 2>&1; then
   echo "the signature verified without the final newline" >&2; exit 1
 fi
+# The messages are PROTOCOL.md §13's vectors A and C byte for byte (their SHA-256 as printed there).
+echo "e9f240553b798164cd07071a90bf684071b40781f3dafca1f828346682147df3  jsapi.msg" | sha256sum -c --quiet
+echo "b4e00a5385076c87318f7417c4e0d00124d1f53275ad85b81d3f466f0dcc68ed  app.msg" | sha256sum -c --quiet
