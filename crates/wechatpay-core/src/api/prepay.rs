@@ -511,11 +511,6 @@ impl Order {
     pub fn notify_url(&self) -> &str {
         &self.notify_url
     }
-
-    /// The `scene_info`, if set.
-    pub fn scene_info_ref(&self) -> Option<&OrderSceneInfo> {
-        self.scene_info.as_ref()
-    }
 }
 
 /// The payer of a service provider's JSAPI order: the openid under `sp_appid` or under
