@@ -108,6 +108,7 @@
 //! |---|---|
 //! | [`api`] | one operation per endpoint (target, body, idempotency, answer binding), the [`api::Operation`] trait |
 //! | [`model`] | the response types |
+//! | [`invoke`] | the signed parameters that open the payment sheet (JSAPI, mini-program, APP) |
 //! | [`notify`] | receiving notifications |
 //! | [`certificates`] | platform certificates: download, bootstrap rule, refresh |
 //! | [`watch`] | the policy (and the driver's loop) for asking until an order's state is final |
@@ -134,6 +135,7 @@ pub mod api;
 pub mod certificates;
 pub mod crypto;
 pub mod env;
+pub mod invoke;
 pub mod model;
 pub mod notify;
 pub mod retry;

@@ -15,6 +15,12 @@
 //! [`QueryPartnerOrderByOutTradeNo`], [`QueryPartnerOrderByTransactionId`], [`CloseOrder`],
 //! [`ClosePartnerOrder`] (answered by [`Closed`]).
 //!
+//! # Creating orders
+//!
+//! [`JsapiPrepay`], [`AppPrepay`], [`H5Prepay`], [`NativePrepay`] and the partner
+//! [`PartnerJsapiPrepay`], [`PartnerAppPrepay`], [`PartnerH5Prepay`], [`PartnerNativePrepay`],
+//! each holding a validated [`Order`].
+//!
 //! # Parking
 //!
 //! [`QueryParkingOrder`].
@@ -42,6 +48,7 @@ mod certificates;
 mod json;
 mod parking;
 mod pay;
+mod prepay;
 
 pub use certificates::{CertificateList, DownloadCertificates, EncryptedCertificate};
 pub use json::{Json, JsonText};
@@ -49,6 +56,11 @@ pub use parking::QueryParkingOrder;
 pub use pay::{
     CloseOrder, ClosePartnerOrder, Closed, QueryOrderByOutTradeNo, QueryOrderByTransactionId,
     QueryPartnerOrderByOutTradeNo, QueryPartnerOrderByTransactionId,
+};
+pub use prepay::{
+    AppId, AppPrepay, H5Info, H5Prepay, H5Type, JsapiPrepay, LimitPay, NativePrepay, OpenId, Order, OrderDetail,
+    OrderGoods, OrderSceneInfo, PartnerAppPrepay, PartnerH5Prepay, PartnerIds, PartnerJsapiPrepay, PartnerNativePrepay,
+    PartnerOpenId, StoreInfo,
 };
 
 /// An API call: its name, its request, and the type of its answer. One impl per endpoint

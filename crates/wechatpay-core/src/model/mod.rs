@@ -10,6 +10,7 @@ mod money;
 pub(crate) mod open_enum;
 mod parking;
 mod parking_entrance;
+mod prepay;
 mod time;
 mod transaction;
 
@@ -22,6 +23,7 @@ pub use money::Fen;
 pub use open_enum::UnknownValue;
 pub use parking::{ParkingAmount, ParkingInfo, ParkingPayer, ParkingTransaction};
 pub use parking_entrance::{BlockedState, EntranceStateChange, ParkingState};
+pub use prepay::{CodeUrl, H5Url, PrepayId};
 pub use time::Rfc3339;
 pub use transaction::{
     Amount, GoodsDetail, PartnerPayer, PartnerTransaction, Payer, PromotionDetail, SceneInfo, Transaction,
