@@ -70,25 +70,10 @@ fn lookup(s: &Settings, name: &str, var: &dyn Fn(&str) -> Option<OsString>) -> O
     flag(s, name).or_else(|| var(name))
 }
 
-/// The regular files in `path` when it is a directory (for `WECHATPAY_PLATFORM_CERTS`).
-fn list_directory(path: &Path) -> std::io::Result<Option<Vec<PathBuf>>> {
-    if !path.is_dir() {
-        return Ok(None);
-    }
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(path)? {
-        let file = entry?.path();
-        if file.is_file() {
-            files.push(file);
-        }
-    }
-    Ok(Some(files))
-}
-
 /// The core's loader over the flags and the process environment.
 fn loader(s: &Settings) -> Loader<'_> {
     Loader::new(move |name| lookup(s, name, &|n| std::env::var_os(n)), |path| std::fs::read(path))
-        .directories(list_directory)
+        .directories(wechatpay_core::env::list_directory)
 }
 
 /// A usage failure from a configuration error, naming the flags next to the variables.

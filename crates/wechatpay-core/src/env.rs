@@ -1,9 +1,11 @@
 //! Configuration from `WECHATPAY_*` variables and the files they name, in one place.
 //!
 //! The same variables, files, rules and error texts serve the `wechatpay` command and both
-//! adapters' `Client::from_env()`. The core does no I/O: a [`Loader`] is given a variable
-//! lookup (`std::env::var_os` in a service), a file reader (`std::fs::read`) and, to take a
-//! directory of platform certificates, a directory lister. An empty variable counts as unset.
+//! adapters' `Client::from_env()`. A [`Loader`] is given a variable lookup, a file reader and,
+//! to take a directory of platform certificates, a directory lister, so tests and services
+//! can feed it anything; [`Loader::from_process`] is the one over the process's environment
+//! and file system (`std::env::var_os`, `std::fs::read`, [`list_directory`]). An empty
+//! variable counts as unset.
 //!
 //! | variable | what |
 //! |---|---|
@@ -129,6 +131,14 @@ impl<'a> Loader<'a> {
     /// is read as a file.
     pub fn new(var: impl Fn(&str) -> Option<OsString> + 'a, read: impl Fn(&Path) -> io::Result<Vec<u8>> + 'a) -> Self {
         Loader { var: Box::new(var), read: Box::new(read), list: Box::new(|_| Ok(None)) }
+    }
+
+    /// The loader of the running process: its environment (`std::env::var_os`), files read
+    /// with `std::fs::read`, directories listed with [`list_directory`] — what the adapters'
+    /// `Client::from_env()` use. (The module's one use of the process's environment and file
+    /// system; everything else goes through the functions a [`Loader::new`] is given.)
+    pub fn from_process() -> Loader<'static> {
+        Loader::new(|name| std::env::var_os(name), |path| std::fs::read(path)).directories(list_directory)
     }
 
     /// Lets a `WECHATPAY_PLATFORM_CERTS` entry be a directory: `list(path)` gives
@@ -437,4 +447,23 @@ impl std::error::Error for EnvError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         self.source.as_ref().map(|e| e as _)
     }
+}
+
+/// The regular files in `path` when it is a directory (`Ok(None)` when it is not): the lister
+/// [`Loader::directories`] takes, over `std::fs`.
+///
+/// # Errors
+/// The directory cannot be read.
+pub fn list_directory(path: &Path) -> io::Result<Option<Vec<PathBuf>>> {
+    if !path.is_dir() {
+        return Ok(None);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path)? {
+        let file = entry?.path();
+        if file.is_file() {
+            files.push(file);
+        }
+    }
+    Ok(Some(files))
 }

@@ -63,22 +63,7 @@ pub fn tls_config() -> ureq::tls::TlsConfigBuilder {
 /// in it. [`Client::from_env`] uses it; use it for the APIv3 key too
 /// (`env_loader().apiv3_key()?`, e.g. for notifications).
 pub fn env_loader() -> Loader<'static> {
-    Loader::new(|name| std::env::var_os(name), |path| std::fs::read(path)).directories(list_directory)
-}
-
-/// The regular files in `path` when it is a directory.
-fn list_directory(path: &std::path::Path) -> std::io::Result<Option<Vec<std::path::PathBuf>>> {
-    if !path.is_dir() {
-        return Ok(None);
-    }
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(path)? {
-        let file = entry?.path();
-        if file.is_file() {
-            files.push(file);
-        }
-    }
-    Ok(Some(files))
+    Loader::from_process()
 }
 
 impl Client {

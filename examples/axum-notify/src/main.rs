@@ -16,7 +16,7 @@ use wechatpay_core::notify::Receiver;
 /// (`WECHATPAY_MCHID`, the WeChat Pay keys, `WECHATPAY_APIV3_KEY` or `_FILE`), with the
 /// same errors naming the variable and its rule.
 fn receiver() -> Result<Receiver, String> {
-    let env = Loader::new(|name| std::env::var_os(name), |path| std::fs::read(path));
+    let env = Loader::from_process();
     let mchid = env.mchid().map_err(|e| e.to_string())?;
     let keys = env.required_wechatpay_keys().map_err(|e| e.to_string())?;
     let apiv3_key = env.apiv3_key().map_err(|e| e.to_string())?;
