@@ -364,7 +364,7 @@ pub struct VerificationError {
     /// The response's `Request-ID`.
     pub request_id: Option<String>,
     /// For [`VerificationFailure::UnknownSerial`]: the serials of the keys the verifier holds
-    /// ([`crate::Verifier::key_ids`]), so that the error says which are configured.
+    /// ([`crate::crypto::Verifier::key_ids`]), so that the error says which are configured.
     pub key_ids: Vec<String>,
 }
 
