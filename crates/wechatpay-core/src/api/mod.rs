@@ -15,6 +15,12 @@
 //! [`QueryPartnerOrderByOutTradeNo`], [`QueryPartnerOrderByTransactionId`], [`CloseOrder`],
 //! [`ClosePartnerOrder`] (answered by [`Closed`]).
 //!
+//! # Refunds
+//!
+//! [`CreateRefund`] (built from a [`RefundOrder`], a [`RefundRequestAmount`], and optionally
+//! a [`RefundReason`] and [`RefundGoods`]) and [`QueryRefund`], both answered by a
+//! [`crate::model::Refund`].
+//!
 //! # Parking
 //!
 //! [`QueryParkingOrder`].
@@ -42,6 +48,7 @@ mod certificates;
 mod json;
 mod parking;
 mod pay;
+mod refund;
 
 pub use certificates::{CertificateList, DownloadCertificates, EncryptedCertificate};
 pub use json::{Json, JsonText};
@@ -50,6 +57,7 @@ pub use pay::{
     CloseOrder, ClosePartnerOrder, Closed, QueryOrderByOutTradeNo, QueryOrderByTransactionId,
     QueryPartnerOrderByOutTradeNo, QueryPartnerOrderByTransactionId,
 };
+pub use refund::{CreateRefund, QueryRefund, RefundGoods, RefundOrder, RefundReason, RefundRequestAmount};
 
 /// An API call: its name, its request, and the type of its answer. One impl per endpoint
 /// declares all of it; nothing has a default.

@@ -10,6 +10,7 @@ mod money;
 pub(crate) mod open_enum;
 mod parking;
 mod parking_entrance;
+mod refund;
 mod time;
 mod transaction;
 
@@ -22,6 +23,10 @@ pub use money::Fen;
 pub use open_enum::UnknownValue;
 pub use parking::{ParkingAmount, ParkingInfo, ParkingPayer, ParkingTransaction};
 pub use parking_entrance::{BlockedState, EntranceStateChange, ParkingState};
+pub use refund::{
+    FundsAccount, Refund, RefundAmount, RefundChannel, RefundFrom, RefundFromAccount, RefundGoodsDetail,
+    RefundPromotionDetail, RefundPromotionType, RefundStatus,
+};
 pub use time::Rfc3339;
 pub use transaction::{
     Amount, GoodsDetail, PartnerPayer, PartnerTransaction, Payer, PromotionDetail, SceneInfo, Transaction,
