@@ -74,3 +74,28 @@ fn a_key_from_pem_encrypts_and_errors_show_no_plaintext() {
         }
     }
 }
+
+#[test]
+fn openssl_decrypts_the_fields_of_an_abnormal_refund() {
+    use wechatpay_core::api::{ApplyAbnormalRefund, Operation, SensitiveField};
+    use wechatpay_core::{MchId, OutRefundNo, RefundId};
+    for backend in backends() {
+        let keys = key_store(backend);
+        let key = keys.get(PLATFORM_SERIAL).unwrap();
+        let op = ApplyAbnormalRefund::user_bank_card(
+            RefundId::new("50000000382019052709732678859").unwrap(),
+            OutRefundNo::new("R1").unwrap(),
+            "CMB_DEBIT",
+            SensitiveField::encrypt(PLATFORM_SERIAL, key, b"6214830000000000001").unwrap(),
+            SensitiveField::encrypt(PLATFORM_SERIAL, key, "张三".as_bytes()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(op.wechatpay_serial(), Some(PLATFORM_SERIAL));
+        let body: serde_json::Value = serde_json::from_slice(&op.body(&MchId::new(MCHID).unwrap()).unwrap()).unwrap();
+        for (field, expected) in [("bank_account", "6214830000000000001"), ("real_name", "张三")] {
+            let ciphertext = base64::engine::general_purpose::STANDARD.decode(body[field].as_str().unwrap()).unwrap();
+            let Some(plain) = openssl_decrypt("platform_key.pem", &ciphertext) else { return };
+            assert_eq!(String::from_utf8(plain).unwrap(), expected, "{backend:?} {field}");
+        }
+    }
+}

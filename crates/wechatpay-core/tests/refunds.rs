@@ -11,11 +11,15 @@ use std::time::Duration;
 
 use common::*;
 use http::StatusCode;
-use wechatpay_core::api::{CreateRefund, QueryRefund, RefundOrder, RefundRequestAmount};
+use wechatpay_core::api::{
+    ApplyAbnormalRefund, CreateRefund, QueryRefund, RefundOrder, RefundRequestAmount, SensitiveField,
+};
 use wechatpay_core::model::{Fen, RefundStatus};
 use wechatpay_core::transport::Driver;
 use wechatpay_core::watch::{WatchEnd, WatchPolicy};
-use wechatpay_core::{Error, OutRefundNo, OutTradeNo, SubMchId, VerificationError, retry::RetryPolicy, unix_now};
+use wechatpay_core::{
+    Error, OutRefundNo, OutTradeNo, RefundId, SubMchId, VerificationError, retry::RetryPolicy, unix_now,
+};
 
 /// WeChat Pay from a script: each request takes the next answer; (method, target, body) kept.
 struct Script {
@@ -134,4 +138,77 @@ fn a_refund_still_processing_at_the_deadline_is_reported_never_closed() {
     let outcome = driver().watch(&send, |_| {}, &op, &policy, |_| {}).unwrap();
     assert_eq!((outcome.end, outcome.order.status), (WatchEnd::Deadline, RefundStatus::Processing));
     assert_eq!(script.seen.borrow().len(), 1, "no close is sent");
+}
+
+#[test]
+fn an_abnormal_refund_sends_encrypted_fields_and_names_their_key() {
+    for serial in [PLATFORM_SERIAL, PUB_KEY_ID] {
+        let keys = key_store(wechatpay_core::crypto::Backend::default());
+        let key = keys.get(serial).unwrap();
+        let account = SensitiveField::encrypt(serial, key, b"6214830000000000001").unwrap();
+        let name = SensitiveField::encrypt(serial, key, "张三".as_bytes()).unwrap();
+        let (account_b64, name_b64) = (account.ciphertext().to_owned(), name.ciphertext().to_owned());
+        let op = ApplyAbnormalRefund::user_bank_card(
+            RefundId::new("50000000382019052709732678859").unwrap(),
+            OutRefundNo::new("R1").unwrap(),
+            "ICBC_DEBIT",
+            account,
+            name,
+        )
+        .unwrap()
+        .with_sub_mchid(SubMchId::new("1900000109").unwrap());
+        let shown = format!("{op:?}");
+        assert!(!shown.contains("6214") && !shown.contains(&account_b64), "{shown}");
+
+        let seen = RefCell::new(None);
+        let send = |request: http::Request<Vec<u8>>| {
+            let header = request.headers()["wechatpay-serial"].to_str().unwrap().to_owned();
+            let target = request.uri().path().to_owned();
+            *seen.borrow_mut() = Some((header, target, String::from_utf8(request.body().clone()).unwrap()));
+            Ok(refund("R1", DIRECT_SEED_NO, "PROCESSING"))
+        };
+        // The configuration names the public key; the call names the key it encrypted with.
+        let config =
+            builder_with(wechatpay_core::crypto::Backend::default()).wechatpay_serial(PUB_KEY_ID).build().unwrap();
+        let answer = Driver::new(config).execute(&send, |_| {}, &op).unwrap();
+        assert_eq!(answer.status, RefundStatus::Processing);
+        let (header, target, body) = seen.into_inner().unwrap();
+        assert_eq!(header, serial);
+        assert_eq!(target, "/v3/refund/domestic/refunds/50000000382019052709732678859/apply-abnormal-refund");
+        assert_eq!(
+            body,
+            format!(
+                r#"{{"sub_mchid":"1900000109","out_refund_no":"R1","type":"USER_BANK_CARD","bank_type":"ICBC_DEBIT","bank_account":"{account_b64}","real_name":"{name_b64}"}}"#
+            )
+        );
+        // The ciphertexts decrypt with OpenSSL: tests/oaep.rs.
+    }
+}
+
+#[test]
+fn an_abnormal_refund_to_the_merchant_card_encrypts_nothing_and_keys_must_agree() {
+    let op = ApplyAbnormalRefund::merchant_bank_card(
+        RefundId::new("50000000382019052709732678859").unwrap(),
+        OutRefundNo::new("R1").unwrap(),
+    );
+    let seen = RefCell::new(None);
+    let send = |request: http::Request<Vec<u8>>| {
+        *seen.borrow_mut() = Some(String::from_utf8(request.body().clone()).unwrap());
+        Ok(refund("R1", DIRECT_SEED_NO, "PROCESSING"))
+    };
+    driver().execute(&send, |_| {}, &op).unwrap();
+    assert_eq!(seen.into_inner().unwrap(), r#"{"out_refund_no":"R1","type":"MERCHANT_BANK_CARD"}"#);
+    // An answer for another refund is refused.
+    let send = |_r: http::Request<Vec<u8>>| Ok(refund("R2", DIRECT_SEED_NO, "PROCESSING"));
+    assert!(matches!(driver().execute(&send, |_| {}, &op), Err(Error::Verification(_))));
+
+    let keys = key_store(wechatpay_core::crypto::Backend::default());
+    let a = SensitiveField::encrypt(PUB_KEY_ID, keys.get(PUB_KEY_ID).unwrap(), b"1").unwrap();
+    let b = SensitiveField::encrypt(PLATFORM_SERIAL, keys.get(PLATFORM_SERIAL).unwrap(), b"2").unwrap();
+    let id = || RefundId::new("5").unwrap();
+    let no = || OutRefundNo::new("R1").unwrap();
+    let err = ApplyAbnormalRefund::user_bank_card(id(), no(), "ICBC_DEBIT", a.clone(), b).unwrap_err();
+    assert_eq!(err.field(), "real_name");
+    let err = ApplyAbnormalRefund::user_bank_card(id(), no(), "icbc debit", a.clone(), a).unwrap_err();
+    assert_eq!(err.field(), "bank_type");
 }

@@ -18,8 +18,9 @@
 //! # Refunds
 //!
 //! [`CreateRefund`] (built from a [`RefundOrder`], a [`RefundRequestAmount`], and optionally
-//! a [`RefundReason`] and [`RefundGoods`]) and [`QueryRefund`], both answered by a
-//! [`crate::model::Refund`].
+//! a [`RefundReason`] and [`RefundGoods`]), [`QueryRefund`] and [`ApplyAbnormalRefund`]
+//! (an [`AbnormalRefundType`], with [`SensitiveField`]s encrypted under a WeChat Pay key),
+//! all answered by a [`crate::model::Refund`].
 //!
 //! # Parking
 //!
@@ -57,7 +58,10 @@ pub use pay::{
     CloseOrder, ClosePartnerOrder, Closed, QueryOrderByOutTradeNo, QueryOrderByTransactionId,
     QueryPartnerOrderByOutTradeNo, QueryPartnerOrderByTransactionId,
 };
-pub use refund::{CreateRefund, QueryRefund, RefundGoods, RefundOrder, RefundReason, RefundRequestAmount};
+pub use refund::{
+    AbnormalRefundType, ApplyAbnormalRefund, CreateRefund, QueryRefund, RefundGoods, RefundOrder, RefundReason,
+    RefundRequestAmount, SensitiveField,
+};
 
 /// An API call: its name, its request, and the type of its answer. One impl per endpoint
 /// declares all of it; nothing has a default.
@@ -91,6 +95,13 @@ pub trait Operation {
     /// # Errors
     /// [`VerificationFailure::AnswerMismatch`] naming the first field that differs.
     fn check_answer(&self, mchid: &MchId, answer: &Self::Output) -> Result<Binding, VerificationFailure>;
+
+    /// The `Wechatpay-Serial` this call must send, replacing the configuration's: the key
+    /// that encrypted its sensitive fields (PROTOCOL.md §15). `None` (the default, and every
+    /// operation without encrypted fields): the configuration's, if any.
+    fn wechatpay_serial(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// What [`Operation::check_answer`] tied the answer to.

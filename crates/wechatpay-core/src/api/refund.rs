@@ -1,10 +1,14 @@
-//! Refunds (退款, PROTOCOL.md §15): create one, query one. Direct merchants and service
+//! Refunds (退款, PROTOCOL.md §15): create one, query one, pay out an abnormal one. Direct merchants and service
 //! providers share the paths; a service provider names the sub-merchant (`sub_mchid`).
+
+use std::fmt;
 
 use serde::Serialize;
 
 use super::{Binding, Operation, Target, VerificationFailure, json_body, same};
-use crate::ids::{InvalidInput, MchId, OutRefundNo, OutTradeNo, SubMchId, TransactionId};
+use crate::crypto::EncryptError;
+use crate::ids::{InvalidInput, MchId, OutRefundNo, OutTradeNo, RefundId, SubMchId, TransactionId};
+use crate::keys::PublicKey;
 use crate::model::{Fen, FundsAccount, Refund, RefundFromAccount};
 use crate::notify_url::NotifyUrl;
 
@@ -378,6 +382,209 @@ impl Operation for QueryRefund {
             None => {}
         }
         Ok(Binding::Checked)
+    }
+}
+
+/// A sensitive field encrypted for WeChat Pay (RSA-OAEP, SHA-1, MGF1-SHA-1, Base64;
+/// PROTOCOL.md §15) together with the serial of the key that encrypted it, which the request
+/// sends as `Wechatpay-Serial`. `Debug` shows the serial only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SensitiveField {
+    serial: String,
+    ciphertext: String,
+}
+
+impl SensitiveField {
+    /// Encrypts `plaintext` under `key`, the WeChat Pay public key or platform certificate
+    /// named `serial` (its `PUB_KEY_ID_…` or certificate serial; use the newest). The
+    /// plaintext is not kept.
+    ///
+    /// # Errors
+    /// [`EncryptError`] (it never carries the plaintext).
+    pub fn encrypt(serial: &str, key: &PublicKey, plaintext: &[u8]) -> Result<Self, EncryptError> {
+        Ok(Self { serial: serial.to_owned(), ciphertext: key.encrypt_sensitive(plaintext)? })
+    }
+
+    /// The serial of the key that encrypted it.
+    pub fn serial(&self) -> &str {
+        &self.serial
+    }
+
+    /// The Base64 ciphertext, as sent.
+    pub fn ciphertext(&self) -> &str {
+        &self.ciphertext
+    }
+}
+
+impl fmt::Debug for SensitiveField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SensitiveField").field("serial", &self.serial).finish_non_exhaustive()
+    }
+}
+
+/// Where an abnormal refund is paid to instead (`type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
+pub enum AbnormalRefundType {
+    /// To the user's bank card (`USER_BANK_CARD`): needs the bank type, account and name.
+    #[serde(rename = "USER_BANK_CARD")]
+    UserBankCard,
+    /// To the merchant's bank card (`MERCHANT_BANK_CARD`): the merchant refunds offline.
+    #[serde(rename = "MERCHANT_BANK_CARD")]
+    MerchantBankCard,
+}
+
+/// Pay out a refund that ended `ABNORMAL` another way (发起异常退款).
+/// `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`, a service provider
+/// with `sub_mchid` in the body; to the user's bank card, with the account number and the
+/// holder's name encrypted ([`SensitiveField`]) and `Wechatpay-Serial` naming their key.
+///
+/// ```
+/// use wechatpay_core::api::{ApplyAbnormalRefund, SensitiveField};
+/// use wechatpay_core::{OutRefundNo, PublicKey, RefundId};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let key = PublicKey::from_pem(include_bytes!("../../tests/data/wechatpay_pub.pem"))?;
+/// let serial = "PUB_KEY_ID_0114232019092600000000000000000001";
+/// let op = ApplyAbnormalRefund::user_bank_card(
+///     RefundId::new("50000000382019052709732678859")?,
+///     OutRefundNo::new("R1217752501201407033233368018")?,
+///     "ICBC_DEBIT",
+///     SensitiveField::encrypt(serial, &key, "6214830000000000001".as_bytes())?,
+///     SensitiveField::encrypt(serial, &key, "张三".as_bytes())?,
+/// )?;
+/// assert!(!format!("{op:?}").contains("6214"));
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApplyAbnormalRefund {
+    refund_id: RefundId,
+    out_refund_no: OutRefundNo,
+    sub_mchid: Option<SubMchId>,
+    kind: AbnormalRefundType,
+    bank_type: Option<String>,
+    bank_account: Option<SensitiveField>,
+    real_name: Option<SensitiveField>,
+}
+
+impl ApplyAbnormalRefund {
+    /// The rule a `bank_type` must follow.
+    pub const BANK_TYPE_RULE: &'static str = "1-16 characters of [A-Z0-9_] (e.g. ICBC_DEBIT)";
+
+    /// To the user's bank card: `bank_type` (`ICBC_DEBIT`, `CMB_DEBIT`, …), the account
+    /// number and the holder's name, both encrypted under the same key.
+    ///
+    /// # Errors
+    /// [`InvalidInput`] naming `bank_type` when it breaks its rule, or `real_name` when it
+    /// was encrypted under another key than `bank_account` (one request names one key).
+    pub fn user_bank_card(
+        refund_id: RefundId,
+        out_refund_no: OutRefundNo,
+        bank_type: &str,
+        bank_account: SensitiveField,
+        real_name: SensitiveField,
+    ) -> Result<Self, InvalidInput> {
+        crate::ids::check(
+            "bank_type",
+            bank_type,
+            16,
+            |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_',
+            Self::BANK_TYPE_RULE,
+        )?;
+        if bank_account.serial != real_name.serial {
+            return Err(InvalidInput::new(
+                "real_name",
+                "is encrypted under another key than bank_account",
+                "bank_account and real_name encrypted under the one key named in Wechatpay-Serial",
+            ));
+        }
+        Ok(Self {
+            refund_id,
+            out_refund_no,
+            sub_mchid: None,
+            kind: AbnormalRefundType::UserBankCard,
+            bank_type: Some(bank_type.to_owned()),
+            bank_account: Some(bank_account),
+            real_name: Some(real_name),
+        })
+    }
+
+    /// To the merchant's bank card (nothing to encrypt).
+    pub fn merchant_bank_card(refund_id: RefundId, out_refund_no: OutRefundNo) -> Self {
+        Self {
+            refund_id,
+            out_refund_no,
+            sub_mchid: None,
+            kind: AbnormalRefundType::MerchantBankCard,
+            bank_type: None,
+            bank_account: None,
+            real_name: None,
+        }
+    }
+
+    /// Makes it a service provider's request for `sub_mchid`.
+    pub fn with_sub_mchid(self, sub_mchid: SubMchId) -> Self {
+        Self { sub_mchid: Some(sub_mchid), ..self }
+    }
+
+    /// Where the refund is paid to instead.
+    pub fn kind(&self) -> AbnormalRefundType {
+        self.kind
+    }
+}
+
+/// The body of an abnormal refund, fields in this order; `None` left out.
+#[derive(Serialize)]
+struct AbnormalRefundBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub_mchid: Option<&'a str>,
+    out_refund_no: &'a str,
+    #[serde(rename = "type")]
+    kind: AbnormalRefundType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bank_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bank_account: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    real_name: Option<&'a str>,
+}
+
+impl Operation for ApplyAbnormalRefund {
+    type Output = Refund;
+    const NAME: &'static str = "apply_abnormal_refund";
+    fn method(&self) -> http::Method {
+        http::Method::POST
+    }
+    fn target(&self, _mchid: &MchId) -> Target {
+        Target::path(&["v3", "refund", "domestic", "refunds"])
+            .segment(self.refund_id.as_str())
+            .segment("apply-abnormal-refund")
+    }
+    fn body(&self, _mchid: &MchId) -> Option<Vec<u8>> {
+        json_body(&AbnormalRefundBody {
+            sub_mchid: self.sub_mchid.as_ref().map(SubMchId::as_str),
+            out_refund_no: self.out_refund_no.as_str(),
+            kind: self.kind,
+            bank_type: self.bank_type.as_deref(),
+            bank_account: self.bank_account.as_ref().map(SensitiveField::ciphertext),
+            real_name: self.real_name.as_ref().map(SensitiveField::ciphertext),
+        })
+    }
+    /// Not repeated after it may have reached the server: a second apply to a refund the
+    /// first already moved out of `ABNORMAL` is refused, which would hide the first's
+    /// success. After an uncertain failure, query the refund ([`QueryRefund`]) instead.
+    fn idempotent(&self) -> bool {
+        false
+    }
+    /// Binds `refund_id` and `out_refund_no`.
+    fn check_answer(&self, _mchid: &MchId, answer: &Refund) -> Result<Binding, VerificationFailure> {
+        same("refund_id", &answer.refund_id, self.refund_id.as_str())?;
+        same("out_refund_no", &answer.out_refund_no, self.out_refund_no.as_str())?;
+        Ok(Binding::Checked)
+    }
+    /// The key that encrypted `bank_account` and `real_name`.
+    fn wechatpay_serial(&self) -> Option<&str> {
+        self.bank_account.as_ref().map(SensitiveField::serial)
     }
 }
 
