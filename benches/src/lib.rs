@@ -16,27 +16,34 @@ use wechatpay_core::{
     crypto::Backend, crypto::Signer,
 };
 
+/// The throwaway merchant's one definition, the simulator's built-in credentials, included
+/// by path (the benchmarks measure the core and do not depend on the simulator).
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../crates/wechatpay-sim/src/credentials.rs"]
+mod credentials;
+
 /// Merchant id of the fixtures.
-pub const MCHID: &str = "1230000109";
+pub const MCHID: &str = credentials::MCHID;
 /// Merchant certificate serial of the fixtures.
-pub const MERCHANT_SERIAL: &str = "444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0";
+pub const MERCHANT_SERIAL: &str = credentials::MERCHANT_SERIAL;
 /// WeChat Pay public key id of the fixtures.
-pub const PUB_KEY_ID: &str = "PUB_KEY_ID_0114232019092600000000000000000001";
+pub const PUB_KEY_ID: &str = credentials::PUBLIC_KEY_ID;
 /// A fixed request/response timestamp.
 pub const TS: u64 = 1554208460;
 /// A fixed nonce.
 pub const NONCE: &str = "593BEC0C930BF1AFEB40B4A08C8FB242";
 
 /// The merchant private key (PKCS#8 PEM, throwaway).
-pub const MERCHANT_KEY_PEM: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/merchant_key.pem");
-/// The merchant private key (PKCS#8 DER, throwaway).
+pub const MERCHANT_KEY_PEM: &[u8] = credentials::MERCHANT_KEY_PEM.as_bytes();
+/// The merchant private key (PKCS#8 DER, throwaway; the core's test data, which holds the
+/// same key as PEM).
 pub const MERCHANT_KEY_DER: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/merchant_key.der");
 /// The private half of the WeChat Pay public key (signs the test responses).
-pub const WECHATPAY_KEY_PEM: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/wechatpay_key.pem");
+pub const WECHATPAY_KEY_PEM: &[u8] = credentials::WECHATPAY_KEY_PEM.as_bytes();
 /// The WeChat Pay public key (SPKI PEM).
-pub const WECHATPAY_PUB_PEM: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/wechatpay_pub.pem");
+pub const WECHATPAY_PUB_PEM: &[u8] = credentials::WECHATPAY_PUB_PEM.as_bytes();
 /// A platform certificate (X.509 PEM).
-pub const PLATFORM_CERT_PEM: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/platform_cert.pem");
+pub const PLATFORM_CERT_PEM: &[u8] = credentials::PLATFORM_CERT_PEM.as_bytes();
 /// The direct-merchant seed response (the official example order, 1.1 KB).
 pub const DIRECT_SEED: &[u8] = include_bytes!("../../crates/wechatpay-core/tests/data/responses/direct_seed.json");
 /// The parking seed response (1.4 KB).
@@ -111,7 +118,7 @@ pub struct Operations {
 pub fn operations() -> Operations {
     let no = || OutTradeNo::new("1217752501201407033233368018").expect("out_trade_no");
     let tid = || TransactionId::new("4200000985202103031441826014").expect("transaction_id");
-    let sub = || SubMchId::new("1900000109").expect("sub_mchid");
+    let sub = || SubMchId::new(credentials::SUB_MCHID).expect("sub_mchid");
     Operations {
         by_out_trade_no: QueryOrderByOutTradeNo { out_trade_no: no() },
         by_transaction_id: QueryOrderByTransactionId { transaction_id: tid() },

@@ -3,6 +3,9 @@
 //! equivalent entry points). Shared, via `#[path]`, by the cargo-fuzz crate in `fuzz/`
 //! and by the corpus replay test of `wechatpay-core`, so a corpus file means the same in
 //! both.
+//!
+//! The merchant is the simulator's built-in one, `crate::credentials` in both crates (the
+//! core's test binary includes the simulator's `credentials.rs` by path).
 
 use std::marker::PhantomData;
 use std::sync::OnceLock;
@@ -90,8 +93,8 @@ impl Verifier for AcceptAll {
 fn config() -> &'static Config {
     static CONFIG: OnceLock<Config> = OnceLock::new();
     CONFIG.get_or_init(|| {
-        let mchid = MchId::new("1230000109").expect("valid mchid");
-        let serial = SerialNo::new("444F4864EA9B34415C8C4D3F4EA5B46D0E2DCFC0").expect("valid serial");
+        let mchid = MchId::new(crate::credentials::MCHID).expect("valid mchid");
+        let serial = SerialNo::new(crate::credentials::MERCHANT_SERIAL).expect("valid serial");
         Config::builder(mchid, serial, NeverSigns, AcceptAll).build().expect("valid config")
     })
 }
@@ -472,7 +475,7 @@ pub fn notification(data: &[u8]) {
     use wechatpay_core::notify::{self, Kind, Receiver, Resource};
 
     let Some((&mode, rest)) = data.split_first() else { return };
-    let ours = MchId::new("1230000109").expect("valid mchid");
+    let ours = MchId::new(crate::credentials::MCHID).expect("valid mchid");
     let sub = SubMchId::new("1900000109").expect("valid sub_mchid");
     let (kind, sub_mchid) = match mode & 0x03 {
         0 => (Kind::Direct, None),

@@ -1,6 +1,6 @@
 """An independent client — the `wechatpayv3` package from PyPI — against wechatpay-sim.
 
-Driven by tests/tests/interop_python.rs. Prints one JSON object: for each query the HTTP
+Driven by tests/tests/it/interop_python.rs. Prints one JSON object: for each query the HTTP
 status and the parsed answer, or "rejected" when wechatpayv3's own verifier refused it.
 """
 import json

@@ -1,7 +1,7 @@
 //! Canned raw HTTP answers for transport tests: what the simulator's faults do not cover
 //! (redirects, chunked bodies, unsigned errors), served byte for byte on loopback by a
 //! throwaway server that checks nothing but two request headers. Used by
-//! `tests/transport_faults.rs` over every adapter; never a WeChat Pay stand-in.
+//! `tests/it/transport_faults.rs` over every adapter; never a WeChat Pay stand-in.
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};

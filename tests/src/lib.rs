@@ -6,6 +6,11 @@
 
 pub mod canned;
 
+/// The repository's README: its Rust examples run as doctests here, where every crate they
+/// use is a dependency (`cargo test -p wechatpay-tests --doc`).
+#[doc = include_str!("../../README.md")]
+mod readme {}
+
 use std::net::TcpListener;
 use std::time::Duration;
 
@@ -21,8 +26,9 @@ use wechatpay_core::{
 
 pub use wechatpay_sim::{After, Fault, OrderKind, Route, Simulator, Times};
 
-/// The sub-merchant bound to the simulated service provider.
-pub const SUB_MCHID: &str = "1900000109";
+/// The sub-merchant bound to the simulated service provider (the simulator's built-in
+/// merchant, the one throwaway merchant of every harness).
+pub const SUB_MCHID: &str = wechatpay_sim::Credentials::builtin().sub_mchid();
 
 /// Which adapter a client goes through.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -23,8 +23,9 @@ pub(crate) struct Cli {
 }
 
 /// Who is calling and where. Each flag has an environment variable of the same meaning,
-/// read after parsing ([`crate::settings::fill_from_env`]): a flag always wins, and a
-/// setting given only by its variable is not shown as a required flag in usage lines.
+/// read when a command needs it (`crate::settings`, through the core's `env::Loader`): a
+/// flag always wins, and a setting given only by its variable is not shown as a required
+/// flag in usage lines.
 #[derive(Debug, Args, Default)]
 pub(crate) struct Settings {
     /// The caller's merchant id (the service provider's for partner and parking calls). [env: WECHATPAY_MCHID]

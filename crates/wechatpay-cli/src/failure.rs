@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use std::fmt::Write as _;
 
-use wechatpay_core::{Error, untrusted};
+use wechatpay_core::{Error, VerificationFailure, untrusted};
 
 /// A failed command: its exit code and the message for stderr.
 #[derive(Debug)]
@@ -30,6 +30,8 @@ pub(crate) const VERIFICATION: u8 = 4;
 pub(crate) const TRANSPORT: u8 = 5;
 /// A watch's deadline came and the order is still pending (its last answer is on stdout).
 pub(crate) const STILL_PENDING: u8 = 6;
+/// Interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+pub(crate) const INTERRUPTED: u8 = 130;
 
 impl Failure {
     /// Invalid input or usage (exit 2).
@@ -79,6 +81,14 @@ impl From<Error> for Failure {
                     "\nCompare it with `wechatpay sign` for the same request; check the clock, key and serial_no.",
                 );
             }
+            if api.code.as_str() == "SIGN_ERROR" {
+                message.push_str(SIGN_ERROR_CAUSES);
+            }
+        }
+        if let Error::Verification(v) = &error {
+            if let VerificationFailure::UnknownSerial(_) = v.failure {
+                message.push_str(UNKNOWN_SERIAL_FIX);
+            }
         }
         let mut source = std::error::Error::source(&error);
         while let Some(cause) = source {
@@ -89,6 +99,21 @@ impl From<Error> for Failure {
         Self { code: code_of(&error), message }
     }
 }
+
+/// What usually causes a `SIGN_ERROR`, and how to check each.
+const SIGN_ERROR_CAUSES: &str = "\nUsual causes:\n\
+    \x20 - WECHATPAY_MCHID is not the merchant the key and certificate were issued to;\n\
+    \x20 - WECHATPAY_SERIAL_NO is not the serial of the merchant API certificate: \
+    `openssl x509 -noout -serial -in apiclient_cert.pem` prints it (the hex digits after serial=);\n\
+    \x20 - WECHATPAY_PRIVATE_KEY belongs to another certificate (an older one, or another merchant's): \
+    its public key must match `openssl x509 -noout -pubkey -in apiclient_cert.pem`;\n\
+    \x20 - the clock is off by more than five minutes (the timestamp is in the string-to-sign).";
+
+/// How to fix an answer signed by a key that is not configured.
+const UNKNOWN_SERIAL_FIX: &str = "\nThe answer names a WeChat Pay key that is not configured: for a PUB_KEY_ID_… set \
+    WECHATPAY_PUBLIC_KEY_ID and WECHATPAY_PUBLIC_KEY (the WeChat Pay public key from the merchant platform); \
+    for a certificate serial download the platform certificates (`wechatpay certificates download`) and set \
+    WECHATPAY_PLATFORM_CERTS.";
 
 /// The bound on one line of an error message (its parts are bounded again inside).
 const MAX_LINE_CHARS: usize = 2000;

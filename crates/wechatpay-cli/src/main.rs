@@ -3,14 +3,16 @@
 //! Exit codes: 0 success, 1 anything else, 2 invalid input or usage (nothing was signed or
 //! sent), 3 WeChat Pay answered with an error, 4 the response failed signature verification,
 //! 5 transport failure or timeout after retries and failover, 6 a watch's deadline came with
-//! the order still pending (the only failure that prints: the last answer, on stdout). On any
-//! other failure stdout stays empty.
+//! the order still pending (the only failure that prints: the last answer, on stdout), 130
+//! interrupted by Ctrl-C (one stderr line says where; stdout holds only complete lines). On
+//! any other failure stdout stays empty.
 #![forbid(unsafe_code)]
 
 mod args;
 mod commands;
 mod csv;
 mod failure;
+mod interrupt;
 mod json;
 mod settings;
 
@@ -27,15 +29,17 @@ use args::{
 };
 
 fn main() -> ExitCode {
-    let mut cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { failure::USAGE } else { failure::OK });
         }
     };
-    settings::fill_from_env(&mut cli.settings);
     init_logging(cli.verbose);
+    if !matches!(cli.command, Command::Sim { .. }) {
+        interrupt::install();
+    }
     let s = &cli.settings;
     let result = match &cli.command {
         Command::Order { command: OrderCommand::Get { id } } => {

@@ -127,6 +127,16 @@ impl Outgoing {
         Ok(Outgoing { method: op.method(), target: pq, body, serial })
     }
 
+    /// The method, for logs.
+    pub(crate) fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path without the query, for logs.
+    pub(crate) fn path(&self) -> &str {
+        self.target.path()
+    }
+
     /// The request to `host`, signed with `input`'s timestamp and nonce, waiting for its
     /// signature.
     pub(crate) fn prepare(&self, config: &Config, host: Host, input: SigningInput) -> Result<PreparedRequest, Error> {

@@ -157,6 +157,12 @@ impl Config {
         &*self.verifier
     }
 
+    /// The verifier of answers, shared: for a value that must own it, such as a
+    /// [`crate::notify::Receiver`] checking notifications with the same WeChat Pay keys.
+    pub fn shared_verifier(&self) -> Arc<dyn Verifier> {
+        Arc::clone(&self.verifier)
+    }
+
     /// The same configuration verifying answers with `verifier` instead (for example the
     /// shared, refreshable key store of [`crate::certificates::CertificateRefresher`]).
     #[must_use]

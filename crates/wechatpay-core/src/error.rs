@@ -199,6 +199,10 @@ impl TransportErrorKind {
 pub struct TransportError {
     kind: TransportErrorKind,
     host: Option<Host>,
+    /// `host[:port]` of the base URL the failed attempt went to.
+    authority: Option<String>,
+    /// The limit that passed, for a timeout the driver knows the length of.
+    after: Option<std::time::Duration>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
     body_cap: Option<usize>,
 }
@@ -206,7 +210,7 @@ pub struct TransportError {
 impl TransportError {
     /// A failure of `kind` caused by `source` (which must not hold secrets).
     pub fn new(kind: TransportErrorKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self { kind, host: None, source: Some(source.into()), body_cap: None }
+        Self { kind, host: None, authority: None, after: None, source: Some(source.into()), body_cap: None }
     }
 
     /// A failure of kind [`TransportErrorKind::Other`] caused by `source` (a library author's
@@ -217,14 +221,21 @@ impl TransportError {
 
     /// A failure of `kind` without an underlying error.
     pub fn of_kind(kind: TransportErrorKind) -> Self {
-        Self { kind, host: None, source: None, body_cap: None }
+        Self { kind, host: None, authority: None, after: None, source: None, body_cap: None }
     }
 
     /// The response body (read or declared) passed the transport's cap of `limit` bytes
     /// ([`crate::transport::Limits::max_body_bytes`]); the driver reports it as
     /// [`Error::BodyTooLarge`].
     pub fn body_too_large(limit: usize) -> Self {
-        Self { kind: TransportErrorKind::Other, host: None, source: None, body_cap: Some(limit) }
+        Self {
+            kind: TransportErrorKind::Other,
+            host: None,
+            authority: None,
+            after: None,
+            source: None,
+            body_cap: Some(limit),
+        }
     }
 
     /// The cap passed, for an error made by [`TransportError::body_too_large`].
@@ -238,6 +249,30 @@ impl TransportError {
         self
     }
 
+    /// Records which host the attempt went to and its base URL's `host[:port]` (the driver
+    /// does this for every failed attempt, so that the error names where it failed).
+    pub fn at(mut self, host: Host, base_url: &crate::config::BaseUrl) -> Self {
+        self.host = Some(host);
+        self.authority = Some(base_url.authority().as_str().to_owned());
+        self
+    }
+
+    /// Records the limit that passed (for a [`TransportErrorKind::Timeout`]).
+    pub fn after(mut self, limit: std::time::Duration) -> Self {
+        self.after = Some(limit);
+        self
+    }
+
+    /// The limit that passed, for a timeout whose length is known.
+    pub fn timeout_after(&self) -> Option<std::time::Duration> {
+        self.after
+    }
+
+    /// `host[:port]` of the base URL the failed attempt went to, when known.
+    pub fn authority(&self) -> Option<&str> {
+        self.authority.as_deref()
+    }
+
     /// The kind of failure.
     pub fn kind(&self) -> TransportErrorKind {
         self.kind
@@ -249,17 +284,65 @@ impl TransportError {
     }
 }
 
-impl fmt::Display for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.kind {
-            TransportErrorKind::Dns => "DNS lookup failed",
-            TransportErrorKind::Connect => "could not connect",
-            TransportErrorKind::Tls => "TLS handshake failed",
-            TransportErrorKind::Timeout => "timed out",
-            TransportErrorKind::Io => "connection broke",
-            TransportErrorKind::Other => "transport error",
+impl TransportError {
+    /// The first `std::io::Error` kind in the source chain: what the operating system said.
+    fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = match &self.source {
+            Some(source) => Some(&**source),
+            None => None,
         };
-        f.write_str(what)?;
+        while let Some(err) = cause {
+            if let Some(io) = err.downcast_ref::<std::io::Error>() {
+                return Some(io.kind());
+            }
+            cause = err.source();
+        }
+        None
+    }
+}
+
+/// A duration as a person reads it: whole seconds as `30 s`, anything else in milliseconds.
+fn human_duration(d: std::time::Duration) -> String {
+    if d.subsec_nanos() == 0 { format!("{} s", d.as_secs()) } else { format!("{} ms", d.as_millis()) }
+}
+
+/// The host name of `host[:port]` (the port cut off).
+fn host_name(authority: &str) -> &str {
+    match authority.rsplit_once(':') {
+        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    }
+}
+
+impl fmt::Display for TransportError {
+    /// What happened, in words, naming where: "could not resolve host api.example",
+    /// "connection refused by 127.0.0.1:9", "timed out after 30 s waiting for …".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use std::io::ErrorKind as K;
+        let at = printable(self.authority.as_deref().unwrap_or("the WeChat Pay host")).max_chars(300).to_string();
+        let io = self.io_kind();
+        match self.kind {
+            TransportErrorKind::Dns => write!(f, "could not resolve host {}", host_name(&at))?,
+            TransportErrorKind::Connect => match io {
+                Some(K::ConnectionRefused) => write!(f, "connection refused by {at}")?,
+                Some(K::NetworkUnreachable | K::HostUnreachable) => write!(f, "{at} is unreachable")?,
+                _ => write!(f, "could not connect to {at}")?,
+            },
+            TransportErrorKind::Tls => write!(f, "TLS handshake with {at} failed")?,
+            TransportErrorKind::Timeout => match self.after {
+                Some(limit) => write!(f, "timed out after {} waiting for {at}", human_duration(limit))?,
+                None => write!(f, "timed out waiting for {at}")?,
+            },
+            TransportErrorKind::Io => match io {
+                Some(K::ConnectionReset) => write!(f, "connection reset by {at}")?,
+                Some(K::UnexpectedEof) => write!(f, "{at} closed the connection before the answer was complete")?,
+                Some(K::BrokenPipe | K::ConnectionAborted) => {
+                    write!(f, "{at} closed the connection while the request was being sent")?;
+                }
+                _ => write!(f, "the connection to {at} failed while sending or receiving")?,
+            },
+            TransportErrorKind::Other => write!(f, "transport error talking to {at}")?,
+        }
         if let Some(host) = self.host {
             write!(f, " ({host} host)")?;
         }
@@ -280,13 +363,23 @@ pub struct VerificationError {
     pub status: StatusCode,
     /// The response's `Request-ID`.
     pub request_id: Option<String>,
+    /// For [`VerificationFailure::UnknownSerial`]: the serials of the keys the verifier holds
+    /// ([`crate::Verifier::key_ids`]), so that the error says which are configured.
+    pub key_ids: Vec<String>,
 }
 
 impl VerificationError {
     /// A failed `failure` check on a response with `status` and, when it had one, a
     /// `Request-ID`.
     pub fn new(failure: VerificationFailure, status: StatusCode, request_id: Option<String>) -> Self {
-        Self { failure, status, request_id }
+        Self { failure, status, request_id, key_ids: Vec::new() }
+    }
+
+    /// The same error naming the serials of the keys held (see [`VerificationError::key_ids`]).
+    #[must_use]
+    pub fn with_key_ids(mut self, key_ids: Vec<String>) -> Self {
+        self.key_ids = key_ids;
+        self
     }
 }
 
@@ -296,7 +389,17 @@ impl fmt::Display for VerificationError {
         if let Some(id) = &self.request_id {
             write!(f, ", Request-ID {id}")?;
         }
-        f.write_str(")")
+        f.write_str(")")?;
+        if let VerificationFailure::UnknownSerial(_) = self.failure {
+            if self.key_ids.is_empty() {
+                f.write_str("; no WeChat Pay key is configured")?;
+            } else {
+                let shown: Vec<String> =
+                    self.key_ids.iter().take(16).map(|id| printable(id).max_chars(80).to_string()).collect();
+                write!(f, "; the keys configured are {}", shown.join(", "))?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -515,6 +515,10 @@ impl Verifier for KeyStore {
     fn verify_parts(&self, serial: &str, parts: &[&[u8]], signature: &[u8]) -> Result<(), VerifyError> {
         self.get(serial).ok_or(VerifyError::UnknownSerial)?.verify_parts(parts, signature)
     }
+
+    fn key_ids(&self) -> Vec<String> {
+        self.serials().map(|(serial, _)| serial.to_owned()).collect()
+    }
 }
 
 impl fmt::Debug for KeyStore {

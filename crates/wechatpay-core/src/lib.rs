@@ -114,6 +114,7 @@
 //! | [`transport`] | the transport traits and the [`transport::Driver`] |
 //! | [`retry`] | the retry policy |
 //! | [`crypto`] | the [`crypto::Signer`] and [`crypto::Verifier`] traits and the backends |
+//! | [`env`](mod@env) | configuration from `WECHATPAY_*` variables and the files they name (the adapters' `Client::from_env()`) |
 //! | [`untrusted`] | the escaping of text from the network |
 //! | [`wire`] | header names and other constants of the protocol |
 //!
@@ -132,6 +133,7 @@
 pub mod api;
 pub mod certificates;
 pub mod crypto;
+pub mod env;
 pub mod model;
 pub mod notify;
 pub mod retry;

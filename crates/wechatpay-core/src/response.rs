@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::{ApiError, DecodeError, Error, UnexpectedResponse, VerificationError};
 use crate::json;
 use crate::model::ErrorCode;
-use crate::verify;
+use crate::verify::{self, VerificationFailure};
 use crate::wire::HEADER_REQUEST_ID;
 
 /// Verifies and parses the answer to `op`: checks size (read or declared), verifies the
@@ -41,7 +41,13 @@ pub fn parse_response<Op: Operation, B: AsRef<[u8]>>(
     let verify = || {
         verify::signature_headers(headers)
             .and_then(|sig| verify::verify_signature(config.verifier(), &sig, body, now, config.max_clock_skew_secs()))
-            .map_err(|failure| Error::Verification(VerificationError::new(failure, status, request_id.clone())))
+            .map_err(|failure| {
+                let key_ids = match failure {
+                    VerificationFailure::UnknownSerial(_) => config.verifier().key_ids(),
+                    _ => Vec::new(),
+                };
+                Error::Verification(VerificationError::new(failure, status, request_id.clone()).with_key_ids(key_ids))
+            })
     };
     if status.is_success() {
         verify()?;

@@ -171,6 +171,20 @@ impl RetryPolicy {
         Decision::Retry { host: if failover { host.other() } else { host }, delay }
     }
 
+    /// Why [`RetryPolicy::decide`] gives up on `error` after `attempt`, in words, for logs
+    /// (the same tests in the same order).
+    pub(crate) fn why_give_up(&self, attempt: &Attempt, error: &Error) -> &'static str {
+        if matches!(self.classify(error), Class::Final) {
+            "this answer is final: retrying would not change it"
+        } else if !attempt.idempotent && !never_reached_server(error) {
+            "the call changes state and may have arrived: it is never repeated"
+        } else if attempt.number >= self.max_attempts {
+            "no attempts left"
+        } else {
+            "the call's deadline would pass before the next attempt"
+        }
+    }
+
     /// Exponential backoff with "equal jitter": half fixed, half random.
     fn backoff(&self, attempt: u32, rate_limited: bool, jitter: f64) -> Duration {
         let base = if rate_limited { self.rate_limit_base_delay } else { self.base_delay };
@@ -252,7 +266,7 @@ mod tests {
     }
 
     fn verification(failure: VerificationFailure) -> Error {
-        Error::Verification(VerificationError { failure, status: StatusCode::OK, request_id: None })
+        Error::Verification(VerificationError::new(failure, StatusCode::OK, None))
     }
 
     const ALL_KINDS: [TransportErrorKind; 6] = [

@@ -36,9 +36,18 @@
 //!
 //! Each call runs in a `wechatpay.call` span (fields `operation`, `attempts`, `status`,
 //! `request_id`, `elapsed_ms`) and each attempt in a `wechatpay.attempt` span (`attempt`,
-//! `host`, `status`, `request_id`, `elapsed_ms`); events say when an attempt failed (with
-//! [`Error::label`] and the API code), where the next one goes and after how long. Headers,
-//! bodies, keys and signatures are never recorded.
+//! `host` (`primary` or `backup`), `authority` (its `host[:port]`), `status`, `request_id`,
+//! `elapsed_ms`). Events, target `wechatpay`, self-contained
+//! so that one line says it all:
+//!
+//! - at `INFO`, one per call when it ends: `method`, `path` (without the query), `host` (the
+//!   last attempt's `host[:port]`), `status`, `request_id`, `attempts`, `elapsed_ms`, and
+//!   for a failure `error` (what happened, e.g. "connection refused by 127.0.0.1:9");
+//! - at `DEBUG`, one per attempt when it ends (`attempt`, `host`, `status`, `request_id`,
+//!   `elapsed_ms`, `outcome`) and one per retry decision with its reason (`error`, `code`,
+//!   `next_host`, `delay_ms`), or why the call gives up.
+//!
+//! Headers, bodies, keys and signatures are never recorded.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -364,6 +373,8 @@ struct Call<'a, Op: Operation> {
     number: u32,
     attempt_span: Span,
     attempt_started: Instant,
+    /// The time limit of the attempt under way.
+    attempt_limit: Duration,
 }
 
 impl<'a, Op: Operation> Call<'a, Op> {
@@ -389,6 +400,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
             number: 0,
             attempt_span: Span::none(),
             attempt_started: now,
+            attempt_limit: driver.attempt_timeout,
         })
     }
 
@@ -401,25 +413,29 @@ impl<'a, Op: Operation> Call<'a, Op> {
             "wechatpay.attempt",
             attempt = self.number,
             host = %self.host,
+            authority = self.authority(),
             status = Empty,
             request_id = Empty,
             elapsed_ms = Empty,
         );
         let remaining = self.driver.policy.deadline.saturating_sub(self.started.elapsed());
         if remaining.is_zero() {
-            return Err(Error::Transport(TransportError::of_kind(TransportErrorKind::Timeout).on_host(self.host)));
+            let base_url = self.driver.config.base_url(self.host);
+            let timeout = TransportError::of_kind(TransportErrorKind::Timeout).at(self.host, base_url);
+            return Err(Error::Transport(timeout.after(self.driver.policy.deadline)));
         }
         let config = &self.driver.config;
         let mut request = self.outgoing.prepare(config, self.host, SigningInput::now()?)?.sign(config.signer())?;
-        request.extensions_mut().insert(Limits {
-            timeout: self.driver.attempt_timeout.min(remaining),
-            max_body_bytes: config.max_body_bytes(),
-        });
+        self.attempt_limit = self.driver.attempt_timeout.min(remaining);
+        request
+            .extensions_mut()
+            .insert(Limits { timeout: self.attempt_limit, max_body_bytes: config.max_body_bytes() });
         Ok(request)
     }
 
     /// Judges the attempt's outcome: done, or wait and go again.
     fn end_attempt(&mut self, sent: Result<http::Response<Vec<u8>>, Error>) -> Step<Op::Output> {
+        let mut answer: Option<(u16, Option<String>)> = None;
         let result = sent.and_then(|response| {
             let (status, request_id) = (response.status().as_u16(), response.headers().get(HEADER_REQUEST_ID));
             let request_id = request_id.and_then(|v| v.to_str().ok());
@@ -429,13 +445,20 @@ impl<'a, Op: Operation> Call<'a, Op> {
                     span.record("request_id", id);
                 }
             }
+            let shown = request_id.map(|id| crate::untrusted::printable(id).max_chars(128).to_string());
+            answer = Some((status, shown));
             parse_response(&self.driver.config, self.op, &response, SystemTime::now())
         });
-        self.attempt_span.record("elapsed_ms", millis(self.attempt_started.elapsed()));
+        let attempt_ms = millis(self.attempt_started.elapsed());
+        self.attempt_span.record("elapsed_ms", attempt_ms);
+        let (status, request_id) = match &answer {
+            Some((status, id)) => (Some(*status), id.as_deref()),
+            None => (None, None),
+        };
         let err = match result {
             Ok(output) => {
-                self.close_call();
-                tracing::debug!(parent: &self.span, attempt = self.number, "call succeeded");
+                self.log_attempt(status, request_id, attempt_ms, "ok");
+                self.close_call(status, request_id, None);
                 return Step::Done(Ok(output));
             }
             Err(err) => err,
@@ -443,11 +466,11 @@ impl<'a, Op: Operation> Call<'a, Op> {
         let err = match err {
             Error::Transport(t) => match t.body_cap() {
                 Some(limit) => Error::BodyTooLarge { limit },
-                None if t.host().is_none() => Error::Transport(t.on_host(self.host)),
-                None => Error::Transport(t),
+                None => Error::Transport(self.locate(t)),
             },
             other => other,
         };
+        self.log_attempt(status, request_id, attempt_ms, err.label());
         let mut attempt = Attempt::new(self.number, self.started.elapsed(), self.host);
         if !self.op.idempotent() {
             attempt = attempt.non_idempotent();
@@ -456,34 +479,121 @@ impl<'a, Op: Operation> Call<'a, Op> {
             Decision::Retry { host, delay } => {
                 let host = if self.driver.config.has_backup() { host } else { Host::Primary };
                 tracing::debug!(
-                    parent: &self.span,
+                    target: "wechatpay",
+                    parent: None,
                     attempt = self.number,
-                    error = err.label(),
+                    error = reason(&err).as_str(),
                     code = err.api_code(),
-                    next_host = %host,
+                    next_host = self.driver.config.base_url(host).authority().as_str(),
                     delay_ms = millis(delay),
+                    why = retry_reason(&err, host != self.host),
                     "attempt failed; retrying"
                 );
                 self.host = host;
                 Step::Wait(delay)
             }
             Decision::GiveUp => {
-                self.close_call();
                 tracing::debug!(
-                    parent: &self.span,
+                    target: "wechatpay",
+                    parent: None,
                     attempt = self.number,
-                    error = err.label(),
+                    error = reason(&err).as_str(),
                     code = err.api_code(),
-                    "call failed"
+                    why = self.driver.policy.why_give_up(&attempt, &err),
+                    "giving up"
                 );
+                self.close_call(status, request_id, Some(&err));
                 Step::Done(Err(err))
             }
         }
     }
 
-    fn close_call(&self) {
+    /// The `DEBUG` line of one attempt.
+    fn log_attempt(&self, status: Option<u16>, request_id: Option<&str>, elapsed_ms: u64, outcome: &str) {
+        tracing::debug!(
+            target: "wechatpay",
+            parent: None,
+            attempt = self.number,
+            method = self.outgoing.method().as_str(),
+            path = self.outgoing.path(),
+            host = self.authority(),
+            status,
+            request_id,
+            elapsed_ms,
+            outcome,
+            "attempt"
+        );
+    }
+
+    /// Names where the failed attempt went (unless the transport did) and, for a timeout, the
+    /// limit that passed (unless the transport knew a more precise one, e.g. connecting).
+    fn locate(&self, t: TransportError) -> TransportError {
+        let t = if t.authority().is_none() { t.at(self.host, self.driver.config.base_url(self.host)) } else { t };
+        if t.kind() == TransportErrorKind::Timeout && t.timeout_after().is_none() {
+            t.after(self.attempt_limit)
+        } else {
+            t
+        }
+    }
+
+    /// `host[:port]` of the current attempt's base URL.
+    fn authority(&self) -> &str {
+        self.driver.config.base_url(self.host).authority().as_str()
+    }
+
+    /// Records the call's totals on its span and logs its one `INFO` line.
+    fn close_call(&self, status: Option<u16>, request_id: Option<&str>, error: Option<&Error>) {
+        let elapsed_ms = millis(self.started.elapsed());
         self.span.record("attempts", self.number);
-        self.span.record("elapsed_ms", millis(self.started.elapsed()));
+        self.span.record("elapsed_ms", elapsed_ms);
+        let (method, path, host) = (self.outgoing.method().as_str(), self.outgoing.path(), self.authority());
+        match error {
+            None => tracing::info!(
+                target: "wechatpay",
+                parent: None,
+                method,
+                path,
+                host,
+                status,
+                request_id,
+                attempts = self.number,
+                elapsed_ms,
+                "call"
+            ),
+            Some(err) => tracing::info!(
+                target: "wechatpay",
+                parent: None,
+                method,
+                path,
+                host,
+                status,
+                request_id,
+                attempts = self.number,
+                elapsed_ms,
+                error = reason(err).as_str(),
+                "call failed"
+            ),
+        }
+    }
+}
+
+/// Why the policy retries `err`, in words, for the `-vv` line.
+fn retry_reason(err: &Error, failing_over: bool) -> &'static str {
+    let rate_limited = err.status().is_some_and(|s| s == http::StatusCode::TOO_MANY_REQUESTS);
+    match (err, failing_over) {
+        (_, true) => "the host did not answer usably: trying the other host",
+        (Error::Transport(_), false) => "the connection failed: trying again",
+        _ if rate_limited => "rate limited: waiting longer, then trying again",
+        _ => "a temporary server error: trying again",
+    }
+}
+
+/// An error as a log field: a transport error in words (it names the host; nothing secret),
+/// anything else by its label, never the server's text.
+fn reason(err: &Error) -> String {
+    match err {
+        Error::Transport(t) => t.to_string(),
+        other => other.label().to_owned(),
     }
 }
 

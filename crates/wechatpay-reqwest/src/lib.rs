@@ -8,6 +8,7 @@ use http::HeaderValue;
 use http::header::ACCEPT_ENCODING;
 use wechatpay_core::api::Closed;
 use wechatpay_core::certificates::RefreshOutcome;
+use wechatpay_core::env::{EnvError, Loader};
 use wechatpay_core::transport::{AsyncTransport, DEFAULT_CONNECT_TIMEOUT, Driver, Limits};
 use wechatpay_core::watch::{StateChange, WatchOutcome, WatchPolicy, WatchQuery};
 use wechatpay_core::{Error, TransportError, TransportErrorKind, api::Operation};
@@ -37,7 +38,97 @@ pub fn http_client_builder() -> reqwest::ClientBuilder {
         .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
 }
 
+/// The core's [`Loader`] over this process: variables from [`std::env::var_os`], files
+/// from [`std::fs::read`], and a directory in `WECHATPAY_PLATFORM_CERTS` adds every `.pem`
+/// in it. [`Client::from_env`] uses it; use it for the APIv3 key too
+/// (`env_loader().apiv3_key()?`, e.g. for notifications).
+pub fn env_loader() -> Loader<'static> {
+    Loader::new(|name| std::env::var_os(name), |path| std::fs::read(path)).directories(list_directory)
+}
+
+/// The regular files in `path` when it is a directory.
+fn list_directory(path: &std::path::Path) -> io::Result<Option<Vec<std::path::PathBuf>>> {
+    if !path.is_dir() {
+        return Ok(None);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path)? {
+        let file = entry?.path();
+        if file.is_file() {
+            files.push(file);
+        }
+    }
+    Ok(Some(files))
+}
+
+/// Why [`Client::from_env`] gave no client.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FromEnvError {
+    /// A `WECHATPAY_*` setting is missing or broken (the error names it and its rule).
+    Env(EnvError),
+    /// reqwest could not build its client (as [`Client::new`]).
+    Client(Error),
+}
+
+impl std::fmt::Display for FromEnvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Env(e) => e.fmt(f),
+            Self::Client(e) => e.fmt(f),
+        }
+    }
+}
+
+impl StdError for FromEnvError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Env(e) => Some(e),
+            Self::Client(e) => Some(e),
+        }
+    }
+}
+
+impl From<EnvError> for FromEnvError {
+    fn from(e: EnvError) -> Self {
+        Self::Env(e)
+    }
+}
+
 impl Client {
+    /// A client configured by the `WECHATPAY_*` variables and the files they name — the
+    /// same ones the `wechatpay` command reads (see [`wechatpay_core::env`]) — with the
+    /// per-attempt timeout of `WECHATPAY_TIMEOUT`, if set. Call it once at start-up (it
+    /// reads files, blocking) and share the client.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = wechatpay_reqwest::Client::from_env()?;
+    /// # let _ = client; Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`FromEnvError::Env`] naming the variable missing or broken and its rule (never a
+    /// secret); [`FromEnvError::Client`] as [`Client::new`].
+    pub fn from_env() -> Result<Client, FromEnvError> {
+        Self::from_loader(&env_loader())
+    }
+
+    /// [`Client::from_env`] with the variables and files `loader` reads (tests, a
+    /// configuration kept elsewhere).
+    ///
+    /// # Errors
+    /// As [`Client::from_env`].
+    pub fn from_loader(loader: &Loader<'_>) -> Result<Client, FromEnvError> {
+        let loaded = loader.load()?;
+        let mut driver = Driver::new(loaded.config);
+        if let Some(timeout) = loaded.timeout {
+            driver = driver.with_attempt_timeout(timeout);
+        }
+        Self::new(driver).map_err(FromEnvError::Client)
+    }
+
     /// A client that runs `driver`'s call loop — a [`Config`](wechatpay_core::Config) (signer,
     /// verifier, base URLs) or a [`Driver`] with its retry policy and per-attempt timeout —
     /// over a reqwest client from [`http_client_builder`].

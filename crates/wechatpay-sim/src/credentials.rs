@@ -29,48 +29,50 @@ pub struct Credentials {
 }
 
 impl Credentials {
-    /// The simulator's built-in credentials.
-    pub(crate) fn builtin() -> Self {
+    /// The simulator's built-in credentials: the one throwaway merchant of the workspace's
+    /// tests, benchmarks and examples, the same for every simulator (so a harness needs no
+    /// running simulator to name it).
+    pub const fn builtin() -> Self {
         Self { _private: () }
     }
 
     /// The merchant id (`mchid`; the service provider's `sp_mchid` for partner calls).
-    pub fn mchid(&self) -> &str {
+    pub const fn mchid(&self) -> &'static str {
         MCHID
     }
 
     /// The merchant API certificate serial (`serial_no`), 40 upper-case hex digits.
-    pub fn merchant_serial(&self) -> &str {
+    pub const fn merchant_serial(&self) -> &'static str {
         MERCHANT_SERIAL
     }
 
     /// The merchant API private key (PKCS#8 PEM) that signs requests.
-    pub fn merchant_private_key_pem(&self) -> &str {
+    pub const fn merchant_private_key_pem(&self) -> &'static str {
         MERCHANT_KEY_PEM
     }
 
     /// The WeChat Pay public key (SPKI PEM).
-    pub fn wechatpay_public_key_pem(&self) -> &str {
+    pub const fn wechatpay_public_key_pem(&self) -> &'static str {
         WECHATPAY_PUB_PEM
     }
 
     /// The id of the WeChat Pay public key (`PUB_KEY_ID_…`).
-    pub fn wechatpay_public_key_id(&self) -> &str {
+    pub const fn wechatpay_public_key_id(&self) -> &'static str {
         PUBLIC_KEY_ID
     }
 
     /// The platform certificate (X.509 PEM).
-    pub fn platform_certificate_pem(&self) -> &str {
+    pub const fn platform_certificate_pem(&self) -> &'static str {
         PLATFORM_CERT_PEM
     }
 
     /// The platform certificate serial (upper-case hex).
-    pub fn platform_serial(&self) -> &str {
+    pub const fn platform_serial(&self) -> &'static str {
         PLATFORM_SERIAL
     }
 
     /// A sub-merchant bound to the service provider (for partner and parking calls).
-    pub fn sub_mchid(&self) -> &str {
+    pub const fn sub_mchid(&self) -> &'static str {
         SUB_MCHID
     }
 }

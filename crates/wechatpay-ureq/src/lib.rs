@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use wechatpay_core::api::Closed;
 use wechatpay_core::certificates::RefreshOutcome;
+use wechatpay_core::env::{EnvError, Loader};
 use wechatpay_core::transport::{DEFAULT_CONNECT_TIMEOUT, Driver, Limits, Transport};
 use wechatpay_core::watch::{StateChange, WatchOutcome, WatchPolicy, WatchQuery};
 use wechatpay_core::{Error, TransportError, TransportErrorKind, api::Operation};
@@ -57,7 +58,61 @@ pub fn tls_config() -> ureq::tls::TlsConfigBuilder {
         .unversioned_rustls_crypto_provider(provider)
 }
 
+/// The core's [`Loader`] over this process: variables from [`std::env::var_os`], files
+/// from [`std::fs::read`], and a directory in `WECHATPAY_PLATFORM_CERTS` adds every `.pem`
+/// in it. [`Client::from_env`] uses it; use it for the APIv3 key too
+/// (`env_loader().apiv3_key()?`, e.g. for notifications).
+pub fn env_loader() -> Loader<'static> {
+    Loader::new(|name| std::env::var_os(name), |path| std::fs::read(path)).directories(list_directory)
+}
+
+/// The regular files in `path` when it is a directory.
+fn list_directory(path: &std::path::Path) -> std::io::Result<Option<Vec<std::path::PathBuf>>> {
+    if !path.is_dir() {
+        return Ok(None);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path)? {
+        let file = entry?.path();
+        if file.is_file() {
+            files.push(file);
+        }
+    }
+    Ok(Some(files))
+}
+
 impl Client {
+    /// A client configured by the `WECHATPAY_*` variables and the files they name — the
+    /// same ones the `wechatpay` command reads (see [`wechatpay_core::env`]) — with the
+    /// per-attempt timeout of `WECHATPAY_TIMEOUT`, if set.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = wechatpay_ureq::Client::from_env()?;
+    /// # let _ = client; Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// [`EnvError`] naming the variable missing or broken and its rule (never a secret).
+    pub fn from_env() -> Result<Client, EnvError> {
+        Self::from_loader(&env_loader())
+    }
+
+    /// [`Client::from_env`] with the variables and files `loader` reads (tests, a
+    /// configuration kept elsewhere).
+    ///
+    /// # Errors
+    /// As [`Client::from_env`].
+    pub fn from_loader(loader: &Loader<'_>) -> Result<Client, EnvError> {
+        let loaded = loader.load()?;
+        let mut driver = Driver::new(loaded.config);
+        if let Some(timeout) = loaded.timeout {
+            driver = driver.with_attempt_timeout(timeout);
+        }
+        Ok(Self::new(driver))
+    }
+
     /// A client running `driver`'s call loop (a [`Driver`], or a
     /// [`Config`](wechatpay_core::Config) with the default loop) over [`agent_config`]'s agent.
     pub fn new(driver: impl Into<Driver>) -> Client {
@@ -146,13 +201,13 @@ impl Transport for Sender {
         } else {
             self.run(http::Request::from_parts(parts, body), limits.timeout)
         }
-        .map_err(transport_error)?;
+        .map_err(|e| self.transport_error(e))?;
         // ureq's own limit: reading stops one byte past the cap.
         let (parts, mut body) = response.into_parts();
         let limit = limits.max_body_bytes;
         let body = body.with_config().limit(limit as u64).read_to_vec().map_err(|e| match e {
             ureq::Error::BodyExceedsLimit(_) => TransportError::body_too_large(limit),
-            other => transport_error(other),
+            other => self.transport_error(other),
         })?;
         Ok(http::Response::from_parts(parts, body))
     }
@@ -175,22 +230,33 @@ impl Sender {
     }
 }
 
-/// Maps a ureq error to the kind that drives retries and failover.
-fn transport_error(err: ureq::Error) -> TransportError {
-    use ureq::Error as E;
-    let kind = match &err {
-        E::Timeout(_) => TransportErrorKind::Timeout,
-        E::HostNotFound => TransportErrorKind::Dns,
-        E::ConnectionFailed => TransportErrorKind::Connect,
-        // rustls' handshake and certificate errors arrive as an `InvalidData` `io::Error`.
-        #[cfg(feature = "rustls")]
-        E::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => TransportErrorKind::Tls,
-        E::Io(io) => TransportErrorKind::from_io(io.kind()),
-        E::Tls(_) | E::TlsRequired => TransportErrorKind::Tls,
-        #[cfg(feature = "rustls")]
-        E::Rustls(_) => TransportErrorKind::Tls,
-        E::Protocol(_) | E::BodyStalled => TransportErrorKind::Io,
-        _ => TransportErrorKind::Other,
-    };
-    TransportError::new(kind, err)
+impl Sender {
+    /// Maps a ureq error to the kind that drives retries and failover, keeping the operating
+    /// system's `io::Error` as the source (the core words "connection refused by …" from it)
+    /// and, for a connect timeout, the agent's connect limit (the core knows only the attempt's).
+    fn transport_error(&self, err: ureq::Error) -> TransportError {
+        use ureq::Error as E;
+        let kind = match &err {
+            E::Timeout(_) => TransportErrorKind::Timeout,
+            E::HostNotFound => TransportErrorKind::Dns,
+            E::ConnectionFailed => TransportErrorKind::Connect,
+            // rustls' handshake and certificate errors arrive as an `InvalidData` `io::Error`.
+            #[cfg(feature = "rustls")]
+            E::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => TransportErrorKind::Tls,
+            E::Io(io) => TransportErrorKind::from_io(io.kind()),
+            E::Tls(_) | E::TlsRequired => TransportErrorKind::Tls,
+            #[cfg(feature = "rustls")]
+            E::Rustls(_) => TransportErrorKind::Tls,
+            E::Protocol(_) | E::BodyStalled => TransportErrorKind::Io,
+            _ => TransportErrorKind::Other,
+        };
+        match err {
+            E::Io(io) => TransportError::new(kind, io),
+            E::Timeout(ureq::Timeout::Connect) => match self.0.config().timeouts().connect {
+                Some(limit) => TransportError::new(kind, err).after(limit),
+                None => TransportError::new(kind, err),
+            },
+            other => TransportError::new(kind, other),
+        }
+    }
 }

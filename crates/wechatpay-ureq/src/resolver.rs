@@ -30,7 +30,13 @@ fn literal_addr(uri: &Uri) -> Option<SocketAddr> {
 
 impl Resolver for LiteralFirstResolver {
     fn resolve(&self, uri: &Uri, config: &Config, timeout: NextTimeout) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let Some(addr) = literal_addr(uri) else { return self.names.resolve(uri, config, timeout) };
+        let Some(addr) = literal_addr(uri) else {
+            // The lookup's own `io::Error` (getaddrinfo's) is a name that did not resolve.
+            return self.names.resolve(uri, config, timeout).map_err(|e| match e {
+                ureq::Error::Io(_) => ureq::Error::HostNotFound,
+                other => other,
+            });
+        };
         let mut addrs = self.empty();
         addrs.push(addr);
         Ok(addrs)

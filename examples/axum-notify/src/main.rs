@@ -9,19 +9,17 @@
 use std::sync::Arc;
 
 use axum_notify::app;
+use wechatpay_core::env::Loader;
 use wechatpay_core::notify::Receiver;
-use wechatpay_core::{ApiV3Key, KeyStore, MchId};
 
-fn var(name: &str) -> Result<String, String> {
-    std::env::var(name).map_err(|_| format!("set {name}"))
-}
-
+/// The receiver configured by the `WECHATPAY_*` variables the `wechatpay` command reads
+/// (`WECHATPAY_MCHID`, the WeChat Pay keys, `WECHATPAY_APIV3_KEY` or `_FILE`), with the
+/// same errors naming the variable and its rule.
 fn receiver() -> Result<Receiver, String> {
-    let mchid = MchId::new(var("WECHATPAY_MCHID")?).map_err(|e| e.to_string())?;
-    let pem = std::fs::read(var("WECHATPAY_PUBLIC_KEY")?).map_err(|e| format!("WECHATPAY_PUBLIC_KEY: {e}"))?;
-    let mut keys = KeyStore::new();
-    keys.add_public_key(&var("WECHATPAY_PUBLIC_KEY_ID")?, &pem).map_err(|e| e.to_string())?;
-    let apiv3_key = ApiV3Key::from_file(var("WECHATPAY_APIV3_KEY_FILE")?).map_err(|e| e.to_string())?;
+    let env = Loader::new(|name| std::env::var_os(name), |path| std::fs::read(path));
+    let mchid = env.mchid().map_err(|e| e.to_string())?;
+    let keys = env.required_wechatpay_keys().map_err(|e| e.to_string())?;
+    let apiv3_key = env.apiv3_key().map_err(|e| e.to_string())?;
     // Every kind (direct, partner, parking) is told apart; `.kind(..)` would take only one.
     Ok(Receiver::new(keys, apiv3_key, mchid))
 }

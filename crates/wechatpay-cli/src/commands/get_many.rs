@@ -490,6 +490,7 @@ pub(crate) fn run(s: &Settings, args: &GetManyArgs, lookup: impl Lookup) -> Resu
     let started = Instant::now();
     let progress = std::io::stderr().is_terminal();
 
+    crate::interrupt::cooperate();
     let mut stdout = std::io::stdout().lock();
     if let Some(header) = render.header() {
         if let Err(e) = writeln!(stdout, "{header}") {
@@ -534,7 +535,12 @@ pub(crate) fn run(s: &Settings, args: &GetManyArgs, lookup: impl Lookup) -> Resu
                 shared.cancel();
                 return Ok(());
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if crate::interrupt::requested() {
+                    return stop_on_interrupt(&shared, &mut stdout, next);
+                }
+                continue;
+            }
         };
         pending.insert(index, outcome);
         while let Some(outcome) = pending.remove(&next) {
@@ -546,6 +552,9 @@ pub(crate) fn run(s: &Settings, args: &GetManyArgs, lookup: impl Lookup) -> Resu
             next += 1;
         }
         *shared.printed.lock().unwrap_or_else(|p| p.into_inner()) = next;
+        if crate::interrupt::requested() {
+            return stop_on_interrupt(&shared, &mut stdout, next);
+        }
         if shared.waiters.load(Ordering::SeqCst) > 0 {
             shared.progressed.notify_all();
         }
@@ -569,6 +578,14 @@ pub(crate) fn run(s: &Settings, args: &GetManyArgs, lookup: impl Lookup) -> Resu
         None => Ok(()),
         Some(code) => Err(Failure { code, message: "some orders could not be queried (see the lines above)".into() }),
     }
+}
+
+/// Ctrl-C: stops the workers, flushes the complete lines printed, and says how many.
+fn stop_on_interrupt<L: Lookup>(shared: &Shared<L>, stdout: &mut impl Write, done: usize) -> Result<(), Failure> {
+    shared.cancel();
+    let _ = stdout.flush();
+    let lines = if done == 1 { "line" } else { "lines" };
+    Err(crate::interrupt::interrupted(format!("get-many stopped after {done} {lines} answered and printed")))
 }
 
 /// Opens `--input`; a missing, unreadable or non-regular path is a usage error.

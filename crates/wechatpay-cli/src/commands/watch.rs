@@ -58,6 +58,7 @@ fn policy(timing: &WatchTiming) -> WatchPolicy {
 /// deadline with the order still pending is exit 6 (after printing).
 fn watch<Q: WatchQuery>(s: &Settings, op: &Q, policy: &WatchPolicy) -> Result<(), Failure> {
     let client = settings::client(s)?;
+    crate::interrupt::note("watch stopped before the first answer".to_owned());
     let outcome = client.watch(op, policy, report)?;
     print_json(&outcome.order)?;
     match outcome.end {
@@ -80,6 +81,7 @@ fn report<T: WatchedOrder>(change: &StateChange<'_, T>) {
     use std::io::Write as _;
     let now = untrusted::printable(change.order.trade_state()).max_chars(64);
     let secs = change.elapsed.as_secs_f64();
+    crate::interrupt::note(format!("watch stopped; the last verified state was {now} (at {secs:.1} s)"));
     let _ = match change.previous {
         Some(before) => {
             let before = untrusted::printable(before).max_chars(64);

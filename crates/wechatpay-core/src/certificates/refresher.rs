@@ -53,6 +53,10 @@ impl Verifier for SharedKeyStore {
     fn verify_parts(&self, serial: &str, parts: &[&[u8]], signature: &[u8]) -> Result<(), VerifyError> {
         self.snapshot().verify_parts(serial, parts, signature)
     }
+
+    fn key_ids(&self) -> Vec<String> {
+        self.snapshot().key_ids()
+    }
 }
 
 impl fmt::Debug for SharedKeyStore {

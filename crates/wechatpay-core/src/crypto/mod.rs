@@ -133,6 +133,13 @@ pub trait Verifier: Send + Sync + fmt::Debug {
     fn verify_parts(&self, serial: &str, parts: &[&[u8]], signature: &[u8]) -> Result<(), VerifyError> {
         self.verify(serial, &parts.concat(), signature)
     }
+
+    /// The serials (certificate serials, `PUB_KEY_ID_…`) of the keys held, for an error that
+    /// says which are configured when an answer names another. Public identifiers only; the
+    /// default says nothing.
+    fn key_ids(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl<T: Signer + ?Sized> Signer for std::sync::Arc<T> {
@@ -150,6 +157,9 @@ impl<T: Verifier + ?Sized> Verifier for std::sync::Arc<T> {
     }
     fn verify_parts(&self, serial: &str, parts: &[&[u8]], signature: &[u8]) -> Result<(), VerifyError> {
         (**self).verify_parts(serial, parts, signature)
+    }
+    fn key_ids(&self) -> Vec<String> {
+        (**self).key_ids()
     }
 }
 

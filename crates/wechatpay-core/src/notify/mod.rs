@@ -108,6 +108,7 @@ pub use self::error::NotificationError;
 pub use self::kind::Kind;
 use self::kind::Owner;
 use crate::apiv3_key::{ApiV3Key, DecryptError};
+use crate::config::Config;
 use crate::crypto::Verifier;
 use crate::ids::{MchId, SubMchId};
 use crate::json;
@@ -222,6 +223,12 @@ impl Receiver {
             kind: None,
             clock: Box::new(SystemTime::now),
         }
+    }
+
+    /// A receiver for `config`'s merchant (its `mchid`: the direct merchant's, or the service
+    /// provider's `sp_mchid`), verifying with the same WeChat Pay keys as its answers.
+    pub fn from_config(config: &Config, api_v3_key: ApiV3Key) -> Self {
+        Self::new(config.shared_verifier(), api_v3_key, config.mchid().clone())
     }
 
     /// Accepts only this sub-merchant's notifications (`sub_mchid`); direct payments, which

@@ -11,7 +11,7 @@ Reads STATE_DIR/env (written by the simulator), then:
   5. queries the order again, reads the delivery log, and checks a tampered copy is refused.
 Writes the received notification (headers + body) to OUT_FILE for the Node check, prints one
 JSON summary line, and exits non-zero on any failure.
-Driven by crates/wechatpay-sim/tests/sandbox_stories.rs.
+Driven by crates/wechatpay-sim/tests/it/sandbox_stories.rs.
 """
 import http.server
 import json

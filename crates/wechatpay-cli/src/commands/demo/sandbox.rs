@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use wechatpay_core::api::QueryOrderByOutTradeNo;
-use wechatpay_core::crypto::{Verifier, VerifyError};
 use wechatpay_core::notify::{Kind, Notification, NotificationError, Receiver, Resource, answer};
 use wechatpay_core::{ApiV3Key, Config, OutTradeNo};
 
@@ -100,7 +99,7 @@ pub(super) fn run(
 /// one that verifies.
 fn listen(config: Config, apiv3_key: &str) -> Result<(String, mpsc::Receiver<Outcome>), String> {
     let key = ApiV3Key::new(apiv3_key).map_err(|e| format!("the simulator's APIv3 key: {e}"))?;
-    let receiver = Receiver::new(ConfigKeys(config.clone()), key, config.mchid().clone()).kind(Kind::Direct);
+    let receiver = Receiver::from_config(&config, key).kind(Kind::Direct);
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen: {e}"))?;
     let url = format!("http://{}/notify", listener.local_addr().map_err(|e| e.to_string())?);
     let (tx, rx) = mpsc::channel();
@@ -117,22 +116,6 @@ fn listen(config: Config, apiv3_key: &str) -> Result<(String, mpsc::Receiver<Out
         }
     });
     Ok((url, rx))
-}
-
-/// The WeChat Pay keys of a configuration, as a verifier the receiver can own.
-#[derive(Debug)]
-struct ConfigKeys(Config);
-
-impl Verifier for ConfigKeys {
-    fn knows(&self, serial: &str) -> bool {
-        self.0.verifier().knows(serial)
-    }
-    fn verify(&self, serial: &str, message: &[u8], signature: &[u8]) -> Result<(), VerifyError> {
-        self.0.verifier().verify(serial, message, signature)
-    }
-    fn verify_parts(&self, serial: &str, parts: &[&[u8]], signature: &[u8]) -> Result<(), VerifyError> {
-        self.0.verifier().verify_parts(serial, parts, signature)
-    }
 }
 
 /// One HTTP/1.1 request (body framed by `Content-Length`).

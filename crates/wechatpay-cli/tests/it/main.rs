@@ -1,0 +1,8 @@
+//! The integration tests of the `wechatpay` command, one test binary (one link step) with a
+//! module per area; `common` starts the simulator and runs the built binary.
+
+mod certificates;
+mod cli;
+mod common;
+mod logging;
+mod notification;

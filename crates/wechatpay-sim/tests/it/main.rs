@@ -1,0 +1,14 @@
+//! The integration tests of `wechatpay-sim`, one test binary (one link step) with a module
+//! per area; `common` holds the shared client side (the simulator's own merchant).
+
+mod admin;
+mod certificates;
+mod cli;
+mod common;
+mod errors;
+mod faults;
+mod fuzz_corpus;
+mod operations;
+mod properties;
+mod sandbox_stories;
+mod tls;
