@@ -99,6 +99,8 @@ pub(crate) struct Outgoing {
     method: Method,
     target: PathAndQuery,
     body: String,
+    /// The operation's own `Wechatpay-Serial` (encrypted fields), replacing the config's.
+    serial: Option<HeaderValue>,
 }
 
 impl Outgoing {
@@ -116,7 +118,13 @@ impl Outgoing {
         if !target.starts_with('/') || pq.as_str() != target || target.contains('#') {
             return Err(InvalidInput::new("target", "is not an origin-form request target", RULE).into());
         }
-        Ok(Outgoing { method: op.method(), target: pq, body })
+        let serial = match op.wechatpay_serial() {
+            None => None,
+            Some(serial) => Some(HeaderValue::from_str(serial).map_err(|_| {
+                InvalidInput::new("Wechatpay-Serial", "is not a valid header value", "a key serial or PUB_KEY_ID_…")
+            })?),
+        };
+        Ok(Outgoing { method: op.method(), target: pq, body, serial })
     }
 
     /// The method, for logs.
@@ -144,7 +152,7 @@ impl Outgoing {
         let mut headers = HeaderMap::with_capacity(4);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(USER_AGENT, config.user_agent().clone());
-        if let Some(serial) = config.wechatpay_serial_header() {
+        if let Some(serial) = self.serial.as_ref().or(config.wechatpay_serial_header()) {
             headers.insert(HEADER_SERIAL, serial.clone());
         }
         if !self.body.is_empty() {

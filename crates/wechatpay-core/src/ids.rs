@@ -161,6 +161,21 @@ id_type!(
     rule = "1-32 characters of [0-9A-Za-z]"
 );
 
+fn is_out_refund_no_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'|' | b'*' | b'@')
+}
+
+id_type!(
+    /// A merchant refund number (商户退款单号): 1-64 of `[0-9A-Za-z_-|*@]` (PROTOCOL.md §15).
+    OutRefundNo, field = "out_refund_no", max = 64, allowed = is_out_refund_no_byte,
+    rule = "1-64 characters of [0-9A-Za-z_-|*@]"
+);
+id_type!(
+    /// A WeChat Pay refund id (微信支付退款单号): 1-32 of `[0-9A-Za-z]`, like a transaction id.
+    RefundId, field = "refund_id", max = 32, allowed = |b| b.is_ascii_alphanumeric(),
+    rule = "1-32 characters of [0-9A-Za-z]"
+);
+
 /// The merchant API certificate serial (`serial_no`): hex, normalised to upper case.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct SerialNo(String);

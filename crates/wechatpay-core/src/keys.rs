@@ -7,7 +7,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::crypto::{Backend, SignError, Signer, Verifier, VerifyError};
+use crate::crypto::{Backend, EncryptError, SignError, Signer, Verifier, VerifyError};
 use crate::der::{self, Reader};
 use crate::pem::{self, PemError};
 
@@ -258,6 +258,8 @@ enum VerifyingKey {
 pub struct PublicKey {
     key: VerifyingKey,
     modulus_len: usize,
+    /// The SubjectPublicKeyInfo DER, kept for sensitive-field encryption (public data).
+    spki: Vec<u8>,
 }
 
 impl PublicKey {
@@ -325,12 +327,39 @@ impl PublicKey {
                     .map_err(|e| KeyError::rejected(backend, e))?,
             ),
         };
-        Ok(Self { key, modulus_len: modulus_bits.div_ceil(8) })
+        Ok(Self { key, modulus_len: modulus_bits.div_ceil(8), spki: spki.to_vec() })
     }
 
     /// The modulus length in bytes, which is also the length of every valid signature.
     pub fn modulus_len(&self) -> usize {
         self.modulus_len
+    }
+
+    /// The backend that holds the key.
+    pub fn backend(&self) -> Backend {
+        match &self.key {
+            #[cfg(feature = "aws-lc-rs")]
+            VerifyingKey::AwsLc(_) => Backend::AwsLcRs,
+            #[cfg(feature = "rustcrypto")]
+            VerifyingKey::RustCrypto(_) => Backend::RustCrypto,
+        }
+    }
+
+    /// Encrypts a sensitive field (a bank account, a real name, …; PROTOCOL.md §15) for
+    /// WeChat Pay: RSA-OAEP with SHA-1 and MGF1-SHA-1 under this key, Base64 (standard,
+    /// padded), on the key's backend. The request that carries it names this key in
+    /// `Wechatpay-Serial` (its certificate serial or `PUB_KEY_ID_…`).
+    ///
+    /// OAEP is randomised: two calls give different ciphertexts, each of which decrypts.
+    /// The plaintext is not kept and never appears in an error.
+    ///
+    /// # Errors
+    /// [`EncryptError`]: empty, longer than the key takes (214 bytes for RSA-2048), or
+    /// refused by the backend.
+    pub fn encrypt_sensitive(&self, plaintext: &[u8]) -> Result<String, EncryptError> {
+        use base64::Engine as _;
+        let ciphertext = crate::crypto::oaep::encrypt(self.backend(), &self.spki, self.modulus_len, plaintext)?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(ciphertext))
     }
 
     /// Checks an RSASSA-PKCS1-v1_5 SHA-256 signature over `message`.

@@ -154,6 +154,7 @@ mod error;
 mod ids;
 mod json;
 mod keys;
+mod notify_url;
 mod pem;
 mod percent;
 mod response;
@@ -168,6 +169,8 @@ pub use error::{
     ApiError, DecodeError, Error, TransportError, TransportErrorKind, UnexpectedResponse, VerificationError,
 };
 pub use ids::{InvalidInput, MchId, Nonce, OutTradeNo, SerialNo, SubMchId, TransactionId};
+pub use ids::{OutRefundNo, RefundId};
 pub use keys::{KeyError, KeyKind, KeyStore, MIN_RSA_BITS, PrivateKey, PublicKey};
+pub use notify_url::NotifyUrl;
 pub use response::parse_response;
 pub use verify::{SignatureHeaders, VerificationFailure, signature_headers, verify_signature};

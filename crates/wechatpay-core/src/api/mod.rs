@@ -21,6 +21,13 @@
 //! [`PartnerJsapiPrepay`], [`PartnerAppPrepay`], [`PartnerH5Prepay`], [`PartnerNativePrepay`],
 //! each holding a validated [`Order`].
 //!
+//! # Refunds
+//!
+//! [`CreateRefund`] (built from a [`RefundOrder`], a [`RefundRequestAmount`], and optionally
+//! a [`RefundReason`] and [`RefundGoods`]), [`QueryRefund`] and [`ApplyAbnormalRefund`]
+//! (an [`AbnormalRefundType`], with [`SensitiveField`]s encrypted under a WeChat Pay key),
+//! all answered by a [`crate::model::Refund`].
+//!
 //! # Parking
 //!
 //! [`QueryParkingOrder`].
@@ -49,6 +56,7 @@ mod json;
 mod parking;
 mod pay;
 mod prepay;
+mod refund;
 
 pub use certificates::{CertificateList, DownloadCertificates, EncryptedCertificate};
 pub use json::{Json, JsonText};
@@ -61,6 +69,10 @@ pub use prepay::{
     AppId, AppPrepay, H5Info, H5Prepay, H5Type, JsapiPrepay, LimitPay, NativePrepay, OpenId, Order, OrderDetail,
     OrderGoods, OrderSceneInfo, PartnerAppPrepay, PartnerH5Prepay, PartnerIds, PartnerJsapiPrepay, PartnerNativePrepay,
     PartnerOpenId, StoreInfo,
+};
+pub use refund::{
+    AbnormalRefundType, ApplyAbnormalRefund, CreateRefund, QueryRefund, RefundGoods, RefundOrder, RefundReason,
+    RefundRequestAmount, SensitiveField,
 };
 
 /// An API call: its name, its request, and the type of its answer. One impl per endpoint
@@ -95,6 +107,13 @@ pub trait Operation {
     /// # Errors
     /// [`VerificationFailure::AnswerMismatch`] naming the first field that differs.
     fn check_answer(&self, mchid: &MchId, answer: &Self::Output) -> Result<Binding, VerificationFailure>;
+
+    /// The `Wechatpay-Serial` this call must send, replacing the configuration's: the key
+    /// that encrypted its sensitive fields (PROTOCOL.md §15). `None` (the default, and every
+    /// operation without encrypted fields): the configuration's, if any.
+    fn wechatpay_serial(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// What [`Operation::check_answer`] tied the answer to.

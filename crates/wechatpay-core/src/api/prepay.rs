@@ -119,50 +119,7 @@ fn opt_length(field: &'static str, value: Option<&str>, max: usize, rule: &'stat
 const OUT_TRADE_NO_RULE: &str = "6-32 characters of [0-9A-Za-z_-|*] for a new order";
 const DESCRIPTION_RULE: &str = "1-127 characters";
 const TOTAL_RULE: &str = "an amount in fen greater than 0";
-const NOTIFY_URL_RULE: &str =
-    "an absolute https:// URL (http:// only to a loopback host), no query string or fragment, at most 255 characters";
 const TIME_EXPIRE_RULE: &str = "RFC 3339 with an offset, e.g. 2018-06-08T10:34:56+08:00";
-
-/// Validates a `notify_url` (PROTOCOL.md §12 and our sandbox policy).
-fn check_notify_url(url: &str) -> Result<(), InvalidInput> {
-    let err = |problem: &str| Err(InvalidInput::new("notify_url", problem, NOTIFY_URL_RULE));
-    length("notify_url", url, 1, 255, NOTIFY_URL_RULE)?;
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return err("contains whitespace or a control character");
-    }
-    if url.contains('?') {
-        return err("has a query string");
-    }
-    if url.contains('#') {
-        return err("has a fragment");
-    }
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return err("is not an absolute URL");
-    };
-    let https = scheme.eq_ignore_ascii_case("https");
-    if !https && !scheme.eq_ignore_ascii_case("http") {
-        return err("does not start with https://");
-    }
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.contains('@') {
-        return err("contains user information");
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    if host.is_empty() {
-        return err("has no host");
-    }
-    if url.parse::<http::Uri>().is_err() {
-        return err("is not a valid URI");
-    }
-    let loopback = host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    if !https && !loopback {
-        return err("uses http:// to a host that is not loopback");
-    }
-    Ok(())
-}
 
 /// A payment-method restriction (`limit_pay`; permissioned, PROTOCOL.md §12).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -399,7 +356,7 @@ impl Order {
         if total.get() <= 0 {
             return Err(InvalidInput::new("amount.total", format!("is {}", total.get()), TOTAL_RULE));
         }
-        check_notify_url(notify_url)?;
+        crate::NotifyUrl::new(notify_url)?;
         Ok(Order {
             out_trade_no,
             description: description.to_owned(),

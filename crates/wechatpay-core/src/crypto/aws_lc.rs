@@ -63,3 +63,14 @@ impl GcmKey {
         Some(buf)
     }
 }
+
+/// RSA-OAEP (SHA-1, MGF1-SHA-1) of `plaintext` under the SubjectPublicKeyInfo DER `spki`;
+/// `None` when AWS-LC refuses the key or the length.
+pub(crate) fn oaep_sha1_encrypt(spki: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
+    use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OaepPublicEncryptingKey, PublicEncryptingKey};
+    let key = OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(spki).ok()?).ok()?;
+    let mut out = vec![0u8; key.ciphertext_size()];
+    let len = key.encrypt(&OAEP_SHA1_MGF1SHA1, plaintext, &mut out, None).ok()?.len();
+    out.truncate(len);
+    Some(out)
+}

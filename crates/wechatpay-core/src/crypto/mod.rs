@@ -8,6 +8,9 @@
 //! | [`Backend::AwsLcRs`] | `aws-lc-rs` (default) | AWS-LC: constant-time, as fast as OpenSSL |
 //! | [`Backend::RustCrypto`] | `rustcrypto` | pure Rust (`rsa` + `sha2`); **the `rsa` crate carries RUSTSEC-2023-0071** (Marvin timing side channel on private-key operations, no fixed release). Prefer the default backend for signing. |
 //!
+//! Both also encrypt sensitive fields with RSA-OAEP (SHA-1, MGF1-SHA-1; PROTOCOL.md §15)
+//! under a WeChat Pay key ([`crate::PublicKey::encrypt_sensitive`], errors [`EncryptError`]).
+//!
 //! Both also decrypt AEAD_AES_256_GCM (AWS-LC's AEAD; RustCrypto's `aes-gcm`) for the
 //! resources protected by the APIv3 key ([`crate::ApiV3Key`]), with identical results.
 //!
@@ -15,8 +18,11 @@
 
 #[cfg(feature = "aws-lc-rs")]
 pub(crate) mod aws_lc;
+pub(crate) mod oaep;
 #[cfg(feature = "rustcrypto")]
 pub(crate) mod rustcrypto;
+
+pub use oaep::EncryptError;
 
 #[cfg(not(any(feature = "aws-lc-rs", feature = "rustcrypto")))]
 compile_error!("wechatpay-core needs a crypto backend: enable feature `aws-lc-rs` (default) or `rustcrypto`");

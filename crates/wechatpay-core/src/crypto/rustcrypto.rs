@@ -70,3 +70,10 @@ impl GcmKey {
         Some(buf)
     }
 }
+
+/// RSA-OAEP (SHA-1, MGF1-SHA-1) of `plaintext` under the SubjectPublicKeyInfo DER `spki`;
+/// `None` when the `rsa` crate refuses the key or the length.
+pub(crate) fn oaep_sha1_encrypt(spki: &[u8], plaintext: &[u8]) -> Option<Vec<u8>> {
+    let key = rsa::RsaPublicKey::from_public_key_der(spki).ok()?;
+    key.encrypt(&mut rsa::rand_core::OsRng, rsa::Oaep::new::<sha1::Sha1>(), plaintext).ok()
+}

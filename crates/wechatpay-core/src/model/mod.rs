@@ -11,6 +11,7 @@ pub(crate) mod open_enum;
 mod parking;
 mod parking_entrance;
 mod prepay;
+mod refund;
 mod time;
 mod transaction;
 
@@ -24,6 +25,10 @@ pub use open_enum::UnknownValue;
 pub use parking::{ParkingAmount, ParkingInfo, ParkingPayer, ParkingTransaction};
 pub use parking_entrance::{BlockedState, EntranceStateChange, ParkingState};
 pub use prepay::{CodeUrl, H5Url, PrepayId};
+pub use refund::{
+    FundsAccount, Refund, RefundAmount, RefundChannel, RefundFrom, RefundFromAccount, RefundGoodsDetail,
+    RefundPromotionDetail, RefundPromotionType, RefundStatus,
+};
 pub use time::Rfc3339;
 pub use transaction::{
     Amount, GoodsDetail, PartnerPayer, PartnerTransaction, Payer, PromotionDetail, SceneInfo, Transaction,

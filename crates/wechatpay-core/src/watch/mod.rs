@@ -54,9 +54,11 @@ mod run;
 use std::time::Duration;
 
 use crate::api::{CloseOrder, ClosePartnerOrder, Operation, QueryOrderByOutTradeNo, QueryOrderByTransactionId};
-use crate::api::{QueryParkingOrder, QueryPartnerOrderByOutTradeNo, QueryPartnerOrderByTransactionId};
+use crate::api::{QueryParkingOrder, QueryPartnerOrderByOutTradeNo, QueryPartnerOrderByTransactionId, QueryRefund};
 use crate::ids::{InvalidInput, OutTradeNo};
-use crate::model::{ParkingTradeState, ParkingTransaction, PartnerTransaction, TradeState, Transaction};
+use crate::model::{
+    ParkingTradeState, ParkingTransaction, PartnerTransaction, Refund, RefundStatus, TradeState, Transaction,
+};
 
 pub use run::StateChange;
 
@@ -79,6 +81,10 @@ pub enum Pending {
     UserPaying,
     /// Parking's `ACCEPTED`: the deduction is in progress.
     Accepted,
+    /// A refund's `PROCESSING`: the refund is in flight. Asked at
+    /// [`WatchPolicy::backoff_then`] (60 s by default: PROTOCOL.md §15 asks for a minute
+    /// between questions) unless a fixed interval is set.
+    Processing,
 }
 
 /// What an order's latest verified state means for a watch (PROTOCOL.md §10's table).
@@ -88,7 +94,8 @@ pub enum Verdict {
     /// Ask again.
     Pending(Pending),
     /// The answer is final: `SUCCESS`, `REFUND`, `CLOSED`, `REVOKED`, `PAYERROR` (direct and
-    /// partner), `SUCCESS`, `PAY_FAIL`, `REFUND` (parking).
+    /// partner), `SUCCESS`, `PAY_FAIL`, `REFUND` (parking), `SUCCESS`, `CLOSED`, `ABNORMAL`
+    /// (refunds).
     Final,
     /// A state this version does not know: reported as it is, never asked about again.
     Unknown,
@@ -121,15 +128,27 @@ impl Verdict {
         }
     }
 
+    /// The verdict on a refund's `status`: `PROCESSING` pending; `SUCCESS`, `CLOSED` and
+    /// `ABNORMAL` final (`ABNORMAL` needs action — an abnormal refund or the console — and
+    /// ends the watch; PROTOCOL.md §15).
+    pub fn of_refund_status(status: &RefundStatus) -> Verdict {
+        match status {
+            RefundStatus::Processing => Verdict::Pending(Pending::Processing),
+            RefundStatus::Success | RefundStatus::Closed | RefundStatus::Abnormal => Verdict::Final,
+            RefundStatus::Unknown(_) => Verdict::Unknown,
+        }
+    }
+
     /// The verdict on `order`'s state.
     pub fn of(order: &impl WatchedOrder) -> Verdict {
         order.verdict()
     }
 }
 
-/// An order a watch can judge: it has a trade state.
+/// An order (or a refund) a watch can judge: it has a state.
 pub trait WatchedOrder {
-    /// The state as WeChat Pay spelled it (untrusted text: escape it before printing).
+    /// The state as WeChat Pay spelled it (`trade_state`; a refund's `status`): untrusted
+    /// text, escape it before printing.
     fn trade_state(&self) -> &str;
     /// What the state means for a watch.
     fn verdict(&self) -> Verdict;
@@ -159,6 +178,15 @@ impl WatchedOrder for ParkingTransaction {
     }
     fn verdict(&self) -> Verdict {
         Verdict::of_parking_state(&self.trade_state)
+    }
+}
+
+impl WatchedOrder for Refund {
+    fn trade_state(&self) -> &str {
+        self.status.as_str()
+    }
+    fn verdict(&self) -> Verdict {
+        Verdict::of_refund_status(&self.status)
     }
 }
 
@@ -209,6 +237,14 @@ impl WatchQuery for QueryParkingOrder {
     /// Never used: parking orders have no close.
     type Close = CloseOrder;
     fn close_for(&self, _order: &ParkingTransaction) -> Result<Option<CloseOrder>, InvalidInput> {
+        Ok(None)
+    }
+}
+
+impl WatchQuery for QueryRefund {
+    /// Never used: a refund has no close.
+    type Close = CloseOrder;
+    fn close_for(&self, _refund: &Refund) -> Result<Option<CloseOrder>, InvalidInput> {
         Ok(None)
     }
 }
@@ -323,6 +359,9 @@ impl WatchPolicy {
         }
         if pending == Pending::UserPaying && elapsed < self.user_paying_for {
             return self.user_paying_interval;
+        }
+        if pending == Pending::Processing {
+            return self.backoff_then;
         }
         // Step i is taken while the watch is younger than the sum of steps 0..=i, so a slow
         // answer moves the watch along the steps rather than repeating one.

@@ -249,3 +249,35 @@ fn close_operations_come_from_the_query_or_its_answer() {
     assert_eq!(q.close_for(&parking).unwrap(), None);
     assert_eq!((parking.trade_state(), Verdict::of(&parking)), ("ACCEPTED", ACCEPTED));
 }
+
+#[test]
+fn every_refund_status_has_the_spec_verdict() {
+    let expected = [
+        ("SUCCESS", Verdict::Final),
+        ("CLOSED", Verdict::Final),
+        ("PROCESSING", Verdict::Pending(Pending::Processing)),
+        ("ABNORMAL", Verdict::Final),
+    ];
+    assert_eq!(RefundStatus::KNOWN.len(), expected.len(), "a new status needs a verdict here");
+    for (wire, verdict) in expected {
+        assert_eq!(Verdict::of_refund_status(&RefundStatus::from(wire)), verdict, "{wire}");
+    }
+    for unknown in ["NOTPAY", "REFUND", "processing", ""] {
+        assert_eq!(Verdict::of_refund_status(&RefundStatus::from(unknown)), Verdict::Unknown, "{unknown:?}");
+    }
+}
+
+#[test]
+fn a_processing_refund_is_asked_a_minute_apart_and_never_closed() {
+    let processing = Verdict::Pending(Pending::Processing);
+    let policy = patient().with_close_if_unpaid(true);
+    for elapsed in [0, 5, 59, 61, 600] {
+        assert_eq!(policy.decide(&processing, secs(elapsed)), WatchDecision::Wait(secs(60)), "{elapsed}");
+    }
+    // The wait is cut to the deadline, and at the deadline a refund is never closed.
+    let short = WatchPolicy::default().with_deadline(secs(90)).with_close_if_unpaid(true);
+    assert_eq!(short.decide(&processing, secs(45)), WatchDecision::Wait(secs(45)));
+    assert_eq!(short.decide(&processing, secs(90)), WatchDecision::DeadlineReached);
+    // A fixed interval replaces the minute.
+    assert_eq!(patient().with_fixed_interval(secs(2)).decide(&processing, secs(1)), WatchDecision::Wait(secs(2)));
+}
