@@ -76,7 +76,9 @@ pub use refund::{
 };
 
 /// An API call: its name, its request, and the type of its answer. One impl per endpoint
-/// declares all of it; nothing has a default.
+/// declares all of it: method, target, body, idempotency and answer binding have no
+/// default. The one provided method, [`Operation::wechatpay_serial`], matters only to an
+/// operation that sends encrypted fields.
 pub trait Operation {
     /// What a successful (2xx) answer deserialises into.
     type Output: DeserializeOwned + Serialize;
