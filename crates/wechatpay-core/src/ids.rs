@@ -176,6 +176,46 @@ id_type!(
     rule = "1-32 characters of [0-9A-Za-z]"
 );
 
+fn is_app_id_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')
+}
+
+id_type!(
+    /// An app id (`appid`, `sp_appid`, `sub_appid`): 1-32 of `[0-9A-Za-z_-]` (e.g. `wx8888888888888888`).
+    AppId, field = "appid", max = 32, allowed = is_app_id_byte,
+    rule = "1-32 characters of [0-9A-Za-z_-]"
+);
+id_type!(
+    /// A user's openid under an app id (`openid`, `sp_openid`, `sub_openid`): 1-128 of `[0-9A-Za-z_-]`.
+    OpenId, field = "openid", max = 128, allowed = is_app_id_byte,
+    rule = "1-128 characters of [0-9A-Za-z_-]"
+);
+
+/// Renames the field of an id error (`appid` → `sp_appid`, `openid` → `payer.sub_openid`, …).
+fn renamed(field: &'static str, e: InvalidInput) -> InvalidInput {
+    InvalidInput::new(field, e.problem(), e.rule())
+}
+
+impl AppId {
+    /// [`AppId::new`] for a field with another name (`sp_appid`, `sub_appid`): the error names it.
+    ///
+    /// # Errors
+    /// [`InvalidInput`] naming `field`.
+    pub fn named(field: &'static str, value: impl Into<String>) -> Result<Self, InvalidInput> {
+        Self::new(value).map_err(|e| renamed(field, e))
+    }
+}
+
+impl OpenId {
+    /// [`OpenId::new`] for a field with another name (`payer.sp_openid`, …): the error names it.
+    ///
+    /// # Errors
+    /// [`InvalidInput`] naming `field`.
+    pub fn named(field: &'static str, value: impl Into<String>) -> Result<Self, InvalidInput> {
+        Self::new(value).map_err(|e| renamed(field, e))
+    }
+}
+
 /// The merchant API certificate serial (`serial_no`): hex, normalised to upper case.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct SerialNo(String);

@@ -9,7 +9,7 @@
 //! opens the sheet (`sp_appid`, or the `sub_appid` sent at prepay): there is no default.
 //!
 //! ```
-//! use wechatpay_core::{api::AppId, invoke::JsapiInvoke, Nonce, PrivateKey};
+//! use wechatpay_core::{invoke::JsapiInvoke, AppId, Nonce, PrivateKey};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let key = PrivateKey::from_pem(include_bytes!("../tests/data/merchant_key.pem"))?;
 //! let appid = AppId::new("wx8888888888888888")?;
@@ -29,9 +29,9 @@ use std::fmt;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
-use crate::api::AppId;
 use crate::crypto::Signer;
 use crate::error::Error;
+use crate::ids::AppId;
 use crate::ids::{InvalidInput, MchId, Nonce, check};
 
 /// The `package` of the APP object.

@@ -66,8 +66,8 @@ pub use pay::{
     QueryPartnerOrderByOutTradeNo, QueryPartnerOrderByTransactionId,
 };
 pub use prepay::{
-    AppId, AppPrepay, H5Info, H5Prepay, H5Type, JsapiPrepay, LimitPay, NativePrepay, OpenId, Order, OrderDetail,
-    OrderGoods, OrderSceneInfo, PartnerAppPrepay, PartnerH5Prepay, PartnerIds, PartnerJsapiPrepay, PartnerNativePrepay,
+    AppPrepay, H5Info, H5Prepay, H5Type, JsapiPrepay, LimitPay, NativePrepay, Order, OrderDetail, OrderGoods,
+    OrderSceneInfo, PartnerAppPrepay, PartnerH5Prepay, PartnerIds, PartnerJsapiPrepay, PartnerNativePrepay,
     PartnerOpenId, StoreInfo,
 };
 pub use refund::{

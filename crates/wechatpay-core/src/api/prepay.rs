@@ -6,98 +6,14 @@
 //! signed; each error names the field and the rule. Optional fields left out are absent
 //! from the body (never `null`).
 
-use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
 use serde::Serialize;
 
 use super::{Binding, Operation, Target, VerificationFailure, json_body, nothing_to_bind};
-use crate::ids::{InvalidInput, MchId, OutTradeNo, SubMchId, check};
+use crate::ids::{AppId, InvalidInput, MchId, OpenId, OutTradeNo, SubMchId, check};
 use crate::model::{CodeUrl, Fen, H5Url, PrepayId, Rfc3339};
-
-/// An app id (`appid`, `sp_appid`, `sub_appid`): 1-32 of `[0-9A-Za-z_-]` (e.g. `wx8888888888888888`).
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct AppId(String);
-
-/// A user's openid under an app id (`openid`, `sp_openid`, `sub_openid`): 1-128 of `[0-9A-Za-z_-]`.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct OpenId(String);
-
-fn is_id_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')
-}
-
-macro_rules! small_id {
-    ($name:ident, $field:literal, $max:literal, $rule:literal) => {
-        impl $name {
-            #[doc = concat!("The rule: ", $rule, ".")]
-            pub const RULE: &'static str = $rule;
-
-            #[doc = concat!("Validates a `", $field, "`.")]
-            ///
-            /// # Errors
-            /// [`InvalidInput`] naming the field, the problem and the rule.
-            pub fn new(value: impl Into<String>) -> Result<Self, InvalidInput> {
-                let value = value.into();
-                check($field, &value, $max, is_id_byte, $rule)?;
-                Ok(Self(value))
-            }
-
-            /// The value as a string.
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = InvalidInput;
-            fn from_str(s: &str) -> Result<Self, InvalidInput> {
-                Self::new(s)
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($name), self.0)
-            }
-        }
-    };
-}
-
-small_id!(AppId, "appid", 32, "1-32 characters of [0-9A-Za-z_-]");
-small_id!(OpenId, "openid", 128, "1-128 characters of [0-9A-Za-z_-]");
-
-/// Renames the field of an id error (`appid` → `sp_appid`, `openid` → `payer.sub_openid`, …).
-fn renamed(field: &'static str, e: InvalidInput) -> InvalidInput {
-    InvalidInput::new(field, e.problem(), e.rule())
-}
-
-impl AppId {
-    /// [`AppId::new`] for a field with another name (`sp_appid`, `sub_appid`): the error names it.
-    ///
-    /// # Errors
-    /// [`InvalidInput`] naming `field`.
-    pub fn named(field: &'static str, value: impl Into<String>) -> Result<Self, InvalidInput> {
-        Self::new(value).map_err(|e| renamed(field, e))
-    }
-}
-
-impl OpenId {
-    /// [`OpenId::new`] for a field with another name (`payer.sp_openid`, …): the error names it.
-    ///
-    /// # Errors
-    /// [`InvalidInput`] naming `field`.
-    pub fn named(field: &'static str, value: impl Into<String>) -> Result<Self, InvalidInput> {
-        Self::new(value).map_err(|e| renamed(field, e))
-    }
-}
 
 /// Refuses text longer than `max` characters (and, with `min` 1, empty text).
 fn length(field: &'static str, value: &str, min: usize, max: usize, rule: &'static str) -> Result<(), InvalidInput> {

@@ -7,10 +7,9 @@ use crate::common;
 
 use base64::Engine as _;
 use common::*;
-use wechatpay_core::api::AppId;
 use wechatpay_core::crypto::{SignError, Signer};
 use wechatpay_core::invoke::{AppInvoke, JsapiInvoke};
-use wechatpay_core::{Error, MchId, Nonce, PrivateKey, PublicKey};
+use wechatpay_core::{AppId, Error, MchId, Nonce, PrivateKey, PublicKey};
 
 const DOC_NONCE: &str = "5K8264ILTKCH16CQ2502SI8ZNMTM67VS";
 

@@ -11,13 +11,14 @@ use std::time::Duration;
 use common::*;
 use http::{HeaderMap, StatusCode};
 use wechatpay_core::api::{
-    AppId, AppPrepay, H5Info, H5Prepay, H5Type, JsapiPrepay, LimitPay, NativePrepay, OpenId, Operation, Order,
-    OrderDetail, OrderGoods, OrderSceneInfo, PartnerAppPrepay, PartnerH5Prepay, PartnerIds, PartnerJsapiPrepay,
-    PartnerNativePrepay, PartnerOpenId, StoreInfo,
+    AppPrepay, H5Info, H5Prepay, H5Type, JsapiPrepay, LimitPay, NativePrepay, Operation, Order, OrderDetail,
+    OrderGoods, OrderSceneInfo, PartnerAppPrepay, PartnerH5Prepay, PartnerIds, PartnerJsapiPrepay, PartnerNativePrepay,
+    PartnerOpenId, StoreInfo,
 };
 use wechatpay_core::model::Fen;
 use wechatpay_core::retry::RetryPolicy;
 use wechatpay_core::transport::Driver;
+use wechatpay_core::{AppId, OpenId};
 use wechatpay_core::{InvalidInput, MchId, SubMchId, TransportError, unix_now};
 
 const APPID: &str = "wxd678efh567hg6787";
