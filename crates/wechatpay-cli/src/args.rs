@@ -63,6 +63,9 @@ pub(crate) struct Settings {
     /// A file holding the APIv3 key (surrounding whitespace ignored). [env: WECHATPAY_APIV3_KEY_FILE]
     #[arg(long = "apiv3-key-file", global = true, value_name = "FILE")]
     pub(crate) apiv3_key_file: Option<PathBuf>,
+    /// The merchant's app id (for partner calls the sp_appid): creating orders, opening the payment sheet. [env: WECHATPAY_APPID]
+    #[arg(long, global = true, value_name = "APPID")]
+    pub(crate) appid: Option<String>,
 }
 
 /// The subcommands.
@@ -85,6 +88,12 @@ pub(crate) enum Command {
         /// What to do with them.
         #[command(subcommand)]
         command: ParkingOrderCommand,
+    },
+    /// Refunds: create one, query it, watch it until final, pay out an abnormal one.
+    Refund {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::commands::refund::RefundCommand,
     },
     /// Call any endpoint: METHOD PATH [--body JSON | --body-file FILE] (like `gh api`); prints
     /// the verified answer (nothing for a 204).
@@ -164,6 +173,11 @@ impl OrderId {
 /// `wechatpay order …`
 #[derive(Debug, Subcommand)]
 pub(crate) enum OrderCommand {
+    /// Create an order (jsapi, app, h5 or native); prints its prepay_id and the signed
+    /// parameters that open the payment sheet, its code_url, or its h5_url.
+    Create(Box<crate::commands::prepay::OrderCreateArgs>),
+    /// Sign the parameters that open the payment sheet for a prepay id (nothing is sent).
+    Invoke(crate::commands::prepay::OrderInvokeArgs),
     /// Query one order.
     Get {
         /// Which order.
@@ -202,6 +216,8 @@ pub(crate) enum OrderCommand {
 /// `wechatpay partner-order …`
 #[derive(Debug, Subcommand)]
 pub(crate) enum PartnerOrderCommand {
+    /// Create a sub-merchant order (jsapi, app, h5 or native), as `order create` does.
+    Create(Box<crate::commands::prepay::PartnerOrderCreateArgs>),
     /// Query one sub-merchant order.
     Get {
         /// Which order.
@@ -291,7 +307,8 @@ pub(crate) struct WatchTiming {
     #[arg(long, value_name = "SECS", default_value = "60", value_parser = deadline_secs)]
     pub(crate) deadline: f64,
     /// Ask every SECS seconds (at least 0.1) instead of the rhythm of PROTOCOL.md §10 (USERPAYING
-    /// every 5 s; NOTPAY and ACCEPTED after 5, 10, 30, then every 60 s).
+    /// every 5 s; NOTPAY and ACCEPTED after 5, 10, 30, then every 60 s; a refund's PROCESSING
+    /// every 60 s).
     #[arg(long, value_name = "SECS", value_parser = interval_secs)]
     pub(crate) interval: Option<f64>,
 }

@@ -14,6 +14,7 @@ mod csv;
 mod failure;
 mod interrupt;
 mod json;
+mod qr;
 mod settings;
 
 use std::io::Write as _;
@@ -42,6 +43,12 @@ fn main() -> ExitCode {
     }
     let s = &cli.settings;
     let result = match &cli.command {
+        Command::Order { command: OrderCommand::Create(args) } => commands::prepay::create(s, args),
+        Command::Order { command: OrderCommand::Invoke(args) } => commands::prepay::invoke(s, args),
+        Command::PartnerOrder { command: PartnerOrderCommand::Create(args) } => {
+            commands::prepay::create_partner(s, args)
+        }
+        Command::Refund { command } => commands::refund::run(s, command),
         Command::Order { command: OrderCommand::Get { id } } => {
             id.key().and_then(|key| commands::query::run(s, &OrderQuery::order(key, None)))
         }

@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use wechatpay_core::env::{self, EnvError, EnvErrorKind, Loader};
-use wechatpay_core::{ApiV3Key, Config, KeyStore, MchId, transport::Driver};
+use wechatpay_core::{ApiV3Key, AppId, Config, KeyStore, MchId, PrivateKey, transport::Driver};
 
 use crate::args::Settings;
 use crate::failure::Failure;
 
 /// Each setting's variable and flag: the flag wins over the variable.
-const FLAGS: [(&str, &str); 11] = [
+const FLAGS: [(&str, &str); 12] = [
     (env::MCHID, "--mchid"),
     (env::SERIAL_NO, "--serial-no"),
     (env::PRIVATE_KEY, "--private-key"),
@@ -27,6 +27,7 @@ const FLAGS: [(&str, &str); 11] = [
     (env::TIMEOUT, "--timeout"),
     (env::APIV3_KEY, "--apiv3-key"),
     (env::APIV3_KEY_FILE, "--apiv3-key-file"),
+    (env::APPID, "--appid"),
 ];
 
 /// The value of setting `name` given as a flag, if it was.
@@ -55,6 +56,7 @@ fn flag(s: &Settings, name: &str) -> Option<OsString> {
         env::TIMEOUT => text(&s.timeout),
         env::APIV3_KEY => text(&s.apiv3_key),
         env::APIV3_KEY_FILE => path(&s.apiv3_key_file),
+        env::APPID => text(&s.appid),
         _ => None,
     }
 }
@@ -151,6 +153,17 @@ pub(crate) fn apiv3_key(s: &Settings) -> Result<ApiV3Key, Failure> {
     loader(s).apiv3_key().map_err(usage)
 }
 
+/// The merchant's app id (`WECHATPAY_APPID`, `--appid`; a service provider's `sp_appid`).
+pub(crate) fn appid(s: &Settings) -> Result<AppId, Failure> {
+    loader(s).appid().map_err(usage)
+}
+
+/// The merchant private key (`WECHATPAY_PRIVATE_KEY`, `--private-key`), for signing the
+/// parameters that open the payment sheet.
+pub(crate) fn private_key(s: &Settings) -> Result<PrivateKey, Failure> {
+    loader(s).private_key().map_err(usage)
+}
+
 /// The merchant id (`WECHATPAY_MCHID`, `--mchid`).
 pub(crate) fn mchid(s: &Settings) -> Result<MchId, Failure> {
     loader(s).mchid().map_err(usage)
@@ -178,11 +191,13 @@ mod tests {
             ("WECHATPAY_TIMEOUT", "9"),
             ("WECHATPAY_APIV3_KEY", "env-key"),
             ("WECHATPAY_APIV3_KEY_FILE", "env.key"),
+            ("WECHATPAY_APPID", "wxenv"),
         ];
         let none = Settings::default();
         let s = seen(&none, &vars);
         assert_eq!(s("WECHATPAY_MCHID").as_deref(), Some("1"));
         assert_eq!(s("WECHATPAY_PLATFORM_CERTS").as_deref(), Some("a.pem,b.pem"));
+        assert_eq!(s("WECHATPAY_APPID").as_deref(), Some("wxenv"));
         assert_eq!(
             (s("WECHATPAY_APIV3_KEY").as_deref(), s("WECHATPAY_APIV3_KEY_FILE").as_deref()),
             (Some("env-key"), Some("env.key"))
@@ -192,9 +207,11 @@ mod tests {
             platform_certs: vec![PathBuf::from("c.pem")],
             timeout: Some("1".into()),
             apiv3_key_file: Some(PathBuf::from("flag.key")),
+            appid: Some("wxflag".into()),
             ..Settings::default()
         };
         let s = seen(&flags, &vars);
+        assert_eq!(s("WECHATPAY_APPID").as_deref(), Some("wxflag"));
         assert_eq!(
             (s("WECHATPAY_MCHID").as_deref(), s("WECHATPAY_SERIAL_NO").as_deref(), s("WECHATPAY_TIMEOUT").as_deref()),
             (Some("2"), Some("S"), Some("1"))
@@ -221,6 +238,8 @@ mod tests {
         let loader = Loader::new(|name| s(name).map(OsString::from), |path| std::fs::read(path));
         let e = usage(loader.mchid().unwrap_err());
         assert_eq!(e.message, "missing merchant id: set WECHATPAY_MCHID (or pass --mchid)");
+        let e = usage(loader.appid().unwrap_err());
+        assert_eq!(e.message, "missing app id: set WECHATPAY_APPID (or pass --appid)");
         let e = usage(loader.serial_no().unwrap_err());
         let (first, hint) = e.message.split_once('\n').unwrap();
         assert_eq!(first, "missing certificate serial: set WECHATPAY_SERIAL_NO (or pass --serial-no)");

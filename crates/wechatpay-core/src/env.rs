@@ -17,6 +17,7 @@
 //! | `WECHATPAY_BASE_URL`, `WECHATPAY_BACKUP_URL` | hosts (see [`ConfigBuilder::backup_url`]: no failover from a non-official base unless a backup is given) |
 //! | `WECHATPAY_TIMEOUT` | per-attempt timeout in seconds, greater than 0, at most 3600 |
 //! | `WECHATPAY_APIV3_KEY` or `WECHATPAY_APIV3_KEY_FILE` | the APIv3 key, or a file holding it (whitespace around it ignored); one, not both |
+//! | `WECHATPAY_APPID` | the merchant's app id (for partner calls the `sp_appid`), for creating orders and the parameters that open the payment sheet (optional) |
 //!
 //! Errors name the variable and the rule, never a secret:
 //!
@@ -45,7 +46,7 @@ use zeroize::Zeroize as _;
 
 use crate::apiv3_key::ApiV3Key;
 use crate::config::{BaseUrl, Config, ConfigBuilder};
-use crate::ids::{MchId, SerialNo};
+use crate::ids::{AppId, MchId, SerialNo};
 use crate::keys::{KeyError, KeyStore, PrivateKey};
 
 /// `WECHATPAY_MCHID`: the merchant id.
@@ -71,8 +72,11 @@ pub const APIV3_KEY: &str = "WECHATPAY_APIV3_KEY";
 /// `WECHATPAY_APIV3_KEY_FILE`: a file holding the APIv3 key.
 pub const APIV3_KEY_FILE: &str = "WECHATPAY_APIV3_KEY_FILE";
 
+/// `WECHATPAY_APPID`: the merchant's app id (the `sp_appid` for partner calls).
+pub const APPID: &str = "WECHATPAY_APPID";
+
 /// Every variable a [`Loader`] reads.
-pub const VARIABLES: [&str; 11] = [
+pub const VARIABLES: [&str; 12] = [
     MCHID,
     SERIAL_NO,
     PRIVATE_KEY,
@@ -84,6 +88,7 @@ pub const VARIABLES: [&str; 11] = [
     TIMEOUT,
     APIV3_KEY,
     APIV3_KEY_FILE,
+    APPID,
 ];
 
 /// Where the merchant certificate serial comes from, for errors about it.
@@ -123,6 +128,8 @@ pub struct Loaded {
     pub apiv3_key: Option<ApiV3Key>,
     /// The per-attempt timeout, when `WECHATPAY_TIMEOUT` is set.
     pub timeout: Option<Duration>,
+    /// The merchant's app id, when `WECHATPAY_APPID` is set.
+    pub appid: Option<AppId>,
 }
 
 impl<'a> Loader<'a> {
@@ -189,7 +196,12 @@ impl<'a> Loader<'a> {
             Err(e) if e.kind == EnvErrorKind::Missing => None,
             Err(e) => return Err(e),
         };
-        Ok(Loaded { config, apiv3_key, timeout: self.timeout()? })
+        let appid = match self.appid() {
+            Ok(appid) => Some(appid),
+            Err(e) if e.kind == EnvErrorKind::Missing => None,
+            Err(e) => return Err(e),
+        };
+        Ok(Loaded { config, apiv3_key, timeout: self.timeout()?, appid })
     }
 
     /// The configuration of a client that signs and verifies: at least one WeChat Pay key is
@@ -234,6 +246,17 @@ impl<'a> Loader<'a> {
         let text =
             self.text(MCHID).ok_or_else(|| EnvError::missing(MCHID, "missing merchant id: set WECHATPAY_MCHID"))?;
         MchId::new(&text).map_err(|e| EnvError::invalid(MCHID, format!("{MCHID}: {e}")))
+    }
+
+    /// The merchant's app id (`WECHATPAY_APPID`): the `appid` of a direct merchant's orders,
+    /// the `sp_appid` of a service provider's, and the app id the payment sheet is opened
+    /// with unless another is named.
+    ///
+    /// # Errors
+    /// Unset ([`EnvErrorKind::Missing`]) or invalid.
+    pub fn appid(&self) -> Result<AppId, EnvError> {
+        let text = self.text(APPID).ok_or_else(|| EnvError::missing(APPID, "missing app id: set WECHATPAY_APPID"))?;
+        AppId::new(&text).map_err(|e| EnvError::invalid(APPID, format!("{APPID}: {e}")))
     }
 
     /// The merchant API certificate's serial (`WECHATPAY_SERIAL_NO`); errors say where it comes from.

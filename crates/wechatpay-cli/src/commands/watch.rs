@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use wechatpay_core::api::{CloseOrder, ClosePartnerOrder};
+use wechatpay_core::api::{CloseOrder, ClosePartnerOrder, QueryRefund};
 use wechatpay_core::watch::{StateChange, WatchEnd, WatchPolicy, WatchQuery, WatchedOrder};
 use wechatpay_core::{OutTradeNo, SubMchId, untrusted};
 
@@ -43,6 +43,12 @@ pub(crate) fn run(
 ) -> Result<(), Failure> {
     let policy = policy(timing).with_close_if_unpaid(close_if_unpaid);
     with_query!(query, |op| watch(s, op, &policy))
+}
+
+/// `wechatpay refund watch`: a refund is final when `SUCCESS`, `CLOSED` or `ABNORMAL` (exit 0
+/// whatever the state); `PROCESSING` is asked about every 60 s unless `--interval` is given.
+pub(crate) fn watch_refund(s: &Settings, op: &QueryRefund, timing: &WatchTiming) -> Result<(), Failure> {
+    watch(s, op, &policy(timing))
 }
 
 /// The policy of `--deadline` and `--interval` (both checked by clap already).

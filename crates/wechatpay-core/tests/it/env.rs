@@ -256,3 +256,19 @@ fn empty_variables_count_as_unset() {
     assert!(loaded.timeout.is_none() && loaded.apiv3_key.is_none());
     assert_eq!(loaded.config.base_url(wechatpay_core::Host::Primary).to_string(), "https://api.mch.weixin.qq.com");
 }
+
+#[test]
+fn the_appid_is_optional_and_checked_when_set() {
+    let v = vars(&[]);
+    assert_eq!(loader(&v).load().unwrap().appid, None);
+    let e = loader(&v).appid().unwrap_err();
+    assert_eq!((e.kind(), e.variable()), (EnvErrorKind::Missing, "WECHATPAY_APPID"));
+    assert_eq!(e.to_string(), "missing app id: set WECHATPAY_APPID");
+    let v = vars(&[("WECHATPAY_APPID", "wxd678efh567hg6787")]);
+    assert_eq!(loader(&v).load().unwrap().appid.unwrap().as_str(), "wxd678efh567hg6787");
+    assert_eq!(loader(&v).appid().unwrap().as_str(), "wxd678efh567hg6787");
+    let (kind, variable, message) = err(&[("WECHATPAY_APPID", "wx/../x")]);
+    assert_eq!((kind, variable), (EnvErrorKind::Invalid, "WECHATPAY_APPID"));
+    assert!(message.starts_with("WECHATPAY_APPID: ") && message.contains("appid"), "{message}");
+    assert!(wechatpay_core::env::VARIABLES.contains(&"WECHATPAY_APPID"));
+}
