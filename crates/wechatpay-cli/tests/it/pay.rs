@@ -105,7 +105,7 @@ fn order_create_refuses_invalid_input_naming_the_field_before_anything_is_sent()
     let (long_no, long_text, long_attach, long_tag) =
         ("1".repeat(33), "字".repeat(128), "a".repeat(129), "a".repeat(33));
     type Case<'a> = (bool, &'a str, Vec<(&'a str, &'a str)>, &'a str);
-    let cases: Vec<Case> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (false, "native", vec![("--out-trade-no", "12345")], "invalid out_trade_no: is 5 characters long"),
         (false, "native", vec![("--out-trade-no", "a/b/c/d")], "invalid out_trade_no"),
         (false, "native", vec![("--out-trade-no", &long_no)], "invalid out_trade_no"),
