@@ -11,13 +11,24 @@
 //!   string-to-sign.
 //! - `sign/prepare_only/<operation>`: `prepare` alone (no RSA), and
 //!   `sign/finish_only`: building the request from a ready signature.
+//! - `sign/prepare_sign/<backend>/prepay_jsapi`: the same for a JSAPI prepay (the JSON
+//!   body built, then signed).
+//! - `sign/invoke/<backend>/jsapi`, `sign/invoke/<backend>/app`: the front end's invoke
+//!   parameters (`invoke::JsapiInvoke::new`, `invoke::AppInvoke::new`): the four-line
+//!   message, its RSA signature, Base64.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_main};
-use wechatpay_benches::{BACKENDS, config, merchant_key, operations, query_message, signing_input};
-use wechatpay_core::{Config, Host, SigningInput, api::Operation, crypto::Backend, crypto::Signer, prepare};
+use wechatpay_benches::{
+    APPID, BACKENDS, MCHID, NONCE, PREPAY_ID, TS, config, jsapi_prepay, merchant_key, operations, query_message,
+    signing_input,
+};
+use wechatpay_core::invoke::{AppInvoke, JsapiInvoke};
+use wechatpay_core::{
+    AppId, Config, Host, MchId, Nonce, SigningInput, api::Operation, crypto::Backend, crypto::Signer, prepare,
+};
 
 fn bench_op<Op: Operation>(c: &mut Criterion, op: &Op, configs: &[(Config, &str)]) {
     let mut g = c.benchmark_group("sign");
@@ -77,6 +88,22 @@ fn sign(c: &mut Criterion) {
     bench_op(c, &ops.partner_by_out_trade_no, &configs);
     bench_op(c, &ops.partner_by_transaction_id, &configs);
     bench_op(c, &ops.parking, &configs);
+    bench_op(c, &jsapi_prepay(), &configs);
+
+    let mut g = c.benchmark_group("sign");
+    let appid = AppId::new(APPID).expect("appid");
+    let nonce = Nonce::new(NONCE).expect("nonce");
+    let partner = MchId::new(MCHID).expect("mchid");
+    for (backend, name) in BACKENDS {
+        let key = merchant_key(backend);
+        g.bench_function(format!("invoke/{name}/jsapi"), |b| {
+            b.iter(|| JsapiInvoke::new(&key, &appid, black_box(PREPAY_ID), TS, &nonce).expect("signed"))
+        });
+        g.bench_function(format!("invoke/{name}/app"), |b| {
+            b.iter(|| AppInvoke::new(&key, &appid, &partner, black_box(PREPAY_ID), TS, &nonce).expect("signed"))
+        });
+    }
+    g.finish();
 }
 
 /// The criterion group (a private module: criterion's macro makes an undocumented `pub fn`).

@@ -7,13 +7,15 @@
 
 use base64::Engine as _;
 use http::{HeaderMap, HeaderValue, Method};
+use wechatpay_core::api::{JsapiPrepay, Order};
 use wechatpay_core::api::{
     QueryOrderByOutTradeNo, QueryOrderByTransactionId, QueryParkingOrder, QueryPartnerOrderByOutTradeNo,
     QueryPartnerOrderByTransactionId,
 };
+use wechatpay_core::model::Fen;
 use wechatpay_core::{
-    Config, Host, KeyStore, MchId, Nonce, OutTradeNo, PrivateKey, SerialNo, SigningInput, SubMchId, TransactionId,
-    crypto::Backend, crypto::Signer,
+    AppId, Config, Host, KeyStore, MchId, Nonce, OpenId, OutTradeNo, PrivateKey, SerialNo, SigningInput, SubMchId,
+    TransactionId, crypto::Backend, crypto::Signer,
 };
 
 /// The throwaway merchant's one definition, the simulator's built-in credentials, included
@@ -130,6 +132,34 @@ pub fn operations() -> Operations {
         },
     }
 }
+
+/// A JSAPI prepay as a shop sends it (the official example's fields): the request whose body is
+/// built, signed and sent before a user can pay.
+///
+/// # Panics
+/// Never: the fields are valid.
+pub fn jsapi_prepay() -> JsapiPrepay {
+    let order = Order::new(
+        "1217752501201407033233368018",
+        "Image形象店-深圳腾大-QQ公仔",
+        Fen(1),
+        "https://www.weixin.qq.com/wxpay/pay.php",
+    )
+    .and_then(|o| o.time_expire("2018-06-08T10:34:56+08:00"))
+    .and_then(|o| o.attach("自定义数据说明"))
+    .and_then(|o| o.goods_tag("WXG"))
+    .expect("order");
+    JsapiPrepay {
+        appid: AppId::new(APPID).expect("appid"),
+        openid: OpenId::new("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o").expect("openid"),
+        order,
+    }
+}
+
+/// The app id of the invoke benches and the prepay.
+pub const APPID: &str = "wxd678efh567hg6787";
+/// A prepay id as the simulator issues them (`wx` + 14 digits + hex).
+pub const PREPAY_ID: &str = "wx201410272009395522657a690389285100";
 
 /// The string-to-sign of `query_order_by_out_trade_no` at [`TS`]/[`NONCE`]: the message the
 /// raw-sign benches sign, so raw and prepared signing sign the same bytes.

@@ -44,6 +44,7 @@ pub(crate) fn run(s: &Settings, args: &NotificationListenArgs) -> Result<(), Fai
         .map_err(|e| Failure::usage(format!("cannot listen on --addr {:?}: {e}", args.addr)))?;
     let local = listener.local_addr().map_err(|e| Failure::other(format!("cannot read the bound address: {e}")))?;
     print_line(&format!("listening on http://{local}"));
+    tally(None);
     std::thread::spawn(watch_stdout);
     let active = Arc::new(AtomicUsize::new(0));
     let path: Arc<str> = Arc::from(args.path.as_str());
@@ -70,14 +71,42 @@ fn serve(mut stream: TcpStream, receiver: &Receiver, path: &str) {
     let _ = stream.set_read_timeout(Some(IO_TIMEOUT));
     let _ = stream.set_write_timeout(Some(IO_TIMEOUT));
     let response = match handle(&mut stream, receiver, path) {
-        Ok(response) => response,
+        Ok(response) => {
+            tally(Some(Counted::Printed));
+            response
+        }
         Err(Refusal { response, why }) => {
             log(&format!("refused a request from {peer}: {why}"));
+            tally(Some(Counted::Refused));
             *response
         }
     };
     let _ = write_response(&mut stream, &response);
     let _ = stream.shutdown(std::net::Shutdown::Write);
+}
+
+/// What one request came to, for [`tally`].
+enum Counted {
+    Printed,
+    Refused,
+}
+
+/// Counts the notifications printed and the requests refused, and keeps the line printed on
+/// Ctrl-C current (`listen stopped after 3 notifications printed, 1 request refused`).
+fn tally(request: Option<Counted>) {
+    static PRINTED: AtomicUsize = AtomicUsize::new(0);
+    static REFUSED: AtomicUsize = AtomicUsize::new(0);
+    match request {
+        Some(Counted::Printed) => PRINTED.fetch_add(1, Ordering::SeqCst),
+        Some(Counted::Refused) => REFUSED.fetch_add(1, Ordering::SeqCst),
+        None => 0,
+    };
+    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    crate::interrupt::note(format!(
+        "listen stopped after {} printed, {} refused",
+        plural(PRINTED.load(Ordering::SeqCst), "notification", "notifications"),
+        plural(REFUSED.load(Ordering::SeqCst), "request", "requests")
+    ));
 }
 
 /// A refused request: the answer, and why (for stderr).

@@ -211,3 +211,38 @@ fn ctrl_c_during_get_many_says_how_many_lines_were_done_and_leaves_complete_line
     assert_eq!(stops.len(), 1, "{err}");
     assert!(stops[0].contains(&format!("get-many stopped after {printed} lines answered and printed")), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_listen_says_how_many_notifications_were_printed_and_refused() {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::process::Stdio;
+    let env = setup();
+    let mut child = env
+        .command(&[])
+        .args(["notification", "listen", "--addr", "127.0.0.1:0", "--path", "/notify"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let addr = first.trim().strip_prefix("listening on http://").unwrap_or_else(|| panic!("{first:?}")).to_owned();
+    // One request that is refused (not the notification path): counted, not printed.
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream.write_all(b"POST /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let o = child.wait_with_output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.is_empty(), "{rest}");
+    let stops: Vec<&str> = err.lines().filter(|l| l.contains("interrupted")).collect();
+    assert_eq!(stops, ["interrupted: listen stopped after 0 notifications printed, 1 request refused"], "{err}");
+}

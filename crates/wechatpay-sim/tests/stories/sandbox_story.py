@@ -8,13 +8,17 @@ Reads STATE_DIR/env (written by the simulator), then:
   3. makes it pay through the admin API, with notify_url at a small http.server of its own
      (which answers the first delivery 503, so the simulator redelivers);
   4. verifies and decrypts the notification with wechatpayv3's own `callback`;
-  5. queries the order again, reads the delivery log, and checks a tampered copy is refused.
+  5. queries the order again, reads the delivery log, and checks a tampered copy is refused;
+  6. runs the README's Python snippet as written (its `headers` and `body` are the received
+     notification; its `T1001` is created as the README's curl creates it).
 Writes the received notification (headers + body) to OUT_FILE for the Node check, prints one
 JSON summary line, and exits non-zero on any failure.
 Driven by crates/wechatpay-sim/tests/it/sandbox_stories.rs.
 """
 import http.server
 import json
+import os
+import pathlib
 import queue
 import sys
 import threading
@@ -52,6 +56,18 @@ def admin(env, method, path, body=None, token=None):
             return resp.status, json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"null")
+
+
+README = pathlib.Path(__file__).resolve().parents[4] / "README.md"
+
+
+def readme_block(language, after):
+    """The first ```language block of the repository README after the line starting `after`."""
+    lines = README.read_text(encoding="utf-8").split("\n")
+    start = next(i for i, l in enumerate(lines) if l.startswith(after))
+    begin = next(i for i in range(start, len(lines)) if lines[i].strip() == "```" + language)
+    end = next(i for i in range(begin + 1, len(lines)) if lines[i].strip() == "```")
+    return "\n".join(lines[begin + 1:end]) + "\n"
 
 
 def expect(cond, what):
@@ -155,6 +171,17 @@ def main():
     expect(ours[0].get("delivered") is True, "delivery log says not delivered: %s" % ours[0])
     statuses = [a.get("status") for a in ours[0].get("attempts", [])]
     expect(statuses[:1] == [503] and statuses[-1] in (200, 204), "delivery attempts %s" % ours[0])
+
+    # 6. The README's Python snippet, as written: after `. /tmp/wxsim/env` (here: the same
+    #    variables in os.environ), with the README's T1001 created, inside a notify handler
+    #    that was given this notification.
+    status, _ = admin(env, "POST", "/sim/orders", {"kind": "direct", "order": {"out_trade_no": "T1001", "amount": {"total": 888}}})
+    expect(status == 201, "creating the README's T1001 answered %s" % status)
+    os.environ.update(env)
+    snippet = {"headers": headers, "body": body}
+    exec(compile(readme_block("python", "Python, with"), str(README) + " (python snippet)", "exec"), snippet)
+    expect(snippet["code"] == 200, "the README snippet's query answered %s" % snippet["code"])
+    expect(snippet["event"]["resource"]["out_trade_no"] == OUT_TRADE_NO, "the README snippet's event: %s" % snippet["event"])
 
     with open(out_file, "w") as f:
         json.dump({"headers": headers, "body": body.decode("utf-8")}, f)

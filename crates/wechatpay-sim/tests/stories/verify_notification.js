@@ -3,7 +3,9 @@
 //
 // Usage: node verify_notification.js STATE_DIR NOTIFICATION.json   (NODE_PATH -> node_modules)
 // NOTIFICATION.json is {"headers": {...lower-case names...}, "body": "..."} as received by the
-// Python story. Prints one JSON line; exits non-zero when anything does not verify.
+// Python story. Then runs the README's Node snippet as written, given the same notification
+// (`h`, `body`) and the simulator's variables as `process.env`. Prints one JSON line; exits
+// non-zero when anything does not verify.
 // Driven by crates/wechatpay-sim/tests/sandbox_stories.rs.
 'use strict';
 const { readFileSync } = require('fs');
@@ -50,6 +52,19 @@ try {
   wrongKeyRefused = true;
 }
 if (!wrongKeyRefused) fail('Aes.AesGcm.decrypt accepted a wrong APIv3 key');
+
+// The README's Node snippet, as written (the first ```js block after "Node, with").
+const readme = readFileSync(path.join(__dirname, '..', '..', '..', '..', 'README.md'), 'utf8').split('\n');
+const begin = readme.findIndex((l, i) => l.trim() === '```js' && readme.slice(0, i).some((m) => m.startsWith('Node, with')));
+const end = readme.findIndex((l, i) => i > begin && l.trim() === '```');
+if (begin < 0 || end < 0) fail('no ```js block after "Node, with" in README.md');
+const snippet = readme.slice(begin + 1, end).join('\n');
+// eslint-disable-next-line no-new-func
+const fromReadme = new Function('require', 'process', 'h', 'body', `${snippet}\nreturn { ok, order };`)(
+  require, { env: { ...process.env, ...env } }, headers, body,
+);
+if (fromReadme.ok !== true) fail("the README's Node snippet did not verify the notification");
+if (fromReadme.order.out_trade_no !== order.out_trade_no) fail(`the README's Node snippet decrypted ${JSON.stringify(fromReadme.order)}`);
 
 console.log(JSON.stringify({
   event_type: eventType,
