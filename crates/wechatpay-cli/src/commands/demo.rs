@@ -1,6 +1,8 @@
 //! `wechatpay demo`: the simulator in-process, every query type through the real stack
-//! (sign, HTTP over loopback, verify, parse), what the client does when things go wrong, and
-//! the sandbox loop (an order paid through the admin API, its notification verified).
+//! (sign, HTTP over loopback, verify, parse), what the client does when things go wrong, the
+//! sandbox loop (an order paid through the admin API, its notification verified), and a
+//! payment taken: an order created by a signed prepay, paid from its invoke parameters by the
+//! simulated WeChat client, notified and confirmed.
 
 use std::time::Duration;
 
@@ -135,6 +137,9 @@ pub(crate) fn run() -> Result<(), Failure> {
 
     say!("\nThe sandbox from any language: the admin API pays an order, its notification arrives:");
     sandbox::run(&mut demo, &client, &config, sim.addr(), sim.admin_token(), sim.apiv3_key());
+
+    say!("\nTake a payment: an order of the demo's own, paid as the WeChat client would:");
+    sandbox::pay(&mut demo, &client, &config, sim.addr(), sim.admin_token(), sim.apiv3_key());
 
     say!();
     if demo.unexpected.is_empty() {

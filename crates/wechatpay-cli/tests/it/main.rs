@@ -7,3 +7,4 @@ mod common;
 mod logging;
 mod notification;
 mod pay;
+mod pay_sandbox;

@@ -1,7 +1,8 @@
-//! The sandbox loop of `wechatpay demo`: an order created and paid through the simulator's
-//! admin API (plain HTTP to `/sim/` with its bearer token, as any language would), its
-//! notification received by a listener in this process, verified and decrypted with
-//! a [`Receiver`], then confirmed by a signed query.
+//! The sandbox loops of `wechatpay demo`: an order created and paid through the simulator's
+//! admin API (plain HTTP to `/sim/` with its bearer token, as any language would), and an
+//! order of the demo's own created by a signed prepay and paid by the simulated WeChat client
+//! from the signed invoke parameters; each notification received by a listener in this
+//! process, verified and decrypted with a [`Receiver`], then confirmed by a signed query.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -9,9 +10,11 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use wechatpay_core::api::QueryOrderByOutTradeNo;
+use wechatpay_core::api::{JsapiPrepay, Order, QueryOrderByOutTradeNo};
+use wechatpay_core::invoke::JsapiInvoke;
+use wechatpay_core::model::Fen;
 use wechatpay_core::notify::{Kind, Notification, NotificationError, Receiver, Resource, answer};
-use wechatpay_core::{ApiV3Key, Config, OutTradeNo};
+use wechatpay_core::{ApiV3Key, AppId, Config, OpenId, OutTradeNo};
 
 use super::Demo;
 
@@ -93,6 +96,88 @@ pub(super) fn run(
         Err(e) => demo.check("order get confirms it", Err(e.to_string())),
     }
 }
+
+/// The payment loop: an order of the demo's own created through the signed JSAPI prepay, the
+/// invoke parameters signed with the merchant key and handed to the simulated WeChat client
+/// (`POST /sim/request-payment`, which checks them as the client does and pays), the
+/// notification verified, and a signed query confirming the order is paid.
+pub(super) fn pay(
+    demo: &mut Demo,
+    client: &wechatpay_ureq::Client,
+    config: &Config,
+    addr: SocketAddr,
+    token: &str,
+    apiv3_key: &str,
+) {
+    let out_trade_no = "DEMO_PAY_0001";
+    let (notify_url, received) = match listen(config.clone(), apiv3_key) {
+        Ok(listening) => listening,
+        Err(e) => return demo.check("notification listener", Err(e)),
+    };
+    let created = (|| {
+        let appid = AppId::new(DEMO_APPID)?;
+        let order = Order::new(out_trade_no, "wechatpay demo: QQ公仔", Fen(888), &notify_url)?.attach("demo")?;
+        let op = JsapiPrepay { appid: appid.clone(), openid: OpenId::new(DEMO_OPENID)?, order };
+        let prepay = client.execute(&op)?;
+        Ok::<_, wechatpay_core::Error>((appid, prepay.prepay_id))
+    })();
+    let (appid, prepay_id) = match created {
+        Ok(created) => created,
+        Err(e) => return demo.check("order create --scene jsapi", Err(e.to_string())),
+    };
+    demo.check("order create --scene jsapi", Ok(format!("{out_trade_no}: prepay_id {prepay_id}")));
+    let invoke = match JsapiInvoke::sign_now(config.signer(), &appid, &prepay_id) {
+        Ok(invoke) => invoke,
+        Err(e) => return demo.check("invoke parameters signed", Err(e.to_string())),
+    };
+    demo.check(
+        "invoke parameters signed",
+        Ok(format!(
+            "appId {} timeStamp {} package {} (paySign over 4 lines)",
+            invoke.app_id, invoke.time_stamp, invoke.package
+        )),
+    );
+    let body = serde_json::to_value(&invoke).unwrap_or(Value::Null);
+    demo.check(
+        "admin: POST /sim/request-payment",
+        admin(addr, token, "POST", "/sim/request-payment", Some(&body)).and_then(|(status, answer)| match status {
+            200 => Ok(format!("{} (the simulated WeChat client checked and paid)", text(&answer["err_msg"]))),
+            _ => Err(format!("status {status}: {answer}")),
+        }),
+    );
+    let notified = match received.recv_timeout(Duration::from_secs(10)) {
+        Ok(Ok(n)) => match &n.resource {
+            Resource::Transaction(t) if t.out_trade_no == out_trade_no => {
+                Ok(format!("{} {} {} (verified, decrypted)", n.event_type, t.out_trade_no, t.trade_state))
+            }
+            _ => Err(format!("{} for another order", n.event_type)),
+        },
+        Ok(Err(e)) => Err(format!("refused: {e}")),
+        Err(_) => Err("no notification within 10 s".to_owned()),
+    };
+    demo.check("payment notification verified", notified);
+    match OutTradeNo::new(out_trade_no) {
+        Ok(no) => demo.expect_ok(
+            "order get confirms the payment",
+            client.execute(&QueryOrderByOutTradeNo { out_trade_no: no }),
+            |t| {
+                format!(
+                    "{} {} {} yuan via {}",
+                    t.out_trade_no,
+                    t.trade_state,
+                    t.amount.as_ref().and_then(|a| a.total).map_or_else(|| "?".to_owned(), |f| f.to_yuan_string()),
+                    t.trade_type.as_ref().map_or("-", |t| t.as_str())
+                )
+            },
+        ),
+        Err(e) => demo.check("order get confirms the payment", Err(e.to_string())),
+    }
+}
+
+/// The app id of the demo's own order (any valid one: the simulator keeps what the order names).
+const DEMO_APPID: &str = "wxd678efh567hg6787";
+/// The payer of the demo's order (the documentation's example openid).
+const DEMO_OPENID: &str = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
 
 /// A listener on `127.0.0.1:0` for the simulator's notifications: its URL and where verified
 /// ones arrive. Every request is answered as [`answer`] says; the thread ends after the first
