@@ -173,7 +173,9 @@ fn order_create_needs_the_appid_setting() {
 /// `openssl dgst -sha256 -verify merchant_pub.pem -signature SIG MESSAGE`.
 fn openssl_verifies(message: &str, signature: &str) -> bool {
     use base64::Engine as _;
-    let dir = std::env::temp_dir().join(format!("wechatpay-cli-invoke-{}-{}", std::process::id(), message.len()));
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("wechatpay-cli-invoke-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (msg, sig) = (dir.join("message"), dir.join("signature"));
     std::fs::write(&msg, message).unwrap();
