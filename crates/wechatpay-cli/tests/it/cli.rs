@@ -487,7 +487,12 @@ fn demo_runs_every_query_type() {
         "admin: POST /sim/orders",
         "notification received and verified",
         "order get confirms it",
-        "all 17 steps behaved as expected",
+        "order create --scene jsapi",
+        "invoke parameters signed",
+        "admin: POST /sim/request-payment",
+        "payment notification verified",
+        "order get confirms the payment",
+        "all 22 steps behaved as expected",
     ] {
         assert!(out.contains(step), "{step} missing from:\n{out}");
     }
