@@ -26,6 +26,7 @@ use crate::protocol::respond::RequestIds;
 use crate::protocol::routes::Route;
 use crate::protocol::signing::{ResponseKeys, SigningKeyChoice};
 use crate::protocol::{Api, apiv3_key};
+use crate::world::prepay::Site;
 use crate::world::{After, Order, OrderError, OrderKind, World};
 
 /// Configures a simulator; see [`Simulator::builder`].
@@ -197,6 +198,9 @@ impl SimBuilder {
         let addr = listener.local_addr()?;
         let tls = if self.tls { Some(tls::identity(connectable(addr))?) } else { None };
         let (ca_pem, tls_config) = tls.map(|t| (t.ca_pem, t.config)).unzip();
+        let scheme = if ca_pem.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{}", connectable(addr));
+        world.set_site(Site { base_url, allow_remote_notify: self.allow_remote_notify });
         let own_ca = ca_pem.iter().map(String::as_str);
         let notify_tls = tls::notify_client(self.notify_ca_pem.iter().map(String::as_str).chain(own_ca))?;
         let stop = Arc::new(Stop::default());
