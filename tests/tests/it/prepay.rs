@@ -88,7 +88,7 @@ fn plain(sim: &Simulator, method: &str, target: &str, headers: &[(&str, &str)], 
 }
 
 /// The simulated WeChat client receiving `invoke` (`POST /sim/request-payment`).
-fn request_payment(sim: &Simulator, invoke: Value) -> Value {
+pub(crate) fn request_payment(sim: &Simulator, invoke: Value) -> Value {
     let auth = format!("Bearer {}", sim.admin_token());
     let headers = [("Authorization", auth.as_str()), ("Content-Type", "application/json")];
     let (status, body) = plain(sim, "POST", "/sim/request-payment", &headers, &invoke.to_string());
