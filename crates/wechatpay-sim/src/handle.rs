@@ -462,6 +462,32 @@ impl Simulator {
         Ok(self.api.control.set_state(kind, out_trade_no, trade_state, fields)?)
     }
 
+    /// Plays the WeChat client receiving invoke parameters, exactly as `POST
+    /// /sim/request-payment` does: `invoke` is the JSAPI object (`appId`, `timeStamp`,
+    /// `nonceStr`, `package`, `signType`, `paySign`) or the APP object (`appid`,
+    /// `partnerid`, `prepayid`, `package`, `noncestr`, `timestamp`, `sign`), with an optional
+    /// `"result": "ok" | "cancel"` (default `ok`, which pays the order through its one
+    /// transition, notification included). Returns `{"err_msg", "order"}`.
+    ///
+    /// # Errors
+    /// [`OrderError`] whose message starts with `SIGN_ERROR` (the signature does not verify
+    /// with the merchant's key) or `INVALID_REQUEST` (anything else, named).
+    pub fn request_payment(&self, invoke: &Value) -> Result<Value, OrderError> {
+        let body = serde_json::to_vec(invoke).map_err(|e| OrderError::new(e.to_string()))?;
+        self.api.control.request_payment(&body).map_err(|e| match e {
+            crate::control::prepay::PaymentError::Sign => OrderError::new("SIGN_ERROR: 支付验证签名失败"),
+            crate::control::prepay::PaymentError::Invalid(m) => OrderError::new(format!("INVALID_REQUEST: {m}")),
+        })
+    }
+
+    /// Presses "Pay" on the cashier page of `prepay_id` (`/sim/cashier/{prepay_id}`): a
+    /// `NOTPAY` order is paid through its one transition, notification included; another
+    /// state is left as it is. Returns the order as stored, `None` for an unknown prepay id.
+    pub fn cashier_pay(&self, prepay_id: &str) -> Option<Value> {
+        self.api.control.cashier_press(prepay_id, true)?;
+        self.api.control.order_by_prepay_id(prepay_id)
+    }
+
     /// Every notification sent so far with its attempts, oldest first: the JSON array
     /// `GET /sim/notifications` answers.
     pub fn notifications(&self) -> Value {

@@ -217,6 +217,14 @@ impl Control {
         })
     }
 
+    /// The order whose prepay id is `prepay_id`, as the admin API shows it.
+    pub(crate) fn order_by_prepay_id(&self, prepay_id: &str) -> Option<Value> {
+        self.world(|w| {
+            let index = w.by_prepay_id(prepay_id)?;
+            Some(w.look(index).1)
+        })
+    }
+
     /// Presses a cashier button: `pay` pays a `NOTPAY` order (its notification included),
     /// otherwise nothing changes.
     pub(crate) fn cashier_press(&self, prepay_id: &str, pay: bool) -> Option<(CashierOutcome, CashierView)> {
