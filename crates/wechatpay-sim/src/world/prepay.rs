@@ -245,4 +245,37 @@ mod tests {
         assert_eq!(pr.len(), 9);
         assert!(pr.bytes().all(|b| b.is_ascii_alphanumeric()));
     }
+
+    fn new_prepay(description: &str) -> NewPrepay {
+        let order = serde_json::json!({"out_trade_no": "W_PREPAY_1", "mchid": crate::credentials::MCHID,
+            "trade_state": "NOTPAY", "amount": {"total": 1}});
+        NewPrepay {
+            kind: OrderKind::Direct,
+            owner: crate::credentials::MCHID.to_owned(),
+            order: order.as_object().cloned().unwrap_or_default(),
+            scene: Scene::Jsapi,
+            request: serde_json::json!({"description": description}),
+            description: description.to_owned(),
+            notify_url: "http://127.0.0.1:9/notify".to_owned(),
+        }
+    }
+
+    #[test]
+    fn repeats_keep_the_prepay_id_for_two_hours_then_renew_it() {
+        let mut world = World::empty();
+        let now = 1_795_442_761;
+        let first = world.prepay(new_prepay("a"), now).unwrap();
+        assert!(first.fresh(now + PREPAY_VALID_SECS - 1) && !first.fresh(now + PREPAY_VALID_SECS));
+        assert_eq!(world.prepay(new_prepay("a"), now + 60).unwrap(), first);
+        assert_eq!(world.prepay(new_prepay("b"), now + 60), Err(PrepayRefusal::Used));
+        let renewed = world.prepay(new_prepay("a"), now + PREPAY_VALID_SECS).unwrap();
+        assert_ne!(renewed.prepay_id, first.prepay_id);
+        assert_eq!(renewed.issued, now + PREPAY_VALID_SECS);
+        assert!(world.by_prepay_id(&first.prepay_id).is_none());
+        let index = world.by_prepay_id(&renewed.prepay_id).unwrap();
+        assert_eq!(world.pay(index)["trade_state"], "SUCCESS");
+        assert_eq!(world.prepay(new_prepay("a"), now), Err(PrepayRefusal::Paid));
+        // The notification of the payment waits in the outbox for delivery.
+        assert_eq!(world.take_outbox().len(), 1);
+    }
 }

@@ -424,6 +424,14 @@ fn the_cashier_page_shows_the_order_and_pays_or_cancels_it() {
     assert_eq!(plain(&sim, "POST", &format!("/sim/cashier/{id}"), &form, "action=pay").0, 200);
     notified(&sim, &config, &got, "CASHIER_NATIVE_1");
 
+    // The Rust handle presses the same button.
+    let op = NativePrepay { appid: appid(), order: order("CASHIER_NATIVE_2", &url) };
+    create(&sim, &config, &op);
+    let id = sim.order(OrderKind::Direct, "CASHIER_NATIVE_2").unwrap()["prepay_id"].as_str().unwrap().to_owned();
+    assert_eq!(sim.cashier_pay(&id).unwrap()["trade_state"], "SUCCESS");
+    notified(&sim, &config, &got, "CASHIER_NATIVE_2");
+    assert!(sim.cashier_pay("wx20261123220601000000000000000000").is_none());
+
     // Unknown ids, bad actions, other methods.
     assert_eq!(plain(&sim, "GET", "/sim/cashier/wx20261123220601000000000000000000", &[], "").0, 404);
     assert_eq!(plain(&sim, "POST", "/sim/cashier/nope", &form, "action=pay").0, 404);
