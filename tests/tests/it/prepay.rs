@@ -240,3 +240,39 @@ fn every_scene_in_both_modes_is_created_paid_notified_and_queried_through_both_a
         }
     }
 }
+
+/// A prepay may be repeated with the identical body, so the retry policy repeats it: after a
+/// `500`, and after an attempt timed out while the simulator was still working on it (its
+/// answer lost). Every attempt signs the same bytes, and there is one order with one
+/// artefact.
+#[test]
+fn a_retried_prepay_creates_one_order_with_one_artefact() {
+    for adapter in ADAPTERS {
+        let sim = sim();
+        let client = TestClient::new(adapter, config(&sim), fast_retries(), Duration::from_millis(400));
+        let url = "https://shop.example/wechatpay/notify";
+
+        sim.inject(Fault::SystemError, Times::Next(1), Some(Route::PrepayNative));
+        let native =
+            client.execute(&NativePrepay { appid: AppId::new(APPID).unwrap(), order: order("RETRY_N_1", url) });
+        let native = native.unwrap();
+        assert_eq!(sim.requests_for(Route::PrepayNative), 2, "{adapter:?}: one retry after the 500");
+        assert_eq!(sim.order(OrderKind::Direct, "RETRY_N_1").unwrap()["code_url"], native.code_url);
+
+        // The first attempt is answered after the client gave up on it: the retry creates the
+        // order, and the late first attempt is then a repeat with the identical body.
+        sim.inject(Fault::Delay(Duration::from_millis(1200)), Times::Next(1), Some(Route::PrepayJsapi));
+        let op = JsapiPrepay {
+            appid: AppId::new(APPID).unwrap(),
+            openid: OpenId::new(OPENID).unwrap(),
+            order: order("RETRY_J_1", url),
+        };
+        let prepay = client.execute(&op).unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        assert_eq!(sim.requests_for(Route::PrepayJsapi), 2, "{adapter:?}");
+        let failed: Vec<Value> =
+            sim.requests().as_array().unwrap().iter().filter(|r| r["status"] != 200).cloned().collect();
+        assert_eq!(failed.len(), 1, "{adapter:?}: only the 500 failed: {failed:?}");
+        assert_eq!(sim.order(OrderKind::Direct, "RETRY_J_1").unwrap()["prepay_id"], prepay.prepay_id.as_str());
+    }
+}
