@@ -73,6 +73,7 @@ mod delivery;
 mod handle;
 mod net;
 mod protocol;
+mod sink;
 mod world;
 
 pub use delivery::notification;
@@ -89,4 +90,5 @@ pub use handle::{SimBuilder, Simulator};
 pub use protocol::faults::{Fault, Times};
 pub use protocol::routes::Route;
 pub use protocol::signing::SigningKeyChoice;
+pub use sink::{NotifySink, SINK_PATH};
 pub use world::{After, OrderError, OrderKind};

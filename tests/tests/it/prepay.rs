@@ -6,9 +6,8 @@
 //! verified and decrypted by the core; the query then says SUCCESS.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::mpsc;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -16,58 +15,17 @@ use wechatpay_core::api::{
     AppPrepay, H5Info, H5Prepay, H5Type, JsapiPrepay, NativePrepay, Order, OrderSceneInfo, PartnerAppPrepay,
     PartnerH5Prepay, PartnerIds, PartnerJsapiPrepay, PartnerNativePrepay, PartnerOpenId,
 };
-use wechatpay_core::http;
 use wechatpay_core::invoke::{AppInvoke, JsapiInvoke};
 use wechatpay_core::model::Fen;
 use wechatpay_core::notify::{Receiver, Resource};
 use wechatpay_core::{ApiV3Key, AppId, Config, MchId, OpenId, PrivateKey, SubMchId};
+use wechatpay_sim::NotifySink;
 use wechatpay_tests::*;
 
 const APPID: &str = "wxd678efh567hg6787";
 const SP_APPID: &str = "wx8888888888888888";
 const SUB_APPID: &str = "wx9999999999999999";
 const OPENID: &str = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o";
-
-/// A notification receiver on loopback answering `204`: its URL and what it received.
-fn receiver() -> (String, mpsc::Receiver<http::Request<Vec<u8>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/wechatpay/notify", listener.local_addr().unwrap());
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(conn) = conn else { return };
-            let mut reader = BufReader::new(conn);
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            let mut parts = line.split(' ');
-            let mut req =
-                http::Request::builder().method(parts.next().unwrap_or("POST")).uri(parts.next().unwrap_or("/"));
-            let mut length = 0;
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).unwrap();
-                let h = h.trim_end();
-                if h.is_empty() {
-                    break;
-                }
-                let (name, value) = h.split_once(':').unwrap();
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap();
-                }
-                req = req.header(name, value.trim());
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let _ = reader.get_mut().write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
-            if tx.send(req.body(body).unwrap()).is_err() {
-                return;
-            }
-        }
-    });
-    (url, rx)
-}
 
 /// One unsigned HTTP exchange with the simulator (the admin API or the cashier page):
 /// status and body.
@@ -108,8 +66,8 @@ fn cashier_pay(sim: &Simulator, target: &str) {
 }
 
 /// The notification for `no`, verified and decrypted by the core: its transaction id.
-fn notified(sim: &Simulator, config: &Config, got: &mpsc::Receiver<http::Request<Vec<u8>>>, no: &str) -> String {
-    let request = got.recv_timeout(Duration::from_secs(10)).expect("a notification");
+fn notified(sim: &Simulator, config: &Config, got: &NotifySink, no: &str) -> String {
+    let request = got.next(Duration::from_secs(10)).expect("a notification");
     let receiver = Receiver::from_config(config, ApiV3Key::new(sim.apiv3_key()).unwrap());
     let n = receiver.receive_request(&request).unwrap();
     let (out_trade_no, state, id) = match &n.resource {
@@ -154,7 +112,8 @@ fn every_scene_in_both_modes_is_created_paid_notified_and_queried_through_both_a
         let (appid, sp_appid, sub_appid) =
             (AppId::new(APPID).unwrap(), AppId::new(SP_APPID).unwrap(), AppId::new(SUB_APPID).unwrap());
         let openid = OpenId::new(OPENID).unwrap();
-        let (url, got) = receiver();
+        let got = NotifySink::start().unwrap();
+        let url = got.url().to_owned();
         let no = |scene: &str| format!("E2E_{scene}_{}", if adapter == Adapter::Reqwest { "R" } else { "U" });
         // What was paid: (partner?, out_trade_no, transaction id from the notification).
         let mut paid = Vec::new();

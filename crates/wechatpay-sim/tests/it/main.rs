@@ -12,4 +12,5 @@ mod operations;
 mod prepay;
 mod properties;
 mod sandbox_stories;
+mod sink;
 mod tls;

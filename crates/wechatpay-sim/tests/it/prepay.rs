@@ -5,9 +5,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -20,7 +17,7 @@ use wechatpay_core::invoke::{AppInvoke, JsapiInvoke};
 use wechatpay_core::model::Fen;
 use wechatpay_core::notify::{Receiver, Resource};
 use wechatpay_core::{ApiV3Key, AppId, Config, MchId, Nonce, OpenId, OutTradeNo, PrivateKey, SubMchId, unix_now};
-use wechatpay_sim::{OrderKind, Route, Simulator};
+use wechatpay_sim::{NotifySink, OrderKind, Route, Simulator};
 
 use crate::common;
 
@@ -298,50 +295,9 @@ fn invalid_prepays_are_refused_naming_the_field() {
     assert!(sim.order(OrderKind::Partner, "PREPAY_BAD_2").is_none());
 }
 
-/// A notification receiver on loopback answering `204`: its URL and what it received.
-fn receiver_url() -> (String, mpsc::Receiver<http::Request<Vec<u8>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/wechatpay/notify", listener.local_addr().unwrap());
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(conn) = conn else { return };
-            let mut reader = BufReader::new(conn);
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            let mut parts = line.split(' ');
-            let mut req =
-                http::Request::builder().method(parts.next().unwrap_or("POST")).uri(parts.next().unwrap_or("/"));
-            let mut length = 0;
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).unwrap();
-                let h = h.trim_end();
-                if h.is_empty() {
-                    break;
-                }
-                let (name, value) = h.split_once(':').unwrap();
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap();
-                }
-                req = req.header(name, value.trim());
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let _ = reader.get_mut().write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
-            if tx.send(req.body(body).unwrap()).is_err() {
-                return;
-            }
-        }
-    });
-    (url, rx)
-}
-
 /// The payment notification received for `no`, verified and decrypted by the core.
-fn notified(sim: &Simulator, config: &Config, got: &mpsc::Receiver<http::Request<Vec<u8>>>, no: &str) -> Value {
-    let request = got.recv_timeout(Duration::from_secs(10)).expect("a notification");
+fn notified(sim: &Simulator, config: &Config, got: &NotifySink, no: &str) -> Value {
+    let request = got.next(Duration::from_secs(10)).expect("a notification");
     let receiver = Receiver::from_config(config, ApiV3Key::new(sim.apiv3_key()).unwrap());
     let n = receiver.receive_request(&request).unwrap();
     let resource = match &n.resource {
@@ -381,7 +337,8 @@ fn merchant_key(sim: &Simulator) -> PrivateKey {
 fn the_cashier_page_shows_the_order_and_pays_or_cancels_it() {
     let sim = Simulator::start().unwrap();
     let config = common::config(&sim);
-    let (url, got) = receiver_url();
+    let got = NotifySink::start().unwrap();
+    let url = got.url().to_owned();
     let mut scene = OrderSceneInfo::new("203.0.113.7");
     scene.h5_info = Some(H5Info::new(H5Type::Ios));
     let desc = "<script>alert('x')</script> & 公仔";
@@ -405,7 +362,7 @@ fn the_cashier_page_shows_the_order_and_pays_or_cancels_it() {
     assert_eq!(status, 200);
     assert!(page.contains("Cancelled") && page.contains("NOTPAY"), "{page}");
     assert_eq!(sim.order(OrderKind::Direct, "CASHIER_H5_1").unwrap()["trade_state"], "NOTPAY");
-    assert!(got.recv_timeout(Duration::from_millis(300)).is_err(), "a cancel notifies nobody");
+    assert!(got.next(Duration::from_millis(300)).is_none(), "a cancel notifies nobody");
 
     let (status, _, page) = plain(&sim, "POST", target, &form, "action=pay");
     assert_eq!(status, 200);
@@ -444,7 +401,8 @@ fn request_payment_checks_the_invoke_parameters_then_pays() {
     let sim = Simulator::start().unwrap();
     let config = common::config(&sim);
     let key = merchant_key(&sim);
-    let (url, got) = receiver_url();
+    let got = NotifySink::start().unwrap();
+    let url = got.url().to_owned();
 
     // JSAPI, direct: cancel leaves it NOTPAY; ok pays and notifies.
     let op = JsapiPrepay { appid: appid(), openid: openid(), order: order("RP_JSAPI_1", &url) };
