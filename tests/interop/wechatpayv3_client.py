@@ -6,6 +6,8 @@ status and the parsed answer, or "rejected" when wechatpayv3's own verifier refu
 import json
 import os
 import sys
+import time
+import uuid
 
 from wechatpayv3 import WeChatPay, WeChatPayType
 
@@ -41,9 +43,43 @@ def outcome(call):
     return {"status": code, "body": body}
 
 
+def prepay(direct, partner, sub):
+    """Orders created with wechatpayv3's own `pay()`, in every scene it has, both modes; and
+    the JSAPI invoke parameters signed with its own `sign()`."""
+    openid = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
+    amount = {"total": 1, "currency": "CNY"}
+    h5_scene = {"payer_client_ip": "203.0.113.7", "h5_info": {"type": "Wap"}}
+
+    def pay(wx, pay_type, no, **extra):
+        return outcome(lambda: wx.pay(description="Python wechatpayv3 order", out_trade_no=no, amount=amount,
+                                      pay_type=pay_type, attach="from python", **extra))
+
+    results = {
+        "direct_native": pay(direct, WeChatPayType.NATIVE, "PY_NATIVE_1"),
+        "direct_jsapi": pay(direct, WeChatPayType.JSAPI, "PY_JSAPI_1", payer={"openid": openid}),
+        "direct_app": pay(direct, WeChatPayType.APP, "PY_APP_1"),
+        "direct_h5": pay(direct, WeChatPayType.H5, "PY_H5_1", scene_info=h5_scene),
+        "partner_native": pay(partner, WeChatPayType.NATIVE, "PY_P_NATIVE_1", sub_mchid=sub),
+        "partner_jsapi": pay(partner, WeChatPayType.JSAPI, "PY_P_JSAPI_1", sub_mchid=sub,
+                             sub_appid="wx9999999999999999", payer={"sub_openid": openid}),
+    }
+    # The parameters a front end gets, signed by wechatpayv3 (its JSAPI recipe).
+    prepay_id = (results["direct_jsapi"].get("body") or {}).get("prepay_id", "")
+    appid, timestamp, nonce = "wxd678efh567hg6787", str(int(time.time())), uuid.uuid4().hex
+    package = "prepay_id=" + prepay_id
+    results["invoke"] = {
+        "appId": appid, "timeStamp": timestamp, "nonceStr": nonce, "package": package, "signType": "RSA",
+        "paySign": direct.sign([appid, timestamp, nonce, package]),
+    }
+    return results
+
+
 def main():
     sub = os.environ["SIM_SUB_MCHID"]
     direct, partner = client(False), client(True)
+    if sys.argv[1:] == ["prepay"]:
+        print(json.dumps(prepay(direct, partner, sub)))
+        return
     if sys.argv[1:] == ["tampered"]:
         print(json.dumps({"tampered": outcome(lambda: direct.query(out_trade_no="1217752501201407033233368018"))}))
         return

@@ -26,6 +26,7 @@ use crate::protocol::respond::RequestIds;
 use crate::protocol::routes::Route;
 use crate::protocol::signing::{ResponseKeys, SigningKeyChoice};
 use crate::protocol::{Api, apiv3_key};
+use crate::world::prepay::Site;
 use crate::world::{After, Order, OrderError, OrderKind, World};
 
 /// Configures a simulator; see [`Simulator::builder`].
@@ -197,6 +198,9 @@ impl SimBuilder {
         let addr = listener.local_addr()?;
         let tls = if self.tls { Some(tls::identity(connectable(addr))?) } else { None };
         let (ca_pem, tls_config) = tls.map(|t| (t.ca_pem, t.config)).unzip();
+        let scheme = if ca_pem.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{}", connectable(addr));
+        world.set_site(Site { base_url, allow_remote_notify: self.allow_remote_notify });
         let own_ca = ca_pem.iter().map(String::as_str);
         let notify_tls = tls::notify_client(self.notify_ca_pem.iter().map(String::as_str).chain(own_ca))?;
         let stop = Arc::new(Stop::default());
@@ -456,6 +460,32 @@ impl Simulator {
             _ => return Err(OrderError::new("fields: must be a JSON object")),
         };
         Ok(self.api.control.set_state(kind, out_trade_no, trade_state, fields)?)
+    }
+
+    /// Plays the WeChat client receiving invoke parameters, exactly as `POST
+    /// /sim/request-payment` does: `invoke` is the JSAPI object (`appId`, `timeStamp`,
+    /// `nonceStr`, `package`, `signType`, `paySign`) or the APP object (`appid`,
+    /// `partnerid`, `prepayid`, `package`, `noncestr`, `timestamp`, `sign`), with an optional
+    /// `"result": "ok" | "cancel"` (default `ok`, which pays the order through its one
+    /// transition, notification included). Returns `{"err_msg", "order"}`.
+    ///
+    /// # Errors
+    /// [`OrderError`] whose message starts with `SIGN_ERROR` (the signature does not verify
+    /// with the merchant's key) or `INVALID_REQUEST` (anything else, named).
+    pub fn request_payment(&self, invoke: &Value) -> Result<Value, OrderError> {
+        let body = serde_json::to_vec(invoke).map_err(|e| OrderError::new(e.to_string()))?;
+        self.api.control.request_payment(&body).map_err(|e| match e {
+            crate::control::prepay::PaymentError::Sign => OrderError::new("SIGN_ERROR: 支付验证签名失败"),
+            crate::control::prepay::PaymentError::Invalid(m) => OrderError::new(format!("INVALID_REQUEST: {m}")),
+        })
+    }
+
+    /// Presses "Pay" on the cashier page of `prepay_id` (`/sim/cashier/{prepay_id}`): a
+    /// `NOTPAY` order is paid through its one transition, notification included; another
+    /// state is left as it is. Returns the order as stored, `None` for an unknown prepay id.
+    pub fn cashier_pay(&self, prepay_id: &str) -> Option<Value> {
+        self.api.control.cashier_press(prepay_id, true)?;
+        self.api.control.order_by_prepay_id(prepay_id)
     }
 
     /// Every notification sent so far with its attempts, oldest first: the JSON array

@@ -4,7 +4,10 @@
 //! It serves the five order queries of the SDK (direct and partner orders by
 //! `out_trade_no` or `transaction_id`, and parking-service orders), the two closes (a
 //! `NOTPAY` order becomes `CLOSED`; orders can also be scheduled to change state after some
-//! queries or a delay: [`Simulator::schedule`]) and the platform certificate download,
+//! queries or a delay: [`Simulator::schedule`]), the eight prepay endpoints (orders created
+//! in every scene, paid as a payer would: on the cashier page an `h5_url` opens, or by the
+//! simulated WeChat client receiving invoke parameters, [`Simulator::request_payment`])
+//! and the platform certificate download,
 //! checks every request
 //! the way WeChat Pay does (`Accept`, `User-Agent`, the `Authorization` signature over the
 //! request target exactly as received) and signs every answer with either the simulated
@@ -70,6 +73,7 @@ mod delivery;
 mod handle;
 mod net;
 mod protocol;
+mod sink;
 mod world;
 
 pub use delivery::notification;
@@ -86,4 +90,5 @@ pub use handle::{SimBuilder, Simulator};
 pub use protocol::faults::{Fault, Times};
 pub use protocol::routes::Route;
 pub use protocol::signing::SigningKeyChoice;
+pub use sink::{NotifySink, SINK_PATH};
 pub use world::{After, OrderError, OrderKind};

@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::control::prepay::PaymentError;
 use crate::control::{Control, ControlError};
 use crate::net::http::Request;
 use crate::protocol::faults::{Fault, Times};
@@ -95,6 +96,7 @@ impl Admin {
             ("GET", ["notifications"]) => Ok(reply(200, &control.notifications())),
             ("POST", ["certificates", "rotate"]) => Ok(answer(200, control.rotate_certificate())),
             ("GET", ["requests"]) => Ok(reply(200, &control.requests())),
+            ("POST", ["request-payment"]) => Ok(request_payment(control, &req.body)),
             (
                 _,
                 ["orders" | "faults" | "notifications" | "requests"] | ["orders", _, _] | ["orders", _, _, "state"],
@@ -181,6 +183,15 @@ fn schedule(control: &Control, kind: &str, no: &str, body: &[u8]) -> Result<Repl
     };
     let result = control.schedule(kind, &no, state, after, allow);
     Ok(answer(200, result.map(|()| json!({"scheduled": true, "trade_state": state}))))
+}
+
+/// `POST /sim/request-payment` with the JSAPI or APP invoke object and `"result"?`.
+fn request_payment(control: &Control, body: &[u8]) -> Reply {
+    match control.request_payment(body) {
+        Ok(answer) => reply(200, &answer),
+        Err(PaymentError::Sign) => error(400, "SIGN_ERROR", "支付验证签名失败"),
+        Err(PaymentError::Invalid(m)) => error(400, "INVALID_REQUEST", &m),
+    }
 }
 
 fn number(request: &Map<String, Value>, field: &str, fault: &str) -> Result<u64, Reply> {

@@ -3,6 +3,8 @@
 //! translates HTTP to these calls and their results back (`admin.rs`).
 
 pub(crate) mod admin;
+pub(crate) mod cashier;
+pub(crate) mod prepay;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -42,6 +42,7 @@ pub mod auth;
 pub(crate) mod certificates;
 pub(crate) mod faults;
 pub(crate) mod platform;
+pub(crate) mod prepay;
 pub(crate) mod reply;
 pub(crate) mod respond;
 pub(crate) mod routes;
@@ -67,6 +68,9 @@ impl Api {
     /// Answers one request; `false` when the connection must close.
     fn handle(&self, stream: &mut impl Write, req: &http::Request) -> bool {
         let close = req.wants_close();
+        if crate::control::cashier::is_cashier(&req.target) {
+            return crate::control::cashier::serve(&self.control, stream, req);
+        }
         if admin::is_admin(&req.target) {
             let reply = self.admin.handle(&self.control, req);
             let key = self.keys.choose(None);

@@ -8,7 +8,7 @@ use super::signing::ResponseKeys;
 use crate::protocol::reply::Reply;
 use crate::world::{By, CloseResult, TradeState, World};
 
-/// One of the eight operations the simulator serves.
+/// One of the operations the simulator serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Route {
     /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=`
@@ -29,6 +29,22 @@ pub enum Route {
     /// `GET /v3/certificates[?algorithm_type=RSA]`: the platform certificates, sealed with
     /// the APIv3 key.
     Certificates,
+    /// `POST /v3/pay/transactions/jsapi`: creates a JSAPI (or mini-program) order.
+    PrepayJsapi,
+    /// `POST /v3/pay/transactions/app`: creates an APP order.
+    PrepayApp,
+    /// `POST /v3/pay/transactions/h5`: creates an H5 (`MWEB`) order.
+    PrepayH5,
+    /// `POST /v3/pay/transactions/native`: creates a Native (QR code) order.
+    PrepayNative,
+    /// `POST /v3/pay/partner/transactions/jsapi`: a service provider's JSAPI order.
+    PartnerPrepayJsapi,
+    /// `POST /v3/pay/partner/transactions/app`: a service provider's APP order.
+    PartnerPrepayApp,
+    /// `POST /v3/pay/partner/transactions/h5`: a service provider's H5 order.
+    PartnerPrepayH5,
+    /// `POST /v3/pay/partner/transactions/native`: a service provider's Native order.
+    PartnerPrepayNative,
 }
 
 /// One entry of the route table: method, path pattern (`{name}` is one non-empty path
@@ -127,11 +143,67 @@ pub(crate) const ROUTES: [RouteSpec; Route::COUNT] = [
         name: "certificates",
         handler: certificates,
     },
+    RouteSpec {
+        route: Route::PrepayJsapi,
+        method: "POST",
+        pattern: "/v3/pay/transactions/jsapi",
+        name: "prepay_jsapi",
+        handler: super::prepay::prepay,
+    },
+    RouteSpec {
+        route: Route::PrepayApp,
+        method: "POST",
+        pattern: "/v3/pay/transactions/app",
+        name: "prepay_app",
+        handler: super::prepay::prepay,
+    },
+    RouteSpec {
+        route: Route::PrepayH5,
+        method: "POST",
+        pattern: "/v3/pay/transactions/h5",
+        name: "prepay_h5",
+        handler: super::prepay::prepay,
+    },
+    RouteSpec {
+        route: Route::PrepayNative,
+        method: "POST",
+        pattern: "/v3/pay/transactions/native",
+        name: "prepay_native",
+        handler: super::prepay::prepay,
+    },
+    RouteSpec {
+        route: Route::PartnerPrepayJsapi,
+        method: "POST",
+        pattern: "/v3/pay/partner/transactions/jsapi",
+        name: "prepay_partner_jsapi",
+        handler: super::prepay::prepay,
+    },
+    RouteSpec {
+        route: Route::PartnerPrepayApp,
+        method: "POST",
+        pattern: "/v3/pay/partner/transactions/app",
+        name: "prepay_partner_app",
+        handler: super::prepay::prepay,
+    },
+    RouteSpec {
+        route: Route::PartnerPrepayH5,
+        method: "POST",
+        pattern: "/v3/pay/partner/transactions/h5",
+        name: "prepay_partner_h5",
+        handler: super::prepay::prepay,
+    },
+    RouteSpec {
+        route: Route::PartnerPrepayNative,
+        method: "POST",
+        pattern: "/v3/pay/partner/transactions/native",
+        name: "prepay_partner_native",
+        handler: super::prepay::prepay,
+    },
 ];
 
 impl Route {
     /// How many routes there are.
-    pub(crate) const COUNT: usize = 8;
+    pub(crate) const COUNT: usize = 16;
 
     pub(crate) fn index(self) -> usize {
         self as usize

@@ -19,6 +19,7 @@
 //! delivery.
 
 pub(crate) mod order;
+pub(crate) mod prepay;
 mod schedule;
 
 use std::collections::BTreeSet;
@@ -75,6 +76,8 @@ pub(crate) struct World {
     scheduled: Vec<Scheduled>,
     /// Notifications of transitions, waiting for delivery.
     outbox: Vec<Notify>,
+    /// Where the simulator is reached (prepay's `h5_url`, notify URLs).
+    site: prepay::Site,
 }
 
 impl World {
@@ -272,7 +275,7 @@ impl World {
     pub(crate) fn get(&mut self, kind: OrderKind, out_trade_no: &str) -> Option<Value> {
         let index = self.numbered(kind, out_trade_no)?;
         self.advance(index, false);
-        Some(self.orders[index].to_json())
+        Some(self.orders[index].admin_json())
     }
 
     /// Moves the newest order of `kind` numbered `out_trade_no` through its transition
@@ -286,7 +289,7 @@ impl World {
     ) -> Option<Result<Value, OrderError>> {
         let index = self.numbered(kind, out_trade_no)?;
         self.advance(index, false);
-        Some(self.transition(index, state, fields).map(|_| self.orders[index].to_json()))
+        Some(self.transition(index, state, fields).map(|_| self.orders[index].admin_json()))
     }
 
     /// How many orders are stored.

@@ -255,6 +255,9 @@ pub(crate) struct Order {
     pub other: Map<String, Value>,
     /// Where its notifications go (the simulator's own; never served).
     pub notify_url: Option<NotifyUrl>,
+    /// The prepay that created it, if one did (the simulator's own; shown by the admin
+    /// API, never served by a query).
+    pub prepay: Option<super::prepay::Prepay>,
     /// The served bytes, kept in step with the fields by [`Order::refresh`].
     bytes: Arc<[u8]>,
 }
@@ -318,6 +321,7 @@ impl Order {
             parking_info: take(&mut map, "parking_info"),
             other: map,
             notify_url: None,
+            prepay: None,
             bytes: Arc::from(&b""[..]),
         };
         order.refresh();
@@ -356,6 +360,16 @@ impl Order {
         Value::Object(map)
     }
 
+    /// The order as the admin API shows it: as a query answers it, plus what the simulator
+    /// keeps of its prepay (`prepay_id`, `code_url`, `notify_url`).
+    pub(crate) fn admin_json(&self) -> Value {
+        let mut json = self.to_json();
+        if let (Some(prepay), Value::Object(map)) = (&self.prepay, &mut json) {
+            prepay.admin_fields(map);
+        }
+        json
+    }
+
     /// The bytes a query is answered with.
     pub(crate) fn bytes(&self) -> Arc<[u8]> {
         Arc::clone(&self.bytes)
@@ -380,6 +394,7 @@ impl Order {
             return Err(OrderError::new("out_trade_no: cannot be changed"));
         }
         next.notify_url = self.notify_url.take();
+        next.prepay = self.prepay.take();
         *self = next;
         Ok(())
     }

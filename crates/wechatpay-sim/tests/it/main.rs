@@ -9,6 +9,8 @@ mod errors;
 mod faults;
 mod fuzz_corpus;
 mod operations;
+mod prepay;
 mod properties;
 mod sandbox_stories;
+mod sink;
 mod tls;
