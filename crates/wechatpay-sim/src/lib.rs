@@ -86,4 +86,4 @@ pub use handle::{SimBuilder, Simulator};
 pub use protocol::faults::{Fault, Times};
 pub use protocol::routes::Route;
 pub use protocol::signing::SigningKeyChoice;
-pub use world::{After, OrderError, OrderKind};
+pub use world::{After, OrderError, OrderKind, RefundMode};

@@ -1,4 +1,4 @@
-//! The eight operations: matching a request target, checking parameters with the core's
+//! The operations: matching a request target, checking parameters with the core's
 //! id types, and looking the order up (or closing it).
 
 use serde_json::{Value, json};
@@ -8,7 +8,7 @@ use super::signing::ResponseKeys;
 use crate::protocol::reply::Reply;
 use crate::world::{By, CloseResult, TradeState, World};
 
-/// One of the eight operations the simulator serves.
+/// One of the operations the simulator serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Route {
     /// `GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=`
@@ -29,6 +29,12 @@ pub enum Route {
     /// `GET /v3/certificates[?algorithm_type=RSA]`: the platform certificates, sealed with
     /// the APIv3 key.
     Certificates,
+    /// `POST /v3/refund/domestic/refunds`: create a refund (direct and partner).
+    RefundCreate,
+    /// `GET /v3/refund/domestic/refunds/{out_refund_no}[?sub_mchid=]`
+    RefundQuery,
+    /// `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`
+    RefundApplyAbnormal,
 }
 
 /// One entry of the route table: method, path pattern (`{name}` is one non-empty path
@@ -57,6 +63,8 @@ pub(crate) struct Call<'a> {
     pub caller: &'a str,
     pub content_type: Option<&'a str>,
     pub body: &'a [u8],
+    /// The request's `Wechatpay-Serial` (the key its encrypted fields are under).
+    pub serial: Option<&'a str>,
 }
 
 /// What a handler may use: the world, the keys that sign answers and the APIv3 key.
@@ -127,11 +135,32 @@ pub(crate) const ROUTES: [RouteSpec; Route::COUNT] = [
         name: "certificates",
         handler: certificates,
     },
+    RouteSpec {
+        route: Route::RefundCreate,
+        method: "POST",
+        pattern: "/v3/refund/domestic/refunds",
+        name: "refund_create",
+        handler: super::refund::create,
+    },
+    RouteSpec {
+        route: Route::RefundQuery,
+        method: "GET",
+        pattern: "/v3/refund/domestic/refunds/{out_refund_no}",
+        name: "refund_query",
+        handler: super::refund::query,
+    },
+    RouteSpec {
+        route: Route::RefundApplyAbnormal,
+        method: "POST",
+        pattern: "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
+        name: "refund_apply_abnormal",
+        handler: super::refund::apply_abnormal,
+    },
 ];
 
 impl Route {
     /// How many routes there are.
-    pub(crate) const COUNT: usize = 8;
+    pub(crate) const COUNT: usize = 11;
 
     pub(crate) fn index(self) -> usize {
         self as usize

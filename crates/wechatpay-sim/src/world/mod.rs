@@ -19,6 +19,7 @@
 //! delivery.
 
 pub(crate) mod order;
+pub(crate) mod refund;
 mod schedule;
 
 use std::collections::BTreeSet;
@@ -28,6 +29,7 @@ use serde_json::{Map, Value};
 
 pub(crate) use order::{Notify, Order, TradeState};
 pub use order::{OrderError, OrderKind};
+pub use refund::RefundMode;
 pub use schedule::After;
 use schedule::Scheduled;
 
@@ -75,6 +77,8 @@ pub(crate) struct World {
     scheduled: Vec<Scheduled>,
     /// Notifications of transitions, waiting for delivery.
     outbox: Vec<Notify>,
+    /// Refunds (`refund.rs`).
+    refunds: refund::Refunds,
 }
 
 impl World {
