@@ -417,7 +417,7 @@ mod tests {
     fn serve(target: &str, content_type: Option<&str>, body: &str, world: &mut World) -> Reply {
         let keys = ResponseKeys::load(None, false).unwrap();
         let t = match_target(target).unwrap();
-        let call = Call { target: t, caller: MCHID, content_type, body: body.as_bytes() };
+        let call = Call { target: t, caller: MCHID, content_type, body: body.as_bytes(), serial: None };
         let mut ctx = Ctx { world, keys: &keys, apiv3_key: "0123456789abcdefghijABCDEFGHIJ+/" };
         (t.route.spec().handler)(&call, &mut ctx).unwrap_or_else(|r| r)
     }
@@ -446,7 +446,12 @@ mod tests {
         assert_eq!(match_target("/v3/vehicle/transactions/out-trade-no/x").unwrap().route, Route::Parking);
         assert!(match_target("/v3/pay/transactions/id/").is_none());
         assert!(match_target("/v3/pay/transactions/id/a/b").is_none());
-        assert!(match_target("/v3/refund/domestic/refunds/1").is_none());
+        // Refunds are served now (issue 20); an unknown refund sub-path still is not.
+        assert_eq!(match_target("/v3/refund/domestic/refunds/1").unwrap().route, Route::RefundQuery);
+        assert_eq!(match_target("/v3/refund/domestic/refunds").unwrap().route, Route::RefundCreate);
+        let t = match_target("/v3/refund/domestic/refunds/503/apply-abnormal-refund").unwrap();
+        assert_eq!((t.route, t.id, t.route.method()), (Route::RefundApplyAbnormal, "503", "POST"));
+        assert!(match_target("/v3/refund/domestic/refunds/1/x").is_none());
         let t = match_target("/v3/pay/transactions/out-trade-no/A%7C1/close").unwrap();
         assert_eq!((t.route, t.id, t.route.method()), (Route::CloseDirect, "A%7C1", "POST"));
         let t = match_target("/v3/pay/partner/transactions/out-trade-no/A/close").unwrap();

@@ -104,9 +104,14 @@ pub(crate) struct Refund {
 }
 
 impl Refund {
+    /// What the user gets back: the refund's share of what the user paid.
+    fn payer_refund(&self) -> u64 {
+        (self.refund * self.payer_total).checked_div(self.total).unwrap_or(self.refund)
+    }
+
     /// The refund object as create, query and abnormal apply answer it (spec §15).
     pub(crate) fn to_json(&self) -> Value {
-        let payer_refund = if self.total == 0 { self.refund } else { self.refund * self.payer_total / self.total };
+        let payer_refund = self.payer_refund();
         let mut amount = json!({
             "total": self.total, "refund": self.refund, "payer_total": self.payer_total,
             "payer_refund": payer_refund, "settlement_refund": self.refund, "settlement_total": self.total,
@@ -134,7 +139,7 @@ impl Refund {
 
     /// The plaintext of its notification (spec §15): not the refund object.
     fn notice(&self) -> Value {
-        let payer_refund = if self.total == 0 { self.refund } else { self.refund * self.payer_total / self.total };
+        let payer_refund = self.payer_refund();
         let mut v = Map::new();
         match &self.sub_mchid {
             Some(sub) => {

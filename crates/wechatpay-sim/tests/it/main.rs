@@ -10,5 +10,6 @@ mod faults;
 mod fuzz_corpus;
 mod operations;
 mod properties;
+mod refunds;
 mod sandbox_stories;
 mod tls;
