@@ -113,3 +113,145 @@ fn python_wechatpayv3_and_the_simulator_accept_each_other() {
     assert!(tampered["tampered"]["rejected"].as_str().is_some_and(|m| m.contains("verify")), "{tampered}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A notification endpoint on loopback answering every POST with 204, handing each request
+/// (headers and raw body) to the channel.
+fn refund_listener() -> (String, std::sync::mpsc::Receiver<wechatpay_core::http::Request<Vec<u8>>>) {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            let mut reader = BufReader::new(conn);
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let mut parts = line.split(' ');
+            let mut req =
+                wechatpay_core::http::Request::builder().method(parts.next().unwrap()).uri(parts.next().unwrap());
+            let mut length = 0;
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                let h = h.trim_end();
+                if h.is_empty() {
+                    break;
+                }
+                let (name, value) = h.split_once(':').unwrap();
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap();
+                }
+                req = req.header(name, value.trim());
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let _ = reader.get_mut().write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+            if tx.send(req.body(body).unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}
+
+/// `wechatpayv3`'s `refund()` and `query_refund()` against the simulator (direct and partner),
+/// and a simulated `REFUND.SUCCESS` notification verified and decrypted by its own
+/// `callback()`, agreeing with the core's `Receiver`.
+#[test]
+fn python_wechatpayv3_refunds_queries_refunds_and_verifies_a_refund_notification() {
+    use wechatpay_core::notify::{Receiver, Resource};
+    let python = match python_with_wechatpayv3() {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("SKIPPED python refund interop test: {why}");
+            return;
+        }
+    };
+    let sim = Simulator::builder().notify_time_scale(0.001).start().unwrap();
+    let creds = sim.credentials();
+    for (kind, no) in
+        [(wechatpay_sim::OrderKind::Direct, "PY_REFUND_D"), (wechatpay_sim::OrderKind::Partner, "PY_REFUND_P")]
+    {
+        let mut order = serde_json::json!({"out_trade_no": no, "trade_state": "SUCCESS", "amount": {"total": 100}});
+        if kind == wechatpay_sim::OrderKind::Partner {
+            order["sub_mchid"] = creds.sub_mchid().into();
+        }
+        sim.create_order(kind, order, None).unwrap();
+    }
+    let (url, got) = refund_listener();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("interop-refunds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("merchant_key.pem"), creds.merchant_private_key_pem()).unwrap();
+    std::fs::write(dir.join("wechatpay_pub.pem"), creds.wechatpay_public_key_pem()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop").join("wechatpayv3_client.py");
+    let run = |args: &[&str]| -> Value {
+        let out = Command::new(&python)
+            .arg(&script)
+            .args(args)
+            .env("SIM_BASE_URL", sim.base_url())
+            .env("SIM_MCHID", creds.mchid())
+            .env("SIM_SERIAL_NO", creds.merchant_serial())
+            .env("SIM_PRIVATE_KEY", dir.join("merchant_key.pem"))
+            .env("SIM_PUBLIC_KEY", dir.join("wechatpay_pub.pem"))
+            .env("SIM_PUBLIC_KEY_ID", creds.wechatpay_public_key_id())
+            .env("SIM_SUB_MCHID", creds.sub_mchid())
+            .env("SIM_APIV3_KEY", sim.apiv3_key())
+            .env("SIM_NOTIFY_URL", &url)
+            .env("SIM_REFUND_ORDER", "PY_REFUND_D")
+            .env("SIM_REFUND_PARTNER_ORDER", "PY_REFUND_P")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "python failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+
+    let r = run(&["refunds"]);
+    for name in ["refund", "refund_again", "partner_refund", "query_refund", "partner_query_refund"] {
+        assert_eq!(r[name]["status"], 200, "{name}: {}", r[name]);
+    }
+    assert_eq!(r["refund"]["body"]["status"], "PROCESSING");
+    assert_eq!(r["refund_again"]["body"]["refund_id"], r["refund"]["body"]["refund_id"]);
+    assert_eq!(r["partner_query_refund"]["body"]["refund_id"], r["partner_refund"]["body"]["refund_id"]);
+    assert_eq!(
+        (r["over_refund"]["status"].as_u64(), r["over_refund"]["body"]["code"].as_str()),
+        (Some(400), Some("INVALID_REQUEST"))
+    );
+    assert_eq!(
+        (r["unknown_refund"]["status"].as_u64(), r["unknown_refund"]["body"]["code"].as_str()),
+        (Some(404), Some("RESOURCE_NOT_EXISTS"))
+    );
+
+    // Our query sees what Python's saw (asked after it; the refund may have completed since).
+    let ours = wechatpay_ureq::Client::new(sim.config_builder().build().unwrap());
+    let q = ours.execute(&QueryRefund::new(wechatpay_core::OutRefundNo::new("PY-R-1").unwrap())).unwrap();
+    assert_eq!(q.refund_id, r["query_refund"]["body"]["refund_id"].as_str().unwrap());
+    assert_eq!(serde_json::to_value(&q.amount).unwrap(), r["query_refund"]["body"]["amount"]);
+
+    // A refund notification: wechatpayv3's callback verifies and decrypts it like our Receiver.
+    let request = got.recv_timeout(std::time::Duration::from_secs(10)).expect("a refund notification");
+    let headers: serde_json::Map<String, Value> = request
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            // wechatpayv3 looks headers up by their canonical names (`Wechatpay-Signature`).
+            let name = k.as_str().split('-').map(|p| p[..1].to_uppercase() + &p[1..]).collect::<Vec<_>>().join("-");
+            (name, Value::from(v.to_str().unwrap()))
+        })
+        .collect();
+    std::fs::write(dir.join("headers.json"), serde_json::to_vec(&headers).unwrap()).unwrap();
+    std::fs::write(dir.join("body"), request.body()).unwrap();
+    let headers_path = dir.join("headers.json");
+    let body_path = dir.join("body");
+    let cb = run(&["callback", headers_path.to_str().unwrap(), body_path.to_str().unwrap()]);
+    let cb = &cb["callback"];
+    assert_eq!(cb["event_type"], "REFUND.SUCCESS", "{cb}");
+    let config = sim.config_builder().build().unwrap();
+    let n = Receiver::from_config(&config, wechatpay_core::ApiV3Key::new(sim.apiv3_key()).unwrap())
+        .receive_request(&request)
+        .unwrap();
+    let Resource::Refund(notice) = &n.resource else { panic!("{:?}", n.resource) };
+    assert_eq!(cb["resource"], serde_json::to_value(notice).unwrap());
+    assert_eq!(cb["id"], n.id.as_str());
+    let _ = std::fs::remove_dir_all(&dir);
+}
