@@ -378,6 +378,10 @@ mod tests {
         let o = parse(&["--state-dir", "x", "--notify-time-scale", "0.001", "--allow-remote-notify"]).unwrap();
         assert!(o.allow_remote_notify && (o.notify_time_scale - 0.001).abs() < 1e-12);
         assert!(parse(&["--state-dir", "x", "--notify-time-scale", "-1"]).is_err());
+        assert_eq!(parse(&["--state-dir", "x"]).unwrap().refunds, crate::RefundMode::Auto);
+        assert_eq!(parse(&["--state-dir", "x", "--refunds", "manual"]).unwrap().refunds, crate::RefundMode::Manual);
+        assert_eq!(parse(&["--state-dir", "x", "--refunds=auto"]).unwrap().refunds, crate::RefundMode::Auto);
+        assert!(parse(&["--state-dir", "x", "--refunds", "later"]).unwrap_err().unwrap().contains("--refunds"));
         let e = parse(&["--state-dir", "x", "--apiv3-key", "short"]).unwrap_err().unwrap();
         assert!(e.contains("--apiv3-key") && e.contains("32"), "{e}");
     }
