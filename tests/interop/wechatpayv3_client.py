@@ -2,6 +2,11 @@
 
 Driven by tests/tests/it/interop_python.rs. Prints one JSON object: for each query the HTTP
 status and the parsed answer, or "rejected" when wechatpayv3's own verifier refused it.
+
+`refunds`: its `refund()` and `query_refund()` (direct and partner) against the simulator's
+paid orders SIM_REFUND_ORDER / SIM_REFUND_PARTNER_ORDER (100 fen), refunds notified to
+SIM_NOTIFY_URL. `callback HEADERS.json BODY`: a captured notification verified and decrypted
+by its own `callback()` (with the simulator's APIv3 key, SIM_APIV3_KEY).
 """
 import json
 import os
@@ -19,7 +24,7 @@ def client(partner_mode):
         private_key=open(os.environ["SIM_PRIVATE_KEY"]).read(),
         cert_serial_no=os.environ["SIM_SERIAL_NO"],
         appid="wxd678efh567hg6787",
-        apiv3_key="0" * 32,
+        apiv3_key=os.environ.get("SIM_APIV3_KEY", "0" * 32),
         notify_url="https://example.invalid/notify",
         partner_mode=partner_mode,
         public_key=open(os.environ["SIM_PUBLIC_KEY"]).read(),
@@ -79,6 +84,34 @@ def main():
     direct, partner = client(False), client(True)
     if sys.argv[1:] == ["prepay"]:
         print(json.dumps(prepay(direct, partner, sub)))
+    if sys.argv[1:2] == ["callback"]:
+        headers = json.load(open(sys.argv[2]))
+        body = open(sys.argv[3], "rb").read().decode("utf-8")
+        try:
+            print(json.dumps({"callback": direct.callback(headers, body)}))
+        except Exception as e:
+            print(json.dumps({"callback": None, "error": str(e)}))
+        return
+    if sys.argv[1:] == ["refunds"]:
+        url = os.environ["SIM_NOTIFY_URL"]
+        amount = {"refund": 30, "total": 100, "currency": "CNY"}
+        direct_order, partner_order = os.environ["SIM_REFUND_ORDER"], os.environ["SIM_REFUND_PARTNER_ORDER"]
+        results = {
+            "refund": outcome(lambda: direct.refund(out_refund_no="PY-R-1", amount=amount, out_trade_no=direct_order,
+                                                    reason="interop", notify_url=url)),
+            "refund_again": outcome(lambda: direct.refund(out_refund_no="PY-R-1", amount=amount,
+                                                          out_trade_no=direct_order, reason="interop",
+                                                          notify_url=url)),
+            "over_refund": outcome(lambda: direct.refund(out_refund_no="PY-R-2", amount=dict(amount, refund=71),
+                                                         out_trade_no=direct_order, notify_url=url)),
+            "partner_refund": outcome(lambda: partner.refund(out_refund_no="PY-R-3", amount=amount,
+                                                             out_trade_no=partner_order, sub_mchid=sub,
+                                                             notify_url=url)),
+            "query_refund": outcome(lambda: direct.query_refund(out_refund_no="PY-R-1")),
+            "partner_query_refund": outcome(lambda: partner.query_refund(out_refund_no="PY-R-3", sub_mchid=sub)),
+            "unknown_refund": outcome(lambda: direct.query_refund(out_refund_no="PY-NONE")),
+        }
+        print(json.dumps(results))
         return
     if sys.argv[1:] == ["tampered"]:
         print(json.dumps({"tampered": outcome(lambda: direct.query(out_trade_no="1217752501201407033233368018"))}))

@@ -9,6 +9,7 @@ mod from_env;
 mod interop_python;
 mod operations;
 mod prepay;
+mod refunds;
 mod resilience;
 mod tls;
 mod tracing;

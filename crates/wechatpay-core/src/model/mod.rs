@@ -12,6 +12,7 @@ mod parking;
 mod parking_entrance;
 mod prepay;
 mod refund;
+mod refund_notice;
 mod time;
 mod transaction;
 
@@ -29,6 +30,7 @@ pub use refund::{
     FundsAccount, Refund, RefundAmount, RefundChannel, RefundFrom, RefundFromAccount, RefundGoodsDetail,
     RefundPromotionDetail, RefundPromotionType, RefundStatus,
 };
+pub use refund_notice::{RefundNotice, RefundNoticeAmount};
 pub use time::Rfc3339;
 pub use transaction::{
     Amount, GoodsDetail, PartnerPayer, PartnerTransaction, Payer, PromotionDetail, SceneInfo, Transaction,

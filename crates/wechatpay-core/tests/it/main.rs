@@ -21,6 +21,7 @@ mod oaep;
 mod parse;
 mod prepay;
 mod properties;
+mod refund_notifications;
 mod refunds;
 mod untrusted;
 mod watch;

@@ -11,6 +11,7 @@ mod fuzz_corpus;
 mod operations;
 mod prepay;
 mod properties;
+mod refunds;
 mod sandbox_stories;
 mod sink;
 mod tls;
