@@ -95,6 +95,11 @@ impl Admin {
             ("GET", ["notifications"]) => Ok(reply(200, &control.notifications())),
             ("POST", ["certificates", "rotate"]) => Ok(answer(200, control.rotate_certificate())),
             ("GET", ["requests"]) => Ok(reply(200, &control.requests())),
+            ("POST", ["parking", "plates"]) => body_object(&req.body).map(|b| answer(200, control.set_plate(&b))),
+            ("GET", ["parking", "entrances", id]) => Ok(answer(200, control.entrance(id))),
+            ("POST", ["parking", "entrances", id, "state"]) => {
+                body_object(&req.body).map(|b| answer(200, control.set_entrance_state(id, &b)))
+            }
             (
                 _,
                 ["orders" | "faults" | "notifications" | "requests"] | ["orders", _, _] | ["orders", _, _, "state"],
@@ -150,6 +155,9 @@ fn set_state(control: &Control, kind: &str, no: &str, body: &[u8]) -> Result<Rep
     let mut fields = body_object(body)?;
     let state = match fields.remove("trade_state") {
         Some(Value::String(s)) if !s.is_empty() => s,
+        None if kind == OrderKind::Parking && fields.contains_key("user_repaid") => {
+            return Ok(answer(200, control.parking_repaid(&no, fields)));
+        }
         _ => return Err(param("trade_state: required, a non-empty string")),
     };
     Ok(answer(200, control.set_state(kind, &no, &state, fields)))

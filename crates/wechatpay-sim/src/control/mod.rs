@@ -3,6 +3,7 @@
 //! translates HTTP to these calls and their results back (`admin.rs`).
 
 pub(crate) mod admin;
+mod parking;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -93,6 +94,8 @@ impl Control {
         delivery: Arc<Delivery>,
         allow_remote_notify: bool,
     ) -> Self {
+        let mut world = world;
+        world.parking.allow_remote_notify = allow_remote_notify;
         Self {
             world: Mutex::new(world),
             faults: Mutex::default(),

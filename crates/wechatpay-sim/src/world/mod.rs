@@ -19,6 +19,7 @@
 //! delivery.
 
 pub(crate) mod order;
+pub(crate) mod parking;
 mod schedule;
 
 use std::collections::BTreeSet;
@@ -75,6 +76,8 @@ pub(crate) struct World {
     scheduled: Vec<Scheduled>,
     /// Notifications of transitions, waiting for delivery.
     outbox: Vec<Notify>,
+    /// The parking service's plates and entrances.
+    pub(crate) parking: parking::Parking,
 }
 
 impl World {

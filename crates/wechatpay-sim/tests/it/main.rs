@@ -9,6 +9,7 @@ mod errors;
 mod faults;
 mod fuzz_corpus;
 mod operations;
+mod parking;
 mod properties;
 mod sandbox_stories;
 mod tls;
