@@ -96,6 +96,13 @@ impl PlateNumber {
     }
 }
 
+impl std::str::FromStr for PlateNumber {
+    type Err = InvalidInput;
+    fn from_str(s: &str) -> Result<Self, InvalidInput> {
+        PlateNumber::new(s)
+    }
+}
+
 /// Checks a plate colour to be sent: a known one, or (the enum is open) upper-case letters.
 ///
 /// # Errors
