@@ -160,6 +160,9 @@ fn set_state(control: &Control, kind: &str, no: &str, body: &[u8]) -> Result<Rep
         }
         _ => return Err(param("trade_state: required, a non-empty string")),
     };
+    if kind == OrderKind::Parking && state == "SUCCESS" && control.is_repayment(&no, &fields) {
+        return Ok(answer(200, control.parking_repaid(&no, fields)));
+    }
     Ok(answer(200, control.set_state(kind, &no, &state, fields)))
 }
 

@@ -79,6 +79,18 @@ impl Control {
             .ok_or_else(|| ControlError::NotFound(format!("no entrance {id:?}")))
     }
 
+    /// Whether a change of parking order `out_trade_no` to `SUCCESS` with `fields` is the
+    /// repayment of an advanced order: it is `SUCCESS` with `bank_type` `BPA` already, not yet
+    /// repaid, and `fields` set `user_repaid` to `Y`.
+    pub(crate) fn is_repayment(&self, out_trade_no: &str, fields: &Map<String, Value>) -> bool {
+        if fields.get("user_repaid").and_then(Value::as_str) != Some("Y") {
+            return false;
+        }
+        let Some(order) = self.world(|w| w.get(crate::world::OrderKind::Parking, out_trade_no)) else { return false };
+        let text = |k: &str| order.get(k).and_then(Value::as_str);
+        text("trade_state") == Some("SUCCESS") && text("bank_type") == Some("BPA") && text("user_repaid") != Some("Y")
+    }
+
     /// `POST /sim/orders/parking/{out_trade_no}/state` `{"user_repaid":"Y"}` (no
     /// `trade_state`): the user paid back an advanced order; delivers `TRANSACTION.PAY_BACK`.
     pub(crate) fn parking_repaid(&self, out_trade_no: &str, fields: Map<String, Value>) -> Result<Value, ControlError> {

@@ -280,6 +280,24 @@ fn a_visit(sim: &Simulator, sub: Option<&str>, tag: &str) {
     assert_eq!(back.trade_state, ParkingTradeState::Success, "a pay-back never changes SUCCESS");
     assert_eq!(back.user_repaid.as_ref().map(|u| u.as_str()), Some("Y"));
     assert_eq!(back.bank_type.as_deref(), Some("BPA"));
+    // Repaid once: a second repayment changes nothing and notifies nobody.
+    let again = json!({"trade_state": "SUCCESS", "user_repaid": "Y"});
+    assert_eq!(admin(sim, "POST", &format!("/sim/orders/parking/{no2}/state"), Some(&again)).0, 200);
+    // Sent with its state, the repayment of a third (advanced) order notifies PAY_BACK too.
+    let plate3 = format!("桂C{tag}7777");
+    let body = json!({"plate_number": plate3, "plate_color": "BLUE", "openid": OPENID, "service_state": "NORMAL"});
+    assert_eq!(admin(sim, "POST", "/sim/parking/plates", Some(&body)).0, 200);
+    let e3 = enter(sim, &config, sub, entrance(&format!("IN{tag}3"), &plate3, &start, &url));
+    let no3 = format!("PK{tag}0004");
+    deduct(sim, &config, sub, deduction(&no3, &e3, &beijing(now), &url)).unwrap();
+    assert_eq!(admin(sim, "POST", &format!("/sim/orders/parking/{no3}/state"), Some(&advanced)).0, 200);
+    assert_eq!(next(sim, &rx).0, "TRANSACTION.SUCCESS");
+    assert_eq!(admin(sim, "POST", &format!("/sim/orders/parking/{no3}/state"), Some(&again)).0, 200);
+    let (event, resource) = next(sim, &rx);
+    let Resource::ParkingTransaction(back) = resource else { panic!("{resource:?}") };
+    assert_eq!((event.as_str(), back.out_trade_no.as_str()), ("TRANSACTION.PAY_BACK", no3.as_str()));
+    // Nothing else was sent: the second repayment of no2 notified nobody.
+    assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
 }
 
 #[test]
