@@ -117,6 +117,56 @@ fn run_python(python: &Path, sim: &Simulator, dir: &Path, args: &[&str], extra: 
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// Unix second `unix` as RFC 3339 in Beijing time (Howard Hinnant's `civil_from_days`).
+fn beijing(unix: u64) -> String {
+    let t = i64::try_from(unix).unwrap() + 8 * 3600;
+    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    let z = days + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+08:00", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// The parking flow (PROTOCOL.md §16) from Python: `parking_enter()` and `parking_order()`
+/// are accepted (and equal to what our client reads back), and `parking_service_find()` with
+/// a Chinese plate is refused `401 SIGN_ERROR`, as WeChat Pay refuses it: wechatpayv3 signs
+/// the raw plate but sends it percent-encoded.
+#[test]
+fn python_wechatpayv3_parking_enter_and_order_but_not_find() {
+    let python = python_with_wechatpayv3();
+    let sim = Simulator::start().unwrap();
+    let creds = sim.credentials();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("interop-parking-{}", std::process::id()));
+    let now = wechatpay_core::unix_now();
+    let results = run_python(&python, &sim, &dir, &["parking", &beijing(now - 3600), &beijing(now)], &[]);
+
+    for name in ["find_direct", "find_partner"] {
+        assert_eq!(results[name]["status"], 401, "{name}: {}", results[name]);
+        assert_eq!(results[name]["body"]["code"], "SIGN_ERROR", "{name}");
+    }
+    let ours = wechatpay_ureq::Client::new(sim.config_builder().build().unwrap());
+    for (name, sub) in [("direct", None), ("partner", Some(SubMchId::new(creds.sub_mchid()).unwrap()))] {
+        let enter = &results[format!("enter_{name}")];
+        assert_eq!(enter["status"], 200, "{name}: {enter}");
+        let id = enter["body"]["id"].as_str().unwrap();
+        assert!(id.len() >= 16, "{id}");
+        // No plate service was opened: the entrance exists, blocked.
+        assert_eq!(enter["body"]["state"], "BLOCKED", "{name}");
+        let order = &results[format!("order_{name}")];
+        assert_eq!(order["status"], 200, "{name}: {order}");
+        assert_eq!(order["body"]["trade_state"], "ACCEPTED", "{name}");
+        assert_eq!(order["body"]["parking_info"]["parking_id"], id, "{name}");
+        let op = QueryParkingOrder { out_trade_no: OutTradeNo::new(format!("PY-{name}")).unwrap(), sub_mchid: sub };
+        assert_eq!(order["body"], serde_json::to_value(ours.execute(&op).unwrap()).unwrap(), "{name}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `wechatpayv3`'s own `pay()` creates orders in every scene it has, direct and partner:
 /// the simulator verifies its signatures, it verifies the simulator's answers, the orders
 /// exist `NOTPAY` with the artefact it received; the JSAPI invoke parameters it signs with

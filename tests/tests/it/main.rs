@@ -8,6 +8,7 @@ mod flood;
 mod from_env;
 mod interop_python;
 mod operations;
+mod parking;
 mod prepay;
 mod refunds;
 mod resilience;

@@ -6,3 +6,4 @@ mod cli;
 mod common;
 mod logging;
 mod notification;
+mod parking;

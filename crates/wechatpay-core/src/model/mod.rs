@@ -10,6 +10,7 @@ mod money;
 pub(crate) mod open_enum;
 mod parking;
 mod parking_entrance;
+mod parking_service;
 mod prepay;
 mod refund;
 mod refund_notice;
@@ -25,6 +26,7 @@ pub use money::Fen;
 pub use open_enum::UnknownValue;
 pub use parking::{ParkingAmount, ParkingInfo, ParkingPayer, ParkingTransaction};
 pub use parking_entrance::{BlockedState, EntranceStateChange, ParkingState};
+pub use parking_service::{BlockReason, EntranceState, ParkingEntrance, ParkingService, ServiceState};
 pub use prepay::{CodeUrl, H5Url, PrepayId};
 pub use refund::{
     FundsAccount, Refund, RefundAmount, RefundChannel, RefundFrom, RefundFromAccount, RefundGoodsDetail,

@@ -18,6 +18,7 @@ mod known_answers;
 mod merchant;
 mod notifications;
 mod oaep;
+mod parking;
 mod parse;
 mod prepay;
 mod properties;

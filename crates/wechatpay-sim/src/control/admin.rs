@@ -102,6 +102,11 @@ impl Admin {
             (_, ["refunds", _] | ["refunds", _, "state"]) => {
                 Err(error(405, "METHOD_NOT_ALLOWED", "method not allowed on this admin path"))
             }
+            ("POST", ["parking", "plates"]) => body_object(&req.body).map(|b| answer(200, control.set_plate(&b))),
+            ("GET", ["parking", "entrances", id]) => Ok(answer(200, control.entrance(id))),
+            ("POST", ["parking", "entrances", id, "state"]) => {
+                body_object(&req.body).map(|b| answer(200, control.set_entrance_state(id, &b)))
+            }
             (
                 _,
                 ["orders" | "faults" | "notifications" | "requests"] | ["orders", _, _] | ["orders", _, _, "state"],
@@ -179,8 +184,14 @@ fn set_state(control: &Control, kind: &str, no: &str, body: &[u8]) -> Result<Rep
     let mut fields = body_object(body)?;
     let state = match fields.remove("trade_state") {
         Some(Value::String(s)) if !s.is_empty() => s,
+        None if kind == OrderKind::Parking && fields.contains_key("user_repaid") => {
+            return Ok(answer(200, control.parking_repaid(&no, fields)));
+        }
         _ => return Err(param("trade_state: required, a non-empty string")),
     };
+    if kind == OrderKind::Parking && state == "SUCCESS" && control.is_repayment(&no, &fields) {
+        return Ok(answer(200, control.parking_repaid(&no, fields)));
+    }
     Ok(answer(200, control.set_state(kind, &no, &state, fields)))
 }
 

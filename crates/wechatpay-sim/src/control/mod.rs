@@ -4,6 +4,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod cashier;
+mod parking;
 pub(crate) mod prepay;
 pub(crate) mod refund;
 
@@ -96,6 +97,8 @@ impl Control {
         delivery: Arc<Delivery>,
         allow_remote_notify: bool,
     ) -> Self {
+        let mut world = world;
+        world.parking.allow_remote_notify = allow_remote_notify;
         Self {
             world: Mutex::new(world),
             faults: Mutex::default(),

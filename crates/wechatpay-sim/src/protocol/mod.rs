@@ -41,6 +41,7 @@ pub(crate) mod apiv3_key;
 pub mod auth;
 pub(crate) mod certificates;
 pub(crate) mod faults;
+pub(crate) mod parking;
 pub(crate) mod platform;
 pub(crate) mod prepay;
 pub(crate) mod refund;

@@ -51,6 +51,12 @@ pub enum Route {
     RefundQuery,
     /// `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`
     RefundApplyAbnormal,
+    /// `GET /v3/vehicle/parking/services/find?appid=&plate_number=&plate_color=&openid=[&sub_mchid=]`
+    ParkingFind,
+    /// `POST /v3/vehicle/parking/parkings`: a car's entrance.
+    ParkingEntrance,
+    /// `POST /v3/vehicle/transactions/parking`: the deduction.
+    ParkingDeduct,
 }
 
 /// One entry of the route table: method, path pattern (`{name}` is one non-empty path
@@ -228,11 +234,32 @@ pub(crate) const ROUTES: [RouteSpec; Route::COUNT] = [
         name: "refund_apply_abnormal",
         handler: super::refund::apply_abnormal,
     },
+    RouteSpec {
+        route: Route::ParkingFind,
+        method: "GET",
+        pattern: "/v3/vehicle/parking/services/find",
+        name: "parking_find",
+        handler: super::parking::find_service,
+    },
+    RouteSpec {
+        route: Route::ParkingEntrance,
+        method: "POST",
+        pattern: "/v3/vehicle/parking/parkings",
+        name: "parking_entrance",
+        handler: super::parking::create_entrance,
+    },
+    RouteSpec {
+        route: Route::ParkingDeduct,
+        method: "POST",
+        pattern: "/v3/vehicle/transactions/parking",
+        name: "parking_deduct",
+        handler: super::parking::deduct,
+    },
 ];
 
 impl Route {
     /// How many routes there are.
-    pub(crate) const COUNT: usize = 19;
+    pub(crate) const COUNT: usize = 22;
 
     pub(crate) fn index(self) -> usize {
         self as usize

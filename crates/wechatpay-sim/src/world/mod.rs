@@ -19,6 +19,7 @@
 //! delivery.
 
 pub(crate) mod order;
+pub(crate) mod parking;
 pub(crate) mod prepay;
 pub(crate) mod refund;
 mod schedule;
@@ -82,6 +83,8 @@ pub(crate) struct World {
     site: prepay::Site,
     /// Refunds (`refund.rs`).
     refunds: refund::Refunds,
+    /// The parking service's plates and entrances.
+    pub(crate) parking: parking::Parking,
 }
 
 impl World {

@@ -9,6 +9,7 @@ mod errors;
 mod faults;
 mod fuzz_corpus;
 mod operations;
+mod parking;
 mod prepay;
 mod properties;
 mod refunds;
