@@ -483,6 +483,7 @@ pub fn notification(data: &[u8]) {
         2 => (Kind::Parking, Some(sub)),
         _ => (Kind::Partner, Some(sub)),
     };
+    let kind = if mode & 0x40 != 0 { Kind::Refund } else { kind };
     let kind = (mode & 0x20 == 0).then_some(kind);
     let (mut headers, body) = if mode & 0x04 != 0 { (HeaderMap::new(), rest) } else { split_headers(rest) };
     if mode & 0x04 != 0 {
@@ -537,6 +538,13 @@ pub fn notification(data: &[u8]) {
                 Resource::EntranceStateChange(e) => {
                     assert_eq!(e.sp_mchid.as_deref(), Some(ours.as_str()));
                     assert!(sub.is_none_or(|s| e.sub_mchid.as_deref() == Some(s)));
+                }
+                Resource::Refund(r) => {
+                    assert!(r.mchid.is_some() || r.sp_mchid.is_some(), "a refund names its merchant");
+                    assert!(
+                        is_ours(r.mchid.as_deref(), ours.as_str()) && is_ours(r.sp_mchid.as_deref(), ours.as_str())
+                    );
+                    assert!(sub.is_none_or(|s| r.sub_mchid.as_deref() == Some(s)));
                 }
                 Resource::Other(v) => {
                     let field = |f: &str| v.get(f).map(|x| x.as_str().unwrap_or("(not a string)"));

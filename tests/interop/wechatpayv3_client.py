@@ -2,6 +2,11 @@
 
 Driven by tests/tests/it/interop_python.rs. Prints one JSON object: for each query the HTTP
 status and the parsed answer, or "rejected" when wechatpayv3's own verifier refused it.
+
+`refunds`: its `refund()` and `query_refund()` (direct and partner) against the simulator's
+paid orders SIM_REFUND_ORDER / SIM_REFUND_PARTNER_ORDER (100 fen), refunds notified to
+SIM_NOTIFY_URL. `callback HEADERS.json BODY`: a captured notification verified and decrypted
+by its own `callback()` (with the simulator's APIv3 key, SIM_APIV3_KEY).
 """
 import json
 import os
@@ -19,7 +24,7 @@ def client(partner_mode):
         private_key=open(os.environ["SIM_PRIVATE_KEY"]).read(),
         cert_serial_no=os.environ["SIM_SERIAL_NO"],
         appid="wxd678efh567hg6787",
-        apiv3_key="0" * 32,
+        apiv3_key=os.environ.get("SIM_APIV3_KEY", "0" * 32),
         notify_url="https://example.invalid/notify",
         partner_mode=partner_mode,
         public_key=open(os.environ["SIM_PUBLIC_KEY"]).read(),
@@ -74,11 +79,66 @@ def prepay(direct, partner, sub):
     return results
 
 
+def parking(direct, partner, sub, start, end):
+    """The parking flow (PROTOCOL.md §16): find with a Chinese plate (wechatpayv3 signs the raw
+    plate and sends it percent-encoded: refused), then an entrance and its deduction, as a
+    merchant and as a service provider."""
+    results = {
+        "find_direct": outcome(lambda: direct.parking_service_find(plate_number="粤B888888", plate_color="BLUE", openid="oUpF8uMuAJOM2pxb1Q")),
+        "find_partner": outcome(lambda: partner.parking_service_find(plate_number="粤B888888", plate_color="BLUE", openid="oUpF8uMuAJOM2pxb1Q", sub_mchid=sub)),
+    }
+    for name, wx, plate, sub_mchid in [("direct", direct, "粤B888888", None), ("partner", partner, "京A12345", sub)]:
+        enter = outcome(lambda: wx.parking_enter(out_parking_no="PYIN-" + name, plate_number=plate, plate_color="BLUE",
+                                                start_time=start, parking_name="欢乐海岸停车场", free_duration=3600,
+                                                sub_mchid=sub_mchid))
+        results["enter_" + name] = enter
+        parking_id = (enter.get("body") or {}).get("id", "")
+        results["order_" + name] = outcome(lambda: wx.parking_order(
+            description="停车场扣费", out_trade_no="PY-" + name, total=888, parking_id=parking_id,
+            plate_number=plate, plate_color="BLUE", start_time=start, end_time=end,
+            parking_name="欢乐海岸停车场", charging_duration=3600, device_id="12313", attach="深圳分店",
+            appid="wxcbda96de0b165486", sub_mchid=sub_mchid,
+            sub_appid="wxd678efh567hg6999" if sub_mchid else None))
+    return results
+
+
 def main():
     sub = os.environ["SIM_SUB_MCHID"]
     direct, partner = client(False), client(True)
     if sys.argv[1:] == ["prepay"]:
         print(json.dumps(prepay(direct, partner, sub)))
+        return
+    if sys.argv[1:2] == ["callback"]:
+        headers = json.load(open(sys.argv[2]))
+        body = open(sys.argv[3], "rb").read().decode("utf-8")
+        try:
+            print(json.dumps({"callback": direct.callback(headers, body)}))
+        except Exception as e:
+            print(json.dumps({"callback": None, "error": str(e)}))
+        return
+    if sys.argv[1:] == ["refunds"]:
+        url = os.environ["SIM_NOTIFY_URL"]
+        amount = {"refund": 30, "total": 100, "currency": "CNY"}
+        direct_order, partner_order = os.environ["SIM_REFUND_ORDER"], os.environ["SIM_REFUND_PARTNER_ORDER"]
+        results = {
+            "refund": outcome(lambda: direct.refund(out_refund_no="PY-R-1", amount=amount, out_trade_no=direct_order,
+                                                    reason="interop", notify_url=url)),
+            "refund_again": outcome(lambda: direct.refund(out_refund_no="PY-R-1", amount=amount,
+                                                          out_trade_no=direct_order, reason="interop",
+                                                          notify_url=url)),
+            "over_refund": outcome(lambda: direct.refund(out_refund_no="PY-R-2", amount=dict(amount, refund=71),
+                                                         out_trade_no=direct_order, notify_url=url)),
+            "partner_refund": outcome(lambda: partner.refund(out_refund_no="PY-R-3", amount=amount,
+                                                             out_trade_no=partner_order, sub_mchid=sub,
+                                                             notify_url=url)),
+            "query_refund": outcome(lambda: direct.query_refund(out_refund_no="PY-R-1")),
+            "partner_query_refund": outcome(lambda: partner.query_refund(out_refund_no="PY-R-3", sub_mchid=sub)),
+            "unknown_refund": outcome(lambda: direct.query_refund(out_refund_no="PY-NONE")),
+        }
+        print(json.dumps(results))
+        return
+    if sys.argv[1:2] == ["parking"]:
+        print(json.dumps(parking(direct, partner, sub, sys.argv[2], sys.argv[3])))
         return
     if sys.argv[1:] == ["tampered"]:
         print(json.dumps({"tampered": outcome(lambda: direct.query(out_trade_no="1217752501201407033233368018"))}))

@@ -63,7 +63,7 @@ pub(crate) struct Settings {
     /// A file holding the APIv3 key (surrounding whitespace ignored). [env: WECHATPAY_APIV3_KEY_FILE]
     #[arg(long = "apiv3-key-file", global = true, value_name = "FILE")]
     pub(crate) apiv3_key_file: Option<PathBuf>,
-    /// The merchant's app id (for partner calls the sp_appid): creating orders, opening the payment sheet. [env: WECHATPAY_APPID]
+    /// The merchant's app id (for partner calls the sp_appid): creating orders, opening the payment sheet, parking calls. [env: WECHATPAY_APPID]
     #[arg(long, global = true, value_name = "APPID")]
     pub(crate) appid: Option<String>,
 }
@@ -82,6 +82,12 @@ pub(crate) enum Command {
         /// What to do with them.
         #[command(subcommand)]
         command: PartnerOrderCommand,
+    },
+    /// The parking service (微信支付分停车服务): plates' service state and cars' entrances.
+    Parking {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::commands::parking::ParkingCommand,
     },
     /// Parking-service orders (微信支付分停车服务).
     ParkingOrder {
@@ -298,6 +304,9 @@ pub(crate) enum ParkingOrderCommand {
         #[command(flatten)]
         timing: WatchTiming,
     },
+    /// Ask for the deduction that creates a parking order (扣费受理); prints the order
+    /// (normally ACCEPTED: follow it with `parking-order watch`).
+    Create(Box<crate::commands::parking::CreateOrderArgs>),
 }
 
 /// How long a watch asks, and how often.

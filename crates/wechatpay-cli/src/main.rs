@@ -84,6 +84,10 @@ fn main() -> ExitCode {
         Command::ParkingOrder { command: ParkingOrderCommand::Watch { out_trade_no, sub_mchid, timing } } => {
             commands::watch::run(s, &OrderQuery::parking(out_trade_no.clone(), sub_mchid.clone()), timing, false)
         }
+        Command::ParkingOrder { command: ParkingOrderCommand::Create(args) } => {
+            commands::parking::create_order(s, args)
+        }
+        Command::Parking { command } => commands::parking::run(s, command),
         Command::Api(args) => commands::api::run(s, args),
         Command::Sign(args) => commands::sign::run(s, args),
         Command::Verify(args) => commands::verify::run(s, args),

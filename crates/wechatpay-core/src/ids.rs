@@ -191,6 +191,19 @@ id_type!(
     rule = "1-128 characters of [0-9A-Za-z_-]"
 );
 
+id_type!(
+    /// The merchant's number for a car's entrance (`out_parking_no`, 商户入场ID): 1-64 of
+    /// `[0-9A-Za-z_-|*]` (PROTOCOL.md §16). Not a [`ParkingId`]: a deduction never accepts it.
+    OutParkingNo, field = "out_parking_no", max = 64, allowed = is_out_trade_no_byte,
+    rule = "1-64 characters of [0-9A-Za-z_-|*]"
+);
+id_type!(
+    /// WeChat Pay's id of a car's entrance (`parking_id`, the entrance answer's `id`, 停车入场ID):
+    /// 1-32 of `[0-9A-Za-z_-]`. The only id a deduction accepts (never an [`OutParkingNo`]).
+    ParkingId, field = "parking_id", max = 32, allowed = is_app_id_byte,
+    rule = "1-32 characters of [0-9A-Za-z_-]"
+);
+
 /// Renames the field of an id error (`appid` → `sp_appid`, `openid` → `payer.sub_openid`, …).
 fn renamed(field: &'static str, e: InvalidInput) -> InvalidInput {
     InvalidInput::new(field, e.problem(), e.rule())

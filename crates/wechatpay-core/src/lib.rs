@@ -168,7 +168,7 @@ pub use config::{BaseUrl, Config, ConfigBuilder, DEFAULT_BACKUP_URL, DEFAULT_BAS
 pub use error::{
     ApiError, DecodeError, Error, TransportError, TransportErrorKind, UnexpectedResponse, VerificationError,
 };
-pub use ids::{AppId, OpenId, OutRefundNo, RefundId};
+pub use ids::{AppId, OpenId, OutParkingNo, OutRefundNo, ParkingId, RefundId};
 pub use ids::{InvalidInput, MchId, Nonce, OutTradeNo, SerialNo, SubMchId, TransactionId};
 pub use keys::{KeyError, KeyKind, KeyStore, MIN_RSA_BITS, PrivateKey, PublicKey};
 pub use notify_url::NotifyUrl;

@@ -14,7 +14,7 @@ use crate::{SigningKeyChoice, Simulator};
 pub const USAGE: &str = "\
 usage: wechatpay-sim [--addr HOST:PORT] --state-dir DIR [--orders FILE.json] [--sign-with public-key|platform-cert] [--tls]
                      [--apiv3-key KEY] [--public-key-only] [--notify-time-scale F] [--allow-remote-notify]
-                     [--notify-ca FILE.pem]
+                     [--notify-ca FILE.pem] [--refunds auto|manual]
 
 A local WeChat Pay API v3 simulator with THROWAWAY keys. Writes into DIR the merchant key,
 the WeChat Pay public key, the platform certificate and `env` (WECHATPAY_* variables), prints
@@ -40,6 +40,9 @@ The admin API under /sim/ (orders, states, notifications, faults, rotation, requ
                        by F (default 1; e.g. 0.001 in tests)
   --allow-remote-notify
                        accept notify_url hosts other than loopback
+  --refunds MODE       auto (default): a refund becomes SUCCESS 1 s (x the notify time scale)
+                       after it was created; manual: it stays PROCESSING until
+                       POST /sim/refunds/{out_refund_no}/state moves it
   --notify-ca FILE.pem CA certificate(s) trusted for https:// notify_urls (with --tls the
                        simulator's own CA is trusted too); a local receiver's certificate is
                        never in a public root store
@@ -69,6 +72,8 @@ pub struct Options {
     pub notify_time_scale: f64,
     /// Accept non-loopback `notify_url` hosts.
     pub allow_remote_notify: bool,
+    /// How refunds complete (`--refunds auto|manual`).
+    pub refunds: crate::RefundMode,
 }
 
 impl Options {
@@ -87,6 +92,7 @@ impl Options {
         let mut notify_time_scale = 1.0;
         let mut allow_remote_notify = false;
         let mut notify_ca = Vec::new();
+        let mut refunds = crate::RefundMode::Auto;
         let mut args = args.peekable();
         while let Some(arg) = args.next() {
             if arg == "-h" || arg == "--help" {
@@ -115,6 +121,11 @@ impl Options {
                 "--state-dir" => state_dir = Some(PathBuf::from(value()?)),
                 "--orders" => orders = Some(PathBuf::from(value()?)),
                 "--notify-ca" => notify_ca.push(PathBuf::from(value()?)),
+                "--refunds" => {
+                    let v = value()?;
+                    refunds = crate::RefundMode::from_name(&v)
+                        .ok_or_else(|| Some(format!("--refunds: {v:?} is neither auto nor manual")))?;
+                }
                 "--notify-time-scale" => {
                     let v = value()?;
                     notify_time_scale = v
@@ -150,6 +161,7 @@ impl Options {
             public_key_only,
             notify_time_scale,
             allow_remote_notify,
+            refunds,
         })
     }
 }
@@ -193,6 +205,7 @@ fn start(options: &Options) -> Result<Simulator, String> {
         .tls(options.tls)
         .public_key_only(options.public_key_only)
         .notify_time_scale(options.notify_time_scale)
+        .refunds(options.refunds)
         .allow_remote_notify(options.allow_remote_notify);
     if let Some(key) = &options.apiv3_key {
         builder = builder.apiv3_key(key.clone());
@@ -365,6 +378,10 @@ mod tests {
         let o = parse(&["--state-dir", "x", "--notify-time-scale", "0.001", "--allow-remote-notify"]).unwrap();
         assert!(o.allow_remote_notify && (o.notify_time_scale - 0.001).abs() < 1e-12);
         assert!(parse(&["--state-dir", "x", "--notify-time-scale", "-1"]).is_err());
+        assert_eq!(parse(&["--state-dir", "x"]).unwrap().refunds, crate::RefundMode::Auto);
+        assert_eq!(parse(&["--state-dir", "x", "--refunds", "manual"]).unwrap().refunds, crate::RefundMode::Manual);
+        assert_eq!(parse(&["--state-dir", "x", "--refunds=auto"]).unwrap().refunds, crate::RefundMode::Auto);
+        assert!(parse(&["--state-dir", "x", "--refunds", "later"]).unwrap_err().unwrap().contains("--refunds"));
         let e = parse(&["--state-dir", "x", "--apiv3-key", "short"]).unwrap_err().unwrap();
         assert!(e.contains("--apiv3-key") && e.contains("32"), "{e}");
     }

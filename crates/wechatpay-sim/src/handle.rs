@@ -27,7 +27,7 @@ use crate::protocol::routes::Route;
 use crate::protocol::signing::{ResponseKeys, SigningKeyChoice};
 use crate::protocol::{Api, apiv3_key};
 use crate::world::prepay::Site;
-use crate::world::{After, Order, OrderError, OrderKind, World};
+use crate::world::{After, Order, OrderError, OrderKind, RefundMode, World};
 
 /// Configures a simulator; see [`Simulator::builder`].
 #[derive(Debug)]
@@ -44,6 +44,7 @@ pub struct SimBuilder {
     public_key_only: bool,
     notify_time_scale: f64,
     allow_remote_notify: bool,
+    refunds: RefundMode,
     notify_ca_pem: Vec<String>,
 }
 
@@ -61,6 +62,7 @@ impl SimBuilder {
             public_key_only: false,
             notify_time_scale: 1.0,
             allow_remote_notify: false,
+            refunds: RefundMode::Auto,
             notify_ca_pem: Vec::new(),
         }
     }
@@ -142,6 +144,14 @@ impl SimBuilder {
         self
     }
 
+    /// How refunds complete (default [`RefundMode::Auto`]: `SUCCESS` 1 s × the notify time
+    /// scale after creation; [`RefundMode::Manual`]: `PROCESSING` until moved with
+    /// [`Simulator::set_refund_status`] or `POST /sim/refunds/{out_refund_no}/state`).
+    pub fn refunds(mut self, mode: RefundMode) -> Self {
+        self.refunds = mode;
+        self
+    }
+
     /// Whether the admin API accepts a `notify_url` on a host other than loopback (default
     /// `false`).
     pub fn allow_remote_notify(mut self, allow: bool) -> Self {
@@ -212,7 +222,13 @@ impl SimBuilder {
             self.notify_time_scale,
             Arc::clone(&stop),
         ));
+        world.configure_refunds(
+            self.refunds,
+            Duration::from_secs_f64(self.notify_time_scale),
+            self.allow_remote_notify,
+        );
         let control = Arc::new(Control::new(world, Arc::clone(&keys), delivery, self.allow_remote_notify));
+        crate::control::refund::spawn_ticker(Arc::clone(&control), Arc::clone(&stop))?;
         let api = Arc::new(Api {
             merchant_pub,
             keys,
@@ -486,6 +502,22 @@ impl Simulator {
     pub fn cashier_pay(&self, prepay_id: &str) -> Option<Value> {
         self.api.control.cashier_press(prepay_id, true)?;
         self.api.control.order_by_prepay_id(prepay_id)
+    }
+
+    /// The newest refund numbered `out_refund_no`, as the refund query answers it (and `GET
+    /// /sim/refunds/{out_refund_no}`); `None` when there is none.
+    pub fn refund(&self, out_refund_no: &str) -> Option<Value> {
+        self.api.control.refund(out_refund_no).ok()
+    }
+
+    /// Moves the newest refund numbered `out_refund_no` to `status` (`SUCCESS`, `ABNORMAL`,
+    /// `CLOSED` or `PROCESSING`), as `POST /sim/refunds/{out_refund_no}/state` does: a final
+    /// state is notified (`REFUND.*`) to the refund's `notify_url`. Returns the refund.
+    ///
+    /// # Errors
+    /// [`OrderError`] when there is no such refund or the status is not one of the four.
+    pub fn set_refund_status(&self, out_refund_no: &str, status: &str) -> Result<Value, OrderError> {
+        Ok(self.api.control.set_refund_status(out_refund_no, status)?)
     }
 
     /// Every notification sent so far with its attempts, oldest first: the JSON array

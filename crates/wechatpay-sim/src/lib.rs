@@ -38,6 +38,10 @@
 //! # }
 //! ```
 //!
+//! Refunds (`POST /v3/refund/domestic/refunds`, the refund query and the abnormal apply) are
+//! served against paid orders and complete by themselves ([`RefundMode::Auto`], the default)
+//! or when told ([`Simulator::set_refund_status`]); each final state is notified (`REFUND.*`).
+//!
 //! `GET /v3/certificates` lists the platform certificates sealed with the merchant's APIv3
 //! key ([`Simulator::apiv3_key`]); [`Simulator::rotate_certificate`] rotates them, and
 //! [`SimBuilder::public_key_only`] simulates a merchant that has none. [`notification`]
@@ -91,4 +95,4 @@ pub use protocol::faults::{Fault, Times};
 pub use protocol::routes::Route;
 pub use protocol::signing::SigningKeyChoice;
 pub use sink::{NotifySink, SINK_PATH};
-pub use world::{After, OrderError, OrderKind};
+pub use world::{After, OrderError, OrderKind, RefundMode};

@@ -6,6 +6,7 @@ pub(crate) mod demo;
 pub(crate) mod get_many;
 pub(crate) mod listen;
 pub(crate) mod notification;
+pub(crate) mod parking;
 pub(crate) mod prepay;
 pub(crate) mod query;
 pub(crate) mod refund;

@@ -4,7 +4,8 @@
 //! Which notifications: without `--kind`, every kind, told apart by the notification itself
 //! (the core's `notify::Receiver`): a direct merchant's, whose `mchid` must be
 //! `WECHATPAY_MCHID`; a service provider's, whose `sp_mchid` must be it; the parking
-//! service's, whose `sp_mchid` must be it. `--kind direct|partner|parking` takes only that
+//! service's, whose `sp_mchid` must be it; refunds (`REFUND.*`), whose `mchid` or `sp_mchid`
+//! must be it, printed with the plaintext's field names (`refund_status`). `--kind direct|partner|parking` takes only that
 //! kind. `--sub-mchid` accepts only that sub-merchant's (so no direct payments).
 //!
 //! Exit codes: 0 printed; 2 invalid input or configuration; 4 a check failed (signature,
@@ -18,7 +19,7 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde::Serialize;
 use serde_json::Value;
-use wechatpay_core::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, Transaction};
+use wechatpay_core::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, RefundNotice, Transaction};
 use wechatpay_core::notify::{self, Notification, NotificationError, Receiver, Resource};
 use wechatpay_core::{SubMchId, untrusted};
 
@@ -85,6 +86,7 @@ enum ResourceDoc<'a> {
     Partner(&'a PartnerTransaction),
     Parking(&'a ParkingTransaction),
     Entrance(&'a EntranceStateChange),
+    Refund(&'a RefundNotice),
     Other(&'a Value),
 }
 
@@ -96,6 +98,7 @@ impl<'a> Document<'a> {
             Resource::PartnerTransaction(t) => ResourceDoc::Partner(t),
             Resource::ParkingTransaction(t) => ResourceDoc::Parking(t),
             Resource::EntranceStateChange(e) => ResourceDoc::Entrance(e),
+            Resource::Refund(r) => ResourceDoc::Refund(r),
             Resource::Other(v) => ResourceDoc::Other(v),
             _ => return Err(Failure::other("a resource of a kind this program does not know")),
         };

@@ -6,5 +6,6 @@ mod cli;
 mod common;
 mod logging;
 mod notification;
+mod parking;
 mod pay;
 mod pay_sandbox;

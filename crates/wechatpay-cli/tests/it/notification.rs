@@ -117,6 +117,23 @@ fn parse_tells_the_kind_without_being_told() {
 }
 
 #[test]
+fn parse_prints_refund_notifications_like_payment_ones() {
+    for (name, event, extra) in [
+        ("refund_success", "REFUND.SUCCESS", &[][..]),
+        ("refund_empty_aad", "REFUND.SUCCESS", &[][..]),
+        ("refund_closed", "REFUND.CLOSED", &[][..]),
+        ("refund_partner_abnormal", "REFUND.ABNORMAL", &["--sub-mchid", "1900000109"][..]),
+    ] {
+        let doc = document(&parse(name, extra));
+        assert_eq!((doc["event_type"].as_str(), doc["original_type"].as_str()), (Some(event), Some("refund")));
+        assert_eq!(doc["resource"], plain(name), "{name}");
+        assert!(doc["resource"]["refund_status"].is_string() && doc["resource"].get("status").is_none());
+    }
+    refused(&parse("refund_other_merchant", &[]), 4, "another merchant");
+    refused(&parse("refund_partner_abnormal", &["--sub-mchid", "1900000110"]), 4, "another merchant");
+}
+
+#[test]
 fn parse_names_the_failed_check_and_prints_nothing() {
     for (name, extra, code, check) in [
         ("signtest", &[][..], 4, "SIGNTEST probe"),

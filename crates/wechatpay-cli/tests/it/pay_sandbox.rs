@@ -217,7 +217,10 @@ fn admin(env: &SimEnv, method: &str, path: &str, body: &Value) -> (u16, Value) {
 /// A paid order of `total` fen, direct or partner, made through the admin API.
 fn paid_order(env: &SimEnv, partner: bool, out_trade_no: &str, total: i64) {
     let kind = if partner { "partner" } else { "direct" };
-    let order = json!({"out_trade_no": out_trade_no, "amount": {"total": total}});
+    let mut order = json!({"out_trade_no": out_trade_no, "amount": {"total": total}});
+    if partner {
+        order["sub_mchid"] = json!("1900000109");
+    }
     let (status, answer) = admin(env, "POST", "/sim/orders", &json!({"kind": kind, "order": order}));
     assert_eq!(status, 201, "{answer}");
     let path = format!("/sim/orders/{kind}/{out_trade_no}/state");
@@ -267,6 +270,8 @@ fn refunds_in_both_modes_are_created_queried_and_watched_to_success() {
                 "商品已售完",
                 "--funds-account",
                 "AVAILABLE",
+                "--notify-url",
+                "http://127.0.0.1:9/refunds",
             ]),
         );
         let created = json(&run_s(&env, &create_args));
@@ -334,7 +339,7 @@ fn an_abnormal_refund_is_applied_for_with_secrets_from_files_in_both_modes() {
     std::fs::write(&account, "6214830000000000001\n").unwrap();
     std::fs::write(&name, "张三\n").unwrap();
     for (partner, kind) in [(false, "USER_BANK_CARD"), (true, "USER_BANK_CARD"), (false, "MERCHANT_BANK_CARD")] {
-        let no = format!("CLI_ABNORMAL_{}_{kind}", if partner { "P" } else { "D" });
+        let no = format!("CLI_AB_{}_{}", if partner { "P" } else { "D" }, &kind[..4]);
         let r = format!("R_{no}");
         paid_order(&env, partner, &no, 100);
         let create = with_sub(

@@ -30,6 +30,8 @@
 //!
 //! # Parking
 //!
+//! [`FindParkingService`] (a plate's service, a [`PlateNumber`]), [`CreateEntrance`] (an
+//! [`Entrance`]), [`CreateParkingOrder`] (a [`Deduction`] with its [`ParkingSession`]) and
 //! [`QueryParkingOrder`].
 //!
 //! # Certificates
@@ -60,7 +62,10 @@ mod refund;
 
 pub use certificates::{CertificateList, DownloadCertificates, EncryptedCertificate};
 pub use json::{Json, JsonText};
-pub use parking::QueryParkingOrder;
+pub use parking::{
+    CreateEntrance, CreateParkingOrder, Deduction, Entrance, FindParkingService, ParkingSession, PlateNumber,
+    QueryParkingOrder, check_plate_color,
+};
 pub use pay::{
     CloseOrder, ClosePartnerOrder, Closed, QueryOrderByOutTradeNo, QueryOrderByTransactionId,
     QueryPartnerOrderByOutTradeNo, QueryPartnerOrderByTransactionId,

@@ -47,6 +47,9 @@ open_enum! {
         Success = "SUCCESS",
         /// Accepted, waiting to be charged (已接收,等待扣款).
         Accepted = "ACCEPTED",
+        /// Accepted, the other spelling WeChat Pay's pages use (PROTOCOL.md §16): pending,
+        /// like `ACCEPTED`.
+        Accept = "ACCEPT",
         /// Payment failed, e.g. the bank declined (支付失败).
         PayFail = "PAY_FAIL",
         /// Failed: the spelling parking `TRANSACTION.FAIL` notifications are seen to use

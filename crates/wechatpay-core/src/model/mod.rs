@@ -10,8 +10,10 @@ mod money;
 pub(crate) mod open_enum;
 mod parking;
 mod parking_entrance;
+mod parking_service;
 mod prepay;
 mod refund;
+mod refund_notice;
 mod time;
 mod transaction;
 
@@ -24,11 +26,13 @@ pub use money::Fen;
 pub use open_enum::UnknownValue;
 pub use parking::{ParkingAmount, ParkingInfo, ParkingPayer, ParkingTransaction};
 pub use parking_entrance::{BlockedState, EntranceStateChange, ParkingState};
+pub use parking_service::{BlockReason, EntranceState, ParkingEntrance, ParkingService, ServiceState};
 pub use prepay::{CodeUrl, H5Url, PrepayId};
 pub use refund::{
     FundsAccount, Refund, RefundAmount, RefundChannel, RefundFrom, RefundFromAccount, RefundGoodsDetail,
     RefundPromotionDetail, RefundPromotionType, RefundStatus,
 };
+pub use refund_notice::{RefundNotice, RefundNoticeAmount};
 pub use time::Rfc3339;
 pub use transaction::{
     Amount, GoodsDetail, PartnerPayer, PartnerTransaction, Payer, PromotionDetail, SceneInfo, Transaction,

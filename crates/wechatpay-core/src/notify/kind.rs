@@ -1,11 +1,11 @@
 //! Telling a resource's kind by itself (PROTOCOL.md §15's routing rule), and typing it.
 //!
 //! The one place that knows the kinds: [`detect`] says what a decrypted resource is from its
-//! event and its own fields, [`decode`] reads it as that and checks it is ours. Refunds (a
-//! later issue) are another arm of each: `REFUND.*` / `original_type: refund` → a refund kind
-//! and its typed resource. Until then they stay untyped ([`Resource::Other`]), and a payment
-//! event that says it carries something else is refused ([`NotificationError::UnknownKind`]),
-//! never read as a payment.
+//! event and its own fields, [`decode`] reads it as that and checks it is ours. Refunds are
+//! told by their event (`REFUND.*`, `original_type` absent or `refund`) and typed as a
+//! [`RefundNotice`]. A payment event that says it carries something else, or a refund event
+//! that says it carries something other than a refund, is refused
+//! ([`NotificationError::UnknownKind`]), never read as what it is not.
 
 use std::fmt;
 
@@ -16,9 +16,9 @@ use serde_json::Value;
 use super::{EventType, NotificationError, Resource};
 use crate::ids::{MchId, SubMchId};
 use crate::json;
-use crate::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, Transaction};
+use crate::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, RefundNotice, Transaction};
 
-/// What kind of notifications a resource is: whose payments, or the parking service's.
+/// What kind of notifications a resource is: whose payments, the parking service's, or refunds.
 ///
 /// A [`Receiver`](super::Receiver) tells it by itself; naming one with
 /// [`Receiver::kind`](super::Receiver::kind) makes the receiver refuse the others.
@@ -34,15 +34,19 @@ pub enum Kind {
     /// `parking_info`, or the events `TRANSACTION.FAIL` / `.PAY_BACK`) and
     /// [`EntranceStateChange`]s (`VEHICLE.*`).
     Parking,
+    /// Refunds (`REFUND.*`, spec §15): [`RefundNotice`]s, a direct merchant's (`mchid`) or a
+    /// service provider's (`sp_mchid`, `sub_mchid`).
+    Refund,
 }
 
 impl Kind {
-    /// `direct`, `partner` or `parking`.
+    /// `direct`, `partner`, `parking` or `refund`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Direct => "direct",
             Self::Partner => "partner",
             Self::Parking => "parking",
+            Self::Refund => "refund",
         }
     }
 }
@@ -82,6 +86,10 @@ fn is_payment(event: &EventType) -> bool {
     event.is_transaction()
 }
 
+fn is_refund(event: &EventType) -> bool {
+    event.is_refund()
+}
+
 fn is_vehicle(event: &EventType) -> bool {
     event.as_str().starts_with("VEHICLE.")
 }
@@ -99,11 +107,12 @@ pub(super) fn announced_as_payment(event: &EventType, original_type: Option<&str
 }
 
 /// The kind of a resource by itself, or `None` for an event no kind owns (the security echo,
-/// refunds today, unknown events): those stay untyped.
+/// unknown events): those stay untyped.
 ///
 /// # Errors
 /// [`NotificationError::UnknownKind`] for a payment event announcing another
-/// `original_type`, or a payment resource naming no merchant; [`NotificationError::Decode`]
+/// `original_type` (or a refund event another than `refund`), or a payment resource naming
+/// no merchant; [`NotificationError::Decode`]
 /// when the plaintext is not a JSON object.
 pub(super) fn detect(
     event: &EventType,
@@ -112,6 +121,12 @@ pub(super) fn detect(
 ) -> Result<Option<Kind>, NotificationError> {
     if is_vehicle(event) {
         return Ok(Some(Kind::Parking));
+    }
+    if is_refund(event) {
+        if original_type.is_some_and(|t| t != "refund") {
+            return Err(NotificationError::UnknownKind);
+        }
+        return Ok(Some(Kind::Refund));
     }
     if !is_payment(event) {
         return Ok(None);
@@ -161,6 +176,11 @@ pub(super) fn decode(
             parking_owner(t.sp_mchid.as_deref(), t.sub_mchid.as_deref(), owner)?;
             Ok(Resource::ParkingTransaction(Box::new(t)))
         }
+        Some(Kind::Refund) if is_refund(event) => {
+            let n: RefundNotice = decode_as(plaintext)?;
+            refund_owner(&n, owner)?;
+            Ok(Resource::Refund(Box::new(n)))
+        }
         Some(Kind::Parking) if *event == EventType::VehicleEntranceStateChange => {
             let e: EntranceStateChange = decode_as(plaintext)?;
             parking_owner(e.sp_mchid.as_deref(), e.sub_mchid.as_deref(), owner)?;
@@ -204,6 +224,18 @@ fn ensure(ok: bool, field: &'static str) -> Result<(), NotificationError> {
 fn parking_owner(sp: Option<&str>, sub: Option<&str>, owner: &Owner) -> Result<(), NotificationError> {
     ensure(sp == Some(owner.mchid.as_str()), "sp_mchid")?;
     ensure(owner.sub_mchid.as_ref().is_none_or(|s| sub == Some(s.as_str())), "sub_mchid")
+}
+
+/// A refund names `mchid` (direct) or `sp_mchid` and `sub_mchid` (partner): at least one of
+/// `mchid` and `sp_mchid`, each present ours; a partner refund has its `sub_mchid`; a receiver
+/// restricted to a sub-merchant takes only that one's (so no direct refund).
+fn refund_owner(n: &RefundNotice, owner: &Owner) -> Result<(), NotificationError> {
+    let ours = owner.mchid.as_str();
+    ensure(n.mchid.is_some() || n.sp_mchid.is_some(), "mchid")?;
+    ensure(n.mchid.as_deref().is_none_or(|m| m == ours), "mchid")?;
+    ensure(n.sp_mchid.as_deref().is_none_or(|m| m == ours), "sp_mchid")?;
+    ensure(n.sp_mchid.is_none() || n.sub_mchid.is_some(), "sub_mchid")?;
+    ensure(owner.sub_mchid.as_ref().is_none_or(|s| n.sub_mchid.as_deref() == Some(s.as_str())), "sub_mchid")
 }
 
 /// For an untyped resource: each of `mchid`, `sp_mchid` and (when the receiver is restricted

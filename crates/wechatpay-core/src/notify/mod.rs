@@ -1,4 +1,4 @@
-//! Payment notifications (支付通知 / 回调, PROTOCOL.md §8): what WeChat Pay `POST`s to a
+//! Payment and refund notifications (支付通知 / 退款通知 / 回调, PROTOCOL.md §8, spec §15): what WeChat Pay `POST`s to a
 //! `notify_url`, verified, decrypted and typed, and the answer to give it.
 //!
 //! A [`Receiver`] holds what an endpoint needs — the WeChat Pay keys (a [`Verifier`]), the
@@ -57,7 +57,7 @@
 //! Nothing of a notification that failed a check is returned: errors carry no body, no
 //! plaintext and no header value (except an unknown serial, which names the key to fetch).
 //!
-//! # Direct, partner or parking: the resource says
+//! # Direct, partner, parking or refund: the event and the resource say
 //!
 //! Merchants point every kind at one `notify_url`, so the receiver tells the [`Kind`] from
 //! the event and the decrypted resource (PROTOCOL.md §15's routing rule, never by trying parsers in
@@ -71,19 +71,27 @@
 //! | `TRANSACTION.*` | `mchid` | direct | [`Resource::Transaction`] |
 //! | `TRANSACTION.*` | none of these, or `original_type` not `transaction` | — | [`NotificationError::UnknownKind`] |
 //! | `VEHICLE.ENTRANCE_STATE_CHANGE` | | parking | [`Resource::EntranceStateChange`] |
-//! | anything else (`SECURITY_ECHO.SUCCESS`, `REFUND.*`, ...) | | — | [`Resource::Other`] |
+//! | `REFUND.*` | `original_type` absent or `refund` | refund | [`Resource::Refund`] (direct or partner) |
+//! | `REFUND.*` | `original_type` another one | — | [`NotificationError::UnknownKind`] |
+//! | anything else (`SECURITY_ECHO.SUCCESS`, ...) | | — | [`Resource::Other`] |
 //!
 //! [`Receiver::kind`] names the kind an endpoint takes; it is then enforced: payment
 //! resources are read as that kind's model (a partner order at a direct receiver lacks
 //! `mchid` and does not decode, [`NotificationError::Decode`] saying what it looks like), and
 //! one that decodes but is of another kind is refused ([`NotificationError::WrongKind`]: a
 //! partner order at a parking receiver). Other events at a named receiver are kept untyped
-//! ([`Resource::Other`]), an entry-state event at a direct or partner receiver included.
+//! ([`Resource::Other`]), an entry-state event at a direct or partner receiver included, and so
+//! is a refund at a direct, partner or parking receiver: one `notify_url` for payments and
+//! refunds (as merchants usually have) wants a receiver with no kind named. A
+//! [`Kind::Refund`] receiver takes refunds (typed) and refuses payments
+//! ([`NotificationError::WrongKind`]).
 //!
 //! Merchant check (PROTOCOL.md §11), with the receiver's merchant id: direct `mchid`; partner
 //! `sp_mchid`; parking `sp_mchid` (present and ours: the parking answer names the merchant
-//! `sp_mchid` in merchant mode too). With [`Receiver::sub_merchant`], `sub_mchid` must be
-//! that one (so direct payments, which have none, are refused). For [`Resource::Other`],
+//! `sp_mchid` in merchant mode too); refunds: a direct refund's `mchid`, a partner refund's
+//! `sp_mchid` (with a `sub_mchid`), each of the two present ours and at least one present.
+//! With [`Receiver::sub_merchant`], `sub_mchid` must be that one (so direct payments and
+//! refunds, which have none, are refused). For [`Resource::Other`],
 //! each of `mchid`, `sp_mchid` and (when restricted) `sub_mchid` that is present must be ours.
 //!
 //! # Answering
@@ -113,7 +121,7 @@ use crate::crypto::Verifier;
 use crate::ids::{MchId, SubMchId};
 use crate::json;
 use crate::model::open_enum::open_enum;
-use crate::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, Rfc3339, Transaction};
+use crate::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, RefundNotice, Rfc3339, Transaction};
 use crate::verify;
 use crate::wire::MAX_CLOCK_SKEW_SECS;
 
@@ -130,6 +138,12 @@ open_enum! {
         VehicleEntranceStateChange = "VEHICLE.ENTRANCE_STATE_CHANGE",
         /// The answer to a `POST /v3/security/echo` self-test.
         SecurityEchoSuccess = "SECURITY_ECHO.SUCCESS",
+        /// A refund succeeded (退款成功).
+        RefundSuccess = "REFUND.SUCCESS",
+        /// Paying a refund out failed (退款异常): it needs an abnormal refund or the console.
+        RefundAbnormal = "REFUND.ABNORMAL",
+        /// A refund was closed (退款关闭).
+        RefundClosed = "REFUND.CLOSED",
     }
 }
 
@@ -137,6 +151,11 @@ impl EventType {
     /// Whether this is a payment event (`TRANSACTION.*`), whose resource is an order.
     pub fn is_transaction(&self) -> bool {
         self.as_str().starts_with("TRANSACTION.")
+    }
+
+    /// Whether this is a refund event (`REFUND.*`), whose resource is a [`RefundNotice`].
+    pub fn is_refund(&self) -> bool {
+        self.as_str().starts_with("REFUND.")
     }
 }
 
@@ -152,7 +171,10 @@ pub enum Resource {
     ParkingTransaction(Box<ParkingTransaction>),
     /// A parking entry's state change (`VEHICLE.ENTRANCE_STATE_CHANGE`).
     EntranceStateChange(Box<EntranceStateChange>),
-    /// Any other event (refunds, the security echo, ...): the decrypted JSON as it is.
+    /// A refund that reached a final state (`REFUND.SUCCESS`, `.ABNORMAL`, `.CLOSED`), direct
+    /// or partner.
+    Refund(Box<RefundNotice>),
+    /// Any other event (the security echo, ...): the decrypted JSON as it is.
     Other(Value),
 }
 
@@ -163,6 +185,7 @@ impl Resource {
             Self::Transaction(_) => Some(Kind::Direct),
             Self::PartnerTransaction(_) => Some(Kind::Partner),
             Self::ParkingTransaction(_) | Self::EntranceStateChange(_) => Some(Kind::Parking),
+            Self::Refund(_) => Some(Kind::Refund),
             Self::Other(_) => None,
         }
     }
@@ -331,6 +354,15 @@ impl Receiver {
             let found = kind::detect(event, original_type, plaintext)?;
             return kind::decode(event, found, plaintext, &self.owner);
         };
+        if expected == Kind::Refund {
+            // Refunds are told by their event: a payment here is of another kind; other
+            // events stay untyped, as at every named receiver.
+            return match kind::detect(event, original_type, plaintext)? {
+                Some(Kind::Refund) => kind::decode(event, Some(Kind::Refund), plaintext, &self.owner),
+                Some(found) if event.is_transaction() => Err(NotificationError::WrongKind { expected, found }),
+                _ => kind::decode(event, None, plaintext, &self.owner),
+            };
+        }
         kind::announced_as_payment(event, original_type)?;
         let typed = kind::decode(event, Some(expected), plaintext, &self.owner).map_err(|e| match e {
             NotificationError::Decode { line, column, missing_field, .. } => {

@@ -119,7 +119,7 @@ impl Verdict {
     /// The verdict on a parking order's `trade_state`.
     pub fn of_parking_state(state: &ParkingTradeState) -> Verdict {
         match state {
-            ParkingTradeState::Accepted => Verdict::Pending(Pending::Accepted),
+            ParkingTradeState::Accepted | ParkingTradeState::Accept => Verdict::Pending(Pending::Accepted),
             ParkingTradeState::Success
             | ParkingTradeState::PayFail
             | ParkingTradeState::Fail

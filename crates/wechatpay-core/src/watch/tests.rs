@@ -46,6 +46,7 @@ fn every_parking_state_has_the_spec_verdict() {
     let expected = [
         ("SUCCESS", Verdict::Final),
         ("ACCEPTED", ACCEPTED),
+        ("ACCEPT", ACCEPTED),
         ("PAY_FAIL", Verdict::Final),
         ("FAIL", Verdict::Final),
         ("REFUND", Verdict::Final),

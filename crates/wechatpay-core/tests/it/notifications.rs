@@ -117,6 +117,7 @@ fn resource_json(n: &Notification) -> Value {
         Resource::PartnerTransaction(t) => serde_json::to_value(t).unwrap(),
         Resource::ParkingTransaction(t) => serde_json::to_value(t).unwrap(),
         Resource::EntranceStateChange(e) => serde_json::to_value(e).unwrap(),
+        Resource::Refund(r) => serde_json::to_value(r).unwrap(),
         Resource::Other(v) => v.clone(),
         other => panic!("unexpected resource {other:?}"),
     }
@@ -164,9 +165,11 @@ fn every_kind_of_event_is_typed_by_what_it_is() {
     assert_eq!((&e.parking_state, &e.blocked_state_description), (&ParkingState::Blocked, &Some(BlockedState::Pause)));
     assert_eq!(resource_json(&n), plain("parking_entrance"));
 
-    // Events without a model: the decrypted JSON exactly as it is.
+    // Events without a model at this receiver's kind: the decrypted JSON exactly as it is
+    // (a refund at a receiver of direct payments; refunds are typed at an unnamed or a refund
+    // receiver, see tests/it/refund_notifications.rs).
     let n = parse_case("refund_other", &direct()).unwrap();
-    assert!(matches!(&n.event_type, EventType::Unknown(v) if v.as_str() == "REFUND.SUCCESS"));
+    assert_eq!(n.event_type, EventType::RefundSuccess);
     assert_eq!(n.original_type.as_deref(), Some("refund"));
     assert_eq!(n.resource, Resource::Other(plain("refund_other")));
     for expect in [direct(), partner(None), parking(None)] {
@@ -291,12 +294,13 @@ fn every_kind_parses_without_being_named() {
     let n = parse_case("parking_entrance", &any_kind(None)).unwrap();
     let Resource::EntranceStateChange(e) = &n.resource else { panic!("{:?}", n.resource) };
     assert_eq!(e.parking_state, ParkingState::Blocked);
-    // Events no kind owns stay untyped, ours checked.
-    for case in ["refund_other", "security_echo"] {
-        let n = parse_case(case, &any_kind(None)).unwrap();
-        assert_eq!(n.resource, Resource::Other(plain(case)), "{case}");
-        assert_eq!(n.resource.kind(), None);
-    }
+    // Events no kind owns stay untyped, ours checked; refunds are typed.
+    let n = parse_case("refund_other", &any_kind(None)).unwrap();
+    assert_eq!(n.resource.kind(), Some(Kind::Refund));
+    assert_eq!(resource_json(&n), plain("refund_other"));
+    let n = parse_case("security_echo", &any_kind(None)).unwrap();
+    assert_eq!(n.resource, Resource::Other(plain("security_echo")));
+    assert_eq!(n.resource.kind(), None);
     // A direct payment has no sub-merchant: a receiver restricted to one refuses it.
     assert_eq!(
         parse_case("direct_success", &any_kind(Some("1900000109"))),
@@ -382,9 +386,14 @@ fn a_resource_of_unknown_kind_is_never_read_as_a_payment() {
             let body = sealed_with_original_type("TRANSACTION.SUCCESS", "refund", plaintext);
             assert_eq!(receive(&expect, &body), Err(NotificationError::UnknownKind), "{expect:?}");
         }
-        // The refund event itself: the JSON as it is (refunds get a kind of their own later).
+        // The refund event itself: typed when no kind is named, else the JSON as it is.
         let body = sealed_with_original_type("REFUND.SUCCESS", "refund", &refund);
-        assert_eq!(receive(&expect, &body).unwrap().resource, Resource::Other(plain("refund_other")));
+        let resource = receive(&expect, &body).unwrap().resource;
+        if expect.kind.is_none() {
+            assert!(matches!(resource, Resource::Refund(_)), "{resource:?}");
+        } else {
+            assert_eq!(resource, Resource::Other(plain("refund_other")));
+        }
     }
     // A payment resource naming no merchant.
     let body = sealed_envelope("TRANSACTION.SUCCESS", br#"{"out_trade_no":"o","trade_state":"SUCCESS"}"#);

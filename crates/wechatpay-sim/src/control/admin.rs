@@ -97,6 +97,16 @@ impl Admin {
             ("POST", ["certificates", "rotate"]) => Ok(answer(200, control.rotate_certificate())),
             ("GET", ["requests"]) => Ok(reply(200, &control.requests())),
             ("POST", ["request-payment"]) => Ok(request_payment(control, &req.body)),
+            ("GET", ["refunds", no]) => Ok(refund_answer(control.refund(&decoded(no)))),
+            ("POST", ["refunds", no, "state"]) => set_refund_status(control, no, &req.body),
+            (_, ["refunds", _] | ["refunds", _, "state"]) => {
+                Err(error(405, "METHOD_NOT_ALLOWED", "method not allowed on this admin path"))
+            }
+            ("POST", ["parking", "plates"]) => body_object(&req.body).map(|b| answer(200, control.set_plate(&b))),
+            ("GET", ["parking", "entrances", id]) => Ok(answer(200, control.entrance(id))),
+            ("POST", ["parking", "entrances", id, "state"]) => {
+                body_object(&req.body).map(|b| answer(200, control.set_entrance_state(id, &b)))
+            }
             (
                 _,
                 ["orders" | "faults" | "notifications" | "requests"] | ["orders", _, _] | ["orders", _, _, "state"],
@@ -108,6 +118,28 @@ impl Admin {
         };
         result.unwrap_or_else(|reply| reply)
     }
+}
+
+/// A path segment, percent-decoded when it decodes.
+fn decoded(segment: &str) -> String {
+    percent_decode(segment).unwrap_or_else(|| segment.to_owned())
+}
+
+/// A refund, or `404 RESOURCE_NOT_EXISTS`.
+fn refund_answer(result: Result<Value, ControlError>) -> Reply {
+    match result {
+        Err(ControlError::NotFound(m)) => error(404, "RESOURCE_NOT_EXISTS", &m),
+        other => answer(200, other),
+    }
+}
+
+/// `POST /sim/refunds/{out_refund_no}/state` `{"status"}`.
+fn set_refund_status(control: &Control, no: &str, body: &[u8]) -> Result<Reply, Reply> {
+    let fields = body_object(body)?;
+    let Some(Value::String(status)) = fields.get("status") else {
+        return Err(param("status: required: SUCCESS, ABNORMAL, CLOSED or PROCESSING"));
+    };
+    Ok(refund_answer(control.set_refund_status(&decoded(no), status)))
 }
 
 /// The kind and the decoded `out_trade_no` of an order's admin path.
@@ -152,8 +184,14 @@ fn set_state(control: &Control, kind: &str, no: &str, body: &[u8]) -> Result<Rep
     let mut fields = body_object(body)?;
     let state = match fields.remove("trade_state") {
         Some(Value::String(s)) if !s.is_empty() => s,
+        None if kind == OrderKind::Parking && fields.contains_key("user_repaid") => {
+            return Ok(answer(200, control.parking_repaid(&no, fields)));
+        }
         _ => return Err(param("trade_state: required, a non-empty string")),
     };
+    if kind == OrderKind::Parking && state == "SUCCESS" && control.is_repayment(&no, &fields) {
+        return Ok(answer(200, control.parking_repaid(&no, fields)));
+    }
     Ok(answer(200, control.set_state(kind, &no, &state, fields)))
 }
 

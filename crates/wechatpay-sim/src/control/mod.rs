@@ -4,7 +4,9 @@
 
 pub(crate) mod admin;
 pub(crate) mod cashier;
+mod parking;
 pub(crate) mod prepay;
+pub(crate) mod refund;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -95,6 +97,8 @@ impl Control {
         delivery: Arc<Delivery>,
         allow_remote_notify: bool,
     ) -> Self {
+        let mut world = world;
+        world.parking.allow_remote_notify = allow_remote_notify;
         Self {
             world: Mutex::new(world),
             faults: Mutex::default(),
@@ -110,13 +114,17 @@ impl Control {
     /// Runs `f` on the world, then hands the notifications of its transitions to delivery
     /// (after letting go of the world).
     pub(crate) fn world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
-        let (out, outbox) = {
+        let (out, outbox, refunds) = {
             let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
             let out = f(&mut world);
-            (out, world.take_outbox())
+            world.tick_refunds(std::time::Instant::now());
+            (out, world.take_outbox(), world.take_refund_outbox())
         };
         for notify in outbox {
             self.delivery.send(notify);
+        }
+        for notify in refunds {
+            self.delivery.send_refund(notify);
         }
         out
     }

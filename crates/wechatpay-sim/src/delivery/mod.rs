@@ -22,6 +22,7 @@ use crate::clock;
 use crate::net::stop::Stop;
 use crate::protocol::signing::ResponseKeys;
 use crate::world::Notify;
+use crate::world::refund::RefundNotify;
 use notification::{Event, SignedNotification};
 
 /// How long one attempt may take (connect, send, first answer line).
@@ -115,6 +116,9 @@ pub(crate) struct Record {
     pub event_type: String,
     pub kind: &'static str,
     pub out_trade_no: String,
+    /// A refund notification's refund (absent for payments).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out_refund_no: Option<String>,
     pub notify_url: String,
     pub attempts: Vec<Attempt>,
     pub delivered: bool,
@@ -196,15 +200,41 @@ impl Delivery {
             event_type: notify.event_type.to_owned(),
             kind: notify.kind.file_key(),
             out_trade_no: notify.out_trade_no,
+            out_refund_no: None,
             notify_url: notify.url.raw.clone(),
             attempts: Vec::new(),
             delivered: false,
         };
+        self.start(event, record, notify.url);
+    }
+
+    /// Logs a refund notification (`original_type` and AAD `refund`, spec §15) and starts
+    /// delivering it, as [`Delivery::send`] does a payment's.
+    pub(crate) fn send_refund(self: &Arc<Self>, notify: RefundNotify) {
+        let event = Event::new(notify.event_type, notify.summary, notify.resource).map(|mut e| {
+            e.original_type = "refund".to_owned();
+            e.associated_data = Some("refund".to_owned());
+            e
+        });
+        let record = Record {
+            id: event.as_ref().map(|e| e.id.clone()).unwrap_or_default(),
+            event_type: notify.event_type.to_owned(),
+            kind: "refund",
+            out_trade_no: notify.out_trade_no,
+            out_refund_no: Some(notify.out_refund_no),
+            notify_url: notify.url.raw.clone(),
+            attempts: Vec::new(),
+            delivered: false,
+        };
+        self.start(event, record, notify.url);
+    }
+
+    /// Logs `record` and delivers `event` to `url` on a thread of its own.
+    fn start(self: &Arc<Self>, event: io::Result<Event>, record: Record, url: NotifyUrl) {
         let index = self.log.lock().unwrap_or_else(PoisonError::into_inner).push(record);
         let spawned = match event {
             Ok(event) => {
                 let worker = Arc::clone(self);
-                let url = notify.url;
                 thread::Builder::new()
                     .name("wechatpay-sim-notify".to_owned())
                     .stack_size(256 * 1024)
@@ -354,6 +384,7 @@ mod tests {
             event_type: "TRANSACTION.SUCCESS".to_owned(),
             kind: "direct",
             out_trade_no: format!("A{n}"),
+            out_refund_no: None,
             notify_url: "http://127.0.0.1/".to_owned(),
             attempts: Vec::new(),
             delivered: false,

@@ -41,8 +41,10 @@ pub(crate) mod apiv3_key;
 pub mod auth;
 pub(crate) mod certificates;
 pub(crate) mod faults;
+pub(crate) mod parking;
 pub(crate) mod platform;
 pub(crate) mod prepay;
+pub(crate) mod refund;
 pub(crate) mod reply;
 pub(crate) mod respond;
 pub(crate) mod routes;
@@ -114,8 +116,13 @@ impl Api {
             // Through the route table. Queries change the world too: they count towards
             // scheduled changes of state.
             Some(t) => {
-                let call =
-                    routes::Call { target: *t, caller, content_type: req.header("content-type"), body: &req.body };
+                let call = routes::Call {
+                    target: *t,
+                    caller,
+                    content_type: req.header("content-type"),
+                    body: &req.body,
+                    serial: req.header(wechatpay_core::wire::HEADER_SERIAL),
+                };
                 let handler = t.route.spec().handler;
                 self.control.world(|world| {
                     let mut ctx = routes::Ctx { world, keys: &self.keys, apiv3_key: &self.apiv3_key };

@@ -1,4 +1,4 @@
-//! The eight operations: matching a request target, checking parameters with the core's
+//! The operations: matching a request target, checking parameters with the core's
 //! id types, and looking the order up (or closing it).
 
 use serde_json::{Value, json};
@@ -45,6 +45,18 @@ pub enum Route {
     PartnerPrepayH5,
     /// `POST /v3/pay/partner/transactions/native`: a service provider's Native order.
     PartnerPrepayNative,
+    /// `POST /v3/refund/domestic/refunds`: create a refund (direct and partner).
+    RefundCreate,
+    /// `GET /v3/refund/domestic/refunds/{out_refund_no}[?sub_mchid=]`
+    RefundQuery,
+    /// `POST /v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`
+    RefundApplyAbnormal,
+    /// `GET /v3/vehicle/parking/services/find?appid=&plate_number=&plate_color=&openid=[&sub_mchid=]`
+    ParkingFind,
+    /// `POST /v3/vehicle/parking/parkings`: a car's entrance.
+    ParkingEntrance,
+    /// `POST /v3/vehicle/transactions/parking`: the deduction.
+    ParkingDeduct,
 }
 
 /// One entry of the route table: method, path pattern (`{name}` is one non-empty path
@@ -73,6 +85,8 @@ pub(crate) struct Call<'a> {
     pub caller: &'a str,
     pub content_type: Option<&'a str>,
     pub body: &'a [u8],
+    /// The request's `Wechatpay-Serial` (the key its encrypted fields are under).
+    pub serial: Option<&'a str>,
 }
 
 /// What a handler may use: the world, the keys that sign answers and the APIv3 key.
@@ -199,11 +213,53 @@ pub(crate) const ROUTES: [RouteSpec; Route::COUNT] = [
         name: "prepay_partner_native",
         handler: super::prepay::prepay,
     },
+    RouteSpec {
+        route: Route::RefundCreate,
+        method: "POST",
+        pattern: "/v3/refund/domestic/refunds",
+        name: "refund_create",
+        handler: super::refund::create,
+    },
+    RouteSpec {
+        route: Route::RefundQuery,
+        method: "GET",
+        pattern: "/v3/refund/domestic/refunds/{out_refund_no}",
+        name: "refund_query",
+        handler: super::refund::query,
+    },
+    RouteSpec {
+        route: Route::RefundApplyAbnormal,
+        method: "POST",
+        pattern: "/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund",
+        name: "refund_apply_abnormal",
+        handler: super::refund::apply_abnormal,
+    },
+    RouteSpec {
+        route: Route::ParkingFind,
+        method: "GET",
+        pattern: "/v3/vehicle/parking/services/find",
+        name: "parking_find",
+        handler: super::parking::find_service,
+    },
+    RouteSpec {
+        route: Route::ParkingEntrance,
+        method: "POST",
+        pattern: "/v3/vehicle/parking/parkings",
+        name: "parking_entrance",
+        handler: super::parking::create_entrance,
+    },
+    RouteSpec {
+        route: Route::ParkingDeduct,
+        method: "POST",
+        pattern: "/v3/vehicle/transactions/parking",
+        name: "parking_deduct",
+        handler: super::parking::deduct,
+    },
 ];
 
 impl Route {
     /// How many routes there are.
-    pub(crate) const COUNT: usize = 16;
+    pub(crate) const COUNT: usize = 22;
 
     pub(crate) fn index(self) -> usize {
         self as usize
@@ -460,7 +516,7 @@ mod tests {
     fn serve(target: &str, content_type: Option<&str>, body: &str, world: &mut World) -> Reply {
         let keys = ResponseKeys::load(None, false).unwrap();
         let t = match_target(target).unwrap();
-        let call = Call { target: t, caller: MCHID, content_type, body: body.as_bytes() };
+        let call = Call { target: t, caller: MCHID, content_type, body: body.as_bytes(), serial: None };
         let mut ctx = Ctx { world, keys: &keys, apiv3_key: "0123456789abcdefghijABCDEFGHIJ+/" };
         (t.route.spec().handler)(&call, &mut ctx).unwrap_or_else(|r| r)
     }
@@ -489,7 +545,12 @@ mod tests {
         assert_eq!(match_target("/v3/vehicle/transactions/out-trade-no/x").unwrap().route, Route::Parking);
         assert!(match_target("/v3/pay/transactions/id/").is_none());
         assert!(match_target("/v3/pay/transactions/id/a/b").is_none());
-        assert!(match_target("/v3/refund/domestic/refunds/1").is_none());
+        // Refunds are served now (issue 20); an unknown refund sub-path still is not.
+        assert_eq!(match_target("/v3/refund/domestic/refunds/1").unwrap().route, Route::RefundQuery);
+        assert_eq!(match_target("/v3/refund/domestic/refunds").unwrap().route, Route::RefundCreate);
+        let t = match_target("/v3/refund/domestic/refunds/503/apply-abnormal-refund").unwrap();
+        assert_eq!((t.route, t.id, t.route.method()), (Route::RefundApplyAbnormal, "503", "POST"));
+        assert!(match_target("/v3/refund/domestic/refunds/1/x").is_none());
         let t = match_target("/v3/pay/transactions/out-trade-no/A%7C1/close").unwrap();
         assert_eq!((t.route, t.id, t.route.method()), (Route::CloseDirect, "A%7C1", "POST"));
         let t = match_target("/v3/pay/partner/transactions/out-trade-no/A/close").unwrap();

@@ -19,7 +19,9 @@
 //! delivery.
 
 pub(crate) mod order;
+pub(crate) mod parking;
 pub(crate) mod prepay;
+pub(crate) mod refund;
 mod schedule;
 
 use std::collections::BTreeSet;
@@ -29,6 +31,7 @@ use serde_json::{Map, Value};
 
 pub(crate) use order::{Notify, Order, TradeState};
 pub use order::{OrderError, OrderKind};
+pub use refund::RefundMode;
 pub use schedule::After;
 use schedule::Scheduled;
 
@@ -78,6 +81,10 @@ pub(crate) struct World {
     outbox: Vec<Notify>,
     /// Where the simulator is reached (prepay's `h5_url`, notify URLs).
     site: prepay::Site,
+    /// Refunds (`refund.rs`).
+    refunds: refund::Refunds,
+    /// The parking service's plates and entrances.
+    pub(crate) parking: parking::Parking,
 }
 
 impl World {

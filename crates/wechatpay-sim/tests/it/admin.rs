@@ -639,3 +639,59 @@ fn changes_are_scheduled_over_http_as_from_rust() {
     assert_eq!(requests.as_array().map(Vec::len), Some(2), "{requests}");
     assert_eq!(requests, admin_in_process(&sim, "GET", "/sim/requests", &Value::Null).1);
 }
+
+/// The process with `--refunds manual`: a refund stays `PROCESSING` until
+/// `POST /sim/refunds/{no}/state` moves it; the final state is notified and logged with
+/// `out_refund_no`. With the default (`auto`) it succeeds by itself.
+#[test]
+fn refunds_over_the_admin_api_in_manual_and_auto_mode() {
+    use wechatpay_core::api::{CreateRefund, RefundOrder, RefundRequestAmount};
+    use wechatpay_core::{NotifyUrl, OutRefundNo, model::Fen};
+    for manual in [true, false] {
+        let args: &[&str] = if manual {
+            &["--refunds", "manual", "--notify-time-scale", "0.001"]
+        } else {
+            &["--notify-time-scale", "0.001"]
+        };
+        let sim = start(if manual { "refunds-manual" } else { "refunds-auto" }, args);
+        let (url, got) = listener(&[204]);
+        let order = json!({"kind": "direct", "order": {"out_trade_no": "ADMIN_REFUND_1", "trade_state": "SUCCESS", "amount": {"total": 100}}});
+        assert_eq!(sim.admin("POST", "/sim/orders", Some(order)).0, 201);
+        let config = sim.config();
+        let op = CreateRefund::new(
+            RefundOrder::OutTradeNo(OutTradeNo::new("ADMIN_REFUND_1").unwrap()),
+            OutRefundNo::new("ADMIN-R-1").unwrap(),
+            RefundRequestAmount::new(Fen(100), Fen(100)).unwrap(),
+        )
+        .with_notify_url(NotifyUrl::new(url).unwrap());
+        let created = common::parse(&config, sim.addr, &op, &common::signed(&config, &op)).unwrap();
+        assert_eq!(created.status.as_str(), "PROCESSING");
+        if manual {
+            std::thread::sleep(Duration::from_millis(100));
+            let (status, r) = sim.admin("GET", "/sim/refunds/ADMIN-R-1", None);
+            assert_eq!((status, r["status"].as_str()), (200, Some("PROCESSING")), "{r}");
+            let (status, r) = sim.admin("POST", "/sim/refunds/ADMIN-R-1/state", Some(json!({"status": "SUCCESS"})));
+            assert_eq!((status, r["status"].as_str()), (200, Some("SUCCESS")), "{r}");
+        }
+        let key = ApiV3Key::new(sim.env["WECHATPAY_APIV3_KEY"].as_str()).unwrap();
+        let receiver = Receiver::new(sim.key_store(), key, MchId::new("1230000109").unwrap());
+        let n = receiver.receive_request(&got.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap();
+        assert_eq!(n.event_type.as_str(), "REFUND.SUCCESS");
+        assert!(matches!(&n.resource, Resource::Refund(r) if r.out_refund_no == "ADMIN-R-1"));
+        let (_, r) = sim.admin("GET", "/sim/refunds/ADMIN-R-1", None);
+        assert!(r["success_time"].is_string() && r["user_received_account"].is_string(), "{r}");
+        let mut log = Value::Null;
+        for _ in 0..100 {
+            log = sim.admin("GET", "/sim/notifications", None).1;
+            if log[0]["delivered"] == true {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(
+            (log[0]["event_type"].as_str(), log[0]["out_refund_no"].as_str(), log[0]["kind"].as_str()),
+            (Some("REFUND.SUCCESS"), Some("ADMIN-R-1"), Some("refund"))
+        );
+        assert_eq!(log[0]["id"], n.id.as_str());
+    }
+}

@@ -153,7 +153,8 @@ fn missing_accept_or_user_agent_is_400_invalid_request() {
 fn unknown_paths_are_404_and_other_methods_405() {
     let sim = Simulator::start().unwrap();
     let config = config(&sim);
-    let resp = send(sim.addr(), &signed_raw(&config, "/v3/refund/domestic/refunds/1")).unwrap();
+    // (The refund query is served since issue 20: an unknown path beneath it stands in.)
+    let resp = send(sim.addr(), &signed_raw(&config, "/v3/refund/domestic/refunds/1/unknown")).unwrap();
     assert_eq!((resp.status.as_u16(), resp.json()["code"].as_str()), (404, Some("NOT_FOUND")));
     let input = SigningInput::now().unwrap();
     let target = "/v3/pay/transactions/out-trade-no/SIM_NOTPAY_0001?mchid=1230000109";

@@ -148,6 +148,32 @@ case("parking_entrance", event="VEHICLE.ENTRANCE_STATE_CHANGE", plaintext=ENTRAN
      original_type="vehicle", aad="vehicle", summary="入场状态变更")
 case("refund_other", event="REFUND.SUCCESS", plaintext=REFUND, original_type="refund", aad="refund",
      summary="退款成功")
+# Refund notifications (spec §15): typed as RefundNotice. The official direct example (AAD as real
+# ones send it), the doc's empty AAD, the partner shape, the other final states, another merchant.
+REFUND_DOC = {
+    "mchid": "1230000109", "out_trade_no": "ORDER_20230408144355425", "transaction_id": "4200001736202304084431828716",
+    "out_refund_no": "REFUND20230412121456353", "refund_id": "50301405352023041233178680856",
+    "refund_status": "SUCCESS", "success_time": "2023-04-12T12:15:06+08:00",
+    "amount": {"total": 1, "refund": 1, "payer_total": 1, "payer_refund": 1}, "user_received_account": "支付用户零钱",
+}
+REFUND_PARTNER = {
+    "sp_mchid": "1230000109", "sub_mchid": "1900000109", "out_trade_no": "1217752501201407033233368018",
+    "transaction_id": "4200000985202103031441826014", "out_refund_no": "R-partner|1@x",
+    "refund_id": "50000000382019052709732678859", "refund_status": "ABNORMAL",
+    "user_received_account": "招商银行信用卡0403", "fund_source": "REFUND_SOURCE_UNSETTLED_FUNDS",
+    "amount": {"total": 100, "refund": 40, "payer_total": 90, "payer_refund": 36, "new_amount": 4},
+}
+case("refund_success", event="REFUND.SUCCESS", plaintext=REFUND_DOC, original_type="refund", aad="refund",
+     summary="退款成功")
+case("refund_empty_aad", event="REFUND.SUCCESS", plaintext=REFUND_DOC, original_type="refund", aad="",
+     summary="退款成功")
+case("refund_partner_abnormal", event="REFUND.ABNORMAL", plaintext=REFUND_PARTNER, original_type="refund",
+     aad="refund", summary="退款异常", serial=PLATFORM_SERIAL)
+case("refund_closed", event="REFUND.CLOSED", plaintext={k: v for k, v in dict(REFUND_DOC, refund_status="CLOSED").items()
+                                                            if k != "success_time"},
+     original_type="refund", aad="refund", summary="退款关闭")
+case("refund_other_merchant", event="REFUND.SUCCESS", plaintext=dict(REFUND_DOC, mchid="1900000999"),
+     original_type="refund", aad="refund", summary="退款成功")
 case("security_echo", event="SECURITY_ECHO.SUCCESS", plaintext={"echo": "hello"}, original_type="security",
      aad="", summary="回调测试")
 case("no_associated_data", event="TRANSACTION.SUCCESS", plaintext=direct_transaction(), aad=None)
