@@ -411,3 +411,80 @@ fn an_abnormal_refund_is_applied_for_with_secrets_from_files_in_both_modes() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The whole loop through the binary, one `notify_url` for both kinds: `notification
+/// listen` prints the payment notification of an order paid by the simulated WeChat client,
+/// then the refund notification of its refund (`refund_status`), each verified.
+#[test]
+fn notification_listen_prints_the_payment_and_then_the_refund() {
+    use std::io::BufRead as _;
+    let env = SimEnv::new(wechatpay_sim::Simulator::builder().notify_time_scale(0.05).start().unwrap());
+    /// Kills the listener however the test ends.
+    struct Child(std::process::Child);
+    impl Drop for Child {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut listen = Child(
+        env.command(&[])
+            .args(["notification", "listen", "--addr", "127.0.0.1:0", "--path", "/notify"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = listen.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let next = || rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let first = next();
+    let url = format!("{}/notify", first.strip_prefix("listening on ").unwrap_or_else(|| panic!("{first}")));
+    let out = create(
+        &env,
+        false,
+        "jsapi",
+        "CLI_LOOP_0001",
+        &[("--openid", OPENID), ("--total", "300"), ("--notify-url", &url)],
+    );
+    let (status, answer) = request_payment(&env, &out["invoke"], None);
+    assert_eq!(status, 200, "{answer}");
+    let paid: Value = serde_json::from_str(&next()).unwrap();
+    assert_eq!(paid["event_type"], "TRANSACTION.SUCCESS", "{paid}");
+    assert_eq!(
+        (paid["resource"]["out_trade_no"].as_str(), paid["resource"]["trade_state"].as_str()),
+        (Some("CLI_LOOP_0001"), Some("SUCCESS"))
+    );
+    let refund = [
+        "refund",
+        "create",
+        "--out-refund-no",
+        "R_CLI_LOOP_0001",
+        "--out-trade-no",
+        "CLI_LOOP_0001",
+        "--refund",
+        "300",
+        "--total",
+        "300",
+        "--notify-url",
+        &url,
+    ];
+    assert_eq!(json(&run(&env, &refund, &[]))["status"], "PROCESSING");
+    let refunded: Value = serde_json::from_str(&next()).unwrap();
+    assert_eq!(refunded["event_type"], "REFUND.SUCCESS", "{refunded}");
+    let r = &refunded["resource"];
+    assert_eq!(
+        (r["out_refund_no"].as_str(), r["refund_status"].as_str()),
+        (Some("R_CLI_LOOP_0001"), Some("SUCCESS")),
+        "{r}"
+    );
+    assert_eq!(r["amount"]["refund"], 300, "{r}");
+}
