@@ -12,6 +12,9 @@ pub(crate) const PUBLIC_KEY_ID: &str = "PUB_KEY_ID_01142320190926000000000000000
 pub(crate) const PLATFORM_SERIAL: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
 /// The sub-merchant bound to the service provider.
 pub(crate) const SUB_MCHID: &str = "1900000109";
+/// The simulated merchant's app id (`appid`; the `sp_appid` of its partner orders), written
+/// to `env` as `WECHATPAY_APPID`.
+pub(crate) const APPID: &str = "wxd678efh567hg6787";
 
 pub(crate) const MERCHANT_KEY_PEM: &str = include_str!("../testdata/merchant_key.pem");
 pub(crate) const MERCHANT_PUB_PEM: &str = include_str!("../testdata/merchant_pub.pem");
@@ -74,6 +77,12 @@ impl Credentials {
     /// A sub-merchant bound to the service provider (for partner and parking calls).
     pub const fn sub_mchid(&self) -> &'static str {
         SUB_MCHID
+    }
+
+    /// The merchant's app id (`appid`, and the `sp_appid` of partner orders): any app id is
+    /// accepted, this is the one `env` names (`WECHATPAY_APPID`).
+    pub const fn appid(&self) -> &'static str {
+        APPID
     }
 }
 

@@ -44,6 +44,7 @@ fn prints_the_listening_line_writes_the_state_and_serves() {
     assert_eq!(env["WECHATPAY_PUBLIC_KEY_ID"], "PUB_KEY_ID_0114232019092600000000000000000001");
     assert_eq!(env["WECHATPAY_BASE_URL"], url);
     assert_eq!(env["WECHATPAY_BACKUP_URL"], url);
+    assert_eq!(env["WECHATPAY_APPID"], "wxd678efh567hg6787");
     for key in ["WECHATPAY_PRIVATE_KEY", "WECHATPAY_PUBLIC_KEY", "WECHATPAY_PLATFORM_CERTS"] {
         assert!(PathBuf::from(&env[key]).is_absolute(), "{key}");
     }
