@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 use wechatpay_core::{OutTradeNo, SubMchId, TransactionId};
 
-/// Query WeChat Pay API v3 orders, debug signatures, and run a local simulator.
+/// Create, query and refund WeChat Pay API v3 orders, debug signatures, and run a local simulator.
 #[derive(Debug, Parser)]
 #[command(name = "wechatpay", version, propagate_version = true)]
 pub(crate) struct Cli {

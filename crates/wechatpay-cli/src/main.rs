@@ -1,9 +1,10 @@
-//! `wechatpay`: query WeChat Pay API v3 orders, debug signatures, run a local simulator.
+//! `wechatpay`: create, query and refund WeChat Pay API v3 orders, debug signatures, run a local
+//! simulator.
 //!
 //! Exit codes: 0 success, 1 anything else, 2 invalid input or usage (nothing was signed or
 //! sent), 3 WeChat Pay answered with an error, 4 the response failed signature verification,
 //! 5 transport failure or timeout after retries and failover, 6 a watch's deadline came with
-//! the order still pending (the only failure that prints: the last answer, on stdout), 130
+//! the order (or refund) still pending (the only failure that prints: the last answer, on stdout), 130
 //! interrupted by Ctrl-C (one stderr line says where; stdout holds only complete lines). On
 //! any other failure stdout stays empty.
 #![forbid(unsafe_code)]
