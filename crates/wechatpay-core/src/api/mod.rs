@@ -21,6 +21,12 @@
 //! [`PartnerJsapiPrepay`], [`PartnerAppPrepay`], [`PartnerH5Prepay`], [`PartnerNativePrepay`],
 //! each holding a validated [`Order`].
 //!
+//! # Payment code at the till
+//!
+//! [`Codepay`] and [`PartnerCodepay`] (a validated [`CodepayOrder`] with its [`AuthCode`] and
+//! [`CodepaySceneInfo`]; answered by a [`CodepayOutcome`]), [`Reverse`] and [`PartnerReverse`]
+//! (answered by [`Reversed`]). [`crate::charge`] runs the whole charge.
+//!
 //! # Refunds
 //!
 //! [`CreateRefund`] (built from a [`RefundOrder`], a [`RefundRequestAmount`], and optionally
@@ -52,6 +58,7 @@ use crate::percent;
 use crate::verify::VerificationFailure;
 
 mod certificates;
+mod codepay;
 mod json;
 mod parking;
 mod pay;
@@ -59,6 +66,10 @@ mod prepay;
 mod refund;
 
 pub use certificates::{CertificateList, DownloadCertificates, EncryptedCertificate};
+pub use codepay::{
+    AuthCode, Codepay, CodepayDetail, CodepayGoods, CodepayOrder, CodepayOutcome, CodepaySceneInfo, CodepayStore,
+    PartnerCodepay, PartnerReverse, Reverse, ReverseAnswer, Reversed,
+};
 pub use json::{Json, JsonText};
 pub use parking::QueryParkingOrder;
 pub use pay::{
@@ -114,6 +125,14 @@ pub trait Operation {
     /// that encrypted its sensitive fields (PROTOCOL.md §15). `None` (the default, and every
     /// operation without encrypted fields): the configuration's, if any.
     fn wechatpay_serial(&self) -> Option<&str> {
+        None
+    }
+
+    /// The answer a 2xx `status` stands for by itself, its body no data (PROTOCOL.md §14: a
+    /// codepay's `202` is "the user is paying"). Such an answer is verified when any signature
+    /// header is present, accepted unsigned otherwise, and binds nothing. `None` (the
+    /// default, and every operation but the codepays): every 2xx is signed and parsed.
+    fn answer_from_status(&self, _status: http::StatusCode) -> Option<Self::Output> {
         None
     }
 }
