@@ -15,7 +15,8 @@
 //!    [`deadline`](ChargePolicy::deadline) (45 s from the codepay): `SUCCESS` → paid;
 //!    `PAYERROR`, `REVOKED`, `CLOSED` → not paid; `USERPAYING`, `NOTPAY`, `ORDER_NOT_EXIST`
 //!    and failed queries → ask again.
-//! 4. Still pending or unanswered at the deadline → reverse, but never sooner than
+//! 4. Still pending or unanswered at the deadline → reverse (after at least one query: a
+//!    codepay that answers only at the deadline is followed by one query first), but never sooner than
 //!    [`reverse_delay`](ChargePolicy::reverse_delay) (15 s) after the codepay. A reverse that
 //!    fails (transport, `5xx`, `429`) is sent again every interval for
 //!    [`reverse_for`](ChargePolicy::reverse_for) (30 s); a `2xx` or a business `4xx` is its
@@ -267,12 +268,18 @@ impl ChargeMachine {
     /// Still pending `elapsed` after the codepay: ask again before the deadline, reverse at it.
     fn pending(&mut self, elapsed: Duration) -> ChargeAction {
         let policy = &self.policy;
+        let asked = self.phase == Phase::Querying;
+        self.phase = Phase::Querying;
         if elapsed >= policy.deadline {
+            if !asked {
+                // A codepay answered (or given up) only at the deadline: ask once first, so
+                // that a paid order is found paid rather than reversed.
+                return ChargeAction::Query { after: MIN_INTERVAL };
+            }
             let from = elapsed.max(policy.reverse_delay);
             self.phase = Phase::Reversing(from);
             return ChargeAction::Reverse { after: from - elapsed };
         }
-        self.phase = Phase::Querying;
         ChargeAction::Query { after: policy.interval.min(policy.deadline - elapsed).max(MIN_INTERVAL) }
     }
 }

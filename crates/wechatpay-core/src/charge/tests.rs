@@ -60,6 +60,10 @@ fn the_codepay_answer_decides_or_starts_the_queries() {
     }
     // A codepay held 7 s (a slow answer) still asks 5 s later.
     assert_eq!(machine().next(Seen::Unanswered, secs(7)), ChargeAction::Query { after: secs(5) });
+    // One that gives up only after the deadline is followed by one query, then the reverse.
+    let mut m = machine();
+    assert_eq!(m.next(Seen::Unanswered, secs(50)), ChargeAction::Query { after: MIN_INTERVAL });
+    assert_eq!(m.next(PENDING, secs(50)), ChargeAction::Reverse { after: Duration::ZERO });
 }
 
 #[test]
@@ -100,10 +104,9 @@ fn the_reverse_waits_for_its_delay() {
     assert_eq!(m.next(PENDING, secs(3)), ChargeAction::Reverse { after: secs(12) });
     // A zero delay reverses at the deadline.
     let policy = ChargePolicy::default().with_deadline(secs(3)).with_reverse_delay(Duration::ZERO);
-    assert_eq!(
-        ChargeMachine::new(policy).next(Seen::Unanswered, secs(3)),
-        ChargeAction::Reverse { after: Duration::ZERO }
-    );
+    let mut m = ChargeMachine::new(policy);
+    m.next(Seen::UserPaying, Duration::ZERO);
+    assert_eq!(m.next(Seen::Unanswered, secs(3)), ChargeAction::Reverse { after: Duration::ZERO });
 }
 
 #[test]
