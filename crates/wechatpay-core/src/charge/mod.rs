@@ -320,7 +320,7 @@ impl<T> ChargeOutcome<T> {
 /// A codepay the charge can follow: its query and its reverse.
 pub trait ChargeCodepay: Operation<Output = CodepayOutcome<Self::Order>> {
     /// The order type its answers and queries hold.
-    type Order: WatchedOrder;
+    type Order: WatchedOrder + serde::Serialize + serde::de::DeserializeOwned;
     /// The query by `out_trade_no`.
     type Query: Operation<Output = Self::Order>;
     /// The reverse.
