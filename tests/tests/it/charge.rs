@@ -174,3 +174,17 @@ fn reverse_by_hand_is_reentrant_and_close_refuses_a_payment_code_order() {
         assert_eq!(client.execute(&missing).unwrap_err().api_code(), Some("ORDER_NOT_EXIST"));
     }
 }
+
+#[test]
+fn a_held_answer_is_waited_for_with_the_default_timeout() {
+    for adapter in ADAPTERS {
+        let sim = sim();
+        let client = TestClient::new(adapter, config(&sim), fast_retries(), Duration::from_secs(30));
+        let started = std::time::Instant::now();
+        let (result, steps) = client.charge(&direct(&format!("HELD{adapter:?}6"), '6'), &quick());
+        assert!(started.elapsed() >= Duration::from_secs(5), "{adapter:?}: held 5 s");
+        assert_eq!(end(&result), "paid SUCCESS", "{adapter:?}: {steps:?}");
+        assert_eq!(steps, ["codepay 200 SUCCESS"], "{adapter:?}");
+        assert_eq!(sim.requests_for(Route::CodepayDirect), 1, "{adapter:?}");
+    }
+}

@@ -267,3 +267,24 @@ fn the_async_loop_is_the_same_machine() {
     assert!(matches!(result.unwrap(), ChargeOutcome::NotPaid(o) if o.trade_state.as_str() == "PAYERROR"));
     assert_eq!(codepays(&script), 1);
 }
+
+#[test]
+fn a_200_is_judged_by_its_state_and_one_for_another_order_is_not_believed() {
+    // A 200 still USERPAYING is pending, not paid.
+    let script = Script::new([order("USERPAYING"), order("SUCCESS")]);
+    let (result, steps) = charge(&script);
+    assert_eq!(result.unwrap().end(), ChargeEnd::Paid);
+    assert_eq!(steps, ["codepay USERPAYING", "USERPAYING -> SUCCESS"]);
+    // A verified 200 about another order is a verification failure: the charge queries.
+    let other = signed(
+        200,
+        &format!(
+            r#"{{"appid":"{APPID}","mchid":"{MCHID}","out_trade_no":"OTHER_0001","trade_state":"SUCCESS","trade_state_desc":"d"}}"#
+        ),
+    );
+    let script = Script::new([other, order("PAYERROR")]);
+    let (result, steps) = charge(&script);
+    assert!(matches!(result.unwrap(), ChargeOutcome::NotPaid(_)), "{steps:?}");
+    assert_eq!(steps[0], "codepay failed refused=false");
+    assert_eq!(codepays(&script), 1);
+}
