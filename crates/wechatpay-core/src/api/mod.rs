@@ -88,8 +88,9 @@ pub use refund::{
 
 /// An API call: its name, its request, and the type of its answer. One impl per endpoint
 /// declares all of it: method, target, body, idempotency and answer binding have no
-/// default. The one provided method, [`Operation::wechatpay_serial`], matters only to an
-/// operation that sends encrypted fields.
+/// default. The two provided methods matter only to a few operations:
+/// [`Operation::wechatpay_serial`] to one that sends encrypted fields,
+/// [`Operation::answer_from_status`] to the codepays (their `202`).
 pub trait Operation {
     /// What a successful (2xx) answer deserialises into.
     type Output: DeserializeOwned + Serialize;
