@@ -253,6 +253,9 @@ pub fn write_state(dir: &Path, handle: &Simulator) -> std::io::Result<()> {
         ("WECHATPAY_APIV3_KEY", handle.apiv3_key().to_owned()),
         ("WECHATPAY_BASE_URL", url.clone()),
         ("WECHATPAY_BACKUP_URL", url),
+        // The app id a codepay or reverse names (`wechatpay order charge` reads it); the
+        // simulator accepts any well-formed one.
+        ("WECHATPAY_APPID", "wxd678efh567hg6787".to_owned()),
     ];
     // A merchant in public-key-only mode has no platform certificate to name.
     if !handle.is_public_key_only() {
