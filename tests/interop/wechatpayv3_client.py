@@ -102,6 +102,26 @@ def parking(direct, partner, sub, start, end):
     return results
 
 
+def codepay(direct, partner, sub):
+    """Payment code: pay(pay_type=CODEPAY) and codepay_reverse(), direct and partner."""
+    scene = {"device_ip": "10.0.0.7", "store_info": {"out_id": "SZ-001"}}
+
+    def charge(wx, no, code, **kw):
+        return outcome(lambda: wx.pay(description="Coffee", out_trade_no=no, amount={"total": 1200},
+                                      payer={"auth_code": code}, scene_info=scene,
+                                      pay_type=WeChatPayType.CODEPAY, **kw))
+
+    return {
+        "paid": charge(direct, "PY_CODEPAY_0", "134567890123456780"),
+        "paying": charge(direct, "PY_CODEPAY_3", "134567890123456783"),
+        "not_enough": charge(direct, "PY_CODEPAY_4", "134567890123456784"),
+        "reverse": outcome(lambda: direct.codepay_reverse(out_trade_no="PY_CODEPAY_3")),
+        "reversed": outcome(lambda: direct.query(out_trade_no="PY_CODEPAY_3")),
+        "partner_paying": charge(partner, "PY_PCODEPAY_3", "134567890123456783", sub_mchid=sub),
+        "partner_reverse": outcome(lambda: partner.codepay_reverse(out_trade_no="PY_PCODEPAY_3", sub_mchid=sub)),
+    }
+
+
 def main():
     sub = os.environ["SIM_SUB_MCHID"]
     direct, partner = client(False), client(True)
@@ -139,6 +159,9 @@ def main():
         return
     if sys.argv[1:2] == ["parking"]:
         print(json.dumps(parking(direct, partner, sub, sys.argv[2], sys.argv[3])))
+        return
+    if sys.argv[1:] == ["codepay"]:
+        print(json.dumps(codepay(direct, partner, sub)))
         return
     if sys.argv[1:] == ["tampered"]:
         print(json.dumps({"tampered": outcome(lambda: direct.query(out_trade_no="1217752501201407033233368018"))}))

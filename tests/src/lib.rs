@@ -19,6 +19,7 @@ use wechatpay_core::api::{
     QueryOrderByOutTradeNo, QueryOrderByTransactionId, QueryParkingOrder, QueryPartnerOrderByOutTradeNo,
     QueryPartnerOrderByTransactionId,
 };
+use wechatpay_core::charge::{ChargeCodepay, ChargeEvent, ChargeOutcome, ChargePolicy, ChargeStep};
 use wechatpay_core::watch::{WatchOutcome, WatchPolicy, WatchQuery};
 use wechatpay_core::{
     Config, Error, OutTradeNo, SubMchId, TransactionId, api::Operation, retry::RetryPolicy, transport::Driver,
@@ -172,6 +173,43 @@ impl TestClient {
             Inner::Ureq(client) => client.watch(op, policy, on_change),
         };
         (result, states)
+    }
+}
+
+impl TestClient {
+    /// Charges a payment code through the adapter's `charge`; also returns each step in a
+    /// word (`codepay 202`, `codepay 200 SUCCESS`, `codepay failed`, `query USERPAYING`,
+    /// `query failed`, `reversing`, `reverse failed`, `reversed`, `confirmed REVOKED`, …).
+    ///
+    /// # Errors
+    /// Whatever the adapter returns.
+    pub fn charge<C: ChargeCodepay>(
+        &self,
+        op: &C,
+        policy: &ChargePolicy,
+    ) -> (Result<ChargeOutcome<C::Order>, Error>, Vec<String>) {
+        use wechatpay_core::watch::WatchedOrder as _;
+        let mut steps = Vec::new();
+        let on_step = |s: &ChargeStep<'_, C::Order>| {
+            steps.push(match &s.event {
+                ChargeEvent::CodepayAnswered(o) => format!("codepay 200 {}", o.trade_state()),
+                ChargeEvent::CodepayUserPaying => "codepay 202".to_owned(),
+                ChargeEvent::CodepayFailed { .. } => "codepay failed".to_owned(),
+                ChargeEvent::Queried { order, .. } => format!("query {}", order.trade_state()),
+                ChargeEvent::QueryFailed(_) => "query failed".to_owned(),
+                ChargeEvent::Reversing { .. } => "reversing".to_owned(),
+                ChargeEvent::ReverseFailed(_) => "reverse failed".to_owned(),
+                ChargeEvent::Reversed(_) => "reversed".to_owned(),
+                ChargeEvent::Confirmed(o) => format!("confirmed {}", o.trade_state()),
+                ChargeEvent::ConfirmFailed(_) => "confirm failed".to_owned(),
+                _ => "other".to_owned(),
+            });
+        };
+        let result = match &self.inner {
+            Inner::Reqwest { client, runtime } => runtime.block_on(client.charge(op, policy, on_step)),
+            Inner::Ureq(client) => client.charge(op, policy, on_step),
+        };
+        (result, steps)
     }
 }
 

@@ -217,6 +217,11 @@ pub(crate) enum OrderCommand {
         #[arg(long)]
         close_if_unpaid: bool,
     },
+    /// Charge a scanned payment code to a known end: paid (exit 0), not paid (exit 7) or
+    /// unresolved (exit 8: query and reverse again).
+    Charge(crate::commands::charge::ChargeArgs),
+    /// Reverse (撤销) a payment-code order: an unpaid one ends REVOKED, a paid one is refunded.
+    Reverse(crate::commands::charge::ReverseArgs),
 }
 
 /// `wechatpay partner-order …`
@@ -268,6 +273,30 @@ pub(crate) enum PartnerOrderCommand {
         /// At the deadline, close a NOTPAY order and print the answer to one more query.
         #[arg(long)]
         close_if_unpaid: bool,
+    },
+    /// Charge a scanned payment code for a sub-merchant (as `order charge`).
+    Charge {
+        /// The charge.
+        #[command(flatten)]
+        charge: crate::commands::charge::ChargeArgs,
+        /// The sub-merchant's id.
+        #[arg(long)]
+        sub_mchid: SubMchId,
+        /// The sub-merchant's app id.
+        #[arg(long, value_name = "ID")]
+        sub_appid: Option<String>,
+    },
+    /// Reverse a sub-merchant's payment-code order.
+    Reverse {
+        /// Which order.
+        #[command(flatten)]
+        reverse: crate::commands::charge::ReverseArgs,
+        /// The sub-merchant's id.
+        #[arg(long)]
+        sub_mchid: SubMchId,
+        /// The sub-merchant's app id.
+        #[arg(long, value_name = "ID")]
+        sub_appid: Option<String>,
     },
 }
 

@@ -30,6 +30,10 @@ pub(crate) const VERIFICATION: u8 = 4;
 pub(crate) const TRANSPORT: u8 = 5;
 /// A watch's deadline came and the order is still pending (its last answer is on stdout).
 pub(crate) const STILL_PENDING: u8 = 6;
+/// A payment-code charge ended not paid (`PAYERROR`, `REVOKED`, `CLOSED`; the order is on stdout).
+pub(crate) const NOT_PAID: u8 = 7;
+/// A payment-code charge ended unresolved: the reverse could not be confirmed; escalate.
+pub(crate) const UNRESOLVED: u8 = 8;
 /// Interrupted by Ctrl-C (128 + SIGINT, as shells report it).
 pub(crate) const INTERRUPTED: u8 = 130;
 

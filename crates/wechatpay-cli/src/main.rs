@@ -4,7 +4,9 @@
 //! Exit codes: 0 success, 1 anything else, 2 invalid input or usage (nothing was signed or
 //! sent), 3 WeChat Pay answered with an error, 4 the response failed signature verification,
 //! 5 transport failure or timeout after retries and failover, 6 a watch's deadline came with
-//! the order (or refund) still pending (the only failure that prints: the last answer, on stdout), 130
+//! the order (or refund) still pending (the only failure that prints: the last answer, on
+//! stdout), 7 a payment-code charge ended not paid (the order on stdout), 8 a charge ended
+//! unresolved (escalate: query and reverse again), 130
 //! interrupted by Ctrl-C (one stderr line says where; stdout holds only complete lines). On
 //! any other failure stdout stays empty.
 #![forbid(unsafe_code)]
@@ -89,6 +91,14 @@ fn main() -> ExitCode {
             commands::parking::create_order(s, args)
         }
         Command::Parking { command } => commands::parking::run(s, command),
+        Command::Order { command: OrderCommand::Charge(args) } => commands::charge::charge(s, args, None, None),
+        Command::Order { command: OrderCommand::Reverse(args) } => commands::charge::reverse(s, args, None, None),
+        Command::PartnerOrder { command: PartnerOrderCommand::Charge { charge, sub_mchid, sub_appid } } => {
+            commands::charge::charge(s, charge, Some(sub_mchid), sub_appid.as_deref())
+        }
+        Command::PartnerOrder { command: PartnerOrderCommand::Reverse { reverse, sub_mchid, sub_appid } } => {
+            commands::charge::reverse(s, reverse, Some(sub_mchid), sub_appid.as_deref())
+        }
         Command::Api(args) => commands::api::run(s, args),
         Command::Sign(args) => commands::sign::run(s, args),
         Command::Verify(args) => commands::verify::run(s, args),

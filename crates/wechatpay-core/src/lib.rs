@@ -111,6 +111,7 @@
 //! | [`invoke`] | the signed parameters that open the payment sheet (JSAPI, mini-program, APP) |
 //! | [`notify`] | receiving notifications |
 //! | [`certificates`] | platform certificates: download, bootstrap rule, refresh |
+//! | [`charge`] | the payment-code charge at the till: its pure policy (and the driver's loop) from codepay to paid, not paid or unresolved |
 //! | [`watch`] | the policy (and the driver's loop) for asking until an order's state is final |
 //! | [`transport`] | the transport traits and the [`transport::Driver`] |
 //! | [`retry`] | the retry policy |
@@ -133,6 +134,7 @@
 // The families: each item reachable through exactly one of them.
 pub mod api;
 pub mod certificates;
+pub mod charge;
 pub mod crypto;
 pub mod env;
 pub mod invoke;

@@ -50,6 +50,13 @@ pub fn parse_response<Op: Operation, B: AsRef<[u8]>>(
             })
     };
     if status.is_success() {
+        if let Some(output) = op.answer_from_status(status) {
+            // Binds nothing and only ever leads to a query (PROTOCOL.md §14): verified when signed.
+            if verify::has_any_signature_header(headers) {
+                verify()?;
+            }
+            return Ok(output);
+        }
         verify()?;
         let output: Op::Output = decode_success(body)
             .map_err(|source| Error::Decode(DecodeError { status, request_id: request_id.clone(), source }))?;

@@ -8,6 +8,7 @@ use http::HeaderValue;
 use http::header::ACCEPT_ENCODING;
 use wechatpay_core::api::Closed;
 use wechatpay_core::certificates::RefreshOutcome;
+use wechatpay_core::charge::{ChargeCodepay, ChargeOutcome, ChargePolicy, ChargeStep};
 use wechatpay_core::env::{EnvError, Loader};
 use wechatpay_core::transport::{AsyncTransport, DEFAULT_CONNECT_TIMEOUT, Driver, Limits};
 use wechatpay_core::watch::{StateChange, WatchOutcome, WatchPolicy, WatchQuery};
@@ -169,6 +170,23 @@ impl Client {
         on_change: impl FnMut(&StateChange<'_, Q::Output>),
     ) -> Result<WatchOutcome<Q::Output>, Error> {
         self.driver.watch_async(&self.http, tokio::time::sleep, op, policy, on_change).await
+    }
+
+    /// Charges a scanned payment code to a known end ([`Driver::charge`]; the rules are in
+    /// [`wechatpay_core::charge`]): the codepay once, queries, and a reverse at the deadline,
+    /// calling `on_step` at each step. [`ChargeOutcome::Unresolved`] is the one end a till
+    /// must escalate.
+    ///
+    /// # Errors
+    /// Only when nothing was charged: the codepay was invalid, refused with a business `4xx`,
+    /// or never reached WeChat Pay.
+    pub async fn charge<C: ChargeCodepay>(
+        &self,
+        op: &C,
+        policy: &ChargePolicy,
+        on_step: impl FnMut(&ChargeStep<'_, C::Order>),
+    ) -> Result<ChargeOutcome<C::Order>, Error> {
+        self.driver.charge_async(&self.http, tokio::time::sleep, op, policy, on_step).await
     }
 
     /// Downloads the platform certificates now and installs them (the driver needs a

@@ -253,6 +253,8 @@ pub fn write_state(dir: &Path, handle: &Simulator) -> std::io::Result<()> {
         ("WECHATPAY_APIV3_KEY", handle.apiv3_key().to_owned()),
         ("WECHATPAY_BASE_URL", url.clone()),
         ("WECHATPAY_BACKUP_URL", url),
+        // The app id prepay, invoke and codepay calls name (`wechatpay order create`, `order
+        // charge` read it); the simulator accepts any well-formed one.
         ("WECHATPAY_APPID", creds.appid().to_string()),
     ];
     // A merchant in public-key-only mode has no platform certificate to name.

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use wechatpay_core::api::Closed;
 use wechatpay_core::certificates::RefreshOutcome;
+use wechatpay_core::charge::{ChargeCodepay, ChargeOutcome, ChargePolicy, ChargeStep};
 use wechatpay_core::env::{EnvError, Loader};
 use wechatpay_core::transport::{DEFAULT_CONNECT_TIMEOUT, Driver, Limits, Transport};
 use wechatpay_core::watch::{StateChange, WatchOutcome, WatchPolicy, WatchQuery};
@@ -140,6 +141,22 @@ impl Client {
         on_change: impl FnMut(&StateChange<'_, Q::Output>),
     ) -> Result<WatchOutcome<Q::Output>, Error> {
         self.driver.watch(&self.agent, std::thread::sleep, op, policy, on_change)
+    }
+
+    /// Charges a scanned payment code to a known end ([`Driver::charge`]; the rules are in
+    /// [`wechatpay_core::charge`]), blocking: the codepay once, queries, and a reverse at the
+    /// deadline, calling `on_step` at each step. [`ChargeOutcome::Unresolved`] is the one end
+    /// a till must escalate.
+    /// # Errors
+    /// Only when nothing was charged: the codepay was invalid, refused with a business `4xx`,
+    /// or never reached WeChat Pay.
+    pub fn charge<C: ChargeCodepay>(
+        &self,
+        op: &C,
+        policy: &ChargePolicy,
+        on_step: impl FnMut(&ChargeStep<'_, C::Order>),
+    ) -> Result<ChargeOutcome<C::Order>, Error> {
+        self.driver.charge(&self.agent, std::thread::sleep, op, policy, on_step)
     }
 
     /// Downloads and installs the platform certificates now: [`Driver::refresh_certificates`].

@@ -84,6 +84,29 @@ fn python_wechatpayv3_and_the_simulator_accept_each_other() {
     let op = QueryParkingOrder { out_trade_no: OutTradeNo::new("20150806125346").unwrap(), sub_mchid: Some(sub) };
     same("parking_sub_mchid", serde_json::to_value(ours.execute(&op).unwrap()).unwrap());
 
+    // Payment code: wechatpayv3's pay(pay_type=CODEPAY) and codepay_reverse() against the
+    // simulator's test codes; its verifier accepts the signed 200, 202 and reverse answers.
+    let codes = run(&["codepay"]);
+    let codes = &codes;
+    let status = |name: &str| codes[name]["status"].as_u64().unwrap_or_else(|| panic!("{name}: {codes}"));
+    assert_eq!((status("paid"), &codes["paid"]["body"]["trade_state"]), (200, &Value::from("SUCCESS")), "{codes}");
+    assert_eq!(codes["paid"]["body"]["trade_type"], "MICROPAY");
+    assert_eq!((status("paying"), &codes["paying"]["body"]), (202, &serde_json::json!({"trade_state": "USERPAYING"})));
+    assert_eq!((status("not_enough"), &codes["not_enough"]["body"]["code"]), (403, &Value::from("NOT_ENOUGH")));
+    assert_eq!(status("reverse"), 200);
+    assert_eq!(codes["reverse"]["body"]["out_trade_no"], "PY_CODEPAY_3");
+    assert_eq!(codes["reversed"]["body"]["trade_state"], "REVOKED");
+    assert_eq!(status("partner_paying"), 202);
+    assert_eq!(
+        (status("partner_reverse"), &codes["partner_reverse"]["body"]["sub_mchid"]),
+        (200, &Value::from(creds.sub_mchid()))
+    );
+    // Our client sees what Python did.
+    let paid =
+        ours.execute(&QueryOrderByOutTradeNo { out_trade_no: OutTradeNo::new("PY_CODEPAY_0").unwrap() }).unwrap();
+    assert_eq!(codes["paid"]["body"], serde_json::to_value(paid).unwrap());
+    assert_eq!(sim.requests_for(Route::CodepayDirect), 3);
+
     // A tampered answer is refused by wechatpayv3's verifier too.
     sim.inject(Fault::TamperedBody, Times::Always, Some(Route::DirectByOutTradeNo));
     let tampered = run(&["tampered"]);

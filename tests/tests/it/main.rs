@@ -2,6 +2,7 @@
 //! the shared harness is the `wechatpay_tests` library (`tests/src`).
 
 mod certificates;
+mod charge;
 mod concurrency;
 mod error_words;
 mod flood;

@@ -144,3 +144,48 @@ fn a_watch_logs_each_change_of_state_escaped() {
         assert!(!text.contains('\u{1b}'), "{adapter:?}: a raw escape reached the log");
     }
 }
+
+#[test]
+fn a_charge_logs_its_steps_and_never_the_auth_code() {
+    use wechatpay_core::api::{AuthCode, Codepay, CodepayOrder, CodepaySceneInfo, CodepayStore};
+    use wechatpay_core::charge::ChargePolicy;
+    const CODE: &str = "134567890123456783";
+    for adapter in ADAPTERS {
+        let sim = sim();
+        let client = TestClient::new(adapter, config(&sim), fast_retries(), Duration::from_secs(5));
+        let scene = CodepaySceneInfo::new(CodepayStore::OutId("SZ-001".into())).expect("valid store");
+        let order = CodepayOrder::new(
+            "LOGTILL_0001",
+            "Coffee",
+            wechatpay_core::model::Fen(1),
+            AuthCode::new(CODE).expect("code"),
+            scene,
+        )
+        .expect("valid order");
+        let op = Codepay { appid: wechatpay_core::AppId::new("wxd678efh567hg6787").expect("appid"), order };
+        let policy = ChargePolicy::default()
+            .with_interval(Duration::from_millis(100))
+            .with_deadline(Duration::from_millis(300))
+            .with_reverse_delay(Duration::ZERO);
+        let capture = Capture::default();
+        let (result, _) = tracing::subscriber::with_default(capture.clone(), || client.charge(&op, &policy));
+        assert!(result.is_ok(), "{adapter:?}");
+        let text = capture.text();
+        for wanted in [
+            "span wechatpay.charge",
+            "operation=\"codepay\"",
+            "step=\"codepay answered\"",
+            "trade_state=USERPAYING",
+            "step=\"reversing\"",
+            "step=\"reversed\"",
+            "step=\"confirmed\"",
+            "trade_state=REVOKED",
+            "operation=\"reverse\"",
+        ] {
+            assert!(text.contains(wanted), "{adapter:?}: {wanted:?} missing from:\n{text}");
+        }
+        for secret in [CODE, "auth_code", "signature=", "Authorization"] {
+            assert!(!text.contains(secret), "{adapter:?}: {secret:?} leaked into:\n{text}");
+        }
+    }
+}

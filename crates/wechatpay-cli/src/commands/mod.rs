@@ -2,6 +2,7 @@
 
 pub(crate) mod api;
 pub(crate) mod certificates;
+pub(crate) mod charge;
 pub(crate) mod demo;
 pub(crate) mod get_many;
 pub(crate) mod listen;

@@ -2,6 +2,7 @@
 //! module per area; `common` starts the simulator and runs the built binary.
 
 mod certificates;
+mod charge;
 mod cli;
 mod common;
 mod logging;

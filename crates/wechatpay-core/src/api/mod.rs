@@ -21,6 +21,12 @@
 //! [`PartnerJsapiPrepay`], [`PartnerAppPrepay`], [`PartnerH5Prepay`], [`PartnerNativePrepay`],
 //! each holding a validated [`Order`].
 //!
+//! # Payment code at the till
+//!
+//! [`Codepay`] and [`PartnerCodepay`] (a validated [`CodepayOrder`] with its [`AuthCode`] and
+//! [`CodepaySceneInfo`]; answered by a [`CodepayOutcome`]), [`Reverse`] and [`PartnerReverse`]
+//! (answered by [`Reversed`]). [`crate::charge`] runs the whole charge.
+//!
 //! # Refunds
 //!
 //! [`CreateRefund`] (built from a [`RefundOrder`], a [`RefundRequestAmount`], and optionally
@@ -54,6 +60,7 @@ use crate::percent;
 use crate::verify::VerificationFailure;
 
 mod certificates;
+mod codepay;
 mod json;
 mod parking;
 mod pay;
@@ -61,6 +68,10 @@ mod prepay;
 mod refund;
 
 pub use certificates::{CertificateList, DownloadCertificates, EncryptedCertificate};
+pub use codepay::{
+    AuthCode, Codepay, CodepayDetail, CodepayGoods, CodepayOrder, CodepayOutcome, CodepaySceneInfo, CodepayStore,
+    PartnerCodepay, PartnerReverse, Reverse, ReverseAnswer, Reversed,
+};
 pub use json::{Json, JsonText};
 pub use parking::{
     CreateEntrance, CreateParkingOrder, Deduction, Entrance, FindParkingService, ParkingSession, PlateNumber,
@@ -82,8 +93,9 @@ pub use refund::{
 
 /// An API call: its name, its request, and the type of its answer. One impl per endpoint
 /// declares all of it: method, target, body, idempotency and answer binding have no
-/// default. The one provided method, [`Operation::wechatpay_serial`], matters only to an
-/// operation that sends encrypted fields.
+/// default. The two provided methods matter only to a few operations:
+/// [`Operation::wechatpay_serial`] to one that sends encrypted fields,
+/// [`Operation::answer_from_status`] to the codepays (their `202`).
 pub trait Operation {
     /// What a successful (2xx) answer deserialises into.
     type Output: DeserializeOwned + Serialize;
@@ -119,6 +131,14 @@ pub trait Operation {
     /// that encrypted its sensitive fields (PROTOCOL.md §15). `None` (the default, and every
     /// operation without encrypted fields): the configuration's, if any.
     fn wechatpay_serial(&self) -> Option<&str> {
+        None
+    }
+
+    /// The answer a 2xx `status` stands for by itself, its body no data (PROTOCOL.md §14: a
+    /// codepay's `202` is "the user is paying"). Such an answer is verified when any signature
+    /// header is present, accepted unsigned otherwise, and binds nothing. `None` (the
+    /// default, and every operation but the codepays): every 2xx is signed and parsed.
+    fn answer_from_status(&self, _status: http::StatusCode) -> Option<Self::Output> {
         None
     }
 }

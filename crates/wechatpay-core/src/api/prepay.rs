@@ -16,7 +16,13 @@ use crate::ids::{AppId, InvalidInput, MchId, OpenId, OutTradeNo, SubMchId, check
 use crate::model::{CodeUrl, Fen, H5Url, PrepayId, Rfc3339};
 
 /// Refuses text longer than `max` characters (and, with `min` 1, empty text).
-fn length(field: &'static str, value: &str, min: usize, max: usize, rule: &'static str) -> Result<(), InvalidInput> {
+pub(super) fn length(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+    rule: &'static str,
+) -> Result<(), InvalidInput> {
     let n = value.chars().count();
     if n < min {
         return Err(InvalidInput::new(field, "is empty", rule));
@@ -28,13 +34,18 @@ fn length(field: &'static str, value: &str, min: usize, max: usize, rule: &'stat
 }
 
 /// Refuses an optional text longer than `max` characters, or empty.
-fn opt_length(field: &'static str, value: Option<&str>, max: usize, rule: &'static str) -> Result<(), InvalidInput> {
+pub(super) fn opt_length(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+    rule: &'static str,
+) -> Result<(), InvalidInput> {
     value.map_or(Ok(()), |v| length(field, v, 1, max, rule))
 }
 
-const OUT_TRADE_NO_RULE: &str = "6-32 characters of [0-9A-Za-z_-|*] for a new order";
-const DESCRIPTION_RULE: &str = "1-127 characters";
-const TOTAL_RULE: &str = "an amount in fen greater than 0";
+pub(super) const OUT_TRADE_NO_RULE: &str = "6-32 characters of [0-9A-Za-z_-|*] for a new order";
+pub(super) const DESCRIPTION_RULE: &str = "1-127 characters";
+pub(super) const TOTAL_RULE: &str = "an amount in fen greater than 0";
 const TIME_EXPIRE_RULE: &str = "RFC 3339 with an offset, e.g. 2018-06-08T10:34:56+08:00";
 
 /// A payment-method restriction (`limit_pay`; permissioned, PROTOCOL.md §12).

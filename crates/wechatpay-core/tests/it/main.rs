@@ -2,6 +2,7 @@
 //! per area; `common` holds the shared fixtures and the throwaway merchant.
 
 mod certificates;
+mod charge;
 mod common;
 /// The throwaway merchant's one definition, the simulator's built-in credentials, included
 /// by path: the core cannot depend on the simulator (which depends on the core).

@@ -40,6 +40,7 @@ pub(crate) struct Api {
 pub(crate) mod apiv3_key;
 pub mod auth;
 pub(crate) mod certificates;
+pub(crate) mod codepay;
 pub(crate) mod faults;
 pub(crate) mod parking;
 pub(crate) mod platform;
@@ -137,7 +138,15 @@ impl Api {
         let route = target.map(|t| t.route);
         let fault = self.control.take_fault(route);
         let normal = || self.normal(req, target, caller);
-        let Some(fault) = fault else { return Answer::Json(normal(), Signature::Valid) };
+        let Some(fault) = fault else {
+            let reply = normal();
+            // A payment code ending in 6: the order is paid at once, the answer comes late.
+            let hold = target.and_then(|t| codepay::hold(t.route, &req.body));
+            if hold.is_some_and(|d| !self.stop.sleep(d)) {
+                return Answer::Nothing;
+            }
+            return Answer::Json(reply, Signature::Valid);
+        };
         match fault {
             Fault::RateLimited => {
                 let code = if route == Some(Route::Parking) { "RATELIMIT_EXCEEDED" } else { "FREQUENCY_LIMITED" };

@@ -57,6 +57,14 @@ pub enum Route {
     ParkingEntrance,
     /// `POST /v3/vehicle/transactions/parking`: the deduction.
     ParkingDeduct,
+    /// `POST /v3/pay/transactions/codepay`: charge a payment code.
+    CodepayDirect,
+    /// `POST /v3/pay/partner/transactions/codepay`.
+    CodepayPartner,
+    /// `POST /v3/pay/transactions/out-trade-no/{out_trade_no}/reverse` with `{"appid","mchid"}`.
+    ReverseDirect,
+    /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse`.
+    ReversePartner,
 }
 
 /// One entry of the route table: method, path pattern (`{name}` is one non-empty path
@@ -255,11 +263,39 @@ pub(crate) const ROUTES: [RouteSpec; Route::COUNT] = [
         name: "parking_deduct",
         handler: super::parking::deduct,
     },
+    RouteSpec {
+        route: Route::CodepayDirect,
+        method: "POST",
+        pattern: "/v3/pay/transactions/codepay",
+        name: "codepay_direct",
+        handler: super::codepay::codepay,
+    },
+    RouteSpec {
+        route: Route::CodepayPartner,
+        method: "POST",
+        pattern: "/v3/pay/partner/transactions/codepay",
+        name: "codepay_partner",
+        handler: super::codepay::codepay,
+    },
+    RouteSpec {
+        route: Route::ReverseDirect,
+        method: "POST",
+        pattern: "/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse",
+        name: "reverse_direct",
+        handler: super::codepay::reverse,
+    },
+    RouteSpec {
+        route: Route::ReversePartner,
+        method: "POST",
+        pattern: "/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse",
+        name: "reverse_partner",
+        handler: super::codepay::reverse,
+    },
 ];
 
 impl Route {
     /// How many routes there are.
-    pub(crate) const COUNT: usize = 22;
+    pub(crate) const COUNT: usize = 26;
 
     pub(crate) fn index(self) -> usize {
         self as usize
@@ -376,6 +412,9 @@ fn close(call: &Call<'_>, ctx: &mut Ctx<'_>) -> Result<Reply, Reply> {
         CloseResult::Refused(_) => {
             Err(Reply::invalid_request("订单状态不允许关闭 (payment-code orders are reversed, not closed)"))
         }
+        CloseResult::Reversible => Err(Reply::invalid_request(
+            "付款码订单只能撤销，不能关闭 (only reversible: payment-code orders are reversed, not closed)",
+        )),
         CloseResult::Missing => Err(Reply::error(404, "ORDER_NOT_EXIST", "订单不存在", None)),
     }
 }

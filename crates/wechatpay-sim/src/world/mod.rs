@@ -18,6 +18,7 @@
 //! ([`World::take_outbox`]) until the caller has let go of the world, then goes to
 //! delivery.
 
+pub(crate) mod codepay;
 pub(crate) mod order;
 pub(crate) mod parking;
 pub(crate) mod prepay;
@@ -67,6 +68,8 @@ pub(crate) enum CloseResult {
     AlreadyClosed,
     /// It is in this other state and stays so.
     Refused(TradeState),
+    /// A payment-code order (`MICROPAY`): reversed, never closed.
+    Reversible,
     /// No such order.
     Missing,
 }
@@ -85,6 +88,8 @@ pub(crate) struct World {
     refunds: refund::Refunds,
     /// The parking service's plates and entrances.
     pub(crate) parking: parking::Parking,
+    /// The bodies of the codepays that created orders.
+    codepays: codepay::Codepays,
 }
 
 impl World {
@@ -228,6 +233,15 @@ impl World {
     fn close(&mut self, kind: OrderKind, matches: impl Fn(&Order) -> bool) -> CloseResult {
         let Some(index) = self.position(kind, matches) else { return CloseResult::Missing };
         self.advance(index, false);
+        // A payment-code order is reversed, never closed. (A paid seed order keeps its
+        // older answer, `ORDER_PAID`; one a codepay created is always "only reversible".)
+        let order = &self.orders[index];
+        let paid = matches!(order.trade_state, Some(TradeState::Success | TradeState::Refund));
+        if order.trade_type.as_deref() == Some("MICROPAY")
+            && (!paid || self.codepays.created(kind, &order.out_trade_no))
+        {
+            return CloseResult::Reversible;
+        }
         match self.orders[index].trade_state.clone() {
             Some(TradeState::NotPay) => {
                 let _ = self.transition(index, TradeState::Closed, Map::new());
