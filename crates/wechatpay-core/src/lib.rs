@@ -132,6 +132,7 @@
 
 // The families: each item reachable through exactly one of them.
 pub mod api;
+pub mod bill;
 pub mod certificates;
 pub mod crypto;
 pub mod env;
@@ -148,6 +149,7 @@ pub mod wire;
 mod apiv3_key;
 mod auth;
 mod base64_strict;
+mod calendar;
 mod config;
 mod der;
 mod error;
