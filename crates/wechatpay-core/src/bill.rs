@@ -43,7 +43,7 @@ use std::time::SystemTime;
 use serde::{Serialize, Serializer};
 use sha1::{Digest as _, Sha1};
 
-use crate::api::{BillAnswer, DownloadFile};
+use crate::api::{BillAnswer, DownloadFile, FundFlowBill, Operation, TradeBill};
 use crate::auth::{SigningInput, prepare};
 use crate::calendar::{days_from_civil, days_in_month};
 use crate::config::{Config, Host};
@@ -333,6 +333,21 @@ impl BillHash {
     }
 }
 
+/// A bill application: an operation answered by a [`BillAnswer`] that knows which bill it
+/// asks for (the adapters' bill download takes one).
+pub trait BillRequest: Operation<Output = BillAnswer> {
+    /// The kind of file it yields.
+    const KIND: BillKind;
+}
+
+impl BillRequest for TradeBill {
+    const KIND: BillKind = BillKind::Trade;
+}
+
+impl BillRequest for FundFlowBill {
+    const KIND: BillKind = BillKind::FundFlow;
+}
+
 /// Direction of a fund-bill row (收支类型): amounts are unsigned, this says which way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -573,6 +588,104 @@ impl std::error::Error for BillError {}
 /// Receives the reader's records.
 type Out<'a> = &'a mut dyn FnMut(Record);
 
+/// Where a [`BillReader`] puts what it reads: every record, and (if wanted) the
+/// decompressed bytes exactly as received — both provisional until
+/// [`BillReader::finish_into`] returns `Ok`.
+pub trait BillSink {
+    /// A detail row or the summary.
+    fn record(&mut self, record: Record);
+    /// The next decompressed bytes of the file, in order (the default ignores them).
+    fn raw(&mut self, bytes: &[u8]) {
+        let _ = bytes;
+    }
+}
+
+/// A closure as a sink of records only.
+struct Records<'a>(Out<'a>);
+
+impl BillSink for Records<'_> {
+    fn record(&mut self, record: Record) {
+        (self.0)(record)
+    }
+}
+
+/// How far a download is: bytes received (as sent, before gunzip) and the total when the
+/// answer declared it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Bytes received so far.
+    pub bytes: u64,
+    /// The declared length (`Content-Length`), when known.
+    pub total: Option<u64>,
+}
+
+impl Progress {
+    /// `bytes` of `total`.
+    pub fn new(bytes: u64, total: Option<u64>) -> Self {
+        Self { bytes, total }
+    }
+}
+
+/// What downloading a day's bill came to (the adapters' bill calls).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BillFetch {
+    /// Downloaded, read and proved by the signed hash.
+    Proved(Verified),
+    /// `NO_STATEMENT_EXIST`: no bill for that day (no business): a normal outcome.
+    NoStatement,
+    /// `STATEMENT_CREATING`: not ready yet; try again after 10:00 Beijing time.
+    NotReady,
+}
+
+/// Why a bill download failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// The apply call or the download request failed (an API error, a transport error, a
+    /// `download_url` off the configured hosts, …).
+    Call(Error),
+    /// The file was not read or not proved (a hash mismatch among them).
+    Bill(BillError),
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Call(e) => e.fmt(f),
+            Self::Bill(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for FetchError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Call(e) => Some(e),
+            Self::Bill(e) => Some(e),
+        }
+    }
+}
+
+impl From<Error> for FetchError {
+    fn from(e: Error) -> Self {
+        Self::Call(e)
+    }
+}
+
+impl From<BillError> for FetchError {
+    fn from(e: BillError) -> Self {
+        Self::Bill(e)
+    }
+}
+
+impl From<InvalidInput> for FetchError {
+    fn from(e: InvalidInput) -> Self {
+        Self::Call(Error::InvalidInput(e))
+    }
+}
+
 /// The hash and the not-yet-parsed tail of the decompressed bytes.
 #[derive(Debug)]
 struct Sink {
@@ -653,6 +766,15 @@ impl BillReader {
     /// # Errors
     /// A [`BillError`]; the reader is then closed.
     pub fn feed(&mut self, chunk: &[u8], out: Out<'_>) -> Result<(), BillError> {
+        self.feed_into(chunk, &mut Records(out))
+    }
+
+    /// [`BillReader::feed`] into a [`BillSink`] (records and, if it wants them, the
+    /// decompressed bytes).
+    ///
+    /// # Errors
+    /// As [`BillReader::feed`].
+    pub fn feed_into(&mut self, chunk: &[u8], out: &mut dyn BillSink) -> Result<(), BillError> {
         let result = self.feed_inner(chunk, out);
         if result.is_err() {
             self.input = Input::Closed;
@@ -660,7 +782,7 @@ impl BillReader {
         result
     }
 
-    fn feed_inner(&mut self, mut chunk: &[u8], out: Out<'_>) -> Result<(), BillError> {
+    fn feed_inner(&mut self, mut chunk: &[u8], out: &mut dyn BillSink) -> Result<(), BillError> {
         if let Input::Undecided(head) = &mut self.input {
             let take = (2 - head.len()).min(chunk.len());
             head.extend_from_slice(&chunk[..take]);
@@ -680,12 +802,13 @@ impl BillReader {
         self.write(chunk, out)
     }
 
-    fn write(&mut self, mut data: &[u8], out: Out<'_>) -> Result<(), BillError> {
+    fn write(&mut self, mut data: &[u8], out: &mut dyn BillSink) -> Result<(), BillError> {
         match &mut self.input {
             Input::Plain(sink) => {
                 // Bounded: the plain bytes are parsed slice by slice.
                 for part in data.chunks(64 * 1024) {
                     let _ = sink.write(part);
+                    out.raw(part);
                     self.parser.lines(&mut sink.buf, false, out)?;
                 }
                 Ok(())
@@ -693,7 +816,9 @@ impl BillReader {
             Input::Gzip(dec) => {
                 while !data.is_empty() {
                     let slice = &data[..data.len().min(GZIP_SLICE)];
+                    let before = dec.get_ref().buf.len();
                     let n = dec.write(slice).map_err(|e| BillError::Gzip(e.to_string()))?;
+                    out.raw(&dec.get_ref().buf[before..]);
                     if n == 0 {
                         return Err(BillError::Gzip("data after the end of the gzip stream".into()));
                     }
@@ -715,17 +840,28 @@ impl BillReader {
     /// [`BillError::HashMismatch`] first of all when the hash differs; otherwise a
     /// format, gzip or [`BillError::Incomplete`] error.
     pub fn finish(&mut self, out: Out<'_>) -> Result<Verified, BillError> {
+        self.finish_into(&mut Records(out))
+    }
+
+    /// [`BillReader::finish`] into a [`BillSink`].
+    ///
+    /// # Errors
+    /// As [`BillReader::finish`].
+    pub fn finish_into(&mut self, out: &mut dyn BillSink) -> Result<Verified, BillError> {
         let input = std::mem::replace(&mut self.input, Input::Closed);
         let mut sink = match input {
             Input::Closed => return Err(BillError::Closed),
             Input::Undecided(head) => {
                 let mut sink = Sink::new();
                 let _ = sink.write(&head);
+                out.raw(&head);
                 sink
             }
             Input::Plain(sink) => sink,
             Input::Gzip(mut dec) => {
+                let before = dec.get_ref().buf.len();
                 let finished = dec.try_finish();
+                out.raw(&dec.get_ref().buf[before..]);
                 let sink = std::mem::replace(dec.get_mut(), Sink::new());
                 finished.map_err(|e| BillError::Gzip(e.to_string()))?;
                 sink
@@ -854,7 +990,7 @@ impl Parser {
 
     /// Parses every complete line of `buf` (and, at the end, the last one without a line end),
     /// keeping the incomplete tail.
-    fn lines(&mut self, buf: &mut Vec<u8>, at_end: bool, out: Out<'_>) -> Result<(), BillError> {
+    fn lines(&mut self, buf: &mut Vec<u8>, at_end: bool, out: &mut dyn BillSink) -> Result<(), BillError> {
         let mut start = 0;
         while let Some(pos) = buf[start..].iter().position(|&b| b == b'\n') {
             let end = start + pos;
@@ -877,7 +1013,7 @@ impl Parser {
         BillError::Format { line: self.line, problem: problem.into() }
     }
 
-    fn line(&mut self, raw: &[u8], out: Out<'_>) -> Result<(), BillError> {
+    fn line(&mut self, raw: &[u8], out: &mut dyn BillSink) -> Result<(), BillError> {
         self.line += 1;
         if raw.len() > MAX_LINE_BYTES {
             return Err(BillError::LineTooLong { line: self.line });
@@ -896,7 +1032,7 @@ impl Parser {
             Phase::Details if text.starts_with('`') => {
                 let record = self.detail(text)?;
                 self.rows += 1;
-                out(record);
+                out.record(record);
                 Ok(())
             }
             Phase::Details => {
@@ -915,7 +1051,7 @@ impl Parser {
             }
             Phase::SummaryValues => {
                 let summary = self.summary_values(text)?;
-                out(match &summary {
+                out.record(match &summary {
                     Summary::Trade(s) => Record::TradeSummary(s.clone()),
                     Summary::Fund(s) => Record::FundSummary(s.clone()),
                 });

@@ -280,3 +280,37 @@ fn outcomes_and_download_errors() {
     assert!(matches!(BillOutcome::from_result(Err(creating)), Ok(BillOutcome::NotReady)));
     assert!(BillOutcome::from_result(Err(no_auth)).is_err());
 }
+
+/// Collects the raw bytes and the records.
+#[derive(Default)]
+struct Collect {
+    raw: Vec<u8>,
+    records: usize,
+}
+
+impl BillSink for Collect {
+    fn record(&mut self, _record: Record) {
+        self.records += 1;
+    }
+    fn raw(&mut self, bytes: &[u8]) {
+        self.raw.extend_from_slice(bytes);
+    }
+}
+
+#[test]
+fn the_raw_bytes_come_out_exactly_as_decompressed() {
+    for (bytes, plain) in [(SPEC_ALL_GZ, SPEC_ALL), (SPEC_ALL, SPEC_ALL), (FUND_GZ, FUND)] {
+        let kind = if plain == FUND { BillKind::FundFlow } else { BillKind::Trade };
+        for chunk in [1, 5, 333, 100_000] {
+            let mut sink = Collect::default();
+            let mut reader = BillReader::new(kind, BillHash::sha1_of(plain));
+            for part in bytes.chunks(chunk) {
+                reader.feed_into(part, &mut sink).unwrap();
+            }
+            let verified = reader.finish_into(&mut sink).unwrap();
+            assert_eq!(sink.raw, plain, "chunk {chunk}");
+            assert_eq!(sink.records as u64, verified.rows + 1);
+            assert_eq!(verified.bytes, plain.len() as u64);
+        }
+    }
+}
