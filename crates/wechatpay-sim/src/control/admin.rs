@@ -95,6 +95,7 @@ impl Admin {
             ("GET", ["notifications"]) => Ok(reply(200, &control.notifications())),
             ("POST", ["certificates", "rotate"]) => Ok(answer(200, control.rotate_certificate())),
             ("GET", ["requests"]) => Ok(reply(200, &control.requests())),
+            ("POST", ["bills", "synthetic"]) => synthetic_bill(control, &req.body),
             (
                 _,
                 ["orders" | "faults" | "notifications" | "requests"] | ["orders", _, _] | ["orders", _, _, "state"],
@@ -106,6 +107,21 @@ impl Admin {
         };
         result.unwrap_or_else(|reply| reply)
     }
+}
+
+/// `POST /sim/bills/synthetic` `{"bill_date","rows":N,"bill_type"?}`.
+fn synthetic_bill(control: &Control, body: &[u8]) -> Result<Reply, Reply> {
+    let body = body_object(body)?;
+    let bill_date =
+        body.get("bill_date").and_then(Value::as_str).ok_or_else(|| param("bill_date: required, yyyy-MM-dd"))?;
+    let rows =
+        body.get("rows").and_then(Value::as_u64).ok_or_else(|| param("rows: required, a non-negative integer"))?;
+    let bill_type = match body.get("bill_type") {
+        None | Some(Value::Null) => "ALL",
+        Some(Value::String(t)) => t.as_str(),
+        Some(_) => return Err(param("bill_type: ALL or SUCCESS")),
+    };
+    Ok(answer(200, control.synthetic_bill(bill_date, rows, bill_type)))
 }
 
 /// The kind and the decoded `out_trade_no` of an order's admin path.

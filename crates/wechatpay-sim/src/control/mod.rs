@@ -3,6 +3,7 @@
 //! translates HTTP to these calls and their results back (`admin.rs`).
 
 pub(crate) mod admin;
+mod bill;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -18,6 +18,7 @@
 //! ([`World::take_outbox`]) until the caller has let go of the world, then goes to
 //! delivery.
 
+pub(crate) mod bill;
 pub(crate) mod order;
 mod schedule;
 
@@ -75,6 +76,8 @@ pub(crate) struct World {
     scheduled: Vec<Scheduled>,
     /// Notifications of transitions, waiting for delivery.
     outbox: Vec<Notify>,
+    /// Issued bill downloads and synthetic bills.
+    bills: bill::Bills,
 }
 
 impl World {
