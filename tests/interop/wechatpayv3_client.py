@@ -3,6 +3,8 @@
 Driven by tests/tests/it/interop_python.rs. Prints one JSON object: for each query the HTTP
 status and the parsed answer, or "rejected" when wechatpayv3's own verifier refused it.
 """
+import gzip
+import hashlib
 import json
 import os
 import sys
@@ -44,6 +46,17 @@ def outcome(call):
 def main():
     sub = os.environ["SIM_SUB_MCHID"]
     direct, partner = client(False), client(True)
+    if sys.argv[1:2] == ["bill"]:
+        # trade_bill() then download_bill(): the bytes (gunzipped when GZIP) and their SHA-1.
+        bill_date, tar_type = sys.argv[2], sys.argv[3]
+        code, message = direct.trade_bill(bill_date=bill_date, tar_type=tar_type)
+        answer = json.loads(message)
+        status, content = direct.download_bill(answer["download_url"])
+        raw = gzip.decompress(content) if tar_type == "GZIP" else content
+        print(json.dumps({"apply_status": code, "answer": answer, "download_status": status,
+                          "sha1": hashlib.sha1(raw).hexdigest(), "bytes": len(raw),
+                          "bom": raw.startswith(b"\xef\xbb\xbf")}))
+        return
     if sys.argv[1:] == ["tampered"]:
         print(json.dumps({"tampered": outcome(lambda: direct.query(out_trade_no="1217752501201407033233368018"))}))
         return

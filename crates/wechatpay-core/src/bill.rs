@@ -600,6 +600,13 @@ pub trait BillSink {
     }
 }
 
+/// Any closure over records is a sink of records (the raw bytes ignored).
+impl<F: FnMut(Record)> BillSink for F {
+    fn record(&mut self, record: Record) {
+        self(record)
+    }
+}
+
 /// A closure as a sink of records only.
 struct Records<'a>(Out<'a>);
 
