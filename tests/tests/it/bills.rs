@@ -218,3 +218,22 @@ impl BillSink for Records<'_> {
         (self.0)(record)
     }
 }
+
+#[test]
+fn bills_download_over_https_too() {
+    for adapter in ADAPTERS {
+        let sim = Simulator::builder().tls(true).start().unwrap();
+        let day = yesterday();
+        let order = json!({ "out_trade_no": "BILL_TLS", "trade_state": "SUCCESS",
+            "success_time": format!("{day}T10:00:00+08:00"), "amount": { "total": 100 } });
+        sim.create_order(OrderKind::Direct, order, None).unwrap();
+        let ca = sim.ca_certificate_pem().unwrap().to_owned();
+        let client = TestClient::trusting(adapter, config(&sim), fast_retries(), Duration::from_secs(10), &[&ca]);
+        for op in [TradeBill::new(day), TradeBill::new(day).gzipped()] {
+            let mut sink = Collect::default();
+            let verified = proved(client.bill(&op, &mut sink, &mut Vec::new()));
+            assert_eq!(verified.rows, 1, "{adapter:?}");
+            assert_eq!(trade_rows(&sink.records)[0].out_trade_no, "BILL_TLS");
+        }
+    }
+}

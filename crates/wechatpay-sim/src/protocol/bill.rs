@@ -151,11 +151,12 @@ pub(crate) fn download_in_memory(call: &Call<'_>, ctx: &mut Ctx<'_>) -> Result<R
 
 impl Download {
     fn write_body(&self, out: &mut dyn Write) -> io::Result<()> {
-        if self.gzip { self.gzip_on_helper(out) } else { self.content.write(out) }
+        if self.gzip { self.gzip_on_helper(out, false) } else { self.content.write(out) }
     }
 
-    /// Streams the file, unsigned: with `Content-Length` when plain and held, else
-    /// delimited by closing the connection. `false` when the connection must close.
+    /// Streams the file, unsigned: plain with `Content-Length`, gzip in chunks
+    /// (`Transfer-Encoding: chunked`: its length is known only once compressed). `false` when
+    /// the connection must close.
     pub(crate) fn respond(&self, stream: &mut dyn Write, ids: &RequestIds, stop: &Stop, close: bool) -> bool {
         let plain_len = match &self.content {
             Content::Bytes(b) => Some(b.len() as u64),
@@ -168,9 +169,9 @@ impl Download {
             ("Request-ID", ids.next()),
             ("Server", "wechatpay-sim".to_owned()),
         ];
-        let close = close || length.is_none();
-        if let Some(len) = length {
-            headers.push(("Content-Length", len.to_string()));
+        match length {
+            Some(len) => headers.push(("Content-Length", len.to_string())),
+            None => headers.push(("Transfer-Encoding", "chunked".to_owned())),
         }
         let mut head = Vec::with_capacity(256);
         let _ = write_head(&mut head, 200, &headers, close);
@@ -178,14 +179,14 @@ impl Download {
             return false;
         }
         let mut out = Stopping { inner: stream, stop };
-        let written = if self.gzip { self.gzip_on_helper(&mut out) } else { self.content.write(&mut out) };
+        let written = if self.gzip { self.gzip_on_helper(&mut out, true) } else { self.content.write(&mut out) };
         written.and_then(|()| out.flush()).is_ok() && !close
     }
 
     /// Gzips on a helper thread with a stack of its own (the compressor's state is too big
     /// for a connection thread's small stack in debug builds), passing compressed blocks back
     /// through a bounded channel: memory stays bounded.
-    fn gzip_on_helper(&self, out: &mut dyn Write) -> io::Result<()> {
+    fn gzip_on_helper(&self, out: &mut dyn Write, chunked: bool) -> io::Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
         std::thread::scope(|scope| {
             let helper = std::thread::Builder::new()
@@ -200,12 +201,19 @@ impl Download {
             let mut sent = Ok(());
             for block in rx {
                 if sent.is_ok() {
-                    sent = out.write_all(&block);
+                    sent = if chunked {
+                        write!(out, "{:x}\r\n", block.len())
+                            .and_then(|()| out.write_all(&block))
+                            .and_then(|()| out.write_all(b"\r\n"))
+                    } else {
+                        out.write_all(&block)
+                    };
                 }
                 // After a failed write, keep draining so the helper ends.
             }
             let made = helper.join().unwrap_or_else(|_| Err(io::Error::other("gzip helper panicked")));
-            sent.and(made)
+            let sent = sent.and(made);
+            if chunked { sent.and_then(|()| out.write_all(b"0\r\n\r\n")) } else { sent }
         })
     }
 }
