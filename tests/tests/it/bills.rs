@@ -138,11 +138,16 @@ fn an_empty_day_and_today_are_typed_outcomes() {
         let got = client.bill(&TradeBill::new(today), &mut Collect::default(), &mut Vec::new());
         assert!(matches!(got, Ok(BillFetch::NotReady)), "{adapter:?}: {got:?}");
         assert_eq!(sim.requests_seen(), 2, "{adapter:?}: neither is retried");
-        // Out of range for the simulator (the client's BillDate rules would refuse it first).
-        let old = BillDate::parse("2000-01-01").unwrap();
-        match client.bill(&TradeBill::new(old), &mut Collect::default(), &mut Vec::new()) {
-            Err(FetchError::Call(Error::Api(e))) => assert_eq!(e.code.as_str(), "INVALID_REQUEST", "{adapter:?}"),
-            other => panic!("{adapter:?}: {other:?}"),
+        // Out of range for the simulator (the client's BillDate rules would refuse them first).
+        let next_month = BillDate::today(SystemTime::now()).months_back(-1);
+        for date in [BillDate::parse("2000-01-01").unwrap(), next_month] {
+            assert!(BillDate::new(&date.to_string(), SystemTime::now()).is_err());
+            match client.bill(&TradeBill::new(date), &mut Collect::default(), &mut Vec::new()) {
+                Err(FetchError::Call(Error::Api(e))) => {
+                    assert_eq!((e.status.as_u16(), e.code.as_str()), (400, "INVALID_REQUEST"), "{adapter:?} {date}");
+                }
+                other => panic!("{adapter:?}: {other:?}"),
+            }
         }
     }
 }
