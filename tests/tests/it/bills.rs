@@ -242,3 +242,23 @@ fn bills_download_over_https_too() {
         }
     }
 }
+
+#[test]
+fn a_url_that_expired_on_the_way_is_applied_for_again_and_then_proved() {
+    for adapter in ADAPTERS {
+        // Tokens live 300 s × 0.002 = 0.6 s; the first download waits 1 s before it is
+        // looked at (a delay fault), so its URL has expired: 400 INVALID_REQUEST.
+        let sim = Simulator::builder().notify_time_scale(0.002).start().unwrap();
+        let day = yesterday();
+        let order = json!({ "out_trade_no": "BILL_LATE", "trade_state": "SUCCESS",
+            "success_time": format!("{day}T10:00:00+08:00"), "amount": { "total": 100 } });
+        sim.create_order(OrderKind::Direct, order, None).unwrap();
+        sim.inject(Fault::Delay(Duration::from_secs(1)), Times::Next(1), Some(Route::BillDownload));
+        let client = TestClient::with_defaults(adapter, config(&sim));
+        let verified = proved(client.bill(&TradeBill::new(day).gzipped(), &mut Collect::default(), &mut Vec::new()));
+        assert_eq!(verified.rows, 1, "{adapter:?}");
+        let statuses: Vec<Option<u64>> =
+            sim.requests().as_array().unwrap().iter().map(|r| r["status"].as_u64()).collect();
+        assert_eq!(statuses, [Some(200), Some(400), Some(200), Some(200)], "{adapter:?}: apply, expired, apply, file");
+    }
+}
