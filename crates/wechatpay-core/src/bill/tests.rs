@@ -314,3 +314,41 @@ fn the_raw_bytes_come_out_exactly_as_decompressed() {
         }
     }
 }
+
+/// Reads `bytes` in `chunk`-sized pieces with their own hash: records and verdict.
+fn verdict(kind: BillKind, bytes: &[u8], chunk: usize) -> (Vec<Record>, Result<u64, BillError>) {
+    let hex = BillHash::sha1_of(bytes).to_string();
+    let (records, verified) = read(kind, &hex, bytes, chunk);
+    (records, verified.map(|v| v.rows))
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// A damaged bill (plain or gzip) never panics, and how it is chunked changes neither the
+    /// records nor the verdict.
+    #[test]
+    fn damaged_bills_never_panic_and_chunking_does_not_matter(
+        which in 0usize..5,
+        edits in proptest::collection::vec((0usize..4096, proptest::num::u8::ANY), 0..6),
+        cut in 0usize..4096,
+        chunk in 1usize..700,
+    ) {
+        let (kind, base) = [
+            (BillKind::Trade, SPEC_ALL), (BillKind::Trade, SPEC_ALL_GZ), (BillKind::FundFlow, FUND),
+            (BillKind::FundFlow, FUND_GZ), (BillKind::Trade, LEGACY),
+        ][which];
+        let mut bytes = base.to_vec();
+        for (at, byte) in edits {
+            let at = at % bytes.len();
+            bytes[at] = byte;
+        }
+        bytes.truncate(bytes.len() - cut % (bytes.len() / 4 + 1));
+        let (records, result) = verdict(kind, &bytes, chunk);
+        let (whole_records, whole_result) = verdict(kind, &bytes, bytes.len().max(1));
+        proptest::prop_assert_eq!(result.is_ok(), whole_result.is_ok());
+        if result.is_ok() {
+            proptest::prop_assert_eq!(records, whole_records);
+        }
+    }
+}
