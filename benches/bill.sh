@@ -8,14 +8,14 @@
 # Each side runs RUNS times under /usr/bin/time -v: CPU (user + sys) and peak RSS. Targets
 # (issue 23): the SDK within 1.5 x the pipeline's CPU time, peak RSS at most 32 MiB.
 #
-# Usage: benches/bill.sh [ROWS]     (default 650000: about 200 MB decompressed)
+# Usage: benches/bill.sh [ROWS]     (default 800000: about 200 MB decompressed, ~251 bytes a row)
 # Env:   RUNS=3
 # Output: target/bench-bill/ (the bill, raw outputs, report.md). Slow: builds --release and
 # generates the bill twice (hash, then download); do not run while the machine is busy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-ROWS=${1:-650000}
+ROWS=${1:-800000}
 RUNS=${RUNS:-3}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 OUT=$TARGET/bench-bill
