@@ -972,6 +972,8 @@ struct Parser {
     summary_width: usize,
     summary: Option<Summary>,
     values: Vec<(usize, usize)>,
+    /// How much of the held tail is known to hold no line end.
+    scanned: usize,
 }
 
 fn map_columns(names: &[&str], header: &[String]) -> Vec<Option<usize>> {
@@ -992,17 +994,21 @@ impl Parser {
             summary_width: 0,
             summary: None,
             values: Vec::new(),
+            scanned: 0,
         }
     }
 
     /// Parses every complete line of `buf` (and, at the end, the last one without a line end),
     /// keeping the incomplete tail.
     fn lines(&mut self, buf: &mut Vec<u8>, at_end: bool, out: &mut dyn BillSink) -> Result<(), BillError> {
-        let mut start = 0;
-        while let Some(pos) = buf[start..].iter().position(|&b| b == b'\n') {
-            let end = start + pos;
+        // Bytes before `scanned` were searched already: a long line fed in small pieces is
+        // scanned once, not once per piece.
+        let (mut start, mut from) = (0, self.scanned.min(buf.len()));
+        while let Some(pos) = buf[from..].iter().position(|&b| b == b'\n') {
+            let end = from + pos;
             self.line(&buf[start..end], out)?;
             start = end + 1;
+            from = start;
         }
         if at_end && start < buf.len() {
             let end = buf.len();
@@ -1010,6 +1016,7 @@ impl Parser {
             start = end;
         }
         buf.drain(..start);
+        self.scanned = buf.len();
         if buf.len() > MAX_LINE_BYTES {
             return Err(BillError::LineTooLong { line: self.line + 1 });
         }

@@ -352,3 +352,15 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_long_line_fed_byte_by_byte_is_scanned_once() {
+    // 300 000 one-byte feeds of one line: linear, not 300 000 rescans of the held tail.
+    let line = format!("交易时间,商户号,微信订单号,商户订单号,交易状态{}\n", ",其他".repeat(40_000));
+    let started = std::time::Instant::now();
+    let mut reader = BillReader::new(BillKind::Trade, hash(SPEC_SHA1));
+    for byte in line.as_bytes() {
+        reader.feed(std::slice::from_ref(byte), &mut |_| {}).unwrap();
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+}
