@@ -561,3 +561,41 @@ pub fn notification(data: &[u8]) {
         }
     }
 }
+
+/// `bill_reader`: byte 0 picks the bill kind (bit 0), whether the expected hash is the
+/// bytes' own (bit 1) and the chunk size (bits 2–7, + 1); the rest is the file (plain or
+/// gzip). The reader never panics, the records and the verdict do not depend on how the
+/// bytes are chunked, a proved file's row count is the rows handed out, and a wrong hash is
+/// never proved.
+pub fn bill_reader(data: &[u8]) {
+    use wechatpay_core::bill::{BillError, BillHash, BillKind, BillReader, Record};
+    let Some((&mode, file)) = data.split_first() else { return };
+    let kind = if mode & 1 == 0 { BillKind::Trade } else { BillKind::FundFlow };
+    let own = BillHash::sha1_of(file);
+    let expected = if mode & 2 == 0 { own } else { BillHash::sha1_of(b"not this file") };
+    let chunk = usize::from(mode >> 2) + 1;
+    let run = |size: usize| {
+        let mut records: Vec<Record> = Vec::new();
+        let mut reader = BillReader::new(kind, expected);
+        for part in file.chunks(size) {
+            if let Err(e) = reader.feed(part, &mut |r| records.push(r)) {
+                return (records, Err(e));
+            }
+        }
+        let verdict = reader.finish(&mut |r| records.push(r));
+        (records, verdict)
+    };
+    let (records, verdict) = run(chunk);
+    let (whole_records, whole_verdict) = run(file.len().max(1));
+    assert_eq!(verdict.is_ok(), whole_verdict.is_ok(), "verdict depends on chunking");
+    if let Ok(v) = &verdict {
+        assert_eq!(records, whole_records);
+        assert_eq!(expected, own, "a wrong hash was proved");
+        let rows = records.iter().filter(|r| matches!(r, Record::Trade(_) | Record::Fund(_))).count();
+        assert_eq!(v.rows, rows as u64);
+        assert!(matches!(records.last(), Some(Record::TradeSummary(_) | Record::FundSummary(_))));
+    }
+    if let Err(BillError::HashMismatch { expected: e, actual }) = &verdict {
+        assert_ne!(e, actual);
+    }
+}

@@ -8,6 +8,8 @@ paid orders SIM_REFUND_ORDER / SIM_REFUND_PARTNER_ORDER (100 fen), refunds notif
 SIM_NOTIFY_URL. `callback HEADERS.json BODY`: a captured notification verified and decrypted
 by its own `callback()` (with the simulator's APIv3 key, SIM_APIV3_KEY).
 """
+import gzip
+import hashlib
 import json
 import os
 import sys
@@ -162,6 +164,17 @@ def main():
         return
     if sys.argv[1:] == ["codepay"]:
         print(json.dumps(codepay(direct, partner, sub)))
+        return
+    if sys.argv[1:2] == ["bill"]:
+        # trade_bill() then download_bill(): the bytes (gunzipped when GZIP) and their SHA-1.
+        bill_date, tar_type = sys.argv[2], sys.argv[3]
+        code, message = direct.trade_bill(bill_date=bill_date, tar_type=tar_type)
+        answer = json.loads(message)
+        status, content = direct.download_bill(answer["download_url"])
+        raw = gzip.decompress(content) if tar_type == "GZIP" else content
+        print(json.dumps({"apply_status": code, "answer": answer, "download_status": status,
+                          "sha1": hashlib.sha1(raw).hexdigest(), "bytes": len(raw),
+                          "bom": raw.startswith(b"\xef\xbb\xbf")}))
         return
     if sys.argv[1:] == ["tampered"]:
         print(json.dumps({"tampered": outcome(lambda: direct.query(out_trade_no="1217752501201407033233368018"))}))

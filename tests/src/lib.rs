@@ -211,6 +211,23 @@ impl TestClient {
         };
         (result, steps)
     }
+
+    /// Downloads, reads and proves a bill through the adapter's `bill`, recording every
+    /// progress report.
+    ///
+    /// # Errors
+    /// Whatever the adapter returns.
+    pub fn bill<Op: wechatpay_core::bill::BillRequest + Sync>(
+        &self,
+        op: &Op,
+        sink: &mut (dyn wechatpay_core::bill::BillSink + Send),
+        progress: &mut Vec<wechatpay_core::bill::Progress>,
+    ) -> Result<wechatpay_core::bill::BillFetch, wechatpay_core::bill::FetchError> {
+        match &self.inner {
+            Inner::Reqwest { client, runtime } => runtime.block_on(client.bill(op, sink, |p| progress.push(p))),
+            Inner::Ureq(client) => client.bill(op, sink, |p| progress.push(p)),
+        }
+    }
 }
 
 /// The call loop's settings for a test client.

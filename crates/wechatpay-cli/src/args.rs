@@ -120,6 +120,13 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: NotificationCommand,
     },
+    /// Bills (账单): download the day's trade or fund-flow bill, prove it by its signed SHA-1,
+    /// write it; or reconcile it with your own orders.
+    Bill {
+        /// Which bill, or reconcile.
+        #[command(subcommand)]
+        command: crate::commands::bill::BillCommand,
+    },
     /// Start the simulator in-process and run every query type against it.
     Demo,
     /// Run the local WeChat Pay simulator (same options as `wechatpay-sim`).

@@ -107,6 +107,7 @@ fn main() -> ExitCode {
         }
         Command::Notification { command: NotificationCommand::Parse(args) } => commands::notification::parse(s, args),
         Command::Notification { command: NotificationCommand::Listen(args) } => commands::listen::run(s, args),
+        Command::Bill { command } => commands::bill::run(s, command),
         Command::Demo => commands::demo::run(),
         Command::Sim { args } => return wechatpay_sim::run_cli(args.iter().cloned()),
     };

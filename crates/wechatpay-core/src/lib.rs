@@ -133,6 +133,7 @@
 
 // The families: each item reachable through exactly one of them.
 pub mod api;
+pub mod bill;
 pub mod certificates;
 pub mod charge;
 pub mod crypto;
@@ -150,6 +151,7 @@ pub mod wire;
 mod apiv3_key;
 mod auth;
 mod base64_strict;
+mod calendar;
 mod config;
 mod der;
 mod error;

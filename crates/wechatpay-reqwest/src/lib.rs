@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+mod bill;
+
 use std::error::Error as StdError;
 use std::io;
 use std::time::SystemTime;

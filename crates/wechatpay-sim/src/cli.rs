@@ -37,7 +37,8 @@ The admin API under /sim/ (orders, states, notifications, faults, rotation, requ
                        the WeChat Pay public key, /v3/certificates answers 404 RESOURCE_NOT_EXISTS
   --notify-time-scale F
                        multiplies the notification redelivery schedule (15s, 15s, 30s, 3m, ...)
-                       by F (default 1; e.g. 0.001 in tests)
+                       and the 5-minute life of a bill download URL by F (default 1; e.g.
+                       0.001 in tests)
   --allow-remote-notify
                        accept notify_url hosts other than loopback
   --refunds MODE       auto (default): a refund becomes SUCCESS 1 s (x the notify time scale)

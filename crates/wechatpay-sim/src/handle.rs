@@ -227,6 +227,9 @@ impl SimBuilder {
             Duration::from_secs_f64(self.notify_time_scale),
             self.allow_remote_notify,
         );
+        let scheme = if ca_pem.is_some() { "https" } else { "http" };
+        let bill_ttl = std::time::Duration::from_secs_f64(300.0 * self.notify_time_scale);
+        world.bills().configure(format!("{scheme}://{}", connectable(addr)), bill_ttl);
         let control = Arc::new(Control::new(world, Arc::clone(&keys), delivery, self.allow_remote_notify));
         crate::control::refund::spawn_ticker(Arc::clone(&control), Arc::clone(&stop))?;
         let api = Arc::new(Api {
@@ -567,6 +570,16 @@ impl Simulator {
     /// [`OrderError`] when there is no such order.
     pub fn pay_after(&self, kind: OrderKind, out_trade_no: &str, delay: Duration) -> Result<(), OrderError> {
         self.schedule(kind, out_trade_no, "SUCCESS", After::Delay(delay))
+    }
+
+    /// Makes a synthetic trade bill of `rows` plausible rows for `bill_date` (`yyyy-MM-dd`;
+    /// `bill_type` `ALL` or `SUCCESS`), as `POST /sim/bills/synthetic` does; returns
+    /// `{"bill_date","bill_type","rows","hash_value","bytes"}`.
+    ///
+    /// # Errors
+    /// [`OrderError`] naming the field that is wrong.
+    pub fn synthetic_bill(&self, bill_date: &str, rows: u64, bill_type: &str) -> Result<Value, OrderError> {
+        Ok(self.api.control.synthetic_bill(bill_date, rows, bill_type)?)
     }
 
     /// Binds a sub-merchant to the simulated service provider.

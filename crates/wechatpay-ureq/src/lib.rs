@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod bill;
 mod resolver;
 
 use std::sync::mpsc;

@@ -107,6 +107,27 @@ fn python_wechatpayv3_and_the_simulator_accept_each_other() {
     assert_eq!(codes["paid"]["body"], serde_json::to_value(paid).unwrap());
     assert_eq!(sim.requests_for(Route::CodepayDirect), 3);
 
+    // Bills: wechatpayv3's trade_bill() and download_bill() work against the simulator, and
+    // the bytes hash to the simulator's hash_value, which our reader proves too.
+    let day = BillDate::today(std::time::SystemTime::now()).previous();
+    let paid = serde_json::json!({ "out_trade_no": "PY_BILL_1", "trade_state": "SUCCESS",
+        "success_time": format!("{day}T12:00:00+08:00"), "amount": { "total": 321 } });
+    sim.create_order(wechatpay_sim::OrderKind::Direct, paid, None).unwrap();
+    // (wechatpayv3 always sends tar_type; GZIP is the one value WeChat Pay defines.)
+    let bill = run(&["bill", &day.to_string(), "GZIP"]);
+    assert_eq!((bill["apply_status"].as_u64(), bill["download_status"].as_u64()), (Some(200), Some(200)), "{bill}");
+    assert_eq!(bill["sha1"], bill["answer"]["hash_value"], "{bill}");
+    assert_eq!(bill["bom"], true);
+    let mut rows = 0;
+    match ours.bill(&TradeBill::new(day), &mut |_: wechatpay_core::bill::Record| rows += 1, |_| {}) {
+        Ok(wechatpay_core::bill::BillFetch::Proved(v)) => {
+            assert_eq!(Some(v.bytes), bill["bytes"].as_u64());
+            assert_eq!(v.hash.to_string(), bill["sha1"].as_str().unwrap());
+            assert_eq!(rows, 2, "one row and the summary");
+        }
+        other => panic!("{other:?}"),
+    }
+
     // A tampered answer is refused by wechatpayv3's verifier too.
     sim.inject(Fault::TamperedBody, Times::Always, Some(Route::DirectByOutTradeNo));
     let tampered = run(&["tampered"]);

@@ -1,6 +1,7 @@
 //! Cross-crate integration tests, one test binary (one link step) with a module per area;
 //! the shared harness is the `wechatpay_tests` library (`tests/src`).
 
+mod bills;
 mod certificates;
 mod charge;
 mod concurrency;

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod api;
+pub(crate) mod bill;
 pub(crate) mod certificates;
 pub(crate) mod charge;
 pub(crate) mod demo;

@@ -1,6 +1,7 @@
 //! The integration tests of the `wechatpay` command, one test binary (one link step) with a
 //! module per area; `common` starts the simulator and runs the built binary.
 
+mod bill;
 mod certificates;
 mod charge;
 mod cli;

@@ -34,6 +34,12 @@
 //! (an [`AbnormalRefundType`], with [`SensitiveField`]s encrypted under a WeChat Pay key),
 //! all answered by a [`crate::model::Refund`].
 //!
+//! # Bills
+//!
+//! [`TradeBill`] and [`FundFlowBill`] for a [`BillDate`] (answered by a [`BillAnswer`]; sort
+//! "no bill" and "not ready" out with [`BillOutcome`]); the download and the reader are in
+//! [`crate::bill`].
+//!
 //! # Parking
 //!
 //! [`FindParkingService`] (a plate's service, a [`PlateNumber`]), [`CreateEntrance`] (an
@@ -59,6 +65,7 @@ use crate::ids::MchId;
 use crate::percent;
 use crate::verify::VerificationFailure;
 
+mod bill;
 mod certificates;
 mod codepay;
 mod json;
@@ -67,6 +74,10 @@ mod pay;
 mod prepay;
 mod refund;
 
+pub(crate) use bill::DownloadFile;
+pub use bill::{
+    AccountType, BillAnswer, BillDate, BillOutcome, FundFlowBill, TradeBill, TradeBillType, is_expired_download,
+};
 pub use certificates::{CertificateList, DownloadCertificates, EncryptedCertificate};
 pub use codepay::{
     AuthCode, Codepay, CodepayDetail, CodepayGoods, CodepayOrder, CodepayOutcome, CodepaySceneInfo, CodepayStore,

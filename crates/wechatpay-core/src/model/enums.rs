@@ -134,6 +134,11 @@ open_enum! {
         InvalidRequest = "INVALID_REQUEST",
         /// 400: AppID and mchid do not match.
         AppidMchidNotMatch = "APPID_MCHID_NOT_MATCH",
+        /// 400 to a bill application: no bill for that day (no business, or no flow on
+        /// that account); a normal outcome, never retried.
+        NoStatementExist = "NO_STATEMENT_EXIST",
+        /// 400 to a bill application: the bill is not generated yet; ask again later.
+        StatementCreating = "STATEMENT_CREATING",
         /// 400: the merchant does not exist.
         MchNotExists = "MCH_NOT_EXISTS",
         /// 400: the order is closed.

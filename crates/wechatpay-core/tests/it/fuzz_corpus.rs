@@ -61,3 +61,8 @@ fn der_corpus() {
 fn notification_corpus() {
     replay("notification", targets::notification);
 }
+
+#[test]
+fn bill_reader_corpus() {
+    replay("bill_reader", targets::bill_reader);
+}

@@ -107,6 +107,7 @@ impl Admin {
             ("POST", ["parking", "entrances", id, "state"]) => {
                 body_object(&req.body).map(|b| answer(200, control.set_entrance_state(id, &b)))
             }
+            ("POST", ["bills", "synthetic"]) => synthetic_bill(control, &req.body),
             (
                 _,
                 ["orders" | "faults" | "notifications" | "requests"] | ["orders", _, _] | ["orders", _, _, "state"],
@@ -140,6 +141,21 @@ fn set_refund_status(control: &Control, no: &str, body: &[u8]) -> Result<Reply, 
         return Err(param("status: required: SUCCESS, ABNORMAL, CLOSED or PROCESSING"));
     };
     Ok(refund_answer(control.set_refund_status(&decoded(no), status)))
+}
+
+/// `POST /sim/bills/synthetic` `{"bill_date","rows":N,"bill_type"?}`.
+fn synthetic_bill(control: &Control, body: &[u8]) -> Result<Reply, Reply> {
+    let body = body_object(body)?;
+    let bill_date =
+        body.get("bill_date").and_then(Value::as_str).ok_or_else(|| param("bill_date: required, yyyy-MM-dd"))?;
+    let rows =
+        body.get("rows").and_then(Value::as_u64).ok_or_else(|| param("rows: required, a non-negative integer"))?;
+    let bill_type = match body.get("bill_type") {
+        None | Some(Value::Null) => "ALL",
+        Some(Value::String(t)) => t.as_str(),
+        Some(_) => return Err(param("bill_type: ALL or SUCCESS")),
+    };
+    Ok(answer(200, control.synthetic_bill(bill_date, rows, bill_type)))
 }
 
 /// The kind and the decoded `out_trade_no` of an order's admin path.

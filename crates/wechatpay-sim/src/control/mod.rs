@@ -3,6 +3,7 @@
 //! translates HTTP to these calls and their results back (`admin.rs`).
 
 pub(crate) mod admin;
+mod bill;
 pub(crate) mod cashier;
 mod parking;
 pub(crate) mod prepay;

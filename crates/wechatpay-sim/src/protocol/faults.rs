@@ -40,11 +40,14 @@ pub enum Fault {
     AnswerForAnotherOrder,
     /// `200` with a body of this many bytes, streamed (never built in memory), unsigned.
     OversizedBody(usize),
+    /// A bill application's answer with a `hash_value` that does not match the file,
+    /// validly signed: only a client that proves the download notices.
+    WrongBillHash,
 }
 
 impl Fault {
     /// The faults without a parameter, by their admin API names.
-    const NAMED: [(&'static str, Fault); 12] = [
+    const NAMED: [(&'static str, Fault); 13] = [
         ("rate_limited", Fault::RateLimited),
         ("system_error", Fault::SystemError),
         ("html_bad_gateway", Fault::HtmlBadGateway),
@@ -57,6 +60,7 @@ impl Fault {
         ("unsigned_ok", Fault::UnsignedOk),
         ("invalid_json", Fault::InvalidJson),
         ("answer_for_another_order", Fault::AnswerForAnotherOrder),
+        ("wrong_bill_hash", Fault::WrongBillHash),
     ];
 
     /// The fault without a parameter named `name` in the admin API (`rate_limited`, ...;

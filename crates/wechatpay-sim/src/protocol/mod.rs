@@ -39,6 +39,7 @@ pub(crate) struct Api {
 
 pub(crate) mod apiv3_key;
 pub mod auth;
+pub(crate) mod bill;
 pub(crate) mod certificates;
 pub(crate) mod codepay;
 pub(crate) mod faults;
@@ -56,6 +57,8 @@ enum Answer {
     Json(Reply, Signature),
     BadGateway,
     Oversized(usize),
+    /// A bill file, streamed unsigned.
+    Bill(bill::Download),
     /// Close without answering.
     Nothing,
 }
@@ -93,7 +96,7 @@ impl Api {
         let status = match &answer {
             Answer::Json(reply, _) => Some(reply.status),
             Answer::BadGateway => Some(502),
-            Answer::Oversized(_) => Some(200),
+            Answer::Oversized(_) | Answer::Bill(_) => Some(200),
             Answer::Nothing => None,
         };
         let record = RequestRecord { method: req.method.clone(), target: req.target.clone(), verified, status };
@@ -102,6 +105,7 @@ impl Api {
             Answer::Json(reply, signature) => respond::json(stream, &self.ids, &reply, &key, signature, close),
             Answer::BadGateway => respond::bad_gateway(stream, close),
             Answer::Oversized(n) => respond::oversized(stream, &self.ids, &self.stop, n, close),
+            Answer::Bill(download) => download.respond(stream, &self.ids, &self.stop, close),
             Answer::Nothing => false,
         }
     }
@@ -138,6 +142,9 @@ impl Api {
         let route = target.map(|t| t.route);
         let fault = self.control.take_fault(route);
         let normal = || self.normal(req, target, caller);
+        if let (None, Some(t @ routes::Target { route: Route::BillDownload, .. })) = (&fault, target) {
+            return self.bill_download(req, t, caller);
+        }
         let Some(fault) = fault else {
             let reply = normal();
             // A payment code ending in 6: the order is paid at once, the answer comes late.
@@ -173,6 +180,28 @@ impl Api {
             }
             Fault::OversizedBody(n) => Answer::Oversized(n),
             Fault::AnswerForAnotherOrder => Answer::Json(another_order(normal()), Signature::Valid),
+            Fault::WrongBillHash => Answer::Json(bill::wrong_hash(normal()), Signature::Valid),
+        }
+    }
+}
+
+impl Api {
+    /// A verified bill download: the file streamed unsigned, or the signed error answer.
+    fn bill_download(&self, req: &http::Request, target: &routes::Target<'_>, caller: &str) -> Answer {
+        let call = routes::Call {
+            target: *target,
+            caller,
+            content_type: req.header("content-type"),
+            body: &req.body,
+            serial: req.header(wechatpay_core::wire::HEADER_SERIAL),
+        };
+        let found = self.control.world(|world| {
+            let mut ctx = routes::Ctx { world, keys: &self.keys, apiv3_key: &self.apiv3_key };
+            bill::download(&call, &mut ctx)
+        });
+        match found {
+            Ok(download) => Answer::Bill(download),
+            Err(reply) => Answer::Json(reply, Signature::Valid),
         }
     }
 }

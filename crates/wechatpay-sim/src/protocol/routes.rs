@@ -65,6 +65,12 @@ pub enum Route {
     ReverseDirect,
     /// `POST /v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse`.
     ReversePartner,
+    /// `GET /v3/bill/tradebill?bill_date=&bill_type=&tar_type=&sub_mchid=`
+    TradeBill,
+    /// `GET /v3/bill/fundflowbill?bill_date=&account_type=&tar_type=`
+    FundFlowBill,
+    /// `GET /v3/billdownload/file?token=`: the bill file, unsigned.
+    BillDownload,
 }
 
 /// One entry of the route table: method, path pattern (`{name}` is one non-empty path
@@ -291,11 +297,32 @@ pub(crate) const ROUTES: [RouteSpec; Route::COUNT] = [
         name: "reverse_partner",
         handler: super::codepay::reverse,
     },
+    RouteSpec {
+        route: Route::TradeBill,
+        method: "GET",
+        pattern: "/v3/bill/tradebill",
+        name: "trade_bill",
+        handler: super::bill::trade_bill,
+    },
+    RouteSpec {
+        route: Route::FundFlowBill,
+        method: "GET",
+        pattern: "/v3/bill/fundflowbill",
+        name: "fundflow_bill",
+        handler: super::bill::fundflow_bill,
+    },
+    RouteSpec {
+        route: Route::BillDownload,
+        method: "GET",
+        pattern: "/v3/billdownload/file",
+        name: "bill_download",
+        handler: super::bill::download_in_memory,
+    },
 ];
 
 impl Route {
     /// How many routes there are.
-    pub(crate) const COUNT: usize = 26;
+    pub(crate) const COUNT: usize = 29;
 
     pub(crate) fn index(self) -> usize {
         self as usize

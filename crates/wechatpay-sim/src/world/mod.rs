@@ -18,6 +18,7 @@
 //! ([`World::take_outbox`]) until the caller has let go of the world, then goes to
 //! delivery.
 
+pub(crate) mod bill;
 pub(crate) mod codepay;
 pub(crate) mod order;
 pub(crate) mod parking;
@@ -90,6 +91,8 @@ pub(crate) struct World {
     pub(crate) parking: parking::Parking,
     /// The bodies of the codepays that created orders.
     codepays: codepay::Codepays,
+    /// Issued bill downloads and synthetic bills.
+    bills: bill::Bills,
 }
 
 impl World {

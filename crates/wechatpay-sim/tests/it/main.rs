@@ -2,6 +2,7 @@
 //! per area; `common` holds the shared client side (the simulator's own merchant).
 
 mod admin;
+mod bills;
 mod certificates;
 mod cli;
 mod common;
