@@ -55,13 +55,13 @@ pub(crate) struct ChargeArgs {
     pub(crate) appid: Option<String>,
     /// Seconds after the codepay to keep asking before reversing (default 45); a reverse
     /// that fails is sent again for as long.
-    #[arg(long, value_name = "SECS", default_value = "45", value_parser = deadline_secs)]
+    #[arg(long, value_name = "SECS", default_value = "45", allow_hyphen_values = true, value_parser = deadline_secs)]
     pub(crate) deadline: f64,
     /// Ask every SECS seconds (at least 0.1; default 5).
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = interval_secs)]
+    #[arg(long, value_name = "SECS", default_value = "5", allow_hyphen_values = true, value_parser = interval_secs)]
     pub(crate) interval: f64,
     /// Never reverse sooner than SECS after the codepay (default 15; 0 allowed).
-    #[arg(long, value_name = "SECS", default_value = "15", value_parser = reverse_delay_secs)]
+    #[arg(long, value_name = "SECS", default_value = "15", allow_hyphen_values = true, value_parser = reverse_delay_secs)]
     pub(crate) reverse_delay: f64,
 }
 

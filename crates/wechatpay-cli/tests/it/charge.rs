@@ -105,6 +105,32 @@ fn every_test_code_exits_as_the_issue_says() {
     assert_eq!(env.sim.requests_for(Route::ReverseDirect), 1);
 }
 
+/// "Paid: stdout the verified order as `order get` prints it"; not paid: that order too.
+/// Digits 7-9 pay at once like 0.
+#[test]
+fn stdout_is_the_order_as_order_get_prints_it() {
+    let env = Env::new(Simulator::start().unwrap());
+    for (no, code, exit) in [
+        ("CLI_GET_0", "134567890123456780", 0),
+        ("CLI_GET_7", "134567890123456787", 0),
+        ("CLI_GET_8", "134567890123456788", 0),
+        ("CLI_GET_9", "134567890123456789", 0),
+        ("CLI_GET_1", "134567890123456781", 0),
+        ("CLI_GET_2", "134567890123456782", 7),
+        ("CLI_GET_3", "134567890123456783", 7),
+    ] {
+        let o = charge(&env, no, code, &[]);
+        assert_eq!(o.status.code(), Some(exit), "{no}: {}", text(&o.stderr));
+        if code.ends_with(['7', '8', '9']) {
+            assert_eq!(steps(&o), ["codepay: 200 SUCCESS"], "{no}");
+        }
+        let get = run(&env, &["order", "get", "--out-trade-no", no]);
+        assert_eq!(get.status.code(), Some(0), "{}", text(&get.stderr));
+        assert_eq!(text(&o.stdout), text(&get.stdout), "{no}");
+    }
+    assert_eq!(env.sim.requests_for(Route::CodepayDirect), 7, "one codepay per charge");
+}
+
 #[test]
 fn unresolved_exits_8_with_the_escalation_line_and_nothing_on_stdout() {
     let env = Env::new(Simulator::start().unwrap());
@@ -155,6 +181,14 @@ fn input_is_checked_before_anything_is_sent() {
     let o = run(&env, &args);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("scene_info.store_info"), "{}", text(&o.stderr));
+    // Negative seconds as a user types them (`--deadline -1`): the flag and its rule.
+    for flag in ["--deadline", "--interval", "--reverse-delay"] {
+        let base = ["order", "charge", "--out-trade-no", "CLI_BAD_0004", "--auth-code", "134567890123456780"];
+        let rest = ["--total", "1", "--description", "x", "--store-id", "1", flag, "-1"];
+        let o = run(&env, &[&base[..], &rest[..]].concat());
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", text(&o.stderr));
+        assert!(text(&o.stderr).contains(flag) && text(&o.stderr).contains("rule"), "{}", text(&o.stderr));
+    }
     let o = env
         .command(&[])
         .env_remove("WECHATPAY_APPID")
