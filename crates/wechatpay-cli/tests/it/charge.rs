@@ -143,6 +143,51 @@ fn unresolved_exits_8_with_the_escalation_line_and_nothing_on_stdout() {
     assert!(line.contains("query") && line.contains("reverse"), "{line}");
 }
 
+/// A partner charge's escalation line names the partner commands (with its `--sub-mchid`),
+/// which are the ones that find and reverse a sub-merchant's order.
+#[test]
+fn a_partner_charge_unresolved_names_the_partner_commands() {
+    let env = Env::new(Simulator::start().unwrap());
+    env.sim.inject(Fault::SystemError, Times::Always, Some(Route::ReversePartner));
+    let sub = wechatpay_sim::Credentials::builtin().sub_mchid();
+    let args = [
+        "partner-order",
+        "charge",
+        "--sub-mchid",
+        sub,
+        "--out-trade-no",
+        "CLI_P_UNRES_3",
+        "--auth-code",
+        "134567890123456783",
+        "--total",
+        "300",
+        "--description",
+        "Tea",
+        "--store-id",
+        "0001",
+        "--interval",
+        "0.1",
+        "--deadline",
+        "0.6",
+        "--reverse-delay",
+        "0",
+        "--timeout",
+        "1",
+    ];
+    let o = run(&env, &args);
+    assert_eq!(o.status.code(), Some(8), "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty());
+    let err = text(&o.stderr);
+    let line = err.lines().find(|l| l.starts_with("charge: UNRESOLVED")).unwrap_or_else(|| panic!("{err}"));
+    let get = format!("wechatpay partner-order get --out-trade-no CLI_P_UNRES_3 --sub-mchid {sub}");
+    let reverse = format!("wechatpay partner-order reverse --out-trade-no CLI_P_UNRES_3 --sub-mchid {sub}");
+    assert!(line.contains(&get) && line.contains(&reverse), "{line}");
+    // What the line says to run works: the order is found, still paying.
+    let o = run(&env, &["partner-order", "get", "--out-trade-no", "CLI_P_UNRES_3", "--sub-mchid", sub]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(order(&o)["trade_state"], "USERPAYING");
+}
+
 #[test]
 fn input_is_checked_before_anything_is_sent() {
     let env = Env::new(Simulator::start().unwrap());
