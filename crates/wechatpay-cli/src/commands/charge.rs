@@ -55,13 +55,13 @@ pub(crate) struct ChargeArgs {
     pub(crate) appid: Option<String>,
     /// Seconds after the codepay to keep asking before reversing (default 45); a reverse
     /// that fails is sent again for as long.
-    #[arg(long, value_name = "SECS", default_value = "45", value_parser = deadline_secs)]
+    #[arg(long, value_name = "SECS", default_value = "45", allow_hyphen_values = true, value_parser = deadline_secs)]
     pub(crate) deadline: f64,
     /// Ask every SECS seconds (at least 0.1; default 5).
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = interval_secs)]
+    #[arg(long, value_name = "SECS", default_value = "5", allow_hyphen_values = true, value_parser = interval_secs)]
     pub(crate) interval: f64,
     /// Never reverse sooner than SECS after the codepay (default 15; 0 allowed).
-    #[arg(long, value_name = "SECS", default_value = "15", value_parser = reverse_delay_secs)]
+    #[arg(long, value_name = "SECS", default_value = "15", allow_hyphen_values = true, value_parser = reverse_delay_secs)]
     pub(crate) reverse_delay: f64,
 }
 
@@ -149,17 +149,47 @@ pub(crate) fn charge(
         Some(sub_mchid) => {
             let sub_appid = sub_appid.map(AppId::new).transpose()?;
             let ids = PartnerIds { sp_appid: appid, sub_mchid: sub_mchid.clone(), sub_appid };
-            run(s, &PartnerCodepay { ids, order }, &policy)
+            let how = Commands::partner(sub_mchid);
+            run(s, &PartnerCodepay { ids, order }, &policy, &how)
         }
-        None => run(s, &Codepay { appid, order }, &policy),
+        None => run(s, &Codepay { appid, order }, &policy, &Commands::direct()),
     }
 }
 
-fn run<C: ChargeCodepay>(s: &Settings, op: &C, policy: &ChargePolicy) -> Result<(), Failure> {
+/// The commands a till runs by hand for this charge's order: `order get`/`order reverse`,
+/// or their `partner-order` twins with the `--sub-mchid` of the charge.
+struct Commands {
+    /// `order` or `partner-order`.
+    family: &'static str,
+    /// ` --sub-mchid ID` for a partner order, else empty.
+    sub: String,
+}
+
+impl Commands {
+    fn direct() -> Commands {
+        Commands { family: "order", sub: String::new() }
+    }
+
+    fn partner(sub_mchid: &SubMchId) -> Commands {
+        Commands { family: "partner-order", sub: format!(" --sub-mchid {}", sub_mchid.as_str()) }
+    }
+
+    fn get(&self, no: &str) -> String {
+        format!("wechatpay {} get --out-trade-no {no}{}", self.family, self.sub)
+    }
+
+    fn reverse(&self, no: &str) -> String {
+        format!("wechatpay {} reverse --out-trade-no {no}{}", self.family, self.sub)
+    }
+}
+
+fn run<C: ChargeCodepay>(s: &Settings, op: &C, policy: &ChargePolicy, how: &Commands) -> Result<(), Failure> {
     let client = settings::client(s)?;
     let no = op.out_trade_no().as_str().to_owned();
     crate::interrupt::note(format!(
-        "charge {no} interrupted: its state is unknown; query it (order get) and reverse it (order reverse)"
+        "charge {no} interrupted: its state is unknown; query it ({}) and reverse it ({})",
+        how.get(&no),
+        how.reverse(&no)
     ));
     match client.charge(op, policy, report)? {
         ChargeOutcome::Paid(order) => print_json(&order),
@@ -175,8 +205,9 @@ fn run<C: ChargeCodepay>(s: &Settings, op: &C, policy: &ChargePolicy) -> Result<
             let why = error.as_ref().map_or_else(String::new, |e| format!("; last error: {}", error_words(e)));
             let line = format!(
                 "charge: UNRESOLVED: order {no} may have been paid (last known state {state}{why}); \
-                 query it (wechatpay order get --out-trade-no {no}) and reverse it again \
-                 (wechatpay order reverse --out-trade-no {no}) before the customer leaves"
+                 query it ({}) and reverse it again ({}) before the customer leaves",
+                how.get(&no),
+                how.reverse(&no)
             );
             say_err(&line);
             Err(Failure { code: UNRESOLVED, message: format!("charge of {no} unresolved: escalate") })

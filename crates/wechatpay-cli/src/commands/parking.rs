@@ -87,7 +87,7 @@ pub(crate) struct EntranceArgs {
     #[arg(long, value_name = "NAME")]
     parking_name: String,
     /// Free parking time in seconds (0 or more).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
     free_duration: i64,
     /// Where WeChat Pay sends VEHICLE.ENTRANCE_STATE_CHANGE.
     #[arg(long, value_name = "URL")]
@@ -110,7 +110,7 @@ pub(crate) struct CreateOrderArgs {
     #[arg(long, value_name = "TEXT")]
     description: String,
     /// The amount in fen (> 0).
-    #[arg(long, value_name = "FEN")]
+    #[arg(long, value_name = "FEN", allow_hyphen_values = true)]
     total: i64,
     /// The plate, as at the entrance.
     #[arg(long)]
@@ -128,7 +128,7 @@ pub(crate) struct CreateOrderArgs {
     #[arg(long, value_name = "NAME")]
     parking_name: String,
     /// The charged time in seconds (0 or more).
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
     charging_duration: i64,
     /// The car park's device id (1-32 characters).
     #[arg(long, value_name = "ID")]

@@ -105,6 +105,32 @@ fn every_test_code_exits_as_the_issue_says() {
     assert_eq!(env.sim.requests_for(Route::ReverseDirect), 1);
 }
 
+/// "Paid: stdout the verified order as `order get` prints it"; not paid: that order too.
+/// Digits 7-9 pay at once like 0.
+#[test]
+fn stdout_is_the_order_as_order_get_prints_it() {
+    let env = Env::new(Simulator::start().unwrap());
+    for (no, code, exit) in [
+        ("CLI_GET_0", "134567890123456780", 0),
+        ("CLI_GET_7", "134567890123456787", 0),
+        ("CLI_GET_8", "134567890123456788", 0),
+        ("CLI_GET_9", "134567890123456789", 0),
+        ("CLI_GET_1", "134567890123456781", 0),
+        ("CLI_GET_2", "134567890123456782", 7),
+        ("CLI_GET_3", "134567890123456783", 7),
+    ] {
+        let o = charge(&env, no, code, &[]);
+        assert_eq!(o.status.code(), Some(exit), "{no}: {}", text(&o.stderr));
+        if code.ends_with(['7', '8', '9']) {
+            assert_eq!(steps(&o), ["codepay: 200 SUCCESS"], "{no}");
+        }
+        let get = run(&env, &["order", "get", "--out-trade-no", no]);
+        assert_eq!(get.status.code(), Some(0), "{}", text(&get.stderr));
+        assert_eq!(text(&o.stdout), text(&get.stdout), "{no}");
+    }
+    assert_eq!(env.sim.requests_for(Route::CodepayDirect), 7, "one codepay per charge");
+}
+
 #[test]
 fn unresolved_exits_8_with_the_escalation_line_and_nothing_on_stdout() {
     let env = Env::new(Simulator::start().unwrap());
@@ -115,6 +141,51 @@ fn unresolved_exits_8_with_the_escalation_line_and_nothing_on_stdout() {
     let err = text(&o.stderr);
     let line = err.lines().find(|l| l.starts_with("charge: UNRESOLVED")).unwrap_or_else(|| panic!("{err}"));
     assert!(line.contains("query") && line.contains("reverse"), "{line}");
+}
+
+/// A partner charge's escalation line names the partner commands (with its `--sub-mchid`),
+/// which are the ones that find and reverse a sub-merchant's order.
+#[test]
+fn a_partner_charge_unresolved_names_the_partner_commands() {
+    let env = Env::new(Simulator::start().unwrap());
+    env.sim.inject(Fault::SystemError, Times::Always, Some(Route::ReversePartner));
+    let sub = wechatpay_sim::Credentials::builtin().sub_mchid();
+    let args = [
+        "partner-order",
+        "charge",
+        "--sub-mchid",
+        sub,
+        "--out-trade-no",
+        "CLI_P_UNRES_3",
+        "--auth-code",
+        "134567890123456783",
+        "--total",
+        "300",
+        "--description",
+        "Tea",
+        "--store-id",
+        "0001",
+        "--interval",
+        "0.1",
+        "--deadline",
+        "0.6",
+        "--reverse-delay",
+        "0",
+        "--timeout",
+        "1",
+    ];
+    let o = run(&env, &args);
+    assert_eq!(o.status.code(), Some(8), "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty());
+    let err = text(&o.stderr);
+    let line = err.lines().find(|l| l.starts_with("charge: UNRESOLVED")).unwrap_or_else(|| panic!("{err}"));
+    let get = format!("wechatpay partner-order get --out-trade-no CLI_P_UNRES_3 --sub-mchid {sub}");
+    let reverse = format!("wechatpay partner-order reverse --out-trade-no CLI_P_UNRES_3 --sub-mchid {sub}");
+    assert!(line.contains(&get) && line.contains(&reverse), "{line}");
+    // What the line says to run works: the order is found, still paying.
+    let o = run(&env, &["partner-order", "get", "--out-trade-no", "CLI_P_UNRES_3", "--sub-mchid", sub]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(order(&o)["trade_state"], "USERPAYING");
 }
 
 #[test]
@@ -155,6 +226,14 @@ fn input_is_checked_before_anything_is_sent() {
     let o = run(&env, &args);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("scene_info.store_info"), "{}", text(&o.stderr));
+    // Negative seconds as a user types them (`--deadline -1`): the flag and its rule.
+    for flag in ["--deadline", "--interval", "--reverse-delay"] {
+        let base = ["order", "charge", "--out-trade-no", "CLI_BAD_0004", "--auth-code", "134567890123456780"];
+        let rest = ["--total", "1", "--description", "x", "--store-id", "1", flag, "-1"];
+        let o = run(&env, &[&base[..], &rest[..]].concat());
+        assert_eq!(o.status.code(), Some(2), "{flag}: {}", text(&o.stderr));
+        assert!(text(&o.stderr).contains(flag) && text(&o.stderr).contains("rule"), "{}", text(&o.stderr));
+    }
     let o = env
         .command(&[])
         .env_remove("WECHATPAY_APPID")

@@ -253,9 +253,24 @@ fn bad_parking_input_exits_2_before_anything_is_sent() {
     let (status, err) = code(&run(&env, &entrance));
     assert_eq!(status, Some(2), "{err}");
     assert!(err.contains("free_duration"), "{err}");
-    // No app id at all (the simulator's env names one: left out).
+    // A negative number written as a user types it (`--flag -1`, no `=`) gets the field and
+    // its rule too, not clap's "unexpected argument '-1'".
+    let mut spaced: Vec<&str> = entrance.iter().copied().filter(|a| *a != "--free-duration=-1").collect();
+    spaced.extend(["--free-duration", "-1"]);
+    let (status, err) = code(&run(&env, &spaced));
+    assert_eq!(status, Some(2), "{err}");
+    assert!(err.contains("free_duration") && err.contains("not negative"), "{err}");
+    for (flag, named) in [("--total", "amount.total"), ("--charging-duration", "charging_duration")] {
+        let mut a = deduction_args("A1", "5K8264ILTKCH16CQ250", "粤B1", &start, &end);
+        let at = a.iter().position(|x| x == flag).unwrap();
+        a[at + 1] = "-1".to_owned();
+        let (status, err) = code(&run(&env, &strs(&a)));
+        assert_eq!(status, Some(2), "{flag}: {err}");
+        assert!(err.contains(named) && err.contains("rule"), "{flag}: {err}");
+    }
+    // No app id at all (the simulator's env names one: take it away).
     let find = ["parking", "service", "find", "--plate-number", "粤B1", "--plate-color", "BLUE", "--openid", OPENID];
-    let o = env.command(&["WECHATPAY_APPID"]).args(find).output().unwrap();
+    let o = env.command(&[]).env_remove("WECHATPAY_APPID").args(find).output().unwrap();
     let (status, err) = code(&o);
     assert_eq!(status, Some(2), "{err}");
     assert!(err.contains("WECHATPAY_APPID") && err.contains("--appid"), "{err}");

@@ -180,7 +180,14 @@ def main():
     os.environ.update(env)
     snippet = {"headers": headers, "body": body}
     exec(compile(readme_block("python", "Python, with"), str(README) + " (python snippet)", "exec"), snippet)
-    expect(snippet["code"] == 200, "the README snippet's query answered %s" % snippet["code"])
+    expect(json.loads(snippet["answer"]).get("out_trade_no") == "T1001", "the README snippet's query: %s" % snippet["answer"])
+    expect(snippet["code"] == 200, "the README snippet's last call answered %s" % snippet["code"])
+    # Its payment-code lines (a codepay answered 202, then codepay_reverse) left the order
+    # REVOKED: a codepay refused for its out_trade_no (6-32 characters) would leave none.
+    status, order = admin(env, "GET", "/sim/orders/direct/TILL1002")
+    expect(status == 200, "the README snippet's payment-code order: %s %s" % (status, order))
+    expect(order.get("trade_type") == "MICROPAY" and order.get("trade_state") == "REVOKED",
+           "the README snippet's payment-code order: %s" % order)
     expect(snippet["event"]["resource"]["out_trade_no"] == OUT_TRADE_NO, "the README snippet's event: %s" % snippet["event"])
 
     with open(out_file, "w") as f:
