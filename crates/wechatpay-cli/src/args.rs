@@ -27,6 +27,7 @@ pub(crate) struct Cli {
 /// flag always wins, and a setting given only by its variable is not shown as a required
 /// flag in usage lines.
 #[derive(Debug, Args, Default)]
+#[command(next_help_heading = "Settings (each flag wins over its WECHATPAY_* variable)")]
 pub(crate) struct Settings {
     /// The caller's merchant id (the service provider's for partner and parking calls). [env: WECHATPAY_MCHID]
     #[arg(long, global = true, value_name = "MCHID")]

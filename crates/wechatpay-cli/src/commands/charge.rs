@@ -20,9 +20,6 @@ use crate::args::Settings;
 use crate::failure::{Failure, NOT_PAID, UNRESOLVED};
 use crate::settings;
 
-/// The app id variable (`--appid` wins).
-const APPID_VAR: &str = "WECHATPAY_APPID";
-
 /// `charge`'s flags.
 #[derive(Debug, Args)]
 pub(crate) struct ChargeArgs {
@@ -50,9 +47,6 @@ pub(crate) struct ChargeArgs {
     /// Merchant data echoed by queries (1-128 characters).
     #[arg(long, value_name = "TEXT")]
     pub(crate) attach: Option<String>,
-    /// The app id (for partner calls the service provider's sp_appid). [env: WECHATPAY_APPID]
-    #[arg(long, value_name = "APPID")]
-    pub(crate) appid: Option<String>,
     /// Seconds after the codepay to keep asking before reversing (default 45); a reverse
     /// that fails is sent again for as long.
     #[arg(long, value_name = "SECS", default_value = "45", allow_hyphen_values = true, value_parser = deadline_secs)]
@@ -65,15 +59,13 @@ pub(crate) struct ChargeArgs {
     pub(crate) reverse_delay: f64,
 }
 
-/// `reverse`'s app id flag.
+/// `reverse`'s flags (the app id is the `--appid` setting: the one the codepay was sent
+/// with, a partner's `sp_appid`).
 #[derive(Debug, Args)]
 pub(crate) struct ReverseArgs {
     /// The merchant order number.
     #[arg(long)]
     pub(crate) out_trade_no: OutTradeNo,
-    /// The app id the codepay was sent with (partner: sp_appid). [env: WECHATPAY_APPID]
-    #[arg(long, value_name = "APPID")]
-    pub(crate) appid: Option<String>,
 }
 
 fn seconds(text: &str, min: f64, max: f64) -> Result<f64, String> {
@@ -93,16 +85,6 @@ fn interval_secs(text: &str) -> Result<f64, String> {
 
 fn reverse_delay_secs(text: &str) -> Result<f64, String> {
     seconds(text, 0.0, 3600.0)
-}
-
-/// The app id from `--appid` or `WECHATPAY_APPID`.
-fn appid(flag: Option<&str>) -> Result<AppId, Failure> {
-    let value = match flag {
-        Some(v) => v.to_owned(),
-        None => std::env::var(APPID_VAR)
-            .map_err(|_| Failure::usage(format!("the app id is missing: set {APPID_VAR} or give --appid")))?,
-    };
-    AppId::new(&value).map_err(|e| Failure::usage(format!("{e} (from --appid or {APPID_VAR})")))
 }
 
 /// The validated charge (exit 2 naming the field before anything is signed).
@@ -142,7 +124,7 @@ pub(crate) fn charge(
     sub_mchid: Option<&SubMchId>,
     sub_appid: Option<&str>,
 ) -> Result<(), Failure> {
-    let appid = appid(a.appid.as_deref())?;
+    let appid = settings::appid(s)?;
     let order = order(a)?;
     let policy = policy(a);
     match sub_mchid {
@@ -267,7 +249,7 @@ pub(crate) fn reverse(
     sub_mchid: Option<&SubMchId>,
     sub_appid: Option<&str>,
 ) -> Result<(), Failure> {
-    let appid = appid(a.appid.as_deref())?;
+    let appid = settings::appid(s)?;
     let out_trade_no = a.out_trade_no.clone();
     let client = settings::client(s)?;
     match sub_mchid {
