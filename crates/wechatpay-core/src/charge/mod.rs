@@ -8,9 +8,10 @@
 //! 1. The codepay is sent **once**. It is not idempotent: after a `202` (`USERPAYING`), a
 //!    `5xx`, a `429`, a timeout or any failure that may have reached WeChat Pay, the charge
 //!    never sends it again, it queries by `out_trade_no`.
-//! 2. A `4xx` business error on the codepay (`NOT_ENOUGH`, `PARAM_ERROR`, …), or a failure
-//!    that proves it never arrived (DNS, connect, TLS), is final: nothing was charged; no
-//!    query, no reverse. The charge returns that error.
+//! 2. A **signed** `4xx` business error on the codepay (`NOT_ENOUGH`, `PARAM_ERROR`, …), or a
+//!    failure that proves it never arrived (DNS, connect, TLS), is final: nothing was charged;
+//!    no query, no reverse. The charge returns that error. An unsigned `4xx` proves nothing
+//!    (anyone on the path could write one): the charge goes on as after a `5xx`.
 //! 3. Otherwise it queries every [`interval`](ChargePolicy::interval) (5 s) until the
 //!    [`deadline`](ChargePolicy::deadline) (45 s from the codepay): `SUCCESS` → paid;
 //!    `PAYERROR`, `REVOKED`, `CLOSED` → not paid; `USERPAYING`, `NOTPAY`, `ORDER_NOT_EXIST`
@@ -19,8 +20,8 @@
 //!    codepay that answers only at the deadline is followed by one query first), but never sooner than
 //!    [`reverse_delay`](ChargePolicy::reverse_delay) (15 s) after the codepay. A reverse that
 //!    fails (transport, `5xx`, `429`) is sent again every interval for
-//!    [`reverse_for`](ChargePolicy::reverse_for) (30 s); a `2xx` or a business `4xx` is its
-//!    answer.
+//!    [`reverse_for`](ChargePolicy::reverse_for) (30 s); a `2xx` or a signed business `4xx`
+//!    is its answer.
 //! 5. After the reverse answers, query once more and report that state: `SUCCESS` → paid,
 //!    `PAYERROR`/`REVOKED`/`CLOSED` → not paid, anything else → **unresolved**.
 //! 6. A state the charge cannot judge (`REFUND`, or one this version does not know) ends it

@@ -323,9 +323,11 @@ fn codepay_refused(error: &Error) -> bool {
     }
 }
 
-/// A WeChat Pay error answer with a `4xx` status other than `429`.
+/// A verified WeChat Pay error answer with a `4xx` status other than `429`. An unsigned (or
+/// badly signed) error proves nothing about the money, so it is not final: the charge asks.
 fn is_business_refusal(error: &Error) -> bool {
-    matches!(error, Error::Api(e) if e.status.is_client_error() && e.status != StatusCode::TOO_MANY_REQUESTS)
+    matches!(error, Error::Api(e)
+        if e.verified && e.status.is_client_error() && e.status != StatusCode::TOO_MANY_REQUESTS)
 }
 
 fn trace_state(step: &'static str, state: &str, elapsed: Duration) {

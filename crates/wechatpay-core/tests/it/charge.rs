@@ -203,6 +203,17 @@ fn a_business_4xx_is_final_and_nothing_follows() {
 }
 
 #[test]
+fn an_unsigned_4xx_proves_nothing_the_charge_asks_and_finds_the_order_paid() {
+    // Anyone on the path can forge an unsigned "NOT_ENOUGH": it is not taken as "nothing was
+    // charged" (the error's own rule: an unverified error never decides about money).
+    let script = Script::new([unsigned(403, r#"{"code":"NOT_ENOUGH","message":"balance"}"#), order("SUCCESS")]);
+    let (result, steps) = charge(&script);
+    assert_eq!(result.unwrap().end(), ChargeEnd::Paid, "{steps:?}");
+    assert_eq!(steps[0], "codepay failed refused=false");
+    assert_eq!(codepays(&script), 1, "{:?}", script.seen());
+}
+
+#[test]
 fn a_codepay_that_never_arrived_is_refused_after_the_drivers_own_retries() {
     let script = Script::new((0..3).map(|_| failed(TransportErrorKind::Connect)));
     let (result, _) = charge(&script);
