@@ -38,6 +38,50 @@ impl Capture {
     }
 }
 
+thread_local! {
+    /// The capture of the test running on this thread, if any.
+    static CURRENT: std::cell::RefCell<Option<Capture>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The one global subscriber of this test binary: hands each span and event to the capture of
+/// the thread it happens on. (Per-test scoped subscribers raced: a callsite first hit by a
+/// test on another thread could cache "nobody listens" and an event went missing.)
+struct Forward;
+
+impl Forward {
+    fn with<R>(f: impl FnOnce(&Capture) -> R) -> Option<R> {
+        CURRENT.with(|c| c.borrow().as_ref().map(f))
+    }
+}
+
+impl Subscriber for Forward {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, span: &Attributes<'_>) -> Id {
+        Forward::with(|c| c.new_span(span)).unwrap_or_else(|| Id::from_u64(1))
+    }
+    fn record(&self, id: &Id, values: &Record<'_>) {
+        Forward::with(|c| c.record(id, values));
+    }
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        Forward::with(|c| c.event(event));
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+/// Runs `f` with what this thread traces going to `capture`.
+fn captured<R>(capture: &Capture, f: impl FnOnce() -> R) -> R {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| tracing::subscriber::set_global_default(Forward).expect("the one global subscriber"));
+    CURRENT.with(|c| *c.borrow_mut() = Some(capture.clone()));
+    let result = f();
+    CURRENT.with(|c| *c.borrow_mut() = None);
+    result
+}
+
 impl Subscriber for Capture {
     fn enabled(&self, _: &Metadata<'_>) -> bool {
         true
@@ -73,9 +117,7 @@ fn logs_name_the_call_and_never_its_secrets() {
         let client = TestClient::new(adapter, config(&sim), fast_retries(), Duration::from_secs(30));
         sim.inject(Fault::HtmlBadGateway, Times::Next(1), None);
         let capture = Capture::default();
-        let order =
-            tracing::subscriber::with_default(capture.clone(), || client.execute(&by_out_trade_no(SEED_OUT_TRADE_NO)))
-                .unwrap();
+        let order = captured(&capture, || client.execute(&by_out_trade_no(SEED_OUT_TRADE_NO))).unwrap();
         let text = capture.text();
         for wanted in [
             "span wechatpay.call",
@@ -123,10 +165,7 @@ fn a_watch_logs_each_change_of_state_escaped() {
         let client = TestClient::with_defaults(adapter, config(&sim));
         let policy = WatchPolicy::default().with_fixed_interval(Duration::from_millis(100));
         let capture = Capture::default();
-        let outcome = tracing::subscriber::with_default(capture.clone(), || {
-            client.watch(&by_out_trade_no("SIM_NOTPAY_0001"), &policy).0
-        })
-        .unwrap();
+        let outcome = captured(&capture, || client.watch(&by_out_trade_no("SIM_NOTPAY_0001"), &policy).0).unwrap();
         assert_eq!(outcome.queries, 3);
         let text = capture.text();
         for wanted in [
@@ -168,7 +207,7 @@ fn a_charge_logs_its_steps_and_never_the_auth_code() {
             .with_deadline(Duration::from_millis(300))
             .with_reverse_delay(Duration::ZERO);
         let capture = Capture::default();
-        let (result, _) = tracing::subscriber::with_default(capture.clone(), || client.charge(&op, &policy));
+        let (result, _) = captured(&capture, || client.charge(&op, &policy));
         assert!(result.is_ok(), "{adapter:?}");
         let text = capture.text();
         for wanted in [
