@@ -589,7 +589,7 @@ impl Simulator {
     }
 
     /// Makes a synthetic trade bill of `rows` plausible rows for `bill_date` (`yyyy-MM-dd`;
-    /// `bill_type` `ALL` or `SUCCESS`), as `POST /sim/bills/synthetic` does; returns
+    /// `bill_type` `ALL`, `SUCCESS` or `REFUND`), as `POST /sim/bills/synthetic` does; returns
     /// `{"bill_date","bill_type","rows","hash_value","bytes"}`.
     ///
     /// # Errors

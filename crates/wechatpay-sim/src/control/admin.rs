@@ -167,7 +167,7 @@ fn synthetic_bill(control: &Control, body: &[u8]) -> Result<Reply, Reply> {
     let bill_type = match body.get("bill_type") {
         None | Some(Value::Null) => "ALL",
         Some(Value::String(t)) => t.as_str(),
-        Some(_) => return Err(param("bill_type: ALL or SUCCESS")),
+        Some(_) => return Err(param("bill_type: ALL, SUCCESS or REFUND")),
     };
     Ok(answer(200, control.synthetic_bill(bill_date, rows, bill_type)))
 }

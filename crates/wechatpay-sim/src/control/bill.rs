@@ -10,7 +10,7 @@ use wechatpay_core::model::Rfc3339;
 
 impl Control {
     /// Makes a synthetic trade bill of `rows` plausible rows for `bill_date` (`bill_type`
-    /// `ALL` or `SUCCESS`): applications for that day and type are then answered with it. The
+    /// `ALL`, `SUCCESS` or `REFUND`): applications for that day and type are then answered with it. The
     /// bill is generated (and hashed) once here, and again as it streams: never held.
     pub(crate) fn synthetic_bill(&self, bill_date: &str, rows: u64, bill_type: &str) -> Result<Value, ControlError> {
         let synthetic = bill::synthetic(bill_date, rows, bill_type, MCHID).map_err(ControlError::Invalid)?;

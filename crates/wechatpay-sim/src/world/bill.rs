@@ -493,9 +493,10 @@ impl Synthetic {
         spec
     }
 
-    /// Writes the file (plain) to `out`, row by row.
+    /// Writes the file (plain) to `out`, row by row: payments (`ALL`, `SUCCESS`), or each a
+    /// whole refund of its payment, successful 5 s later (`REFUND`).
     pub(crate) fn write(&self, out: &mut dyn Write) -> io::Result<()> {
-        let bill_type = if self.bill_type == BillType::Refund { BillType::All } else { self.bill_type };
+        let bill_type = self.bill_type;
         let mut out = io::BufWriter::with_capacity(64 * 1024, out);
         write!(out, "\u{feff}{}\r\n", trade_header(bill_type))?;
         let start = self.date.beijing_midnight_unix();
@@ -516,8 +517,21 @@ impl Synthetic {
                 description: "synthetic".to_owned(),
                 attach: String::new(),
             };
-            out.write_all(payment.row(bill_type).as_bytes())?;
-            totals.add(total);
+            if bill_type == BillType::Refund {
+                let refund = RefundEntry {
+                    success: Some(payment.time + 5),
+                    refund_id: format!("50300{:024}", i),
+                    out_refund_no: format!("SYNR{}{:012}", self.date.days(), i),
+                    status: "SUCCESS".to_owned(),
+                    refund: total,
+                    order: payment,
+                };
+                out.write_all(refund.row(bill_type).as_bytes())?;
+                totals.add_refund(total);
+            } else {
+                out.write_all(payment.row(bill_type).as_bytes())?;
+                totals.add(total);
+            }
         }
         out.write_all(totals.summary(bill_type).as_bytes())?;
         out.flush()
@@ -655,7 +669,7 @@ mod tests {
     #[test]
     fn synthetic_bills_are_hashed_as_written_and_read_back() {
         let date = BillDate::parse("2024-05-01").unwrap();
-        for bill_type in [BillType::All, BillType::Success] {
+        for bill_type in [BillType::All, BillType::Success, BillType::Refund] {
             let s = Synthetic::new(date, bill_type, 1000, "1230000109");
             let mut bytes = Vec::new();
             s.write(&mut bytes).unwrap();

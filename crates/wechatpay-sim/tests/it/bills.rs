@@ -33,7 +33,7 @@ fn a_synthetic_bill_and_the_wrong_hash_fault_over_http() {
         (json!({"bill_date": "2024-02-30", "rows": 3}), "bill_date"),
         (json!({"bill_date": day.to_string()}), "rows"),
         (json!({"bill_date": day.to_string(), "rows": -1}), "rows"),
-        (json!({"bill_date": day.to_string(), "rows": 3, "bill_type": "REFUND"}), "bill_type"),
+        (json!({"bill_date": day.to_string(), "rows": 3, "bill_type": "RECHARGE_REFUND"}), "bill_type"),
     ] {
         let (status, answer) = admin(&sim, "POST", "/sim/bills/synthetic", &body);
         assert_eq!(status, 400, "{body}: {answer}");
@@ -58,6 +58,30 @@ fn a_synthetic_bill_and_the_wrong_hash_fault_over_http() {
         }
         other => panic!("{other:?}"),
     }
+
+    // A synthetic REFUND bill: whole refunds in the 29-column layout.
+    let body = json!({"bill_date": day.to_string(), "rows": 50, "bill_type": "REFUND"});
+    let (status, made) = admin(&sim, "POST", "/sim/bills/synthetic", &body);
+    assert_eq!(status, 200, "{made}");
+    let refunds = TradeBill::new(day).with_bill_type(TradeBillType::Refund);
+    let mut refunded = Vec::new();
+    let keep = &mut |r: Record| {
+        if let Record::Trade(row) = r {
+            refunded.push((row.trade_state, row.refund_id.is_some(), row.refund.map(|f| f.get()), row.refund_request));
+        }
+    };
+    match client.bill(&refunds, keep, |_| {}) {
+        Ok(BillFetch::Proved(v)) => {
+            assert_eq!((v.rows, v.header.len()), (50, 29));
+            assert_eq!(v.hash.to_string(), made["hash_value"].as_str().unwrap());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(refunded.len(), 50);
+    assert!(refunded.iter().all(|(state, id, refund, request)| state == "REFUND"
+        && *id
+        && refund.is_some_and(|f| f > 0)
+        && request.map(|f| f.get()) == *refund));
 
     let (status, fault) =
         admin(&sim, "POST", "/sim/faults", &json!({"fault": "wrong_bill_hash", "times": 1, "route": "trade_bill"}));
