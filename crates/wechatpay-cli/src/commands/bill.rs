@@ -320,6 +320,9 @@ impl BillSink for FileSink {
                 let texts: Vec<(String, bool)> = columns
                     .iter()
                     .map(|c| match value.get(c) {
+                        // 手续费 is the core's exact decimal (`-0.01000` for a refund's fee
+                        // given back): a number this program formats, never a formula.
+                        Some(Value::String(s)) if *c == "fee" => (s.clone(), true),
                         Some(Value::String(s)) => (s.clone(), false),
                         Some(Value::Number(n)) => (n.to_string(), true),
                         _ => (String::new(), false),

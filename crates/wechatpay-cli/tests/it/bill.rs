@@ -144,7 +144,7 @@ fn reconcile_reports_a_refund_of_the_day() {
             "--out-trade-no",
             "CLI_BILL_1",
             "--refund",
-            "40",
+            "100",
             "--total",
             "100",
         ],
@@ -168,7 +168,7 @@ fn reconcile_reports_a_refund_of_the_day() {
         (line["out_refund_no"].as_str(), line["refund_id"].as_str()),
         (Some("CLI_BILL_R1"), Some(refund_id.as_str()))
     );
-    assert_eq!((line["refund"].as_i64(), line["refund_status"].as_str()), (Some(40), Some("SUCCESS")));
+    assert_eq!((line["refund"].as_i64(), line["refund_status"].as_str()), (Some(100), Some("SUCCESS")));
     assert!(
         text(&o.stderr).contains("3 bill rows") && text(&o.stderr).contains("1 differences"),
         "{}",
@@ -188,6 +188,8 @@ fn reconcile_reports_a_refund_of_the_day() {
     let row: Vec<&str> = lines.next().unwrap().split(',').collect();
     assert_eq!(lines.next(), None);
     let at = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
-    assert_eq!((at("out_refund_no"), at("refund"), at("refund_status")), ("CLI_BILL_R1", "40", "SUCCESS"));
+    assert_eq!((at("out_refund_no"), at("refund"), at("refund_status")), ("CLI_BILL_R1", "100", "SUCCESS"));
+    // The fee given back is a number the program wrote, not text neutralised as a formula.
+    assert_eq!((at("fee"), at("trade_state"), at("total")), ("-0.01000", "REFUND", "0"));
     assert_eq!(at("refund_success_time"), success);
 }
