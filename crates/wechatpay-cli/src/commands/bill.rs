@@ -197,6 +197,13 @@ struct Pending {
 
 impl Pending {
     fn create(target: &Path) -> Result<Self, Failure> {
+        if target.is_dir() {
+            // Refused before anything is sent: the rename at the end could not replace it.
+            return Err(Failure::usage(format!(
+                "--output {}: is a directory; rule: the path of the file to write",
+                target.display()
+            )));
+        }
         let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bill".to_owned());
         let tmp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
         let file = File::create(&tmp).map_err(|e| {

@@ -104,6 +104,15 @@ fn no_bill_not_ready_and_a_wrong_hash_leave_nothing_behind() {
     assert!(text(&o.stderr).contains("hash mismatch"));
     only(&out, &[]);
 
+    // An existing directory as --output is refused before anything is sent (it was found out
+    // only after the download, at the rename: exit 1).
+    let requests = env.sim.requests_seen();
+    let o = run(&env, &["bill", "trade", "--date", &yesterday().to_string(), "--output", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("--output") && text(&o.stderr).contains("is a directory"), "{}", text(&o.stderr));
+    assert_eq!(env.sim.requests_seen(), requests, "nothing was sent");
+    only(&out, &[]);
+
     let o = run(&env, &["bill", "trade", "--date", "2000-01-01", "--output", file]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("bill_date"));
