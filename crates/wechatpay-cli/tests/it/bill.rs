@@ -137,6 +137,25 @@ fn reconcile_prints_each_difference() {
     assert_eq!(kinds, ["amount_differs", "missing_in_bill", "missing_in_orders"]);
     assert_eq!((lines[0]["orders_total"].as_i64(), lines[0]["bill_total"].as_i64()), (Some(101), Some(100)));
     assert_eq!(lines[2]["out_trade_no"], "CLI_BILL_2");
+
+    // `order get-many --format csv` output reads as it is: a failed query's row (no total) is
+    // skipped and said so; before, the empty total stopped everything with exit 2.
+    let ids = env.dir.join("ids.txt");
+    std::fs::write(&ids, "CLI_BILL_1\nCLI_BILL_2\nCLI_BILL_NONE\n").unwrap();
+    let o = run(&env, &["order", "get-many", "--input", ids.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
+    std::fs::write(&orders, &o.stdout).unwrap();
+    assert!(text(&o.stdout).contains(",error,"), "{}", text(&o.stdout));
+    let o = run(&env, &["bill", "reconcile", "--date", &day, "--orders", orders.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(err.contains("line 4: skipped: result \"error\"") && err.contains("CLI_BILL_NONE"), "{err}");
+    assert!(err.contains("2 orders") && err.contains("0 differences"), "{err}");
+    // A bad total in a row whose query succeeded is still refused.
+    std::fs::write(&orders, "out_trade_no,result,total_fen\nCLI_BILL_1,ok,\n").unwrap();
+    let o = run(&env, &["bill", "reconcile", "--date", &day, "--orders", orders.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("line 2: total"), "{}", text(&o.stderr));
 }
 
 #[test]
