@@ -523,6 +523,22 @@ impl Simulator {
         Ok(self.api.control.set_refund_status(out_refund_no, status)?)
     }
 
+    /// Back-dates the newest refund numbered `out_refund_no`: sets its `create_time` and/or
+    /// `success_time` (RFC 3339), as `POST /sim/refunds/{out_refund_no}/state` does with those
+    /// fields. A refund is in the bills of the day it was created (and today's bill is never
+    /// ready), so a test of a refund's bill rows moves it to a past day. Returns the refund.
+    ///
+    /// # Errors
+    /// [`OrderError`] when there is no such refund or a time is not RFC 3339.
+    pub fn set_refund_times(
+        &self,
+        out_refund_no: &str,
+        create_time: Option<&str>,
+        success_time: Option<&str>,
+    ) -> Result<Value, OrderError> {
+        Ok(self.api.control.set_refund_times(out_refund_no, create_time, success_time)?)
+    }
+
     /// Every notification sent so far with its attempts, oldest first: the JSON array
     /// `GET /sim/notifications` answers.
     pub fn notifications(&self) -> Value {
@@ -573,7 +589,7 @@ impl Simulator {
     }
 
     /// Makes a synthetic trade bill of `rows` plausible rows for `bill_date` (`yyyy-MM-dd`;
-    /// `bill_type` `ALL` or `SUCCESS`), as `POST /sim/bills/synthetic` does; returns
+    /// `bill_type` `ALL`, `SUCCESS` or `REFUND`), as `POST /sim/bills/synthetic` does; returns
     /// `{"bill_date","bill_type","rows","hash_value","bytes"}`.
     ///
     /// # Errors

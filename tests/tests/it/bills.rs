@@ -262,3 +262,118 @@ fn a_url_that_expired_on_the_way_is_applied_for_again_and_then_proved() {
         assert_eq!(statuses, [Some(200), Some(400), Some(200), Some(200)], "{adapter:?}: apply, expired, apply, file");
     }
 }
+
+/// Refunds order `no` (`amounts`: refund and order total, fen) as `out_refund_no` (partner:
+/// for [`SUB_MCHID`]) through the API.
+fn refunded(client: &TestClient, no: &str, out_refund_no: &str, amounts: (i64, i64), partner: bool) {
+    use wechatpay_core::OutRefundNo;
+    use wechatpay_core::api::{CreateRefund, RefundOrder, RefundRequestAmount};
+    let mut op = CreateRefund::new(
+        RefundOrder::OutTradeNo(no.parse().expect("no")),
+        OutRefundNo::new(out_refund_no).expect("no"),
+        RefundRequestAmount::new(Fen(amounts.0), Fen(amounts.1)).expect("amount"),
+    );
+    if partner {
+        op = op.with_sub_mchid(SubMchId::new(SUB_MCHID).expect("sub"));
+    }
+    client.execute(&op).expect("refund created");
+}
+
+#[test]
+fn the_days_refunds_are_rows_of_the_all_and_refund_bills_and_outflows_of_the_fund_bill() {
+    let day = yesterday();
+    for adapter in ADAPTERS {
+        let sim = sim_with_payments();
+        let client = TestClient::with_defaults(adapter, config(&sim));
+        // A direct refund of yesterday's order and a partner one; one of the day before's
+        // order refunded yesterday too; a refund created the day before is in no bill of ours.
+        refunded(&client, "BILL_D_1", "BILL_R_D", (300, 888), false);
+        refunded(&client, "BILL_P_1", "BILL_R_P", (12_345, 12_345), true);
+        refunded(&client, "BILL_OLD", "BILL_R_OLD", (1, 1), false);
+        refunded(&client, "BILL_D_1", "BILL_R_EARLY", (8, 888), false);
+        let at = |h: u32| format!("{day}T{h:02}:30:00+08:00");
+        sim.set_refund_status("BILL_R_D", "SUCCESS").expect("status");
+        sim.set_refund_times("BILL_R_D", Some(&at(12)), Some(&at(13))).expect("times");
+        sim.set_refund_status("BILL_R_P", "PROCESSING").expect("status");
+        sim.set_refund_times("BILL_R_P", Some(&at(14)), None).expect("times");
+        sim.set_refund_status("BILL_R_OLD", "CLOSED").expect("status");
+        sim.set_refund_times("BILL_R_OLD", Some(&at(15)), None).expect("times");
+        let early = format!("{}T23:00:00+08:00", day.previous());
+        sim.set_refund_times("BILL_R_EARLY", Some(&early), None).expect("times");
+
+        // ALL: two payments and three refunds, by time.
+        let mut sink = Collect::default();
+        let verified = proved(client.bill(&TradeBill::new(day).gzipped(), &mut sink, &mut Vec::new()));
+        assert_eq!(verified.rows, 5, "{adapter:?}");
+        let rows = trade_rows(&sink.records);
+        let nos: Vec<_> = rows.iter().map(|r| (r.out_trade_no.as_str(), r.out_refund_no.as_deref())).collect();
+        assert_eq!(
+            nos,
+            [
+                ("BILL_D_1", None),
+                ("BILL_P_1", None),
+                ("BILL_D_1", Some("BILL_R_D")),
+                ("BILL_P_1", Some("BILL_R_P")),
+                ("BILL_OLD", Some("BILL_R_OLD"))
+            ],
+            "{adapter:?}"
+        );
+        let r = rows[2];
+        let held = sim.refund("BILL_R_D").expect("refund");
+        assert_eq!(r.refund_id.as_deref(), held["refund_id"].as_str());
+        assert_eq!((r.trade_state.as_str(), r.refund_status.as_deref()), ("REFUND", Some("SUCCESS")));
+        assert_eq!(
+            (r.refund, r.refund_request, r.refund_type.as_deref()),
+            (Some(Fen(300)), Some(Fen(300)), Some("ORIGINAL"))
+        );
+        assert_eq!((r.settlement_total, r.total), (Some(Fen(0)), Some(Fen(0))));
+        assert_eq!(r.fee.to_string(), "-0.02000");
+        assert_eq!(r.trade_time.to_string(), format!("{day} 12:30:00"));
+        assert_eq!((r.sub_mchid.as_deref(), r.transaction_id.is_empty()), (None, false));
+        assert_eq!(
+            (rows[3].sub_mchid.as_deref(), rows[3].refund_status.as_deref()),
+            (Some(SUB_MCHID), Some("PROCESSING"))
+        );
+        assert_eq!(rows[4].refund_status.as_deref(), Some("CLOSED"));
+        let Summary::Trade(summary) = &verified.summary else { panic!("trade summary") };
+        assert_eq!(
+            (summary.total_count, summary.total, summary.refund),
+            (5, Some(Fen(13_233)), Some(Fen(300 + 12_345 + 1)))
+        );
+
+        // REFUND: the refunds alone, with their create and success times; a sub-merchant's alone.
+        let mut sink = Collect::default();
+        let op = TradeBill::new(day).with_bill_type(TradeBillType::Refund);
+        let verified = proved(client.bill(&op, &mut sink, &mut Vec::new()));
+        assert_eq!((verified.rows, verified.header.len()), (3, 29), "{adapter:?}");
+        let rows = trade_rows(&sink.records);
+        assert_eq!(rows[0].refund_create_time.map(|t| t.to_string()), Some(format!("{day} 12:30:00")));
+        assert_eq!(rows[0].refund_success_time.map(|t| t.to_string()), Some(format!("{day} 13:30:00")));
+        assert_eq!(rows[1].refund_success_time, None);
+        let mut sink = Collect::default();
+        let op = op.with_sub_mchid(SubMchId::new(SUB_MCHID).expect("sub"));
+        let verified = proved(client.bill(&op, &mut sink, &mut Vec::new()));
+        assert_eq!(verified.rows, 1, "{adapter:?}");
+        assert_eq!(trade_rows(&sink.records)[0].out_refund_no.as_deref(), Some("BILL_R_P"));
+        // SUCCESS has no refund rows; a REFUND bill of a day without refunds is no bill.
+        let op = TradeBill::new(day).with_bill_type(TradeBillType::Success);
+        assert_eq!(proved(client.bill(&op, &mut Collect::default(), &mut Vec::new())).rows, 2);
+        let op = TradeBill::new(day.previous().previous()).with_bill_type(TradeBillType::Refund);
+        let none = client.bill(&op, &mut Collect::default(), &mut Vec::new());
+        assert!(matches!(none, Ok(BillFetch::NoStatement)), "{adapter:?}: {none:?}");
+
+        // Fund: the refunds not closed flow out.
+        let mut sink = Collect::default();
+        let verified = proved(client.bill(&FundFlowBill::new(day), &mut sink, &mut Vec::new()));
+        let Summary::Fund(summary) = &verified.summary else { panic!("fund summary") };
+        assert_eq!((summary.expense_count, summary.expense), (4, Fen(5 + 74 + 300 + 12_345)), "{adapter:?}");
+        let refunds: Vec<_> = sink
+            .records
+            .iter()
+            .filter_map(|r| if let Record::Fund(f) = r { Some(f) } else { None })
+            .filter(|f| f.business_type == "退款")
+            .map(|f| (f.direction, f.amount))
+            .collect();
+        assert_eq!(refunds, [(Direction::Expense, Fen(300)), (Direction::Expense, Fen(12_345))], "{adapter:?}");
+    }
+}

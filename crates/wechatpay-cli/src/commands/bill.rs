@@ -70,7 +70,8 @@ pub(crate) enum BillCommand {
         #[arg(long, value_name = "YYYY-MM-DD")]
         date: String,
         /// Your orders: CSV with a header naming `out_trade_no` and `total` (fen; also
-        /// `total_fen` or `amount.total`).
+        /// `total_fen` or `amount.total`); `order get-many --format csv` output as it is (rows
+        /// whose `result` is not `ok` are skipped, each named on stderr).
         #[arg(long, value_name = "FILE")]
         orders: PathBuf,
         /// A sub-merchant's bill (service providers).
@@ -197,6 +198,13 @@ struct Pending {
 
 impl Pending {
     fn create(target: &Path) -> Result<Self, Failure> {
+        if target.is_dir() {
+            // Refused before anything is sent: the rename at the end could not replace it.
+            return Err(Failure::usage(format!(
+                "--output {}: is a directory; rule: the path of the file to write",
+                target.display()
+            )));
+        }
         let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "bill".to_owned());
         let tmp = target.with_file_name(format!(".{name}.partial-{}", std::process::id()));
         let file = File::create(&tmp).map_err(|e| {
@@ -320,6 +328,9 @@ impl BillSink for FileSink {
                 let texts: Vec<(String, bool)> = columns
                     .iter()
                     .map(|c| match value.get(c) {
+                        // 手续费 is the core's exact decimal (`-0.01000` for a refund's fee
+                        // given back): a number this program formats, never a formula.
+                        Some(Value::String(s)) if *c == "fee" => (s.clone(), true),
                         Some(Value::String(s)) => (s.clone(), false),
                         Some(Value::Number(n)) => (n.to_string(), true),
                         _ => (String::new(), false),
@@ -434,6 +445,9 @@ fn read_orders(path: &Path) -> Result<Vec<(String, i64)>, Failure> {
     let no = find(&["out_trade_no"]).ok_or_else(|| unreadable("the header has no out_trade_no column".into()))?;
     let total = find(&["total", "total_fen", "amount.total"])
         .ok_or_else(|| unreadable("the header has no total column (fen; also total_fen or amount.total)".into()))?;
+    // `order get-many --format csv` output has a `result` column: a row whose query failed
+    // (`error`) holds no total; it is skipped, and said so, never given an amount.
+    let result = find(&["result"]);
     let mut orders = Vec::new();
     for (n, line) in lines {
         let line = line.map_err(|e| unreadable(e.to_string()))?;
@@ -442,6 +456,18 @@ fn read_orders(path: &Path) -> Result<Vec<(String, i64)>, Failure> {
         }
         let fields = csv::parse_record(line.trim_end_matches('\r')).0;
         let at = |i: usize| fields.get(i).map(|f| f.trim().to_owned()).unwrap_or_default();
+        if let Some(r) = result.map(at).filter(|r| r != "ok") {
+            let shown = |t: &str| untrusted::printable(t).max_chars(64).to_string();
+            let _ = writeln!(
+                std::io::stderr(),
+                "--orders {}: line {}: skipped: result {:?} (a failed query holds no total) for out_trade_no {:?}",
+                path.display(),
+                n + 1,
+                shown(&r),
+                shown(&at(no))
+            );
+            continue;
+        }
         let (out_trade_no, total_text) = (at(no), at(total));
         let total: i64 = total_text.parse().map_err(|_| {
             let shown = untrusted::printable(&total_text).max_chars(32).to_string();

@@ -134,13 +134,27 @@ fn refund_answer(result: Result<Value, ControlError>) -> Reply {
     }
 }
 
-/// `POST /sim/refunds/{out_refund_no}/state` `{"status"}`.
+/// `POST /sim/refunds/{out_refund_no}/state` `{"status", "create_time"?, "success_time"?}`
+/// (the times, RFC 3339, back-date the refund for a past day's bill).
 fn set_refund_status(control: &Control, no: &str, body: &[u8]) -> Result<Reply, Reply> {
     let fields = body_object(body)?;
     let Some(Value::String(status)) = fields.get("status") else {
         return Err(param("status: required: SUCCESS, ABNORMAL, CLOSED or PROCESSING"));
     };
-    Ok(refund_answer(control.set_refund_status(&decoded(no), status)))
+    let mut times = [None, None];
+    for (slot, field) in times.iter_mut().zip(["create_time", "success_time"]) {
+        match fields.get(field) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(t)) if wechatpay_core::model::Rfc3339::parse(t).is_ok() => *slot = Some(t.as_str()),
+            Some(v) => return Err(param(&format!("{field}: RFC 3339 (2024-05-01T10:00:00+08:00), got {v}"))),
+        }
+    }
+    let no = decoded(no);
+    let answer = control.set_refund_status(&no, status);
+    if answer.is_err() || times.iter().all(Option::is_none) {
+        return Ok(refund_answer(answer));
+    }
+    Ok(refund_answer(control.set_refund_times(&no, times[0], times[1])))
 }
 
 /// `POST /sim/bills/synthetic` `{"bill_date","rows":N,"bill_type"?}`.
@@ -153,7 +167,7 @@ fn synthetic_bill(control: &Control, body: &[u8]) -> Result<Reply, Reply> {
     let bill_type = match body.get("bill_type") {
         None | Some(Value::Null) => "ALL",
         Some(Value::String(t)) => t.as_str(),
-        Some(_) => return Err(param("bill_type: ALL or SUCCESS")),
+        Some(_) => return Err(param("bill_type: ALL, SUCCESS or REFUND")),
     };
     Ok(answer(200, control.synthetic_bill(bill_date, rows, bill_type)))
 }

@@ -262,14 +262,11 @@ impl Write for Stopping<'_> {
     }
 }
 
-/// A synthetic bill of `rows` rows for `mchid` on `bill_date` (`ALL` or `SUCCESS`),
+/// A synthetic bill of `rows` rows for `mchid` on `bill_date` (`ALL`, `SUCCESS` or `REFUND`),
 /// hashed as it is generated once; served by the next applications for that day and type.
 pub(crate) fn synthetic(bill_date: &str, rows: u64, bill_type: &str, mchid: &str) -> Result<Synthetic, String> {
     let date = BillDate::parse(bill_date).map_err(|e| format!("bill_date: {}", e.problem()))?;
-    let bill_type = match BillType::parse(bill_type) {
-        Some(t @ (BillType::All | BillType::Success)) => t,
-        _ => return Err("bill_type: ALL or SUCCESS".to_owned()),
-    };
+    let bill_type = BillType::parse(bill_type).ok_or("bill_type: ALL, SUCCESS or REFUND")?;
     Ok(Synthetic::new(date, bill_type, rows, mchid))
 }
 

@@ -4,8 +4,10 @@
 //! fund bills from the same events; the issued download tokens; synthetic bills of any size
 //! for load tests, generated as they stream.
 //!
-//! Refunds are not in this simulator's world yet: the `REFUND` bill of a day with payments
-//! only is `NO_STATEMENT_EXIST`, and refund columns read "none".
+//! The refunds initiated that day are rows of the `ALL` and `REFUND` bills (交易时间 = the
+//! refund's create time, 交易状态 `REFUND`, its refund id, number, amount and status as the
+//! refund holds them, the fee given back as a negative 手续费) and outflows of the fund bill;
+//! a `REFUND` bill of a day without refunds is `NO_STATEMENT_EXIST`.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -16,6 +18,7 @@ use sha1::{Digest as _, Sha1};
 use wechatpay_core::api::BillDate;
 use wechatpay_core::model::Rfc3339;
 
+use super::refund::Refund;
 use super::{Order, OrderKind, TradeState, World};
 
 /// The header of each trade-bill layout.
@@ -89,10 +92,15 @@ struct Payment {
 impl Payment {
     fn of(order: &Order) -> Option<Self> {
         let time = Rfc3339::parse(order.success_time.as_deref()?).ok()?.unix_timestamp();
+        Some(Self::at(order, time))
+    }
+
+    /// The order's payment, its time `time`.
+    fn at(order: &Order, time: i64) -> Self {
         let payer = order.payer.as_ref();
         let openid = payer.and_then(|p| p.openid.clone().or_else(|| p.sp_openid.clone())).unwrap_or_default();
         let direct = order.kind == OrderKind::Direct;
-        Some(Self {
+        Self {
             time,
             appid: order.appid.clone().or_else(|| order.sp_appid.clone()).unwrap_or_default(),
             mchid: if direct { order.mchid.clone() } else { order.sp_mchid.clone() }.unwrap_or_default(),
@@ -105,7 +113,7 @@ impl Payment {
             total: order.amount.as_ref().and_then(|a| a.total).unwrap_or(0),
             description: clean(order.description.as_deref().unwrap_or_default()),
             attach: clean(order.other.get("attach").and_then(|v| v.as_str()).unwrap_or_default()),
-        })
+        }
     }
 
     /// The detail row in `bill_type`'s layout.
@@ -181,11 +189,96 @@ fn backquoted(values: &[String]) -> String {
     line
 }
 
+/// One refund initiated that day, with its order, as a bill row needs it.
+#[derive(Clone, Debug)]
+struct RefundEntry {
+    /// The refunded order (its `time` is the refund's create time).
+    order: Payment,
+    success: Option<i64>,
+    refund_id: String,
+    out_refund_no: String,
+    status: String,
+    refund: i64,
+}
+
+impl RefundEntry {
+    fn of(refund: &Refund, order: &Order) -> Option<Self> {
+        let create = Rfc3339::parse(&refund.create_time).ok()?.unix_timestamp();
+        let success = refund.success_time.as_deref().and_then(|t| Rfc3339::parse(t).ok()).map(|t| t.unix_timestamp());
+        Some(Self {
+            order: Payment::at(order, create),
+            success,
+            refund_id: refund.refund_id.clone(),
+            out_refund_no: refund.out_refund_no.clone(),
+            status: refund.status.clone(),
+            refund: i64::try_from(refund.refund).ok()?,
+        })
+    }
+
+    /// The detail row in `bill_type`'s layout (`ALL` or `REFUND`): the order's columns,
+    /// 交易状态 `REFUND`, nothing to settle, the refund's columns and the fee given back.
+    fn row(&self, bill_type: BillType) -> String {
+        let p = &self.order;
+        let mut values = vec![
+            beijing(p.time),
+            p.appid.clone(),
+            p.mchid.clone(),
+            p.sub_mchid.clone(),
+            String::new(),
+            p.transaction_id.clone(),
+            p.out_trade_no.clone(),
+            p.openid.clone(),
+            p.trade_type.clone(),
+            "REFUND".to_owned(),
+            p.bank_type.clone(),
+            "CNY".to_owned(),
+            yuan(0),
+            yuan(0),
+        ];
+        if bill_type == BillType::Refund {
+            values.push(beijing(p.time));
+            values.push(self.success.map(beijing).unwrap_or_default());
+        }
+        values.extend([
+            self.refund_id.clone(),
+            self.out_refund_no.clone(),
+            yuan(self.refund),
+            yuan(0),
+            "ORIGINAL".to_owned(),
+            self.status.clone(),
+            p.description.clone(),
+            p.attach.clone(),
+            fee5(-fee_of(self.refund)),
+            "0.60%".to_owned(),
+            yuan(0),
+            yuan(self.refund),
+            String::new(),
+        ]);
+        backquoted(&values)
+    }
+}
+
+/// A detail row of a trade bill.
+enum Line {
+    Payment(Payment),
+    Refund(RefundEntry),
+}
+
+impl Line {
+    fn time(&self) -> i64 {
+        match self {
+            Line::Payment(p) => p.time,
+            Line::Refund(r) => r.order.time,
+        }
+    }
+}
+
 /// The running totals of a trade bill.
 #[derive(Default)]
 struct Totals {
     count: u64,
     total: i64,
+    refund: i64,
     fee: i64,
 }
 
@@ -196,6 +289,12 @@ impl Totals {
         self.fee += fee_of(total);
     }
 
+    fn add_refund(&mut self, refund: i64) {
+        self.count += 1;
+        self.refund += refund;
+        self.fee -= fee_of(refund);
+    }
+
     fn summary(&self, bill_type: BillType) -> String {
         let header = if bill_type == BillType::Success { SUCCESS_SUMMARY } else { ALL_SUMMARY };
         let values = match bill_type {
@@ -203,11 +302,11 @@ impl Totals {
             _ => vec![
                 self.count.to_string(),
                 yuan(self.total),
-                yuan(0),
+                yuan(self.refund),
                 yuan(0),
                 fee5(self.fee),
                 yuan(self.total),
-                yuan(0),
+                yuan(self.refund),
             ],
         };
         format!("{header}\r\n{}", backquoted(&values))
@@ -242,6 +341,29 @@ impl World {
         payments
     }
 
+    /// The refunds initiated on `date` (Beijing) that `caller` may see, with their orders,
+    /// oldest first.
+    fn refunds_of_day(&self, caller: &str, date: BillDate, sub_mchid: Option<&str>) -> Vec<RefundEntry> {
+        let start = date.beijing_midnight_unix();
+        let mut refunds: Vec<RefundEntry> = self
+            .refund_list()
+            .iter()
+            .filter(|r| r.mchid == caller)
+            .filter(|r| sub_mchid.is_none() || r.sub_mchid.as_deref() == sub_mchid)
+            .filter_map(|r| {
+                let order = self.orders.iter().find(|o| {
+                    o.kind == r.order_kind
+                        && o.out_trade_no == r.out_trade_no
+                        && o.transaction_id.as_deref() == Some(r.transaction_id.as_str())
+                })?;
+                RefundEntry::of(r, order)
+            })
+            .filter(|r| (start..start + 86_400).contains(&r.order.time))
+            .collect();
+        refunds.sort_by_key(|r| r.order.time);
+        refunds
+    }
+
     /// The day's trade bill, or `None` when it has no rows.
     pub(crate) fn trade_bill(
         &self,
@@ -250,72 +372,90 @@ impl World {
         bill_type: BillType,
         sub_mchid: Option<&str>,
     ) -> Option<Vec<u8>> {
-        if bill_type == BillType::Refund {
+        let mut lines: Vec<Line> = Vec::new();
+        if bill_type != BillType::Refund {
+            lines.extend(self.payments(caller, date, sub_mchid).into_iter().map(Line::Payment));
+        }
+        if bill_type != BillType::Success {
+            lines.extend(self.refunds_of_day(caller, date, sub_mchid).into_iter().map(Line::Refund));
+        }
+        if lines.is_empty() {
             return None;
         }
-        let payments = self.payments(caller, date, sub_mchid);
-        if payments.is_empty() {
-            return None;
-        }
+        lines.sort_by_key(Line::time);
         let mut text = format!("\u{feff}{}\r\n", trade_header(bill_type));
         let mut totals = Totals::default();
-        for p in &payments {
-            text.push_str(&p.row(bill_type));
-            totals.add(p.total);
+        for line in &lines {
+            match line {
+                Line::Payment(p) => {
+                    text.push_str(&p.row(bill_type));
+                    totals.add(p.total);
+                }
+                Line::Refund(r) => {
+                    text.push_str(&r.row(bill_type));
+                    totals.add_refund(r.refund);
+                }
+            }
         }
         text.push_str(&totals.summary(bill_type));
         Some(text.into_bytes())
     }
 
-    /// The day's fund bill of the basic account: each payment in, its fee out. Other accounts
-    /// have no flows here (`None`).
+    /// The day's fund bill of the basic account: each payment in, its fee out; each refund
+    /// initiated that day (and not closed) out. Other accounts have no flows here (`None`).
     pub(crate) fn fund_bill(&self, caller: &str, date: BillDate, account_type: &str) -> Option<Vec<u8>> {
         if account_type != "BASIC" {
             return None;
         }
-        let payments = self.payments(caller, date, None);
-        if payments.is_empty() {
+        let mut lines: Vec<Line> = self.payments(caller, date, None).into_iter().map(Line::Payment).collect();
+        lines.extend(
+            self.refunds_of_day(caller, date, None).into_iter().filter(|r| r.status != "CLOSED").map(Line::Refund),
+        );
+        if lines.is_empty() {
             return None;
         }
+        lines.sort_by_key(Line::time);
         let mut text = format!("\u{feff}{FUND_HEADER}\r\n");
         let (mut balance, mut income, mut expense, mut n_in, mut n_out) = (0i64, 0i64, 0i64, 0u64, 0u64);
-        for (i, p) in payments.iter().enumerate() {
-            balance += p.total;
-            income += p.total;
-            n_in += 1;
+        let mut flows = 0u64;
+        let mut flow = |text: &mut String, time: i64, id: &str, names: [&str; 3], amount: i64, balance: i64| {
             let row = [
-                beijing(p.time),
-                p.transaction_id.clone(),
-                format!("{:016}{:04}", p.time, 2 * i),
-                "交易".to_owned(),
-                "交易".to_owned(),
-                "收入".to_owned(),
-                yuan(p.total),
+                beijing(time),
+                id.to_owned(),
+                format!("{time:016}{flows:04}"),
+                names[0].to_owned(),
+                names[1].to_owned(),
+                names[2].to_owned(),
+                yuan(amount),
                 yuan(balance),
                 "system".to_owned(),
                 String::new(),
                 String::new(),
             ];
+            flows += 1;
             text.push_str(&backquoted(&row));
-            let fee = fee_of(p.total);
-            if fee > 0 {
-                balance -= fee;
-                expense += fee;
-                n_out += 1;
-                let row = [
-                    beijing(p.time),
-                    p.transaction_id.clone(),
-                    format!("{:016}{:04}", p.time, 2 * i + 1),
-                    "扣除交易手续费".to_owned(),
-                    "手续费".to_owned(),
-                    "支出".to_owned(),
-                    yuan(fee),
-                    yuan(balance),
-                    "system".to_owned(),
-                    String::new(),
-                    String::new(),
-                ];
-                text.push_str(&backquoted(&row));
+        };
+        for line in &lines {
+            match line {
+                Line::Payment(p) => {
+                    balance += p.total;
+                    income += p.total;
+                    n_in += 1;
+                    flow(&mut text, p.time, &p.transaction_id, ["交易", "交易", "收入"], p.total, balance);
+                    let fee = fee_of(p.total);
+                    if fee > 0 {
+                        balance -= fee;
+                        expense += fee;
+                        n_out += 1;
+                        flow(&mut text, p.time, &p.transaction_id, ["扣除交易手续费", "手续费", "支出"], fee, balance);
+                    }
+                }
+                Line::Refund(r) => {
+                    balance -= r.refund;
+                    expense += r.refund;
+                    n_out += 1;
+                    flow(&mut text, r.order.time, &r.refund_id, ["退款", "退款", "支出"], r.refund, balance);
+                }
             }
         }
         let summary = [(n_in + n_out).to_string(), n_in.to_string(), yuan(income), n_out.to_string(), yuan(expense)];
@@ -353,9 +493,10 @@ impl Synthetic {
         spec
     }
 
-    /// Writes the file (plain) to `out`, row by row.
+    /// Writes the file (plain) to `out`, row by row: payments (`ALL`, `SUCCESS`), or each a
+    /// whole refund of its payment, successful 5 s later (`REFUND`).
     pub(crate) fn write(&self, out: &mut dyn Write) -> io::Result<()> {
-        let bill_type = if self.bill_type == BillType::Refund { BillType::All } else { self.bill_type };
+        let bill_type = self.bill_type;
         let mut out = io::BufWriter::with_capacity(64 * 1024, out);
         write!(out, "\u{feff}{}\r\n", trade_header(bill_type))?;
         let start = self.date.beijing_midnight_unix();
@@ -376,8 +517,21 @@ impl Synthetic {
                 description: "synthetic".to_owned(),
                 attach: String::new(),
             };
-            out.write_all(payment.row(bill_type).as_bytes())?;
-            totals.add(total);
+            if bill_type == BillType::Refund {
+                let refund = RefundEntry {
+                    success: Some(payment.time + 5),
+                    refund_id: format!("50300{:024}", i),
+                    out_refund_no: format!("SYNR{}{:012}", self.date.days(), i),
+                    status: "SUCCESS".to_owned(),
+                    refund: total,
+                    order: payment,
+                };
+                out.write_all(refund.row(bill_type).as_bytes())?;
+                totals.add_refund(total);
+            } else {
+                out.write_all(payment.row(bill_type).as_bytes())?;
+                totals.add(total);
+            }
         }
         out.write_all(totals.summary(bill_type).as_bytes())?;
         out.flush()
@@ -515,7 +669,7 @@ mod tests {
     #[test]
     fn synthetic_bills_are_hashed_as_written_and_read_back() {
         let date = BillDate::parse("2024-05-01").unwrap();
-        for bill_type in [BillType::All, BillType::Success] {
+        for bill_type in [BillType::All, BillType::Success, BillType::Refund] {
             let s = Synthetic::new(date, bill_type, 1000, "1230000109");
             let mut bytes = Vec::new();
             s.write(&mut bytes).unwrap();

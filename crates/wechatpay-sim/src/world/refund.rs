@@ -257,6 +257,19 @@ impl World {
         }
     }
 
+    /// Every refund, oldest first (the bills read them).
+    pub(crate) fn refund_list(&self) -> &[Refund] {
+        &self.refunds.list
+    }
+
+    /// The newest refund numbered `out_refund_no` (any merchant), to change in place (the
+    /// bills' tests back-date a refund's times).
+    pub(crate) fn refund_mut(&mut self, out_refund_no: &str) -> Option<&mut Refund> {
+        self.tick_refunds(Instant::now());
+        let i = self.refund_index(None, out_refund_no)?;
+        self.refunds.list.get_mut(i)
+    }
+
     /// The refund notifications so far, oldest first; empty after.
     pub(crate) fn take_refund_outbox(&mut self) -> Vec<RefundNotify> {
         std::mem::take(&mut self.refunds.outbox)
