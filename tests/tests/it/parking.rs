@@ -4,22 +4,21 @@
 //! notified), the deduction (`ACCEPTED`, watched until `SUCCESS`, notified), and a second
 //! car's order advanced by WeChat Pay and paid back (`TRANSACTION.PAY_BACK`).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::mpsc;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 use wechatpay_core::api::{
     CreateEntrance, CreateParkingOrder, Deduction, Entrance, FindParkingService, ParkingSession, PlateNumber,
 };
-use wechatpay_core::http::{HeaderMap, HeaderName, HeaderValue, Method};
 use wechatpay_core::model::{
     BlockReason, EntranceState, Fen, ParkingEntrance, ParkingTradeState, PlateColor, Rfc3339, ServiceState,
 };
 use wechatpay_core::notify::{Kind, Receiver, Resource};
 use wechatpay_core::watch::{WatchEnd, WatchPolicy};
 use wechatpay_core::{ApiV3Key, AppId, KeyStore, MchId, NotifyUrl, OpenId, OutParkingNo, OutTradeNo, SubMchId};
+use wechatpay_sim::NotifySink;
 use wechatpay_tests::*;
 
 const APPID: &str = "wxcbda96de0b165486";
@@ -44,47 +43,9 @@ fn admin(sim: &Simulator, method: &str, path: &str, body: &Value) -> (u16, Value
     (status, serde_json::from_str(json).unwrap_or(Value::Null))
 }
 
-/// A loopback notification receiver answering `204`: the requests' method, headers, body.
-fn listener() -> (String, mpsc::Receiver<(HeaderMap, Vec<u8>)>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/notify", listener.local_addr().expect("addr"));
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(conn) = conn else { return };
-            let mut reader = BufReader::new(conn);
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let mut headers = HeaderMap::new();
-            let mut length = 0;
-            loop {
-                let mut h = String::new();
-                let _ = reader.read_line(&mut h);
-                let h = h.trim_end();
-                let Some((name, value)) = h.split_once(':') else { break };
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-                if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::from_str(value.trim())) {
-                    headers.append(n, v);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let _ = reader
-                .get_mut()
-                .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            if tx.send((headers, body)).is_err() {
-                return;
-            }
-        }
-    });
-    (url, rx)
-}
-
 /// The next notification, verified and decrypted by the merchant's receiver.
-fn next(sim: &Simulator, rx: &mpsc::Receiver<(HeaderMap, Vec<u8>)>) -> (String, Resource) {
-    let (headers, body) = rx.recv_timeout(Duration::from_secs(10)).expect("a notification");
+fn next(sim: &Simulator, rx: &NotifySink) -> (String, Resource) {
+    let request = rx.next(Duration::from_secs(10)).expect("a notification");
     let creds = sim.credentials();
     let mut store = KeyStore::new();
     store.add_public_key(creds.wechatpay_public_key_id(), creds.wechatpay_public_key_pem().as_bytes()).expect("key");
@@ -92,7 +53,7 @@ fn next(sim: &Simulator, rx: &mpsc::Receiver<(HeaderMap, Vec<u8>)>) -> (String, 
     let receiver =
         Receiver::new(store, ApiV3Key::new(sim.apiv3_key()).expect("key"), MchId::new(creds.mchid()).expect("mchid"))
             .kind(Kind::Parking);
-    let n = receiver.receive(&Method::POST, &headers, &body).expect("a valid notification");
+    let n = receiver.receive_request(&request).expect("a valid notification");
     (n.event_type.as_str().to_owned(), n.resource)
 }
 
@@ -186,7 +147,8 @@ fn a_cars_whole_visit_through_both_adapters_in_both_modes() {
             let client = TestClient::with_defaults(adapter, config(&sim));
             let sub = partner.then(|| SubMchId::new(SUB_MCHID).expect("sub"));
             let what = format!("{adapter:?} partner={partner}");
-            let (url, rx) = listener();
+            let rx = NotifySink::start().expect("a sink");
+            let url = rx.url().to_owned();
             let now = wechatpay_core::unix_now();
             let start = beijing(now - 2700);
 

@@ -8,9 +8,6 @@
 
 use crate::common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -27,7 +24,7 @@ use wechatpay_core::notify::{Kind, Receiver, Resource};
 use wechatpay_core::{
     ApiV3Key, AppId, Config, KeyStore, MchId, NotifyUrl, OpenId, OutParkingNo, OutTradeNo, PrivateKey, SubMchId,
 };
-use wechatpay_sim::Simulator;
+use wechatpay_sim::{NotifySink, Simulator};
 
 const APPID: &str = "wxcbda96de0b165486";
 const OPENID: &str = "oUpF8uMuAJOM2pxb1Q";
@@ -45,48 +42,9 @@ fn admin(sim: &Simulator, method: &str, path: &str, body: Option<&Value>) -> (u1
     (resp.status.as_u16(), serde_json::from_slice(&resp.body).expect("a JSON answer"))
 }
 
-/// A loopback receiver answering `204`; every request it gets comes out of the channel.
-fn listener() -> (String, mpsc::Receiver<http::Request<Vec<u8>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/parking/notify", listener.local_addr().unwrap());
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(conn) = conn else { return };
-            let mut reader = BufReader::new(conn);
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let mut parts = line.split(' ');
-            let mut req = http::Request::builder().method(parts.next().unwrap()).uri(parts.next().unwrap());
-            let mut length = 0;
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).unwrap();
-                let h = h.trim_end();
-                if h.is_empty() {
-                    break;
-                }
-                let (name, value) = h.split_once(':').unwrap();
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap();
-                }
-                req = req.header(name, value.trim());
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let conn = reader.get_mut();
-            let _ = conn.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-            if tx.send(req.body(body).unwrap()).is_err() {
-                return;
-            }
-        }
-    });
-    (url, rx)
-}
-
 /// The next notification, verified and decrypted as the merchant's receiver would.
-fn next(sim: &Simulator, rx: &mpsc::Receiver<http::Request<Vec<u8>>>) -> (String, Resource) {
-    let request = rx.recv_timeout(Duration::from_secs(10)).expect("a notification");
+fn next(sim: &Simulator, rx: &NotifySink) -> (String, Resource) {
+    let request = rx.next(Duration::from_secs(10)).expect("a notification");
     let mut store = KeyStore::new();
     let creds = sim.credentials();
     store.add_public_key(creds.wechatpay_public_key_id(), creds.wechatpay_public_key_pem().as_bytes()).unwrap();
@@ -186,7 +144,8 @@ fn deduct(
 /// `ACCEPTED` → `SUCCESS` notified, and a second car's advanced order paid back.
 fn a_visit(sim: &Simulator, sub: Option<&str>, tag: &str) {
     let config = common::config(sim);
-    let (url, rx) = listener();
+    let rx = NotifySink::start().unwrap();
+    let url = rx.url().to_owned();
     let plate = format!("粤B{tag}8888");
     let now = wechatpay_core::unix_now();
     let start = beijing(now - 3600);
@@ -297,7 +256,7 @@ fn a_visit(sim: &Simulator, sub: Option<&str>, tag: &str) {
     let Resource::ParkingTransaction(back) = resource else { panic!("{resource:?}") };
     assert_eq!((event.as_str(), back.out_trade_no.as_str()), ("TRANSACTION.PAY_BACK", no3.as_str()));
     // Nothing else was sent: the second repayment of no2 notified nobody.
-    assert!(rx.recv_timeout(Duration::from_millis(300)).is_err());
+    assert!(rx.next(Duration::from_millis(300)).is_none());
 }
 
 #[test]
