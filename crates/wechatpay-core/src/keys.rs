@@ -409,6 +409,8 @@ struct Entry {
     serial: String,
     kind: KeyKind,
     key: Arc<PublicKey>,
+    /// A platform certificate's `notBefore` as `YYYYMMDDHHMMSS` (UTC), when it says.
+    not_before: Option<String>,
 }
 
 /// WeChat Pay's verification keys by exact serial: any number of public keys and platform
@@ -443,7 +445,7 @@ impl KeyStore {
             return Err(KeyError::InvalidKeyId);
         }
         let key = PublicKey::from_pem_with(pem, self.backend)?;
-        self.insert(key_id.to_owned(), KeyKind::PublicKey, key);
+        self.insert(key_id.to_owned(), KeyKind::PublicKey, key, None);
         Ok(self)
     }
 
@@ -464,20 +466,32 @@ impl KeyStore {
                 return Err(KeyError::WrongKind { expected: EXPECTED, found: block.label.to_owned() });
             }
             let cert = parse_certificate(&block.der)?;
-            loaded.push((cert.serial, PublicKey::from_spki_der_with(cert.spki, self.backend)?));
+            let key = PublicKey::from_spki_der_with(cert.spki, self.backend)?;
+            loaded.push((cert.serial, key, cert.not_before));
         }
         Ok(loaded
             .into_iter()
-            .map(|(serial, key)| {
-                self.insert(serial.clone(), KeyKind::PlatformCertificate, key);
+            .map(|(serial, key, not_before)| {
+                self.insert(serial.clone(), KeyKind::PlatformCertificate, key, not_before);
                 serial
             })
             .collect())
     }
 
-    fn insert(&mut self, serial: String, kind: KeyKind, key: PublicKey) {
+    fn insert(&mut self, serial: String, kind: KeyKind, key: PublicKey, not_before: Option<String>) {
         self.entries.retain(|e| e.serial != serial);
-        self.entries.push(Entry { serial, kind, key: Arc::new(key) });
+        self.entries.push(Entry { serial, kind, key: Arc::new(key), not_before });
+    }
+
+    /// The serial of the newest platform certificate held: the latest `notBefore` (of equal
+    /// ones, the one added last). Sensitive fields are encrypted under it when no WeChat Pay
+    /// public key is used (spec §15).
+    pub fn newest_platform_certificate(&self) -> Option<&str> {
+        self.entries
+            .iter()
+            .filter(|e| e.kind == KeyKind::PlatformCertificate)
+            .max_by(|a, b| a.not_before.cmp(&b.not_before))
+            .map(|e| e.serial.as_str())
     }
 
     /// Removes the key held under exactly `serial`; whether one was held.
@@ -533,6 +547,9 @@ pub(crate) struct Certificate<'a> {
     pub serial: String,
     /// The SubjectPublicKeyInfo element.
     pub spki: &'a [u8],
+    /// `validity.notBefore` as `YYYYMMDDHHMMSS` (UTC), when it is a UTCTime or
+    /// GeneralizedTime in the `Z` form.
+    pub not_before: Option<String>,
 }
 
 /// Reads the serial and public key of a DER X.509 certificate.
@@ -547,12 +564,30 @@ pub(crate) fn parse_certificate(der: &[u8]) -> Result<Certificate<'_>, KeyError>
         let serial = r.expect(der::INTEGER)?.content;
         r.expect(der::SEQUENCE)?; // signature algorithm
         r.expect(der::SEQUENCE)?; // issuer
-        r.expect(der::SEQUENCE)?; // validity
+        let validity = r.expect(der::SEQUENCE)?;
+        let not_before = Reader::new(validity.content).read().ok().and_then(|t| x509_time(t.tag, t.content));
         r.expect(der::SEQUENCE)?; // subject
         let spki = r.expect(der::SEQUENCE)?.raw;
-        Ok(Certificate { serial: serial_hex(serial), spki })
+        Ok(Certificate { serial: serial_hex(serial), spki, not_before })
     })()
     .map_err(|_: der::DerError| KeyError::Malformed("not an X.509 certificate"))
+}
+
+/// An X.509 `Time` as `YYYYMMDDHHMMSS`: UTCTime (`0x17`, `YYMMDDHHMMSSZ`, years 1950-2049)
+/// or GeneralizedTime (`0x18`, `YYYYMMDDHHMMSSZ`); `None` for any other form.
+fn x509_time(tag: u8, content: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(content).ok()?.strip_suffix('Z')?;
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    match (tag, text.len()) {
+        (0x17, 12) => {
+            let century = if text < "50" { "20" } else { "19" };
+            Some(format!("{century}{text}"))
+        }
+        (0x18, 14) => Some(text.to_owned()),
+        _ => None,
+    }
 }
 
 /// Upper-case hex of a big-endian integer, without leading zeros (as WeChat Pay prints it).

@@ -221,19 +221,15 @@ fn secret_file(flag: &str, field: &'static str, path: &Path) -> Result<Zeroizing
     Ok(trimmed)
 }
 
-/// The key sensitive fields are encrypted under: the WeChat Pay public key when one is
-/// configured, else the platform certificate answers are asked to be signed with (the one
-/// named by `preferred`, or the only one).
-fn encryption_key<'k>(
-    keys: &'k KeyStore,
-    preferred: Option<&str>,
-) -> Result<(String, &'k wechatpay_core::PublicKey), Failure> {
+/// The key sensitive fields are encrypted under (spec §15): the WeChat Pay public key when
+/// one is configured, else the newest platform certificate (the latest `notBefore`), whatever
+/// order the certificates were configured in.
+fn encryption_key(keys: &KeyStore) -> Result<(String, &wechatpay_core::PublicKey), Failure> {
     let serial = keys
         .serials()
         .find(|(_, kind)| *kind == KeyKind::PublicKey)
         .map(|(serial, _)| serial)
-        .or_else(|| preferred.filter(|p| keys.get(p).is_some()))
-        .or_else(|| keys.serials().next().map(|(serial, _)| serial))
+        .or_else(|| keys.newest_platform_certificate())
         .ok_or_else(|| Failure::usage("no WeChat Pay key configured to encrypt bank_account and real_name"))?;
     let key = keys.get(serial).ok_or_else(|| Failure::other("the chosen WeChat Pay key vanished"))?;
     Ok((serial.to_owned(), key))
@@ -286,7 +282,7 @@ fn apply_abnormal(s: &Settings, args: &ApplyAbnormalArgs) -> Result<(), Failure>
     let op = match secrets {
         None => ApplyAbnormalRefund::merchant_bank_card(refund_id, out_refund_no),
         Some((bank_type, account, name)) => {
-            let (serial, key) = encryption_key(&keys, config.wechatpay_serial())?;
+            let (serial, key) = encryption_key(&keys)?;
             let encrypt = |field: &str, plaintext: &[u8]| {
                 SensitiveField::encrypt(&serial, key, plaintext)
                     .map_err(|e| Failure::other(format!("cannot encrypt {field}: {e}")))
@@ -307,6 +303,24 @@ fn apply_abnormal(s: &Settings, args: &ApplyAbnormalArgs) -> Result<(), Failure>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Certificates only: the newest one (platform2_cert.pem, notBefore Nov 24 2026, after
+    /// platform_cert.pem's Nov 23: `openssl x509 -noout -startdate`), even configured last;
+    /// with a public key, the public key.
+    #[test]
+    fn sensitive_fields_use_the_public_key_else_the_newest_certificate() {
+        let data = |name: &str| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wechatpay-core/tests/data");
+            std::fs::read(dir.join(name)).unwrap()
+        };
+        let mut keys = KeyStore::new();
+        keys.add_platform_certificates(&data("platform_cert.pem")).unwrap(); // the older, first
+        keys.add_platform_certificates(&data("certificates/platform2_cert.pem")).unwrap();
+        assert_eq!(encryption_key(&keys).unwrap().0, "7A1B2C3D4E5F60718293A4B5C6D7E8F901234567");
+        keys.add_public_key("PUB_KEY_ID_0114232019092600000000000000000001", &data("wechatpay_pub.pem")).unwrap();
+        assert_eq!(encryption_key(&keys).unwrap().0, "PUB_KEY_ID_0114232019092600000000000000000001");
+        assert!(encryption_key(&KeyStore::new()).is_err());
+    }
 
     #[test]
     fn funds_account_is_available_or_unsettled_for_a_partner() {

@@ -396,7 +396,8 @@ pub struct SensitiveField {
 
 impl SensitiveField {
     /// Encrypts `plaintext` under `key`, the WeChat Pay public key or platform certificate
-    /// named `serial` (its `PUB_KEY_ID_…` or certificate serial; use the newest). The
+    /// named `serial` (its `PUB_KEY_ID_…` or certificate serial; use the newest:
+    /// [`KeyStore::newest_platform_certificate`](crate::KeyStore::newest_platform_certificate)). The
     /// plaintext is not kept.
     ///
     /// # Errors

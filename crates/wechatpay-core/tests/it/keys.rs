@@ -116,3 +116,30 @@ fn secrets_stay_out_of_debug() {
     let shown = format!("{config:?}");
     assert!(shown.contains("[redacted]") && !shown.contains(&body_line[..16]), "{shown}");
 }
+
+/// The newest platform certificate is the one with the latest `notBefore`, whatever the
+/// order they were added in. Dates from `openssl x509 -noout -serial -startdate -in F`:
+/// platform_cert.pem 5157F09E… notBefore=Nov 23 14:06:01 2026 GMT,
+/// certificates/platform2_cert.pem 7A1B2C3D… notBefore=Nov 24 02:37:07 2026 GMT.
+#[test]
+fn the_newest_platform_certificate_is_told_by_not_before() {
+    const OLD: &str = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
+    const NEW: &str = "7A1B2C3D4E5F60718293A4B5C6D7E8F901234567";
+    for backend in backends() {
+        for order in [
+            ["platform_cert.pem", "certificates/platform2_cert.pem"],
+            ["certificates/platform2_cert.pem", "platform_cert.pem"],
+        ] {
+            let mut store = KeyStore::with_backend(backend);
+            assert_eq!(store.newest_platform_certificate(), None);
+            store.add_public_key("PUB_KEY_ID_1", &data("wechatpay_pub.pem")).unwrap();
+            assert_eq!(store.newest_platform_certificate(), None, "a public key is no certificate");
+            for name in order {
+                store.add_platform_certificates(&data(name)).unwrap();
+            }
+            assert_eq!(store.newest_platform_certificate(), Some(NEW), "{order:?}");
+            store.remove(NEW);
+            assert_eq!(store.newest_platform_certificate(), Some(OLD));
+        }
+    }
+}

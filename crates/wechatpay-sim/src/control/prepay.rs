@@ -277,3 +277,48 @@ impl Control {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::World;
+    use crate::world::prepay::{NewPrepay, PREPAY_VALID_SECS};
+
+    /// The client refuses a prepay id 2 h old (issue 19: "a known prepay id younger than
+    /// 2 h"), and takes it a second before.
+    #[test]
+    fn a_prepay_id_is_refused_once_it_is_two_hours_old() {
+        let mut world = World::empty();
+        let issued = 1_795_442_761;
+        let order = json!({"out_trade_no": "RP_EXPIRY_1", "appid": "wxd678efh567hg6787",
+            "mchid": crate::credentials::MCHID, "trade_state": "NOTPAY", "amount": {"total": 1}});
+        let new = NewPrepay {
+            kind: OrderKind::Direct,
+            owner: crate::credentials::MCHID.to_owned(),
+            order: order.as_object().cloned().unwrap_or_default(),
+            scene: Scene::Jsapi,
+            request: json!({}),
+            description: "d".to_owned(),
+            notify_url: "http://127.0.0.1:9/notify".to_owned(),
+        };
+        let prepay = world.prepay(new, issued).unwrap();
+        let index = world.by_prepay_id(&prepay.prepay_id).unwrap();
+        let invoke = Invoke {
+            scene: Scene::Jsapi,
+            appid: "wxd678efh567hg6787".to_owned(),
+            partnerid: None,
+            prepay_id: prepay.prepay_id.clone(),
+            message: String::new(),
+            signature: String::new(),
+        };
+        let (order, _) = world.look(index);
+        assert_eq!(check_order(order, &invoke, issued + PREPAY_VALID_SECS - 1), Ok(()));
+        let Err(PaymentError::Invalid(m)) = check_order(order, &invoke, issued + PREPAY_VALID_SECS) else {
+            panic!("an expired prepay id was taken")
+        };
+        assert!(m.starts_with("prepay_id: expired"), "{m}");
+        let other = Invoke { appid: "wx8888888888888888".to_owned(), ..invoke };
+        let Err(PaymentError::Invalid(m)) = check_order(order, &other, issued) else { panic!("another appid") };
+        assert!(m.starts_with("appId:"), "{m}");
+    }
+}

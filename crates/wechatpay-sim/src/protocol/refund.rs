@@ -105,7 +105,9 @@ pub(crate) fn create(call: &Call<'_>, ctx: &mut Ctx<'_>) -> Result<Reply, Reply>
             if !matches!(account, Some("AVAILABLE" | "UNAVAILABLE")) {
                 return Err(param("amount.from.account", "AVAILABLE or UNAVAILABLE"));
             }
-            sum += p.get("amount").and_then(Value::as_u64).ok_or_else(|| param("amount.from.amount", "fen"))?;
+            let part = p.get("amount").and_then(Value::as_u64).ok_or_else(|| param("amount.from.amount", "fen"))?;
+            sum =
+                sum.checked_add(part).ok_or_else(|| param("amount.from", "the parts must add up to amount.refund"))?;
         }
         if sum != refund {
             return Err(param("amount.from", "the parts must add up to amount.refund"));

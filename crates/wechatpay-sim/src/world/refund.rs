@@ -106,7 +106,9 @@ pub(crate) struct Refund {
 impl Refund {
     /// What the user gets back: the refund's share of what the user paid.
     fn payer_refund(&self) -> u64 {
-        (self.refund * self.payer_total).checked_div(self.total).unwrap_or(self.refund)
+        // In u128: two amounts of fen multiplied overflow u64 (a 10^10-fen order would panic).
+        let share = (u128::from(self.refund) * u128::from(self.payer_total)).checked_div(u128::from(self.total));
+        share.and_then(|s| u64::try_from(s).ok()).unwrap_or(self.refund)
     }
 
     /// The refund object as create, query and abnormal apply answer it (spec §15).
@@ -115,7 +117,7 @@ impl Refund {
         let mut amount = json!({
             "total": self.total, "refund": self.refund, "payer_total": self.payer_total,
             "payer_refund": payer_refund, "settlement_refund": self.refund, "settlement_total": self.total,
-            "discount_refund": self.refund - payer_refund, "currency": "CNY", "refund_fee": 0,
+            "discount_refund": self.refund.saturating_sub(payer_refund), "currency": "CNY", "refund_fee": 0,
         });
         if let (Some(from), Some(a)) = (&self.from, amount.as_object_mut()) {
             a.insert("from".to_owned(), from.clone());
@@ -357,8 +359,8 @@ impl World {
             .iter()
             .filter(|r| r.order_kind == kind && r.out_trade_no == out_trade_no && r.status != "CLOSED")
             .map(|r| r.refund)
-            .sum();
-        if refunded + req.refund > req.total {
+            .fold(0u64, u64::saturating_add);
+        if refunded.saturating_add(req.refund) > req.total {
             return Err(RefundError::invalid(format!(
                 "amount.refund: the refunds of an order may not exceed what was paid ({} fen; {refunded} refunded already, {} asked)",
                 req.total, req.refund

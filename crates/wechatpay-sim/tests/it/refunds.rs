@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use wechatpay_core::api::{
-    ApplyAbnormalRefund, CreateRefund, QueryRefund, RefundOrder, RefundRequestAmount, SensitiveField,
+    ApplyAbnormalRefund, CreateRefund, Json, QueryRefund, RefundOrder, RefundRequestAmount, SensitiveField,
 };
 use wechatpay_core::model::{Fen, RefundStatus};
 use wechatpay_core::notify::{EventType, Receiver, Resource};
@@ -284,4 +284,35 @@ fn the_admin_refund_paths_check_their_input() {
     assert_eq!(status, 405);
     let (status, r) = admin(&sim, "POST", "/sim/refunds/R4-1/state", Some(json!({"status": "CLOSED"})));
     assert_eq!((status, r["status"].as_str(), r["out_refund_no"].as_str()), (200, Some("CLOSED"), Some("R4-1")));
+}
+
+/// Amounts whose product overflows 64 bits (a 10^10-fen order, refunded in full and in part,
+/// with a user share below the total) are answered, never a panic of the simulator; `from`
+/// parts adding up beyond 64 bits are refused naming the field.
+#[test]
+fn large_amounts_are_refunded_without_overflow() {
+    let sim = sim(RefundMode::Manual);
+    let cfg = config(&sim);
+    let total = 9_999_999_999_i64;
+    let order = json!({"out_trade_no": "RF_LARGE_1", "trade_state": "SUCCESS",
+        "amount": {"total": total, "payer_total": total - 1, "currency": "CNY"}});
+    sim.create_order(OrderKind::Direct, order, None).unwrap();
+    let r = call(&sim, &cfg, &create("RF_LARGE_1", "R-LARGE-1", total - 1, total)).unwrap();
+    assert_eq!((r.amount.refund, r.amount.total), (Fen(total - 1), Fen(total)));
+    // (total - 1) * (total - 1) / total = total - 2 (floor), computed without overflow.
+    assert_eq!(r.amount.payer_refund, Some(Fen(total - 2)));
+    let q = call(&sim, &cfg, &QueryRefund::new(OutRefundNo::new("R-LARGE-1").unwrap())).unwrap();
+    assert_eq!(q.refund_id, r.refund_id);
+    // A second refund beyond what is left is refused, not overflowed.
+    let e = api_error(call(&sim, &cfg, &create("RF_LARGE_1", "R-LARGE-2", total, total)));
+    assert_eq!((e.status.as_u16(), e.code.as_str()), (400, "INVALID_REQUEST"));
+
+    // Raw: two `from` parts summing past u64::MAX.
+    let body = json!({"out_trade_no": "RF_LARGE_1", "out_refund_no": "R-LARGE-3",
+        "amount": {"refund": 1, "total": total, "currency": "CNY",
+                   "from": [{"account": "AVAILABLE", "amount": u64::MAX}, {"account": "AVAILABLE", "amount": 2}]}});
+    let op = Json::new(http::Method::POST, "/v3/refund/domestic/refunds", Some(&body.to_string())).unwrap();
+    let e = api_error(call(&sim, &cfg, &op));
+    assert_eq!((e.status.as_u16(), e.code.as_str()), (400, "PARAM_ERROR"));
+    assert!(e.message.contains("amount.from"), "{}", e.message);
 }
