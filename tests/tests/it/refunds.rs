@@ -3,9 +3,6 @@
 //! the core's `Receiver` at one `notify_url` with payments, and `ABNORMAL` → abnormal apply
 //! (fields OAEP-encrypted by the core) → `SUCCESS`; direct and partner.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpListener;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::json;
@@ -16,48 +13,8 @@ use wechatpay_core::model::{Fen, RefundStatus};
 use wechatpay_core::notify::{EventType, Receiver, Resource};
 use wechatpay_core::watch::{WatchEnd, WatchPolicy};
 use wechatpay_core::{ApiV3Key, NotifyUrl, OutRefundNo, PublicKey, RefundId, SubMchId};
-use wechatpay_sim::RefundMode;
+use wechatpay_sim::{NotifySink, RefundMode};
 use wechatpay_tests::*;
-
-/// A notification endpoint on loopback answering every POST with 204.
-fn listener() -> (String, mpsc::Receiver<wechatpay_core::http::Request<Vec<u8>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}/notify", listener.local_addr().expect("addr"));
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(conn) = conn else { return };
-            let mut reader = BufReader::new(conn);
-            let mut line = String::new();
-            reader.read_line(&mut line).expect("request line");
-            let mut parts = line.split(' ');
-            let mut req = wechatpay_core::http::Request::builder()
-                .method(parts.next().expect("method"))
-                .uri(parts.next().expect("uri"));
-            let mut length = 0;
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).expect("header");
-                let h = h.trim_end();
-                if h.is_empty() {
-                    break;
-                }
-                let (name, value) = h.split_once(':').expect("header line");
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().expect("length");
-                }
-                req = req.header(name, value.trim());
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).expect("body");
-            let _ = reader.get_mut().write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
-            if tx.send(req.body(body).expect("request")).is_err() {
-                return;
-            }
-        }
-    });
-    (url, rx)
-}
 
 fn refund_sim(mode: RefundMode) -> Simulator {
     Simulator::builder().notify_time_scale(0.01).refunds(mode).start().expect("simulator starts")
@@ -91,7 +48,8 @@ fn create_watch_and_notification_in_both_modes_through_both_adapters() {
             let cfg = config(&sim);
             let client = TestClient::with_defaults(adapter, cfg.clone());
             paid(&sim, partner, "E2E_REFUND_1");
-            let (url, got) = listener();
+            let got = NotifySink::start().unwrap();
+            let url = got.url().to_owned();
             let mut op = CreateRefund::new(
                 RefundOrder::OutTradeNo("E2E_REFUND_1".parse().expect("no")),
                 OutRefundNo::new("E2E-R-1").expect("no"),
@@ -121,7 +79,7 @@ fn create_watch_and_notification_in_both_modes_through_both_adapters() {
 
             // One receiver, no kind named, as for payments at the same notify_url.
             let receiver = Receiver::from_config(&cfg, ApiV3Key::new(sim.apiv3_key()).expect("key"));
-            let request = got.recv_timeout(Duration::from_secs(10)).expect("a refund notification");
+            let request = got.next(Duration::from_secs(10)).expect("a refund notification");
             let n = receiver.receive_request(&request).expect("verified");
             assert_eq!(n.event_type, EventType::RefundSuccess);
             let Resource::Refund(notice) = &n.resource else { panic!("{:?}", n.resource) };

@@ -4,9 +4,6 @@
 //! `Receiver`, and abnormal apply with fields OAEP-encrypted by the core.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpListener;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -16,7 +13,7 @@ use wechatpay_core::api::{
 use wechatpay_core::model::{Fen, RefundStatus};
 use wechatpay_core::notify::{EventType, Receiver, Resource};
 use wechatpay_core::{ApiV3Key, NotifyUrl, OutRefundNo, PublicKey, RefundId, SubMchId};
-use wechatpay_sim::{OrderKind, RefundMode, Simulator};
+use wechatpay_sim::{NotifySink, OrderKind, RefundMode, Simulator};
 
 use crate::common::{self, api_error, call, config};
 
@@ -46,45 +43,6 @@ fn sub() -> SubMchId {
     SubMchId::new("1900000109").unwrap()
 }
 
-/// A notification endpoint on loopback answering every POST with 204, handing each request
-/// to the channel.
-fn listener() -> (String, mpsc::Receiver<http::Request<Vec<u8>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/notify", listener.local_addr().unwrap());
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(conn) = conn else { return };
-            let mut reader = BufReader::new(conn);
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            let mut parts = line.split(' ');
-            let mut req = http::Request::builder().method(parts.next().unwrap()).uri(parts.next().unwrap());
-            let mut length = 0;
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).unwrap();
-                let h = h.trim_end();
-                if h.is_empty() {
-                    break;
-                }
-                let (name, value) = h.split_once(':').unwrap();
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap();
-                }
-                req = req.header(name, value.trim());
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let _ = reader.get_mut().write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
-            if tx.send(req.body(body).unwrap()).is_err() {
-                return;
-            }
-        }
-    });
-    (url, rx)
-}
-
 /// An admin call over HTTP.
 fn admin(sim: &Simulator, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
     let body = body.map(|b| b.to_string()).unwrap_or_default();
@@ -108,7 +66,8 @@ fn a_direct_refund_is_created_completes_by_itself_and_is_notified() {
     let sim = sim(RefundMode::Auto);
     let cfg = config(&sim);
     let order = paid(&sim, OrderKind::Direct, "RF_DIRECT_1");
-    let (url, got) = listener();
+    let got = NotifySink::start().unwrap();
+    let url = got.url().to_owned();
     let op = create("RF_DIRECT_1", "RF-D-1|a@b", 40, 100).with_notify_url(NotifyUrl::new(url.clone()).unwrap());
     let r = call(&sim, &cfg, &op).unwrap();
     assert_eq!(
@@ -122,7 +81,7 @@ fn a_direct_refund_is_created_completes_by_itself_and_is_notified() {
     assert_eq!(sim.order(OrderKind::Direct, "RF_DIRECT_1").unwrap()["trade_state"], "REFUND");
 
     // 1 s x 0.001 later it is SUCCESS, notified with AAD `refund` and parsed by the core.
-    let request = got.recv_timeout(Duration::from_secs(10)).expect("a refund notification");
+    let request = got.next(Duration::from_secs(10)).expect("a refund notification");
     let envelope: Value = serde_json::from_slice(request.body()).unwrap();
     assert_eq!(envelope["resource"]["original_type"], "refund");
     assert_eq!(envelope["resource"]["associated_data"], "refund");
@@ -201,7 +160,8 @@ fn an_abnormal_refund_is_applied_for_with_encrypted_fields_and_completes() {
     let sim = sim(RefundMode::Manual);
     let cfg = config(&sim);
     paid(&sim, OrderKind::Partner, "RF_PARTNER_3");
-    let (url, got) = listener();
+    let got = NotifySink::start().unwrap();
+    let url = got.url().to_owned();
     let op =
         create("RF_PARTNER_3", "R3-1", 30, 100).with_sub_mchid(sub()).with_notify_url(NotifyUrl::new(url).unwrap());
     let r = call(&sim, &cfg, &op).unwrap();
@@ -227,7 +187,7 @@ fn an_abnormal_refund_is_applied_for_with_encrypted_fields_and_completes() {
     // The admin API makes it ABNORMAL: REFUND.ABNORMAL to the partner's receiver.
     let (status, abnormal) = admin(&sim, "POST", "/sim/refunds/R3-1/state", Some(json!({"status": "ABNORMAL"})));
     assert_eq!((status, abnormal["status"].as_str()), (200, Some("ABNORMAL")));
-    let n = receiver(&sim).receive_request(&got.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap();
+    let n = receiver(&sim).receive_request(&got.next(Duration::from_secs(10)).unwrap()).unwrap();
     assert_eq!(n.event_type, EventType::RefundAbnormal);
     let Resource::Refund(notice) = &n.resource else { panic!("{:?}", n.resource) };
     assert_eq!(
@@ -259,7 +219,7 @@ fn an_abnormal_refund_is_applied_for_with_encrypted_fields_and_completes() {
     assert_eq!(back.user_received_account.as_deref(), Some("ICBC_DEBIT0123"));
     let (status, done) = admin(&sim, "POST", "/sim/refunds/R3-1/state", Some(json!({"status": "SUCCESS"})));
     assert_eq!((status, done["status"].as_str()), (200, Some("SUCCESS")));
-    let n = receiver(&sim).receive_request(&got.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap();
+    let n = receiver(&sim).receive_request(&got.next(Duration::from_secs(10)).unwrap()).unwrap();
     let Resource::Refund(notice) = &n.resource else { panic!("{:?}", n.resource) };
     assert_eq!(
         (notice.refund_status.clone(), notice.user_received_account.as_deref()),
