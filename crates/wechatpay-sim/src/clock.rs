@@ -1,8 +1,5 @@
 //! Times as WeChat Pay writes them: RFC 3339 in Beijing time (`2026-11-23T22:06:01+08:00`).
 
-/// Beijing time's offset from UTC, in seconds.
-const BEIJING: i64 = 8 * 3600;
-
 /// The civil date and time (UTC) of Unix second `unix`: year, month, day, seconds of the day.
 pub(crate) fn civil(unix: i64) -> (i64, u8, u8, u32) {
     let days = unix.div_euclid(86_400);
@@ -21,11 +18,11 @@ pub(crate) fn civil(unix: i64) -> (i64, u8, u8, u32) {
     (year, month as u8, day as u8, secs as u32)
 }
 
-/// `unix` as RFC 3339 with the `+08:00` offset.
+/// `unix` as RFC 3339 with the `+08:00` offset (the core's one formatter).
 pub(crate) fn beijing_rfc3339(unix: i64) -> String {
-    let (year, month, day, secs) = civil(unix + BEIJING);
-    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}+08:00")
+    let secs = std::time::Duration::from_secs(unix.unsigned_abs());
+    let time = if unix >= 0 { std::time::UNIX_EPOCH + secs } else { std::time::UNIX_EPOCH - secs };
+    wechatpay_core::model::Rfc3339::beijing(time).as_str().to_owned()
 }
 
 /// Now, in Unix seconds.

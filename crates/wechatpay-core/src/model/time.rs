@@ -9,8 +9,14 @@
 //! `Asia/Shanghai` enable Jiff's own time-zone features in their crate.
 
 use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+
+use crate::calendar::{civil_from_days, days_from_civil, days_in_month};
+
+/// Beijing time's offset from UTC, in minutes.
+const BEIJING_MINUTES: i32 = 8 * 60;
 
 /// A validated RFC 3339 date-time with its offset. The original text is kept, so it
 /// serialises back byte for byte.
@@ -85,6 +91,25 @@ impl Rfc3339 {
         Ok(Self { text: text.to_owned(), unix, nanos, offset_minutes })
     }
 
+    /// `time` as WeChat Pay writes times: RFC 3339 in Beijing time, to the second
+    /// (`2026-11-23T22:06:01+08:00`); a fraction of a second is dropped.
+    pub fn beijing(time: SystemTime) -> Self {
+        let unix = match time.duration_since(UNIX_EPOCH) {
+            Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+            // Before 1970: round towards the past, as `unix_timestamp` does.
+            Err(before) => {
+                let d = before.duration();
+                -i64::try_from(d.as_secs()).unwrap_or(i64::MAX) - i64::from(d.subsec_nanos() > 0)
+            }
+        };
+        let local = unix.saturating_add(i64::from(BEIJING_MINUTES) * 60);
+        let (year, month, day) = civil_from_days(local.div_euclid(86_400));
+        let secs = local.rem_euclid(86_400);
+        let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+        let text = format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}+08:00");
+        Self { text, unix, nanos: 0, offset_minutes: BEIJING_MINUTES }
+    }
+
     /// The text exactly as received.
     pub fn as_str(&self) -> &str {
         &self.text
@@ -125,30 +150,6 @@ impl Rfc3339 {
         let offset = jiff::tz::Offset::from_seconds(self.offset_minutes * 60)?;
         Ok(self.to_jiff_timestamp()?.to_zoned_datetime(jiff::tz::TimeZone::fixed(offset)))
     }
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 impl fmt::Display for Rfc3339 {
@@ -204,6 +205,26 @@ mod tests {
         assert_eq!(t.as_str(), "2018-06-08T10:34:56+08:00");
         assert_eq!(Rfc3339::parse("1970-01-01T00:00:00Z").unwrap().unix_timestamp(), 0);
         assert_eq!(Rfc3339::parse("2000-02-29T23:59:59.123-01:30").unwrap().unix_timestamp(), 951_868_799 + 5400);
+    }
+
+    #[test]
+    fn writes_beijing_times() {
+        use std::time::Duration;
+        let at = |unix: u64| Rfc3339::beijing(UNIX_EPOCH + Duration::from_secs(unix));
+        // Expected values from `TZ=Asia/Shanghai date -d @N --iso-8601=seconds` (GNU date).
+        for (unix, text) in [
+            (0, "1970-01-01T08:00:00+08:00"),
+            (951_782_400, "2000-02-29T08:00:00+08:00"),
+            (1_528_425_296, "2018-06-08T10:34:56+08:00"),
+            (4_102_444_799, "2100-01-01T07:59:59+08:00"),
+        ] {
+            let t = at(unix);
+            assert_eq!(t.as_str(), text);
+            assert_eq!(Rfc3339::parse(text).unwrap(), t, "the same value as parsing its text");
+        }
+        let before = Rfc3339::beijing(UNIX_EPOCH - Duration::from_millis(500));
+        assert_eq!((before.as_str(), before.unix_timestamp()), ("1970-01-01T07:59:59+08:00", -1));
+        assert_eq!(Rfc3339::beijing(UNIX_EPOCH + Duration::from_millis(1_999)).unix_timestamp(), 1);
     }
 
     #[cfg(feature = "jiff")]

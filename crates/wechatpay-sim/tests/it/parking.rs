@@ -89,19 +89,10 @@ fn enter(sim: &Simulator, config: &Config, sub: Option<&str>, e: Entrance) -> Pa
     common::call(sim, config, &op).unwrap()
 }
 
-/// Unix second `unix` as RFC 3339 in Beijing time (Howard Hinnant's `civil_from_days`).
+/// Unix second `unix` as RFC 3339 in Beijing time (the core's one formatter).
 fn beijing(unix: u64) -> String {
-    let t = i64::try_from(unix).unwrap() + 8 * 3600;
-    let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    let z = days + 719_468;
-    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+08:00", secs / 3600, secs / 60 % 60, secs % 60)
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix);
+    wechatpay_core::model::Rfc3339::beijing(time).as_str().to_owned()
 }
 
 fn deduction(no: &str, e: &ParkingEntrance, end: &str, url: &str) -> Deduction {
