@@ -20,8 +20,12 @@ use crate::model::{EntranceStateChange, ParkingTransaction, PartnerTransaction, 
 
 /// What kind of notifications a resource is: whose payments, the parking service's, or refunds.
 ///
-/// A [`Receiver`](super::Receiver) tells it by itself; naming one with
-/// [`Receiver::kind`](super::Receiver::kind) makes the receiver refuse the others.
+/// A [`Receiver`](super::Receiver) tells it by itself, so one `notify_url` can take payments
+/// and refunds alike. Naming one with [`Receiver::kind`](super::Receiver::kind) makes the
+/// receiver refuse typed resources of the other kinds (`WrongKind`); events it does not type
+/// for that kind (a refund at a `Direct` receiver, the security echo) come back as
+/// [`Resource::Other`], verified and decrypted but untyped. A merchant who points payments
+/// and refunds at one URL names no kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Kind {
