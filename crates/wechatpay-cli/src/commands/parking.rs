@@ -100,7 +100,7 @@ pub(crate) struct EntranceArgs {
 /// `wechatpay parking-order create` flags.
 #[derive(Debug, Args)]
 pub(crate) struct CreateOrderArgs {
-    /// The order number (1-32 of [0-9A-Za-z_-*]); a retry uses the same one.
+    /// The order number (1-32 of `[0-9A-Za-z_-*]`); a retry uses the same one.
     #[arg(long)]
     out_trade_no: OutTradeNo,
     /// WeChat Pay's entrance id (the entrance answer's `id`, never the out_parking_no).

@@ -53,7 +53,7 @@ pub(crate) struct OrderFields {
     /// Where the payment sheet opens.
     #[arg(long, value_enum)]
     pub(crate) scene: Scene,
-    /// The merchant order number: 6-32 of [0-9A-Za-z_-|*].
+    /// The merchant order number: 6-32 of `[0-9A-Za-z_-|*]`.
     #[arg(long, value_name = "NO")]
     pub(crate) out_trade_no: String,
     /// Shown on the user's bill: 1-127 characters.

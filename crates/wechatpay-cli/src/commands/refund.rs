@@ -62,7 +62,7 @@ pub(crate) enum RefundCommand {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("order").required(true).args(["out_trade_no", "transaction_id"]))]
 pub(crate) struct RefundCreateArgs {
-    /// The merchant's refund number: 1-64 of [0-9A-Za-z_-|*@]; the same number is the same
+    /// The merchant's refund number: 1-64 of `[0-9A-Za-z_-|*@]`; the same number is the same
     /// refund however often it is sent.
     #[arg(long, value_name = "NO")]
     pub(crate) out_refund_no: String,
