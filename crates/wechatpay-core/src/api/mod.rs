@@ -73,6 +73,7 @@ mod parking;
 mod pay;
 mod prepay;
 mod refund;
+mod sensitive;
 
 pub(crate) use bill::DownloadFile;
 pub use bill::{
@@ -95,12 +96,13 @@ pub use pay::{
 pub use prepay::{
     AppPrepay, H5Info, H5Prepay, H5Type, JsapiPrepay, LimitPay, NativePrepay, Order, OrderDetail, OrderGoods,
     OrderSceneInfo, PartnerAppPrepay, PartnerH5Prepay, PartnerIds, PartnerJsapiPrepay, PartnerNativePrepay,
-    PartnerOpenId, StoreInfo,
+    PartnerOpenId, PayerIdentity, StoreInfo,
 };
 pub use refund::{
     AbnormalRefundType, ApplyAbnormalRefund, CreateRefund, QueryRefund, RefundGoods, RefundOrder, RefundReason,
-    RefundRequestAmount, SensitiveField,
+    RefundRequestAmount,
 };
+pub use sensitive::SensitiveField;
 
 /// An API call: its name, its request, and the type of its answer. One impl per endpoint
 /// declares all of it: method, target, body, idempotency and answer binding have no

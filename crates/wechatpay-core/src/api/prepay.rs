@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+use super::sensitive::SensitiveField;
 use super::{Binding, Operation, Target, VerificationFailure, json_body, nothing_to_bind};
 use crate::ids::{AppId, InvalidInput, MchId, OpenId, OutTradeNo, SubMchId, check};
 use crate::model::{CodeUrl, Fen, H5Url, PrepayId, Rfc3339};
@@ -243,6 +244,46 @@ impl OrderSceneInfo {
     }
 }
 
+/// The payer's identity for real-name payment (实名支付, a permission WeChat Pay grants):
+/// `payer.identity` `{type, number, name}`, the number and the name encrypted for WeChat Pay
+/// ([`SensitiveField`], both under one key, whose serial the prepay sends as
+/// `Wechatpay-Serial`). Any scene may carry it (PROTOCOL.md §12). `Debug` shows no ciphertext.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayerIdentity {
+    kind: String,
+    number: SensitiveField,
+    name: SensitiveField,
+}
+
+impl PayerIdentity {
+    /// An identity of type `kind` (the document type WeChat Pay names, such as `IDCARD`:
+    /// 1-32 of `[A-Z0-9_]`) with its encrypted `number` and holder's `name`.
+    ///
+    /// # Errors
+    /// [`InvalidInput`] naming `payer.identity.type`, or `payer.identity.name` when the two
+    /// fields were encrypted under different keys (one request names one key).
+    pub fn new(kind: &str, number: SensitiveField, name: SensitiveField) -> Result<PayerIdentity, InvalidInput> {
+        const RULE: &str = "1-32 of [A-Z0-9_], the document type (IDCARD, ...)";
+        let good = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_';
+        if kind.is_empty() || kind.len() > 32 || !kind.chars().all(good) {
+            return Err(InvalidInput::new("payer.identity.type", "is not a document type", RULE));
+        }
+        if number.serial() != name.serial() {
+            return Err(InvalidInput::new(
+                "payer.identity.name",
+                "is encrypted under another key than payer.identity.number",
+                "both under one key: a request names one Wechatpay-Serial",
+            ));
+        }
+        Ok(PayerIdentity { kind: kind.to_owned(), number, name })
+    }
+
+    /// The serial of the key both fields were encrypted under.
+    pub fn serial(&self) -> &str {
+        self.number.serial()
+    }
+}
+
 /// The fields every scene shares: the order itself. Built by [`Order::new`] and its setters,
 /// each of which validates its value, so an `Order` is always valid.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -260,6 +301,7 @@ pub struct Order {
     detail: Option<OrderDetail>,
     scene_info: Option<OrderSceneInfo>,
     profit_sharing: Option<bool>,
+    identity: Option<PayerIdentity>,
 }
 
 impl Order {
@@ -298,6 +340,7 @@ impl Order {
             detail: None,
             scene_info: None,
             profit_sharing: None,
+            identity: None,
         })
     }
 
@@ -361,6 +404,13 @@ impl Order {
         self
     }
 
+    /// Sets `payer.identity` (real-name payment, a permission): the prepay then also sends
+    /// `Wechatpay-Serial` naming the key of its encrypted fields.
+    pub fn payer_identity(mut self, identity: PayerIdentity) -> Order {
+        self.identity = Some(identity);
+        self
+    }
+
     /// Sets `detail`, after checking its lengths and amounts.
     ///
     /// # Errors
@@ -407,7 +457,7 @@ pub enum PartnerOpenId {
     Sub(OpenId),
 }
 
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct PayerBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     openid: Option<&'a str>,
@@ -415,6 +465,16 @@ struct PayerBody<'a> {
     sp_openid: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     sub_openid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identity: Option<IdentityBody<'a>>,
+}
+
+#[derive(Serialize)]
+struct IdentityBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    number: &'a str,
+    name: &'a str,
 }
 
 #[derive(Serialize)]
@@ -479,7 +539,15 @@ struct PrepayBody<'a> {
     settle_info: Option<SettleBody>,
 }
 
-fn prepay_body(ids: Ids<'_>, order: &Order, payer: Option<PayerBody<'_>>) -> Option<Vec<u8>> {
+fn prepay_body<'a>(ids: Ids<'a>, order: &'a Order, payer: Option<PayerBody<'a>>) -> Option<Vec<u8>> {
+    // The identity rides in `payer` in every scene (APP, H5 and Native send `payer` for it alone).
+    let payer = match &order.identity {
+        None => payer,
+        Some(i) => Some(PayerBody {
+            identity: Some(IdentityBody { kind: &i.kind, number: i.number.ciphertext(), name: i.name.ciphertext() }),
+            ..payer.unwrap_or_default()
+        }),
+    };
     json_body(&PrepayBody {
         appid: ids.appid,
         mchid: ids.mchid,
@@ -538,6 +606,10 @@ macro_rules! prepay_operation {
             fn check_answer(&self, _mchid: &MchId, _answer: &$output) -> Result<Binding, VerificationFailure> {
                 nothing_to_bind()
             }
+            /// With `payer.identity`: the key its fields were encrypted under.
+            fn wechatpay_serial(&self) -> Option<&str> {
+                self.order.identity.as_ref().map(PayerIdentity::serial)
+            }
         }
     };
 }
@@ -558,7 +630,7 @@ pub struct JsapiPrepay {
 impl JsapiPrepay {
     fn body_for(&self, mchid: &MchId) -> Option<Vec<u8>> {
         let ids = Ids { appid: Some(self.appid.as_str()), mchid: Some(mchid.as_str()), ..Ids::default() };
-        let payer = PayerBody { openid: Some(self.openid.as_str()), sp_openid: None, sub_openid: None };
+        let payer = PayerBody { openid: Some(self.openid.as_str()), ..PayerBody::default() };
         prepay_body(ids, &self.order, Some(payer))
     }
 }
@@ -689,8 +761,8 @@ impl PartnerJsapiPrepay {
 
     fn body_for(&self, mchid: &MchId) -> Option<Vec<u8>> {
         let payer = match &self.payer {
-            PartnerOpenId::Sp(id) => PayerBody { openid: None, sp_openid: Some(id.as_str()), sub_openid: None },
-            PartnerOpenId::Sub(id) => PayerBody { openid: None, sp_openid: None, sub_openid: Some(id.as_str()) },
+            PartnerOpenId::Sp(id) => PayerBody { sp_openid: Some(id.as_str()), ..PayerBody::default() },
+            PartnerOpenId::Sub(id) => PayerBody { sub_openid: Some(id.as_str()), ..PayerBody::default() },
         };
         prepay_body(self.partner.ids(mchid), &self.order, Some(payer))
     }

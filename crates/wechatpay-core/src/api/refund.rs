@@ -1,14 +1,11 @@
 //! Refunds (退款, PROTOCOL.md §15): create one, query one, pay out an abnormal one. Direct merchants and service
 //! providers share the paths; a service provider names the sub-merchant (`sub_mchid`).
 
-use std::fmt;
-
 use serde::Serialize;
 
+use super::sensitive::SensitiveField;
 use super::{Binding, Operation, Target, VerificationFailure, json_body, same};
-use crate::crypto::EncryptError;
 use crate::ids::{InvalidInput, MchId, OutRefundNo, OutTradeNo, RefundId, SubMchId, TransactionId};
-use crate::keys::PublicKey;
 use crate::model::{Fen, FundsAccount, Refund, RefundFromAccount};
 use crate::notify_url::NotifyUrl;
 
@@ -385,44 +382,6 @@ impl Operation for QueryRefund {
     }
 }
 
-/// A sensitive field encrypted for WeChat Pay (RSA-OAEP, SHA-1, MGF1-SHA-1, Base64;
-/// PROTOCOL.md §15) together with the serial of the key that encrypted it, which the request
-/// sends as `Wechatpay-Serial`. `Debug` shows the serial only.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SensitiveField {
-    serial: String,
-    ciphertext: String,
-}
-
-impl SensitiveField {
-    /// Encrypts `plaintext` under `key`, the WeChat Pay public key or platform certificate
-    /// named `serial` (its `PUB_KEY_ID_…` or certificate serial; use the newest:
-    /// [`KeyStore::newest_platform_certificate`](crate::KeyStore::newest_platform_certificate)). The
-    /// plaintext is not kept.
-    ///
-    /// # Errors
-    /// [`EncryptError`] (it never carries the plaintext).
-    pub fn encrypt(serial: &str, key: &PublicKey, plaintext: &[u8]) -> Result<Self, EncryptError> {
-        Ok(Self { serial: serial.to_owned(), ciphertext: key.encrypt_sensitive(plaintext)? })
-    }
-
-    /// The serial of the key that encrypted it.
-    pub fn serial(&self) -> &str {
-        &self.serial
-    }
-
-    /// The Base64 ciphertext, as sent.
-    pub fn ciphertext(&self) -> &str {
-        &self.ciphertext
-    }
-}
-
-impl fmt::Debug for SensitiveField {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SensitiveField").field("serial", &self.serial).finish_non_exhaustive()
-    }
-}
-
 /// Where an abnormal refund is paid to instead (`type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[non_exhaustive]
@@ -492,7 +451,7 @@ impl ApplyAbnormalRefund {
             |b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_',
             Self::BANK_TYPE_RULE,
         )?;
-        if bank_account.serial != real_name.serial {
+        if bank_account.serial() != real_name.serial() {
             return Err(InvalidInput::new(
                 "real_name",
                 "is encrypted under another key than bank_account",

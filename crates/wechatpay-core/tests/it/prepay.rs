@@ -386,3 +386,52 @@ fn partner_prepays_are_signed_as_the_service_provider_and_answers_typed() {
     let err = driver().execute(&send, |_| {}, &app).unwrap_err();
     assert!(matches!(err, wechatpay_core::Error::Decode(_)), "{err:?}");
 }
+
+#[test]
+fn a_payer_identity_rides_in_payer_encrypted_and_names_its_key() {
+    use wechatpay_core::api::{PayerIdentity, SensitiveField};
+    let keys = key_store(wechatpay_core::crypto::Backend::default());
+    let key = keys.get(PLATFORM_SERIAL).unwrap();
+    let number = SensitiveField::encrypt(PLATFORM_SERIAL, key, b"110101199003071234").unwrap();
+    let name = SensitiveField::encrypt(PLATFORM_SERIAL, key, "张三".as_bytes()).unwrap();
+    let (number_b64, name_b64) = (number.ciphertext().to_owned(), name.ciphertext().to_owned());
+    let identity = PayerIdentity::new("IDCARD", number, name).unwrap();
+    let identity_json = format!(r#""identity":{{"type":"IDCARD","number":"{number_b64}","name":"{name_b64}"}}"#);
+
+    // JSAPI: beside the openid; Native: `payer` carries the identity alone.
+    let jsapi = JsapiPrepay {
+        appid: appid(),
+        openid: OpenId::new(OPENID).unwrap(),
+        order: minimal().payer_identity(identity.clone()),
+    };
+    assert!(
+        body_of(&jsapi).contains(&format!(r#""payer":{{"openid":"{OPENID}",{identity_json}}}"#)),
+        "{}",
+        body_of(&jsapi)
+    );
+    let native = NativePrepay { appid: appid(), order: minimal().payer_identity(identity) };
+    assert!(body_of(&native).contains(&format!(r#""payer":{{{identity_json}}}"#)), "{}", body_of(&native));
+    assert!(!body_of(&NativePrepay { appid: appid(), order: minimal() }).contains("payer"));
+    let shown = format!("{jsapi:?}");
+    assert!(!shown.contains(&number_b64) && !shown.contains(&name_b64) && !shown.contains("1101"), "{shown}");
+
+    // The request names the key the fields were encrypted under, whatever the configuration's.
+    assert_eq!(jsapi.wechatpay_serial(), Some(PLATFORM_SERIAL));
+    assert_eq!(
+        JsapiPrepay { appid: appid(), openid: OpenId::new(OPENID).unwrap(), order: minimal() }.wechatpay_serial(),
+        None
+    );
+    let seen = RefCell::new(None);
+    let send = |request: http::Request<Vec<u8>>| -> Result<http::Response<Vec<u8>>, TransportError> {
+        *seen.borrow_mut() = Some(request.headers()["wechatpay-serial"].to_str().unwrap().to_owned());
+        Ok(signed(br#"{"prepay_id":"wx201410272009395522657a690389285100"}"#))
+    };
+    driver().execute(&send, |_| {}, &jsapi).unwrap();
+    assert_eq!(seen.into_inner().unwrap(), PLATFORM_SERIAL);
+
+    // Both fields under one key, and a document type.
+    let other = SensitiveField::encrypt(PUB_KEY_ID, keys.get(PUB_KEY_ID).unwrap(), b"x").unwrap();
+    let same = SensitiveField::encrypt(PLATFORM_SERIAL, key, b"x").unwrap();
+    refused(PayerIdentity::new("IDCARD", same.clone(), other), "payer.identity.name");
+    refused(PayerIdentity::new("id card", same.clone(), same), "payer.identity.type");
+}
